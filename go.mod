@@ -1,0 +1,10 @@
+module github.com/strata-db/strata
+
+go 1.26
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/cockroachdb/datadriven v1.0.3 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/pmezard/go-difflib v1.0.0 // indirect
+)

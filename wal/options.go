@@ -1,0 +1,84 @@
+package wal
+
+import (
+	"fmt"
+	"time"
+)
+
+// SyncPolicy says when the Writer makes appended records durable with
+// fsync. The policies mirror Redis's appendfsync settings.
+type SyncPolicy int
+
+// Sync policies.
+const (
+	// SyncAlways syncs every group before any of its records is acknowledged
+	// (appendfsync always).
+	SyncAlways SyncPolicy = iota
+	// SyncEverySec syncs records that asked for it, and otherwise syncs in
+	// the background about once per SyncInterval (appendfsync everysec).
+	SyncEverySec
+	// SyncNo syncs only records that asked for it, explicit Sync calls and
+	// Close; the OS decides when the rest reaches the disk (appendfsync no).
+	SyncNo
+)
+
+// String returns the policy's Redis name: "always", "everysec" or "no".
+func (p SyncPolicy) String() string {
+	switch p {
+	case SyncAlways:
+		return "always"
+	case SyncEverySec:
+		return "everysec"
+	case SyncNo:
+		return "no"
+	}
+	return fmt.Sprintf("SyncPolicy(%d)", int(p))
+}
+
+// ParseSyncPolicy parses a Redis appendfsync value.
+func ParseSyncPolicy(s string) (SyncPolicy, error) {
+	for _, p := range []SyncPolicy{SyncAlways, SyncEverySec, SyncNo} {
+		if p.String() == s {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("wal: unknown sync policy %q (want always, everysec or no)", s)
+}
+
+// Defaults.
+const (
+	// DefaultSyncInterval is the background sync period of SyncEverySec.
+	DefaultSyncInterval = time.Second
+	// maxPending is the back-pressure bound: Append waits while the buffer
+	// being filled holds this many bytes. At most two buffers (one being
+	// filled, one being written) are in memory at once.
+	maxPending = 4 << 20
+)
+
+// WriterOptions configure a Writer. The zero value is valid: SyncAlways.
+type WriterOptions struct {
+	// SyncPolicy says when records are synced.
+	SyncPolicy SyncPolicy
+	// SyncInterval is the background sync period under SyncEverySec. Zero
+	// means DefaultSyncInterval.
+	SyncInterval time.Duration
+}
+
+// EnsureDefaults returns a copy of o with zero fields set to their defaults.
+func (o WriterOptions) EnsureDefaults() WriterOptions {
+	if o.SyncInterval <= 0 {
+		o.SyncInterval = DefaultSyncInterval
+	}
+	return o
+}
+
+// Validate reports an invalid option.
+func (o WriterOptions) Validate() error {
+	if o.SyncPolicy < SyncAlways || o.SyncPolicy > SyncNo {
+		return fmt.Errorf("wal: invalid sync policy %d", int(o.SyncPolicy))
+	}
+	if o.SyncInterval < 0 {
+		return fmt.Errorf("wal: negative sync interval %s", o.SyncInterval)
+	}
+	return nil
+}

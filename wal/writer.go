@@ -1,0 +1,227 @@
+package wal
+
+import (
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/strata-db/strata/internal/base"
+)
+
+// File is what a Writer needs of a log file. vfs.File satisfies it.
+type File interface {
+	io.Writer
+	io.Closer
+	Sync() error
+}
+
+// waiter is an appender (or a Sync call) waiting for its group to be
+// written and, if asked, synced.
+type waiter struct {
+	wg   *sync.WaitGroup
+	errp *error
+}
+
+// Writer appends records to one log file with group commit. It is safe for
+// concurrent use. See the package documentation for the contract.
+type Writer struct {
+	f      File
+	logNum uint32
+	opts   WriterOptions
+
+	// mu guards the buffer being filled by appenders and the sticky error.
+	mu struct {
+		sync.Mutex
+		// room is signalled when the flusher takes the fill buffer or the
+		// writer fails or closes; appenders blocked by back-pressure wait
+		// on it.
+		room sync.Cond
+		// fill holds the framed bytes appended since the flusher's last
+		// pass, to be written at log offset size-len(fill).
+		fill []byte
+		// waiters are the appenders of the records in fill.
+		waiters []waiter
+		// syncReq is set when some record in fill (or a Sync call) asked
+		// for a sync.
+		syncReq bool
+		// size is the log offset after the last appended byte.
+		size int64
+		// err is the first write or sync error: sticky.
+		err    error
+		closed bool
+	}
+
+	// Owned by the flusher goroutine: the buffer and waiters of the group
+	// being written, and how far the file has been written and synced.
+	flushBuf     []byte
+	flushWaiters []waiter
+	written      int64
+	synced       int64
+
+	size    atomic.Int64 // mirror of mu.size for Size
+	flushC  chan struct{}
+	done    chan struct{}
+	metrics writerCounters
+}
+
+// NewWriter returns a Writer appending to f, which must be empty, as log
+// number logNum. It starts the flusher goroutine; Close stops it.
+func NewWriter(f File, logNum base.FileNum, opts WriterOptions) *Writer {
+	w := &Writer{
+		f:      f,
+		logNum: chunkLogNum(logNum),
+		opts:   opts.EnsureDefaults(),
+		flushC: make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+	w.mu.room.L = &w.mu.Mutex
+	go w.flushLoop()
+	return w
+}
+
+// Append copies p into the log as one record. Records are logged in the
+// order of the Append calls.
+//
+// If wg is not nil, the caller has called wg.Add(1) and Append arranges
+// exactly one wg.Done: after the record has been written to the file and,
+// if sync is true or the policy is SyncAlways, synced. If that fails, *errp
+// (when errp is not nil) is set before wg.Done.
+//
+// Append does no I/O. It waits only for back-pressure, while more than a
+// bounded amount (4 MiB) is pending. It returns the writer's sticky error,
+// or ErrClosed, without logging the record; wg.Done has then already been
+// called and *errp set.
+func (w *Writer) Append(p []byte, sync bool, wg *sync.WaitGroup, errp *error) error {
+	w.mu.Lock()
+	for len(w.mu.fill) >= maxPending && w.mu.err == nil && !w.mu.closed {
+		w.mu.room.Wait()
+	}
+	if err := w.errLocked(); err != nil {
+		w.mu.Unlock()
+		if errp != nil {
+			*errp = err
+		}
+		if wg != nil {
+			wg.Done()
+		}
+		return err
+	}
+	w.appendLocked(p)
+	if wg != nil {
+		w.mu.waiters = append(w.mu.waiters, waiter{wg: wg, errp: errp})
+	}
+	if sync {
+		w.mu.syncReq = true
+	}
+	w.mu.Unlock()
+	w.metrics.records.Add(1)
+	w.wakeFlusher()
+	return nil
+}
+
+// errLocked returns the error an Append or Sync must fail with, if any.
+func (w *Writer) errLocked() error {
+	if w.mu.err != nil {
+		return w.mu.err
+	}
+	if w.mu.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// appendLocked frames p into chunks at the end of the fill buffer.
+func (w *Writer) appendLocked(p []byte) {
+	buf := w.mu.fill
+	off := int(w.mu.size % BlockSize) // offset within the current block
+	first := true
+	for {
+		if avail := BlockSize - off; avail < HeaderSize {
+			// Too short for a header: pad the block tail with zeros.
+			buf = append(buf, zeroPad[:avail]...)
+			off = 0
+		}
+		n := min(len(p), BlockSize-off-HeaderSize)
+		last := n == len(p)
+		t := chunkMiddle
+		switch {
+		case first && last:
+			t = chunkFull
+		case first:
+			t = chunkFirst
+		case last:
+			t = chunkLast
+		}
+		start := len(buf)
+		buf = append(buf, zeroPad[:HeaderSize]...)
+		buf = append(buf, p[:n]...)
+		putHeader(buf[start:], t, w.logNum)
+		off += HeaderSize + n
+		p = p[n:]
+		first = false
+		if last {
+			break
+		}
+	}
+	w.mu.size += int64(len(buf) - len(w.mu.fill))
+	w.size.Store(w.mu.size)
+	w.mu.fill = buf
+}
+
+var zeroPad [HeaderSize]byte
+
+func (w *Writer) wakeFlusher() {
+	select {
+	case w.flushC <- struct{}{}:
+	default:
+	}
+}
+
+// Sync forces everything appended so far to be written and synced, and
+// waits for it. Under every policy.
+func (w *Writer) Sync() error {
+	var wg sync.WaitGroup
+	var err error
+	wg.Add(1)
+	w.mu.Lock()
+	if err := w.errLocked(); err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	w.mu.waiters = append(w.mu.waiters, waiter{wg: &wg, errp: &err})
+	w.mu.syncReq = true
+	w.mu.Unlock()
+	w.wakeFlusher()
+	wg.Wait()
+	return err
+}
+
+// Close writes and syncs everything pending, whatever the policy, stops the
+// flusher and closes the file. It returns the sticky error if the writer
+// had failed, or the error of the final write, sync or close.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.mu.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.mu.closed = true
+	w.mu.room.Broadcast()
+	w.mu.Unlock()
+	w.wakeFlusher()
+	<-w.done
+
+	w.mu.Lock()
+	err := w.mu.err
+	w.mu.Unlock()
+	if cerr := w.f.Close(); cerr != nil && err == nil {
+		err = errWrap("close", cerr)
+	}
+	return err
+}
+
+// Size returns the number of log bytes, framing included, appended so far.
+func (w *Writer) Size() int64 { return w.size.Load() }
+
+// Metrics returns a snapshot of the writer's counters.
+func (w *Writer) Metrics() WriterMetrics { return w.metrics.snapshot() }

@@ -95,14 +95,18 @@ func (f *failingIter) op(ok bool) bool {
 	return ok
 }
 
-func (f *failingIter) SeekGE(k []byte) bool { return f.err == nil && f.op(f.InternalIterator.SeekGE(k)) }
-func (f *failingIter) SeekLT(k []byte) bool { return f.err == nil && f.op(f.InternalIterator.SeekLT(k)) }
-func (f *failingIter) First() bool          { return f.err == nil && f.op(f.InternalIterator.First()) }
-func (f *failingIter) Last() bool           { return f.err == nil && f.op(f.InternalIterator.Last()) }
-func (f *failingIter) Next() bool           { return f.err == nil && f.op(f.InternalIterator.Next()) }
-func (f *failingIter) Prev() bool           { return f.err == nil && f.op(f.InternalIterator.Prev()) }
-func (f *failingIter) Valid() bool          { return f.err == nil && f.InternalIterator.Valid() }
-func (f *failingIter) Error() error         { return f.err }
+func (f *failingIter) SeekGE(k []byte) bool {
+	return f.err == nil && f.op(f.InternalIterator.SeekGE(k))
+}
+func (f *failingIter) SeekLT(k []byte) bool {
+	return f.err == nil && f.op(f.InternalIterator.SeekLT(k))
+}
+func (f *failingIter) First() bool  { return f.err == nil && f.op(f.InternalIterator.First()) }
+func (f *failingIter) Last() bool   { return f.err == nil && f.op(f.InternalIterator.Last()) }
+func (f *failingIter) Next() bool   { return f.err == nil && f.op(f.InternalIterator.Next()) }
+func (f *failingIter) Prev() bool   { return f.err == nil && f.op(f.InternalIterator.Prev()) }
+func (f *failingIter) Valid() bool  { return f.err == nil && f.InternalIterator.Valid() }
+func (f *failingIter) Error() error { return f.err }
 func (f *failingIter) Close() error {
 	f.InternalIterator.Close()
 	return f.closeErr

@@ -1,0 +1,86 @@
+// Package memtable holds the engine's in-memory table: the newest writes,
+// sorted by internal key, until they are flushed to an sstable.
+//
+// # Purpose
+//
+// A MemTable is two lock-free skiplists in one caller-supplied arena: the
+// point entries (SET and DEL) and the range tombstones (RANGEDEL, key = start
+// key, value = end key). The engine applies committed batches to the active
+// memtable, reads it with Get and NewIter, and when it is full makes it
+// immutable and flushes it with NewIter and NewRangeDelIter.
+//
+// # Usage
+//
+//	m := memtable.New(make([]byte, 64<<20))
+//	if !m.Reserve(batchBytes) { /* rotate to a new memtable */ }
+//	err := m.Add(base.MakeInternalKey([]byte("k"), 7, base.InternalKeyKindSet), []byte("v"))
+//	v, kind, ok := m.Get([]byte("k"), 7)
+//	it := m.NewIter(nil, nil)
+//	for ok := it.First(); ok; ok = it.Next() { ... }
+//	_ = it.Close()
+//
+// where batchBytes is the sum of MaxEntrySize over the batch's entries.
+//
+// # Concurrency contract
+//
+//  1. Add is safe for concurrent use with other Adds and with readers: nodes
+//     are linked with compare-and-swap, never under a lock. Two Adds of the
+//     same user key and trailer race on level 0; exactly one wins, the
+//     other gets ErrRecordExists.
+//  2. Get, NewIter and NewRangeDelIter never block and never wait for an
+//     Add. A reader sees every Add that returned before the read began,
+//     and may or may not see Adds in flight. Iterators see entries added
+//     after their creation; the engine hides them by sequence number.
+//  3. An iterator is not safe for concurrent use (base.InternalIterator).
+//  4. Reserve, Size, Capacity, Count and Empty are safe at any time.
+//     Reserve is the engine's admission control: if every Add is covered by
+//     a reservation no Add fails with ErrArenaFull. An Add not covered by a
+//     reservation draws on unreserved space and may use up space that a
+//     concurrent reservation counted on.
+//  5. Keys and values returned by Get and by iterators alias the arena;
+//     they stay valid while the arena lives and must not be modified.
+//
+// # Backward iteration
+//
+// Level 0 of each skiplist is doubly linked: Prev follows a prev link,
+// maintained with compare-and-swap by the inserters (see skiplist.add), so
+// Prev costs O(1) like Next. While inserts are in flight a prev link may
+// still point at an older predecessor, so Prev can step over an entry being
+// inserted; it never goes out of order, and once no insert is in flight
+// every prev link is exact.
+//
+// # Arena layout
+//
+// The arena is one byte slice addressed by uint32 offsets; allocation bumps
+// a cursor with compare-and-swap. Its layout:
+//
+//	[align prefix][points head][points tail][rangedel head][rangedel tail][entry]...
+//
+// and each entry is one node (see node.go):
+//
+//	trailer u64 | keySize u32 | valueSize u32 | height u32 | prev u32 |
+//	next[0..height) u32 | user key | value | padding to 4 bytes
+//
+// # Invariants
+//
+//  1. Offset 0 is never allocated and means "no node". The prefix before
+//     the first node is 1 to 4 bytes, so that every node starts on a
+//     4-byte boundary in memory, as the atomic link words require.
+//  2. Every allocation is rounded up to 4 bytes. One entry uses exactly
+//     align4(24 + 4*height + len(userKey) + len(value)) bytes, at most
+//     MaxEntrySize(len(userKey), len(value)) (height 20).
+//  3. Size is the allocation cursor: the exact number of bytes in use,
+//     never more than Capacity. A failed allocation does not move it. An
+//     Add refused with ErrRecordExists before allocating uses no bytes; one
+//     that loses a race for the same key keeps its unlinked node counted.
+//  4. A node's trailer, sizes, height, key and value are written before the
+//     node is published by the compare-and-swap that links it on level 0,
+//     and never change afterwards. Only link words change, and only with
+//     atomic operations.
+//  5. Nodes are never removed or moved. On every level the next links
+//     visit nodes in strictly increasing InternalCompare order; the head
+//     sentinel sorts before and the tail sentinel after every entry.
+//  6. A node's prev link always points at a node that sorts before it (or
+//     the head), and only ever moves to a later node.
+//  7. Tower heights are random with P(height > h) = 4^-h, capped at 20.
+package memtable

@@ -1,0 +1,156 @@
+package memtable
+
+import (
+	"bytes"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/strata-db/strata/internal/base"
+)
+
+// MinArenaSize is the smallest arena New accepts: room for the sentinel
+// nodes of both skiplists and for aligning the first node.
+const MinArenaSize = arenaAlign + 2*sentinelsSize
+
+// MemTable is an in-memory sorted table of internal keys: one skiplist of
+// point entries (SET, DEL) and one of range tombstones (RANGEDEL), both in
+// one arena. See the package documentation for the concurrency contract.
+type MemTable struct {
+	arena     arena
+	points    skiplist
+	rangeDels skiplist
+	// reserved is the arena cursor as if every reservation were used in
+	// full; Reserve refuses to move it past the capacity.
+	reserved      atomic.Uint64
+	count         atomic.Int64
+	rangeDelCount atomic.Int64
+}
+
+// New returns a memtable whose skiplists live in arena. len(arena) is the
+// capacity, at least MinArenaSize and at most 4 GiB; New panics otherwise.
+// The caller allocates the arena (so that a tracking allocator can account
+// for it) and must keep it alive and untouched while the memtable, or any
+// key or value read from it, is in use.
+func New(arena []byte) *MemTable {
+	if len(arena) < MinArenaSize {
+		panic(fmt.Sprintf("memtable: arena of %d bytes is smaller than MinArenaSize (%d)", len(arena), MinArenaSize))
+	}
+	m := &MemTable{}
+	m.arena.init(arena)
+	if !m.points.init(&m.arena) || !m.rangeDels.init(&m.arena) {
+		panic("memtable: arena too small for the sentinel nodes")
+	}
+	m.reserved.Store(m.arena.size())
+	return m
+}
+
+// MaxEntrySize bounds the arena bytes one Add of a key and value of these
+// lengths can use: a node with the tallest tower, the key, the value and
+// alignment padding.
+func MaxEntrySize(keyLen, valueLen int) int {
+	return int(entrySize(maxHeight, keyLen, valueLen))
+}
+
+// Reserve atomically reserves n arena bytes for a batch about to be applied.
+// It returns false if they do not fit; the engine then rotates to a new
+// memtable. As long as every Add is covered by a reservation (the engine
+// reserves the sum of MaxEntrySize over a batch before applying it), no Add
+// fails with ErrArenaFull. Reservations are never returned: what a batch
+// reserves but does not use is lost to later reservations, though not to
+// Adds.
+func (m *MemTable) Reserve(n int) bool {
+	if n < 0 {
+		return false
+	}
+	capacity := m.arena.capacity()
+	for {
+		r := m.reserved.Load()
+		// Adds made without a reservation may have moved the cursor past
+		// the reservations: count from whichever is further.
+		from := max(r, m.arena.size())
+		if from+uint64(n) > capacity {
+			return false
+		}
+		if m.reserved.CompareAndSwap(r, from+uint64(n)) {
+			return true
+		}
+	}
+}
+
+// Add inserts an entry. SET and DEL entries go to the point skiplist;
+// RANGEDEL entries (key = start key with trailer, value = end key) go to the
+// range tombstone skiplist. Add is safe for concurrent use with other Adds
+// and with readers. key and value are copied into the arena.
+//
+// It returns ErrRecordExists if an entry with the same user key and trailer
+// is present, ErrArenaFull if the entry does not fit and ErrInvalidKind for
+// any other kind.
+func (m *MemTable) Add(key base.InternalKey, value []byte) error {
+	return m.add(key, value, randomHeight())
+}
+
+func (m *MemTable) add(key base.InternalKey, value []byte, height int) error {
+	if uint64(len(key.UserKey))+uint64(len(value)) > m.arena.capacity() {
+		return ErrArenaFull
+	}
+	switch key.Kind() {
+	case base.InternalKeyKindSet, base.InternalKeyKindDelete:
+		if _, err := m.points.add(key, value, height); err != nil {
+			return err
+		}
+	case base.InternalKeyKindRangeDelete:
+		if _, err := m.rangeDels.add(key, value, height); err != nil {
+			return err
+		}
+		m.rangeDelCount.Add(1)
+	default:
+		return ErrInvalidKind
+	}
+	m.count.Add(1)
+	return nil
+}
+
+// Get returns the newest point entry for userKey with a sequence number <=
+// seq; kind is SET or DEL. The value aliases the arena: it stays valid while
+// the memtable lives, and must not be modified.
+func (m *MemTable) Get(userKey []byte, seq base.SeqNum) (value []byte, kind base.InternalKeyKind, ok bool) {
+	seq = min(seq, base.SeqNumMax)
+	s := &m.points
+	_, nd := s.seek(userKey, base.MakeTrailer(seq, base.InternalKeyKindMax))
+	if nd == s.tail || !bytes.Equal(m.arena.userKey(nd), userKey) {
+		return nil, 0, false
+	}
+	return m.arena.value(nd), m.arena.trailer(nd).Kind(), true
+}
+
+// NewIter returns an iterator over the point entries with user keys in
+// [lower, upper) (nil means unbounded). It implements base.InternalIterator
+// and also sees entries added after its creation. The bounds are not
+// copied: the caller keeps them unchanged while the iterator lives.
+func (m *MemTable) NewIter(lower, upper []byte) base.InternalIterator {
+	return &iterator{list: &m.points, lower: lower, upper: upper}
+}
+
+// NewRangeDelIter returns an iterator over the raw range tombstones (key
+// start#seq,RANGEDEL, value end), in InternalCompare order of their start
+// keys, or nil if there are none. Tombstones are not fragmented.
+func (m *MemTable) NewRangeDelIter() base.InternalIterator {
+	if m.rangeDelCount.Load() == 0 {
+		return nil
+	}
+	return &iterator{list: &m.rangeDels}
+}
+
+// Size returns the number of arena bytes in use, exactly: the sentinel nodes,
+// the alignment prefix and every entry allocated, including its padding.
+func (m *MemTable) Size() int { return int(m.arena.size()) }
+
+// Capacity returns the arena's length.
+func (m *MemTable) Capacity() int { return int(m.arena.capacity()) }
+
+// Empty reports whether no entry has been added.
+func (m *MemTable) Empty() bool { return m.count.Load() == 0 }
+
+// Count returns the number of entries added, point entries and range
+// tombstones together.
+func (m *MemTable) Count() int { return int(m.count.Load()) }

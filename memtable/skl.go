@@ -1,0 +1,192 @@
+package memtable
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"sync/atomic"
+
+	"github.com/strata-db/strata/internal/base"
+)
+
+// skiplist is a lock-free skiplist of internal keys whose nodes live in an
+// arena. Readers never block; inserts link nodes with compare-and-swap, one
+// level at a time from the bottom, so several inserts may run at once.
+//
+// Level 0 is a doubly linked list: besides its next link, every node has a
+// prev link, maintained with compare-and-swap by the inserters (see add). A
+// prev link may lag behind an insert in flight, pointing at an older
+// predecessor, but it always points at a node that sorts before; once no
+// insert is in flight, every prev link points at the immediate predecessor.
+type skiplist struct {
+	a *arena
+	// head and tail are sentinel nodes: head sorts before every entry and
+	// has a full tower, tail sorts after every entry and has no tower.
+	head, tail uint32
+	// height is the height of the tallest tower linked so far; searches
+	// start there instead of at maxHeight.
+	height atomic.Uint32
+}
+
+// splice is, for every level, the pair of adjacent nodes between which a key
+// belongs: prev < key <= next.
+type splice struct {
+	prev, next [maxHeight]uint32
+}
+
+// init allocates the sentinels. It returns false if they do not fit.
+func (s *skiplist) init(a *arena) bool {
+	s.a = a
+	var ok bool
+	if s.head, ok = a.newNode(maxHeight, base.InternalKey{}, nil); !ok {
+		return false
+	}
+	if s.tail, ok = a.newNode(0, base.InternalKey{}, nil); !ok {
+		return false
+	}
+	for level := range maxHeight {
+		a.setNext(s.head, level, s.tail)
+	}
+	a.setPrev(s.tail, s.head)
+	s.height.Store(1)
+	return true
+}
+
+// sentinelsSize is the arena space init uses.
+const sentinelsSize = maxNodeSize + nodeTowerOff
+
+// randomHeight draws a tower height: 1 with probability 3/4, and each further
+// level with probability 1/4 of the one below. math/rand/v2's top-level
+// generator is per-thread in the runtime: cheap, lock-free and safe for
+// concurrent use.
+func randomHeight() int {
+	r := rand.Uint64()
+	h := 1
+	for h < maxHeight && r&3 == 0 {
+		h++
+		r >>= 2
+	}
+	return h
+}
+
+// compare orders the key of node nd against (ukey, trailer) as
+// base.InternalCompare does. The tail sorts after everything.
+func (s *skiplist) compare(nd uint32, ukey []byte, trailer base.Trailer) int {
+	if nd == s.tail {
+		return 1
+	}
+	if c := bytes.Compare(s.a.userKey(nd), ukey); c != 0 {
+		return c
+	}
+	switch t := s.a.trailer(nd); {
+	case t > trailer:
+		return -1
+	case t < trailer:
+		return 1
+	}
+	return 0
+}
+
+// findSpliceForLevel walks level from start, which must sort before the
+// target, to the adjacent pair prev < (ukey, trailer) <= next. found reports
+// whether next equals the target.
+func (s *skiplist) findSpliceForLevel(ukey []byte, trailer base.Trailer, level int, start uint32) (prev, next uint32, found bool) {
+	prev = start
+	for {
+		next = s.a.next(prev, level)
+		c := s.compare(next, ukey, trailer)
+		if c >= 0 {
+			return prev, next, c == 0
+		}
+		prev = next
+	}
+}
+
+// seek returns the adjacent level-0 nodes prev < (ukey, trailer) <= next;
+// prev may be the head and next the tail.
+func (s *skiplist) seek(ukey []byte, trailer base.Trailer) (prev, next uint32) {
+	prev = s.head
+	for level := int(s.height.Load()) - 1; level >= 0; level-- {
+		prev, next, _ = s.findSpliceForLevel(ukey, trailer, level, prev)
+	}
+	return prev, next
+}
+
+// add inserts key with a tower of the given height. It is safe for
+// concurrent use with other adds and with readers.
+//
+// The node is linked bottom-up. On each level it is published by one
+// compare-and-swap on its predecessor's next link; if that fails another
+// insert got in between, and the splice for that level is searched again
+// from the old predecessor (nodes are never removed, so it still sorts
+// before the key). Level 0 decides the race between two inserts of the same
+// key: the loser finds the winner when it searches again.
+//
+// On level 0 the successor's prev link is then moved from prev to the new
+// node with a compare-and-swap. An insert in flight may not have moved it
+// yet when the next insert between the same pair arrives; that insert helps
+// first (sets succ.prev = prev if prev.next is still succ) so that its own
+// compare-and-swap cannot be overtaken by the slower one's. Prev links only
+// ever move to nodes that sort later, so no compare-and-swap can succeed
+// on a stale value (no ABA).
+func (s *skiplist) add(key base.InternalKey, value []byte, height int) (nd uint32, err error) {
+	a := s.a
+	var sp splice
+	listHeight := int(s.height.Load())
+	prev := s.head
+	for level := listHeight - 1; level >= 0; level-- {
+		var found bool
+		prev, sp.next[level], found = s.findSpliceForLevel(key.UserKey, key.Trailer, level, prev)
+		if found {
+			return 0, ErrRecordExists
+		}
+		sp.prev[level] = prev
+	}
+	for level := listHeight; level < height; level++ {
+		sp.prev[level], sp.next[level] = s.head, s.tail
+	}
+
+	nd, ok := a.newNode(height, key, value)
+	if !ok {
+		return 0, ErrArenaFull
+	}
+	for {
+		h := s.height.Load()
+		if uint32(height) <= h || s.height.CompareAndSwap(h, uint32(height)) {
+			break
+		}
+	}
+
+	for level := range height {
+		prev, next := sp.prev[level], sp.next[level]
+		for {
+			a.setNext(nd, level, next)
+			if level == 0 {
+				a.setPrev(nd, prev)
+				// Help an insert in flight that linked next after prev
+				// but has not yet pointed next's prev link at prev.
+				if np := a.prev(next); np != prev && a.next(prev, 0) == next {
+					a.casPrev(next, np, prev)
+				}
+			}
+			if a.casNext(prev, level, next, nd) {
+				if level == 0 {
+					// May fail only if a later insert between nd and
+					// next already helped; then the link is right.
+					a.casPrev(next, prev, nd)
+				}
+				break
+			}
+			var found bool
+			prev, next, found = s.findSpliceForLevel(key.UserKey, key.Trailer, level, prev)
+			if found {
+				if level != 0 {
+					panic("memtable: duplicate key found above level 0")
+				}
+				// The node was allocated but never linked: its bytes stay
+				// counted in Size.
+				return 0, ErrRecordExists
+			}
+		}
+	}
+	return nd, nil
+}

@@ -1,0 +1,227 @@
+package sstable
+
+import (
+	"fmt"
+	"math/bits"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/strata-db/strata/internal/base"
+)
+
+// Cache is a block cache shared by the readers of a DB: decompressed
+// blocks keyed by (file number, block offset), a byte budget split across
+// shards, LRU eviction within each shard. It is safe for concurrent use.
+//
+// Blocks are handed out through refcounted handles. The cache holds one
+// reference to every resident block and each Handle holds another; an
+// evicted block stays valid for the holders of handles until they Release
+// them. Pinned bytes (blocks with outstanding handles) are therefore known
+// exactly, for the memory accounting of the engine.
+type Cache struct {
+	shards []cacheShard
+	mask   uint64
+}
+
+// CacheMetrics is a snapshot of the cache's counters.
+type CacheMetrics struct {
+	Hits      int64
+	Misses    int64
+	Bytes     int64 // bytes of resident blocks
+	Count     int64 // resident blocks
+	Evictions int64
+}
+
+// String renders the metrics on one line.
+func (m CacheMetrics) String() string {
+	return fmt.Sprintf("hits=%d misses=%d bytes=%d count=%d evictions=%d",
+		m.Hits, m.Misses, m.Bytes, m.Count, m.Evictions)
+}
+
+type cacheKey struct {
+	fileNum base.FileNum
+	offset  uint64
+}
+
+// cacheValue is one decompressed block. refs counts the cache's own
+// reference (while resident) and one per Handle.
+type cacheValue struct {
+	buf  []byte
+	refs atomic.Int32
+}
+
+func (v *cacheValue) acquire() { v.refs.Add(1) }
+
+func (v *cacheValue) release() {
+	if n := v.refs.Add(-1); n < 0 {
+		panic("sstable: cache value released too many times")
+	}
+}
+
+// Handle is a reference to a block. The zero Handle is empty. Release must
+// be called exactly once for every non-empty handle.
+type Handle struct {
+	v *cacheValue
+}
+
+// Get returns the block. It is valid until Release.
+func (h Handle) Get() []byte {
+	if h.v == nil {
+		return nil
+	}
+	return h.v.buf
+}
+
+// Release drops the handle's reference.
+func (h Handle) Release() {
+	if h.v != nil {
+		h.v.release()
+	}
+}
+
+type cacheEntry struct {
+	key        cacheKey
+	value      *cacheValue
+	size       int64
+	prev, next *cacheEntry // LRU list; the sentinel's next is the most recent
+}
+
+type cacheShard struct {
+	mu struct {
+		sync.Mutex
+		// All fields are guarded by mu.
+		entries   map[cacheKey]*cacheEntry
+		lru       cacheEntry // sentinel
+		bytes     int64
+		capacity  int64
+		hits      int64
+		misses    int64
+		evictions int64
+	}
+	_ [64]byte // keep shards' locks on different cache lines
+}
+
+// NewCache returns a cache holding at most capacityBytes of blocks.
+func NewCache(capacityBytes int64) *Cache {
+	capacityBytes = max(capacityBytes, 0)
+	// Enough shards to spread lock contention, but each shard keeps at
+	// least 1 MiB so that the budget is not fragmented into uselessness.
+	n := 4 * runtime.GOMAXPROCS(0)
+	n = min(n, int(capacityBytes>>20))
+	n = max(n, 1)
+	n = 1 << (bits.Len(uint(n)) - 1) // round down to a power of two
+	c := &Cache{shards: make([]cacheShard, n), mask: uint64(n - 1)}
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.entries = make(map[cacheKey]*cacheEntry)
+		s.mu.lru.next, s.mu.lru.prev = &s.mu.lru, &s.mu.lru
+		s.mu.capacity = capacityBytes / int64(n)
+	}
+	return c
+}
+
+func (c *Cache) shard(k cacheKey) *cacheShard {
+	h := uint64(k.fileNum)*0x9e3779b97f4a7c15 ^ k.offset*0xbf58476d1ce4e5b9
+	h ^= h >> 31
+	return &c.shards[h&c.mask]
+}
+
+// get returns a handle on the cached block, or an empty handle on a miss.
+func (c *Cache) get(fileNum base.FileNum, offset uint64) Handle {
+	k := cacheKey{fileNum, offset}
+	s := c.shard(k)
+	s.mu.Lock()
+	e := s.mu.entries[k]
+	if e == nil {
+		s.mu.misses++
+		s.mu.Unlock()
+		return Handle{}
+	}
+	s.mu.hits++
+	s.unlinkLocked(e)
+	s.pushFrontLocked(e)
+	e.value.acquire()
+	s.mu.Unlock()
+	return Handle{e.value}
+}
+
+// insert adds a block and returns a handle on it. A block larger than a
+// shard's budget is not cached; the handle then owns the only reference.
+func (c *Cache) insert(fileNum base.FileNum, offset uint64, buf []byte) Handle {
+	v := &cacheValue{buf: buf}
+	v.refs.Store(1) // the returned handle's reference
+	k := cacheKey{fileNum, offset}
+	size := int64(cap(buf))
+	s := c.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if size > s.mu.capacity {
+		return Handle{v}
+	}
+	if old := s.mu.entries[k]; old != nil {
+		s.removeLocked(old)
+	}
+	for s.mu.bytes+size > s.mu.capacity {
+		victim := s.mu.lru.prev
+		s.removeLocked(victim)
+		s.mu.evictions++
+	}
+	v.acquire() // the cache's reference
+	e := &cacheEntry{key: k, value: v, size: size}
+	s.mu.entries[k] = e
+	s.pushFrontLocked(e)
+	s.mu.bytes += size
+	return Handle{v}
+}
+
+// EvictFile drops every block of a file, for when the table is deleted.
+// Blocks pinned by handles stay valid until released.
+func (c *Cache) EvictFile(fileNum base.FileNum) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		for k, e := range s.mu.entries {
+			if k.fileNum == fileNum {
+				s.removeLocked(e)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// Metrics returns a snapshot of the counters.
+func (c *Cache) Metrics() CacheMetrics {
+	var m CacheMetrics
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		m.Hits += s.mu.hits
+		m.Misses += s.mu.misses
+		m.Bytes += s.mu.bytes
+		m.Count += int64(len(s.mu.entries))
+		m.Evictions += s.mu.evictions
+		s.mu.Unlock()
+	}
+	return m
+}
+
+func (s *cacheShard) removeLocked(e *cacheEntry) {
+	s.unlinkLocked(e)
+	delete(s.mu.entries, e.key)
+	s.mu.bytes -= e.size
+	e.value.release()
+}
+
+func (s *cacheShard) unlinkLocked(e *cacheEntry) {
+	e.prev.next = e.next
+	e.next.prev = e.prev
+	e.prev, e.next = nil, nil
+}
+
+func (s *cacheShard) pushFrontLocked(e *cacheEntry) {
+	e.next = s.mu.lru.next
+	e.prev = &s.mu.lru
+	e.next.prev = e
+	s.mu.lru.next = e
+}

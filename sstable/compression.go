@@ -1,0 +1,175 @@
+package sstable
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+	"github.com/strata-db/strata/internal/base"
+)
+
+// Compression selects how a writer compresses its blocks. The zero value
+// means the default, FastCompression. The numbering here is an option, not
+// the on-disk block type (see format.go).
+type Compression uint8
+
+// Compression choices.
+const (
+	DefaultCompression Compression = iota // FastCompression
+	NoCompression
+	FastCompression // s2, a Snappy-compatible fast codec
+	ZstdCompression // zstd at its default level
+	numCompressions
+)
+
+var compressionNames = [...]string{
+	DefaultCompression: "default",
+	NoCompression:      "none",
+	FastCompression:    "fast",
+	ZstdCompression:    "zstd",
+}
+
+// String returns the name ParseCompression accepts.
+func (c Compression) String() string {
+	if c < numCompressions {
+		return compressionNames[c]
+	}
+	return fmt.Sprintf("Compression(%d)", uint8(c))
+}
+
+// ParseCompression parses a compression name: "none", "fast" (or "s2",
+// "snappy"), "zstd" or "default". Case is ignored.
+func ParseCompression(s string) (Compression, error) {
+	switch strings.ToLower(s) {
+	case "default", "":
+		return DefaultCompression, nil
+	case "none", "no":
+		return NoCompression, nil
+	case "fast", "s2", "snappy":
+		return FastCompression, nil
+	case "zstd":
+		return ZstdCompression, nil
+	}
+	return 0, fmt.Errorf("sstable: unknown compression %q", s)
+}
+
+func (c Compression) resolve() Compression {
+	if c == DefaultCompression {
+		return FastCompression
+	}
+	return c
+}
+
+func (c Compression) blockType() byte {
+	switch c.resolve() {
+	case FastCompression:
+		return blockTypeS2
+	case ZstdCompression:
+		return blockTypeZstd
+	}
+	return blockTypeNone
+}
+
+// The shared zstd encoder and decoder. EncodeAll and DecodeAll are safe
+// for concurrent use, so one of each serves every table.
+var (
+	zstdOnce sync.Once
+	zstdEnc  *zstd.Encoder
+	zstdDec  *zstd.Decoder
+)
+
+func zstdCodecs() (*zstd.Encoder, *zstd.Decoder) {
+	zstdOnce.Do(func() {
+		var err error
+		zstdEnc, err = zstd.NewWriter(nil,
+			zstd.WithEncoderLevel(zstd.SpeedDefault),
+			zstd.WithEncoderConcurrency(1),
+			zstd.WithZeroFrames(true))
+		if err != nil {
+			panic(err) // only on invalid options
+		}
+		zstdDec, err = zstd.NewReader(nil,
+			zstd.WithDecoderConcurrency(0),
+			zstd.WithDecoderMaxMemory(maxDecodedBlockSize),
+			zstd.WithDecoderMaxWindow(maxDecodedBlockSize))
+		if err != nil {
+			panic(err)
+		}
+	})
+	return zstdEnc, zstdDec
+}
+
+// compressBlock compresses raw with the block type typ into dst[:0] and
+// returns the bytes to store and the type actually used: a block stays
+// uncompressed when compression saves less than 1/8 of its size, or when
+// it is too large for a reader to accept compressed.
+func compressBlock(typ byte, raw, dst []byte) ([]byte, byte) {
+	if typ == blockTypeNone || len(raw) > maxDecodedBlockSize {
+		return raw, blockTypeNone
+	}
+	var out []byte
+	switch typ {
+	case blockTypeS2:
+		if n := s2.MaxEncodedLen(len(raw)); cap(dst) < n {
+			dst = make([]byte, n)
+		}
+		out = s2.Encode(dst[:cap(dst)], raw)
+	case blockTypeZstd:
+		enc, _ := zstdCodecs()
+		out = enc.EncodeAll(raw, dst[:0])
+	}
+	if len(out) > len(raw)-len(raw)/8 {
+		return raw, blockTypeNone
+	}
+	return out, typ
+}
+
+var errDecodedTooLarge = errors.New("sstable: decompressed block exceeds the size limit")
+
+// decompressBlock decodes a block of type typ. For blockTypeNone it
+// returns data itself.
+func decompressBlock(typ byte, data []byte) ([]byte, error) {
+	switch typ {
+	case blockTypeNone:
+		return data, nil
+	case blockTypeS2:
+		n, err := s2.DecodedLen(data)
+		if err != nil {
+			return nil, base.CorruptionErrorf("sstable: s2 block: %v", err)
+		}
+		if n > maxDecodedBlockSize {
+			return nil, base.MarkCorruption(errDecodedTooLarge)
+		}
+		out, err := s2.Decode(make([]byte, n), data)
+		if err != nil {
+			return nil, base.CorruptionErrorf("sstable: s2 block: %v", err)
+		}
+		return out, nil
+	case blockTypeZstd:
+		_, dec := zstdCodecs()
+		out, err := dec.DecodeAll(data, nil)
+		if err != nil {
+			return nil, base.CorruptionErrorf("sstable: zstd block: %v", err)
+		}
+		if len(out) > maxDecodedBlockSize {
+			return nil, base.MarkCorruption(errDecodedTooLarge)
+		}
+		return out, nil
+	}
+	return nil, base.CorruptionErrorf("sstable: unknown block compression type %d", typ)
+}
+
+func blockTypeName(typ byte) string {
+	switch typ {
+	case blockTypeNone:
+		return "none"
+	case blockTypeS2:
+		return "fast"
+	case blockTypeZstd:
+		return "zstd"
+	}
+	return fmt.Sprintf("unknown(%d)", typ)
+}

@@ -1,0 +1,258 @@
+package sstable
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/strata-db/strata/internal/base"
+)
+
+// Errors returned by the Reader. Those about the file's contents are also
+// in the base.ErrCorruption class.
+var (
+	// ErrBadMagic: the file does not end with the table magic number.
+	ErrBadMagic = errors.New("sstable: bad magic number (not a table, or truncated)")
+	// ErrTruncated: the file is shorter than a footer.
+	ErrTruncated = errors.New("sstable: file too short to be a table")
+	// ErrReaderClosed: the reader was used after Close.
+	ErrReaderClosed = errors.New("sstable: reader is closed")
+	// ErrComparerMismatch: the table was written with another comparer.
+	ErrComparerMismatch = errors.New("sstable: comparer mismatch")
+)
+
+// Reader reads a table. It is safe for concurrent use by multiple
+// goroutines; each iterator it returns is not.
+type Reader struct {
+	f       ReadableFile
+	size    uint64
+	cmp     func(a, b []byte) int
+	cache   *Cache
+	fileNum base.FileNum
+
+	index     blockIter // validated prototype over the index block
+	filter    bloomFilter
+	hasFilter bool
+	rangeDel  blockIter // validated prototype; data nil when none
+	props     Properties
+
+	getIters sync.Pool // *tableIter reused by Get
+	closed   bool
+}
+
+// NewReader opens the table in f: it reads and checks the footer,
+// metaindex, index, filter, range-deletion and properties blocks. The
+// reader owns f from then on, and closes it on error too. A malformed file
+// is reported as an error in the base.ErrCorruption class.
+func NewReader(f ReadableFile, opts ReaderOptions) (*Reader, error) {
+	r, err := newReader(f, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func newReader(f ReadableFile, opts ReaderOptions) (*Reader, error) {
+	cmpr := opts.Comparer
+	if cmpr == nil {
+		cmpr = base.DefaultComparer
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() < footerLen {
+		return nil, base.MarkCorruption(fmt.Errorf("%w: %d bytes", ErrTruncated, fi.Size()))
+	}
+	r := &Reader{f: f, size: uint64(fi.Size()), cmp: cmpr.Compare, cache: opts.Cache, fileNum: opts.FileNum}
+
+	var fbuf [footerLen]byte
+	if _, err := f.ReadAt(fbuf[:], int64(r.size-footerLen)); err != nil {
+		return nil, fmt.Errorf("sstable: reading footer: %w", err)
+	}
+	ft, err := decodeFooter(fbuf[:])
+	if err != nil {
+		return nil, err
+	}
+
+	metaBlock, err := r.readBlock(ft.metaindex)
+	if err != nil {
+		return nil, fmt.Errorf("sstable: metaindex: %w", err)
+	}
+	meta := map[string]blockHandle{}
+	var mi rawBlockIter
+	if err := mi.init(metaBlock); err != nil {
+		return nil, err
+	}
+	for ok := mi.first(); ok; ok = mi.next() {
+		h, n := decodeBlockHandle(mi.val)
+		if n == 0 || n != len(mi.val) {
+			return nil, base.MarkCorruption(fmt.Errorf("%w in metaindex entry %q", errBadHandle, mi.key))
+		}
+		meta[string(mi.key)] = h
+	}
+	if mi.err != nil {
+		return nil, mi.err
+	}
+
+	ph, ok := meta[metaPropertiesName]
+	if !ok {
+		return nil, base.CorruptionErrorf("sstable: no properties block")
+	}
+	pb, err := r.readBlock(ph)
+	if err != nil {
+		return nil, fmt.Errorf("sstable: properties: %w", err)
+	}
+	if r.props, err = decodeProperties(pb); err != nil {
+		return nil, err
+	}
+	if r.props.ComparerName != cmpr.Name {
+		return nil, fmt.Errorf("%w: table uses %q, reader %q", ErrComparerMismatch, r.props.ComparerName, cmpr.Name)
+	}
+
+	ib, err := r.readBlock(ft.index)
+	if err != nil {
+		return nil, fmt.Errorf("sstable: index: %w", err)
+	}
+	if err := r.index.init(r.cmp, ib); err != nil {
+		return nil, err
+	}
+
+	if h, ok := meta[metaFilterName]; ok {
+		fb, err := r.readBlock(h)
+		if err != nil {
+			return nil, fmt.Errorf("sstable: filter: %w", err)
+		}
+		if r.filter, err = decodeBloom(fb); err != nil {
+			return nil, err
+		}
+		r.hasFilter = true
+	}
+	if h, ok := meta[metaRangeDelName]; ok {
+		rb, err := r.readBlock(h)
+		if err != nil {
+			return nil, fmt.Errorf("sstable: range deletions: %w", err)
+		}
+		if err := r.rangeDel.init(r.cmp, rb); err != nil {
+			return nil, err
+		}
+	}
+	r.getIters.New = func() any { return &tableIter{} }
+	return r, nil
+}
+
+// readBlock reads, checks and decompresses the block at h. The result is
+// freshly allocated and owned by the caller.
+func (r *Reader) readBlock(h blockHandle) ([]byte, error) {
+	dataEnd := r.size - footerLen
+	if h.Offset > dataEnd || h.Length > dataEnd-h.Offset || blockTrailerLen > dataEnd-h.Offset-h.Length {
+		return nil, base.CorruptionErrorf("sstable: block handle (%d, %d) outside the file of %d bytes",
+			h.Offset, h.Length, r.size)
+	}
+	buf := make([]byte, h.Length+blockTrailerLen)
+	if _, err := r.f.ReadAt(buf, int64(h.Offset)); err != nil {
+		return nil, fmt.Errorf("sstable: reading block at %d: %w", h.Offset, err)
+	}
+	n := h.Length
+	typ := buf[n]
+	if got, want := binary.LittleEndian.Uint32(buf[n+1:]), uint32(xxhash.Sum64(buf[:n+1])); got != want {
+		return nil, base.CorruptionErrorf("sstable: checksum mismatch in block at %d: stored %08x, computed %08x",
+			h.Offset, got, want)
+	}
+	return decompressBlock(typ, buf[:n:n])
+}
+
+// readDataBlock returns a handle on a data block, through the cache if
+// there is one.
+func (r *Reader) readDataBlock(h blockHandle) (Handle, error) {
+	if r.cache != nil {
+		if hd := r.cache.get(r.fileNum, h.Offset); hd.v != nil {
+			return hd, nil
+		}
+	}
+	b, err := r.readBlock(h)
+	if err != nil {
+		return Handle{}, err
+	}
+	if r.cache != nil {
+		return r.cache.insert(r.fileNum, h.Offset, b), nil
+	}
+	v := &cacheValue{buf: b}
+	v.refs.Store(1)
+	return Handle{v}, nil
+}
+
+// MayContain reports whether the table may hold a point entry for userKey,
+// according to its bloom filter (true when it has none).
+func (r *Reader) MayContain(userKey []byte) bool {
+	return !r.hasFilter || r.filter.mayContain(bloomHash(userKey))
+}
+
+// Get returns the newest point entry of userKey with a sequence number
+// <= seq: a SET (value appended to dst) or a DEL. Range tombstones are not
+// consulted; the caller applies them. It checks the bloom filter first.
+func (r *Reader) Get(dst []byte, userKey []byte, seq base.SeqNum) (value []byte, kind base.InternalKeyKind, found bool, err error) {
+	if r.closed {
+		return dst, 0, false, ErrReaderClosed
+	}
+	if !r.MayContain(userKey) {
+		return dst, 0, false, nil
+	}
+	it := r.getIters.Get().(*tableIter)
+	it.init(r, nil, nil)
+	if it.seekGEInternal(base.MakeSearchKey(userKey, seq)) && r.cmp(it.data.ikey.UserKey, userKey) == 0 {
+		kind = it.data.ikey.Kind()
+		value = append(dst, it.data.val...)
+		found = true
+	} else {
+		value = dst
+	}
+	err = it.Close()
+	it.r = nil
+	r.getIters.Put(it)
+	if err != nil {
+		return dst, 0, false, err
+	}
+	return value, kind, found, nil
+}
+
+// NewIter returns an iterator over the point entries with user keys in
+// [lower, upper); nil bounds are open. Data blocks are loaded lazily.
+func (r *Reader) NewIter(lower, upper []byte) (base.InternalIterator, error) {
+	if r.closed {
+		return nil, ErrReaderClosed
+	}
+	it := &tableIter{}
+	it.init(r, lower, upper)
+	return it, nil
+}
+
+// NewRangeDelIter returns an iterator over the range tombstones, keyed
+// start#seq,RANGEDEL with the end key as value, or nil, nil when the table
+// has none.
+func (r *Reader) NewRangeDelIter() (base.InternalIterator, error) {
+	if r.closed {
+		return nil, ErrReaderClosed
+	}
+	if r.rangeDel.data == nil {
+		return nil, nil
+	}
+	it := &blockIterAdapter{}
+	it.bi.initFrom(&r.rangeDel)
+	return it, nil
+}
+
+// Properties returns the table's properties. The caller must not modify them.
+func (r *Reader) Properties() *Properties { return &r.props }
+
+// Close closes the file. Iterators must be closed first.
+func (r *Reader) Close() error {
+	if r.closed {
+		return ErrReaderClosed
+	}
+	r.closed = true
+	return r.f.Close()
+}

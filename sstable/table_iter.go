@@ -1,0 +1,280 @@
+package sstable
+
+import (
+	"github.com/strata-db/strata/internal/base"
+)
+
+// tableIter is the two-level iterator over a table: an iterator over the
+// index block picks a data block, loaded on demand (through the cache),
+// and a block iterator walks it. It honours the bounds [lower, upper) and
+// never loads a block that the index proves to be outside them.
+//
+// Index invariant (see FORMAT.md): the index key of block i is >= every
+// key of block i and < every key of block i+1.
+type tableIter struct {
+	r            *Reader
+	lower, upper []byte
+	index        blockIter
+	data         blockIter
+	handle       Handle // pins the block data iterates over
+	err          error
+}
+
+var _ base.InternalIterator = (*tableIter)(nil)
+
+func (t *tableIter) init(r *Reader, lower, upper []byte) {
+	t.r, t.lower, t.upper, t.err = r, lower, upper, nil
+	t.index.initFrom(&r.index)
+	t.data = blockIter{keyBuf: t.data.keyBuf[:0]}
+}
+
+// fail records err (if it is the first) and invalidates the iterator.
+func (t *tableIter) fail(err error) bool {
+	if t.err == nil {
+		t.err = err
+	}
+	t.data.valid = false
+	return false
+}
+
+// exhausted invalidates the iterator, picking up any error the index or
+// data iterator met.
+func (t *tableIter) exhausted() bool {
+	if t.index.err != nil {
+		return t.fail(t.index.err)
+	}
+	if t.data.err != nil {
+		return t.fail(t.data.err)
+	}
+	t.data.valid = false
+	return false
+}
+
+// loadBlock loads the data block the index iterator is positioned at.
+func (t *tableIter) loadBlock() bool {
+	h, n := decodeBlockHandle(t.index.val)
+	if n == 0 || n != len(t.index.val) {
+		return t.fail(base.MarkCorruption(errBadHandle))
+	}
+	t.handle.Release()
+	t.handle = Handle{}
+	hd, err := t.r.readDataBlock(h)
+	if err != nil {
+		return t.fail(err)
+	}
+	t.handle = hd
+	if err := t.data.init(t.r.cmp, hd.Get()); err != nil {
+		return t.fail(err)
+	}
+	return true
+}
+
+func (t *tableIter) checkUpper() bool {
+	if t.upper != nil && t.r.cmp(t.data.ikey.UserKey, t.upper) >= 0 {
+		t.data.valid = false
+		return false
+	}
+	return true
+}
+
+func (t *tableIter) checkLower() bool {
+	if t.lower != nil && t.r.cmp(t.data.ikey.UserKey, t.lower) < 0 {
+		t.data.valid = false
+		return false
+	}
+	return true
+}
+
+// skipForward moves to the first entry of the next non-empty block.
+func (t *tableIter) skipForward() bool {
+	for {
+		if t.data.err != nil {
+			return t.fail(t.data.err)
+		}
+		// Every key of the next block is > this index key.
+		if t.upper != nil && t.r.cmp(t.index.ikey.UserKey, t.upper) >= 0 {
+			return t.exhausted()
+		}
+		if !t.index.next() || !t.loadBlock() {
+			return t.exhausted()
+		}
+		if t.data.first() {
+			return t.checkUpper()
+		}
+	}
+}
+
+// skipBackward moves to the last entry of the previous non-empty block.
+func (t *tableIter) skipBackward() bool {
+	for {
+		if t.data.err != nil {
+			return t.fail(t.data.err)
+		}
+		if !t.index.prev() {
+			return t.exhausted()
+		}
+		// Every key of this block is <= its index key.
+		if t.lower != nil && t.r.cmp(t.index.ikey.UserKey, t.lower) < 0 {
+			return t.exhausted()
+		}
+		if !t.loadBlock() {
+			return false
+		}
+		if t.data.last() {
+			return t.checkLower()
+		}
+	}
+}
+
+// seekGEInternal positions at the first entry >= key, then checks the
+// upper bound.
+func (t *tableIter) seekGEInternal(key base.InternalKey) bool {
+	if t.err != nil {
+		return false
+	}
+	if !t.index.seekGE(key) || !t.loadBlock() {
+		return t.exhausted()
+	}
+	if t.data.seekGE(key) {
+		return t.checkUpper()
+	}
+	return t.skipForward()
+}
+
+// SeekGE implements base.InternalIterator.
+func (t *tableIter) SeekGE(key []byte) bool {
+	if t.lower != nil && t.r.cmp(key, t.lower) < 0 {
+		key = t.lower
+	}
+	return t.seekGEInternal(base.MakeSearchKey(key, base.SeqNumMax))
+}
+
+// SeekLT implements base.InternalIterator.
+func (t *tableIter) SeekLT(key []byte) bool {
+	if t.err != nil {
+		return false
+	}
+	if t.upper != nil && t.r.cmp(key, t.upper) > 0 {
+		key = t.upper
+	}
+	search := base.MakeSearchKey(key, base.SeqNumMax)
+	if !t.index.seekGE(search) {
+		// Every key of the table is < search.
+		if t.index.err != nil {
+			return t.exhausted()
+		}
+		return t.lastInternal()
+	}
+	if !t.loadBlock() {
+		return false
+	}
+	if t.data.seekLT(search) {
+		return t.checkLower()
+	}
+	return t.skipBackward()
+}
+
+// First implements base.InternalIterator.
+func (t *tableIter) First() bool {
+	if t.lower != nil {
+		return t.SeekGE(t.lower)
+	}
+	if t.err != nil {
+		return false
+	}
+	if !t.index.first() || !t.loadBlock() {
+		return t.exhausted()
+	}
+	if t.data.first() {
+		return t.checkUpper()
+	}
+	return t.skipForward()
+}
+
+// Last implements base.InternalIterator.
+func (t *tableIter) Last() bool {
+	if t.upper != nil {
+		return t.SeekLT(t.upper)
+	}
+	if t.err != nil {
+		return false
+	}
+	return t.lastInternal()
+}
+
+func (t *tableIter) lastInternal() bool {
+	if !t.index.last() || !t.loadBlock() {
+		return t.exhausted()
+	}
+	if t.data.last() {
+		return t.checkLower()
+	}
+	return t.skipBackward()
+}
+
+// Next implements base.InternalIterator.
+func (t *tableIter) Next() bool {
+	if !t.Valid() {
+		return false
+	}
+	if t.data.next() {
+		return t.checkUpper()
+	}
+	return t.skipForward()
+}
+
+// Prev implements base.InternalIterator.
+func (t *tableIter) Prev() bool {
+	if !t.Valid() {
+		return false
+	}
+	if t.data.prev() {
+		return t.checkLower()
+	}
+	return t.skipBackward()
+}
+
+// Valid implements base.InternalIterator.
+func (t *tableIter) Valid() bool { return t.err == nil && t.data.valid }
+
+// Key implements base.InternalIterator.
+func (t *tableIter) Key() base.InternalKey { return t.data.ikey }
+
+// Value implements base.InternalIterator.
+func (t *tableIter) Value() []byte { return t.data.val }
+
+// Error implements base.InternalIterator.
+func (t *tableIter) Error() error { return t.err }
+
+// Close releases the pinned block and returns the first error met.
+func (t *tableIter) Close() error {
+	t.handle.Release()
+	t.handle = Handle{}
+	t.data.data = nil
+	t.data.valid = false
+	return t.err
+}
+
+// blockIterAdapter exposes one in-memory block (the range-deletion block)
+// as a base.InternalIterator without bounds.
+type blockIterAdapter struct {
+	bi blockIter
+}
+
+var _ base.InternalIterator = (*blockIterAdapter)(nil)
+
+func (a *blockIterAdapter) SeekGE(key []byte) bool {
+	return a.bi.seekGE(base.MakeSearchKey(key, base.SeqNumMax))
+}
+func (a *blockIterAdapter) SeekLT(key []byte) bool {
+	return a.bi.seekLT(base.MakeSearchKey(key, base.SeqNumMax))
+}
+func (a *blockIterAdapter) First() bool           { return a.bi.first() }
+func (a *blockIterAdapter) Last() bool            { return a.bi.last() }
+func (a *blockIterAdapter) Next() bool            { return a.bi.next() }
+func (a *blockIterAdapter) Prev() bool            { return a.bi.prev() }
+func (a *blockIterAdapter) Valid() bool           { return a.bi.valid }
+func (a *blockIterAdapter) Key() base.InternalKey { return a.bi.ikey }
+func (a *blockIterAdapter) Value() []byte         { return a.bi.val }
+func (a *blockIterAdapter) Error() error          { return a.bi.err }
+func (a *blockIterAdapter) Close() error          { a.bi.valid = false; return a.bi.err }

@@ -1,0 +1,186 @@
+package lsm
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/wal"
+)
+
+// Apply commits the batch atomically. It returns once the batch is visible
+// to readers and as durable as the WAL mode (or o.Sync) requires.
+//
+// The commit pipeline:
+//  1. Under commit.mu: reserve room in the mutable memtable (rotating it,
+//     or waiting for a flush, when full), assign the batch's sequence
+//     numbers, append it to the WAL (a copy into the WAL's buffer; no I/O)
+//     and enqueue it for publication. Sequence order = WAL order = queue
+//     order.
+//  2. Without locks: wait until the WAL group holding the batch has been
+//     written (and synced when required), then insert the records into the
+//     memtable, concurrently with other batches.
+//  3. Publish in order: the visible sequence number only moves past a batch
+//     once every earlier batch has been applied too.
+func (d *DB) Apply(b *Batch, o *WriteOptions) error {
+	if b.Empty() {
+		return nil
+	}
+	if o == nil {
+		o = NoSync
+	}
+	b.walErr = nil
+	b.published = false
+
+	d.commit.mu.Lock()
+	if err := d.makeRoomForWrite(b); err != nil {
+		d.commit.mu.Unlock()
+		return err
+	}
+	b.setSeq(d.commit.nextSeq)
+	d.commit.nextSeq += base.SeqNum(b.count)
+	if d.commit.log != nil {
+		b.walWG.Add(1)
+		sync := o.Sync || d.opts.WALMode == WALSyncAlways
+		if err := d.commit.log.Append(b.data, sync, &b.walWG, &b.walErr); err != nil {
+			b.walWG.Done()
+			b.walErr = err
+		}
+	}
+	d.pub.mu.Lock()
+	d.pub.queue = append(d.pub.queue, b)
+	d.pub.mu.Unlock()
+	d.commit.mu.Unlock()
+
+	b.walWG.Wait()
+	err := b.walErr
+	if err != nil {
+		err = fmt.Errorf("lsm: writing WAL: %w", err)
+		d.setBackgroundError(err)
+	} else if aerr := b.mem.apply(b); aerr != nil {
+		// Reserve guarantees room; failing here breaks an invariant.
+		err = fmt.Errorf("lsm: applying batch to memtable: %w", aerr)
+		d.setBackgroundError(err)
+	}
+	b.mem.writers.Done()
+	d.publish(b)
+	return err
+}
+
+// publish marks b applied and waits until it is visible.
+func (d *DB) publish(b *Batch) {
+	last := uint64(b.seq) + uint64(b.count) - 1
+	d.pub.mu.Lock()
+	b.published = true
+	advanced := false
+	for len(d.pub.queue) > 0 && d.pub.queue[0].published {
+		h := d.pub.queue[0]
+		d.pub.queue[0] = nil
+		d.pub.queue = d.pub.queue[1:]
+		d.visibleSeq.Store(uint64(h.seq) + uint64(h.count) - 1)
+		advanced = true
+	}
+	if advanced {
+		d.pub.cond.Broadcast()
+	}
+	for d.visibleSeq.Load() < last {
+		d.pub.cond.Wait()
+	}
+	d.pub.mu.Unlock()
+}
+
+// makeRoomForWrite reserves room for b in the mutable memtable, rotating the
+// memtable (and the WAL) when it is full and stalling while too many
+// memtables wait for flush. Requires commit.mu.
+func (d *DB) makeRoomForWrite(b *Batch) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var stallStart time.Time
+	for {
+		if d.mu.closed {
+			return ErrClosed
+		}
+		if d.mu.bgErr != nil {
+			return d.mu.bgErr
+		}
+		m := d.mu.mem.mutable
+		if m.Reserve(b.memSize) {
+			m.writers.Add(1)
+			b.mem = m
+			if !stallStart.IsZero() {
+				d.mu.stallWaitNs += int64(time.Since(stallStart))
+			}
+			return nil
+		}
+		if len(d.mu.mem.queue) >= d.opts.MemTableStopWritesThreshold {
+			// Too many memtables wait for flush: stop writes until one is
+			// flushed (or the flush fails, which sets bgErr).
+			if stallStart.IsZero() {
+				stallStart = time.Now()
+				d.mu.stalls++
+			}
+			d.maybeScheduleFlushLocked()
+			d.mu.cond.Wait()
+			continue
+		}
+		if err := d.rotateMemTableLocked(b.memSize); err != nil {
+			d.setBackgroundErrorLocked(err)
+			return d.mu.bgErr
+		}
+	}
+}
+
+// rotateMemTableLocked makes the mutable memtable immutable, starts a new
+// WAL for the new one and schedules a flush. Requires commit.mu and d.mu.
+func (d *DB) rotateMemTableLocked(minSize int) error {
+	size := max(d.opts.MemTableSize, minSize)
+	var logNum = d.commit.logNum
+	if d.commit.log != nil {
+		logNum = d.vs.allocFileNum()
+		f, err := d.fs.Create(d.fs.PathJoin(d.dirname, base.MakeFilename(base.FileTypeLog, logNum)))
+		if err != nil {
+			return fmt.Errorf("lsm: creating WAL: %w", err)
+		}
+		if err := d.dirFile.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("lsm: syncing directory: %w", err)
+		}
+		old := d.commit.log
+		d.addClosedLogMetrics(old.Metrics())
+		// Closing writes and syncs every record appended so far, so the old
+		// WAL is complete before the new one receives anything.
+		if err := old.Close(); err != nil {
+			f.Close()
+			return fmt.Errorf("lsm: closing WAL: %w", err)
+		}
+		d.commit.log = wal.NewWriter(f, logNum, d.walWriterOptions())
+		d.commit.logNum = logNum
+	}
+	m := newMemTable(size, logNum)
+	d.mu.mem.queue = append(d.mu.mem.queue, m)
+	d.mu.mem.mutable = m
+	d.updateReadStateLocked()
+	d.maybeScheduleFlushLocked()
+	return nil
+}
+
+func (d *DB) walWriterOptions() wal.WriterOptions {
+	o := wal.WriterOptions{SyncInterval: d.opts.WALSyncInterval}
+	switch d.opts.WALMode {
+	case WALSyncAlways:
+		o.SyncPolicy = wal.SyncAlways
+	case WALSyncNo:
+		o.SyncPolicy = wal.SyncNo
+	default:
+		o.SyncPolicy = wal.SyncEverySec
+	}
+	return o
+}
+
+func (d *DB) addClosedLogMetrics(m wal.WriterMetrics) {
+	c := &d.commit.closedLogs
+	c.Records += m.Records
+	c.Bytes += m.Bytes
+	c.Writes += m.Writes
+	c.Syncs += m.Syncs
+}

@@ -1,0 +1,222 @@
+package lsm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/vfs"
+	"github.com/strata-db/strata/sstable"
+	"github.com/strata-db/strata/wal"
+)
+
+// Errors returned by the DB.
+var (
+	// ErrNotFound is returned by Get for a key that does not exist.
+	ErrNotFound = base.ErrNotFound
+	// ErrClosed is returned by operations on a closed DB.
+	ErrClosed = errors.New("lsm: closed")
+	// ErrLocked is returned by Open when another process holds the DB.
+	ErrLocked = errors.New("lsm: database is locked by another process")
+	// ErrReadOnly wraps the sticky background error that turned the DB
+	// read-only; errors.Is(err, ErrReadOnly) holds for every write refused
+	// because of it.
+	ErrReadOnly = errors.New("lsm: read-only after a background error")
+)
+
+// DB is an open database. All methods are safe for concurrent use.
+type DB struct {
+	dirname    string
+	opts       *Options
+	fs         vfs.FS
+	dirFile    vfs.File
+	lock       io.Closer
+	vs         *versionSet
+	tableCache *tableCache
+	blockCache *sstable.Cache
+
+	// visibleSeq is the largest published sequence number: reads see every
+	// write at or below it and none above.
+	visibleSeq atomic.Uint64
+
+	// commit serialises sequence number assignment, WAL appends and memtable
+	// rotation. Lock order: commit.mu, then mu, then pub.mu.
+	commit struct {
+		mu sync.Mutex
+		// nextSeq is the sequence number of the next write.
+		nextSeq base.SeqNum
+		// log is the current WAL writer (nil with the WAL disabled).
+		log    *wal.Writer
+		logNum base.FileNum
+		// closedLogs collects metrics of WAL writers already closed.
+		closedLogs wal.WriterMetrics
+	}
+
+	// pub publishes applied batches in sequence order.
+	pub struct {
+		mu    sync.Mutex
+		cond  sync.Cond
+		queue []*Batch
+	}
+
+	rs struct {
+		mu  sync.RWMutex
+		val *readState
+	}
+
+	mu struct {
+		sync.Mutex
+		// cond is signalled when a flush finishes or fails, and on close.
+		cond sync.Cond
+		mem  struct {
+			// queue holds the memtables, oldest first; the last one is
+			// mutable, the others wait for flush.
+			queue   []*memTable
+			mutable *memTable
+		}
+		closed bool
+		// bgErr is the first background error; once set the DB refuses
+		// writes. It is never cleared.
+		bgErr     error
+		snapshots snapshotList
+		flush     struct {
+			running bool
+			count   int64
+			bytes   int64
+		}
+		stalls      int64
+		stallWaitNs int64
+	}
+
+	flushCh  chan struct{}
+	closing  chan struct{}
+	bgWG     sync.WaitGroup
+	obsolete chan struct{}
+}
+
+// Get returns a copy of the latest value of key, or ErrNotFound.
+func (d *DB) Get(key []byte) ([]byte, error) {
+	return d.get(nil, key, base.SeqNum(d.visibleSeq.Load()))
+}
+
+// GetAppend is Get appending the value to dst, for callers that reuse a
+// buffer.
+func (d *DB) GetAppend(dst, key []byte) ([]byte, error) {
+	return d.get(dst, key, base.SeqNum(d.visibleSeq.Load()))
+}
+
+func (d *DB) get(dst, key []byte, seq base.SeqNum) ([]byte, error) {
+	rs := d.loadReadState()
+	defer rs.unref()
+	for _, m := range rs.memtables {
+		if v, kind, ok := m.Get(key, seq); ok {
+			if kind == base.InternalKeyKindDelete {
+				return nil, ErrNotFound
+			}
+			return append(dst, v...), nil
+		}
+	}
+	v := rs.version
+	for i := len(v.levels[0]) - 1; i >= 0; i-- {
+		f := v.levels[0][i]
+		if !f.overlaps(key, key) {
+			continue
+		}
+		if val, done, err := d.getFromTable(dst, f, key, seq); done {
+			return val, err
+		}
+	}
+	for level := 1; level < numLevels; level++ {
+		files := v.levels[level]
+		i := searchLevel(files, key)
+		if i >= len(files) || !files[i].overlaps(key, key) {
+			continue
+		}
+		if val, done, err := d.getFromTable(dst, files[i], key, seq); done {
+			return val, err
+		}
+	}
+	return nil, ErrNotFound
+}
+
+// searchLevel returns the index of the first file whose largest user key is
+// >= key.
+func searchLevel(files []*FileMetadata, key []byte) int {
+	lo, hi := 0, len(files)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if base.DefaultComparer.Compare(files[mid].Largest.UserKey, key) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// getFromTable looks key up in one table; done reports whether the lookup
+// is answered (found, deleted or failed).
+func (d *DB) getFromTable(dst []byte, f *FileMetadata, key []byte, seq base.SeqNum) (val []byte, done bool, err error) {
+	r, err := d.tableCache.get(f)
+	if err != nil {
+		return nil, true, err
+	}
+	val, kind, found, err := r.Get(dst, key, seq)
+	if err != nil {
+		return nil, true, fmt.Errorf("lsm: reading table %s: %w", f.FileNum, err)
+	}
+	if !found {
+		return nil, false, nil
+	}
+	if kind == base.InternalKeyKindDelete {
+		return nil, true, ErrNotFound
+	}
+	return val, true, nil
+}
+
+// Set writes value under key.
+func (d *DB) Set(key, value []byte, o *WriteOptions) error {
+	b := batchPool.Get().(*Batch)
+	b.Set(key, value)
+	err := d.Apply(b, o)
+	b.Reset()
+	batchPool.Put(b)
+	return err
+}
+
+// Delete deletes key.
+func (d *DB) Delete(key []byte, o *WriteOptions) error {
+	b := batchPool.Get().(*Batch)
+	b.Delete(key)
+	err := d.Apply(b, o)
+	b.Reset()
+	batchPool.Put(b)
+	return err
+}
+
+// BackgroundError returns the sticky error that turned the DB read-only,
+// or nil.
+func (d *DB) BackgroundError() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mu.bgErr
+}
+
+// setBackgroundErrorLocked records the first background error. Requires
+// d.mu.
+func (d *DB) setBackgroundErrorLocked(err error) {
+	if d.mu.bgErr == nil {
+		d.mu.bgErr = fmt.Errorf("%w: %w", ErrReadOnly, err)
+		d.opts.Logger.Error("background error; the database is now read-only", "err", err)
+	}
+	d.mu.cond.Broadcast()
+}
+
+func (d *DB) setBackgroundError(err error) {
+	d.mu.Lock()
+	d.setBackgroundErrorLocked(err)
+	d.mu.Unlock()
+}

@@ -1,0 +1,125 @@
+package lsm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/strata-db/strata/internal/vfs"
+)
+
+func openMem(t testing.TB, fs vfs.FS, o *Options) *DB {
+	t.Helper()
+	if o == nil {
+		o = &Options{}
+	}
+	o.FS = fs
+	d, err := Open("db", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func mustGet(t testing.TB, d *DB, k string) string {
+	t.Helper()
+	v, err := d.Get([]byte(k))
+	if errors.Is(err, ErrNotFound) {
+		return "<nil>"
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(v)
+}
+
+func TestBasic(t *testing.T) {
+	fs := vfs.NewMem()
+	d := openMem(t, fs, &Options{MemTableSize: 64 << 10})
+	for i := 0; i < 5000; i++ {
+		if err := d.Set(fmt.Appendf(nil, "key%05d", i), fmt.Appendf(nil, "val%d", i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Delete([]byte("key00007"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, d, "key00042"); got != "val42" {
+		t.Fatalf("got %q", got)
+	}
+	if got := mustGet(t, d, "key00007"); got != "<nil>" {
+		t.Fatalf("deleted key: got %q", got)
+	}
+	if m := d.Metrics(); m.Flush.Count == 0 || m.Levels[0].NumFiles == 0 {
+		t.Fatalf("expected flushes with tiny memtables:\n%s", m)
+	}
+	it, err := d.NewIter(&IterOptions{LowerBound: []byte("key00005"), UpperBound: []byte("key00010")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for ok := it.First(); ok; ok = it.Next() {
+		keys = append(keys, string(it.Key()))
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(keys, ","); got != "key00005,key00006,key00008,key00009" {
+		t.Fatalf("iter: %s", got)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d = openMem(t, fs, nil)
+	defer d.Close()
+	if got := mustGet(t, d, "key04999"); got != "val4999" {
+		t.Fatalf("after reopen: %q", got)
+	}
+	if got := mustGet(t, d, "key00007"); got != "<nil>" {
+		t.Fatalf("after reopen, deleted key: %q", got)
+	}
+}
+
+func TestLockRefusesSecondOpen(t *testing.T) {
+	dir := t.TempDir()
+	d, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, nil); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v", err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, err = Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+}
+
+func TestSnapshot(t *testing.T) {
+	d := openMem(t, vfs.NewMem(), &Options{MemTableSize: 64 << 10})
+	defer d.Close()
+	d.Set([]byte("a"), []byte("1"), nil)
+	s := d.NewSnapshot()
+	d.Set([]byte("a"), []byte("2"), nil)
+	d.Set([]byte("b"), []byte("3"), nil)
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Get([]byte("a"))
+	if err != nil || !bytes.Equal(v, []byte("1")) {
+		t.Fatalf("snapshot get: %q %v", v, err)
+	}
+	if _, err := s.Get([]byte("b")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("snapshot sees later write: %v", err)
+	}
+	if got := mustGet(t, d, "a"); got != "2" {
+		t.Fatalf("db get: %q", got)
+	}
+	s.Close()
+}

@@ -1,0 +1,221 @@
+package lsm
+
+import (
+	"fmt"
+
+	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/sstable"
+)
+
+// Flush makes every write committed before the call durable in an L0
+// table, and waits. With the WAL disabled this is the way to make writes
+// survive a crash.
+func (d *DB) Flush() error {
+	done, err := d.AsyncFlush()
+	if err != nil {
+		return err
+	}
+	<-done
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mu.bgErr
+}
+
+// AsyncFlush rotates the mutable memtable (if it holds anything) and
+// schedules its flush; the returned channel is closed once every memtable
+// up to it is flushed or the flush failed.
+func (d *DB) AsyncFlush() (<-chan struct{}, error) {
+	d.commit.mu.Lock()
+	defer d.commit.mu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mu.closed {
+		return nil, ErrClosed
+	}
+	if d.mu.bgErr != nil {
+		return nil, d.mu.bgErr
+	}
+	m := d.mu.mem.mutable
+	if m.Empty() {
+		// Nothing new: wait for the memtables already queued, if any.
+		q := d.mu.mem.queue
+		if len(q) == 1 {
+			ch := make(chan struct{})
+			close(ch)
+			return ch, nil
+		}
+		return q[len(q)-2].flushed, nil
+	}
+	if err := d.rotateMemTableLocked(0); err != nil {
+		d.setBackgroundErrorLocked(err)
+		return nil, d.mu.bgErr
+	}
+	return m.flushed, nil
+}
+
+// maybeScheduleFlushLocked wakes the flush loop if a memtable waits.
+// Requires d.mu.
+func (d *DB) maybeScheduleFlushLocked() {
+	if len(d.mu.mem.queue) > 1 {
+		select {
+		case d.flushCh <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// flushLoop flushes immutable memtables, oldest first, until the DB closes.
+func (d *DB) flushLoop() {
+	defer d.bgWG.Done()
+	for {
+		select {
+		case <-d.closing:
+			return
+		case <-d.flushCh:
+		}
+		for d.flushOne() {
+		}
+	}
+}
+
+// flushOne flushes the oldest immutable memtable; it reports whether there
+// may be more to do.
+func (d *DB) flushOne() bool {
+	d.mu.Lock()
+	if len(d.mu.mem.queue) < 2 || d.mu.bgErr != nil {
+		d.mu.Unlock()
+		return false
+	}
+	m := d.mu.mem.queue[0]
+	nextLogNum := d.mu.mem.queue[1].logNum
+	d.mu.flush.running = true
+	d.mu.Unlock()
+
+	// Every batch that reserved room in m has been assigned its place in the
+	// WAL; wait for them to finish inserting.
+	m.writers.Wait()
+	err := d.flushMemTable(m, nextLogNum)
+
+	d.mu.Lock()
+	d.mu.flush.running = false
+	if err != nil {
+		m.flushErr = err
+		d.setBackgroundErrorLocked(err)
+		// Wake everyone waiting on any queued memtable: nothing more will be
+		// flushed.
+		for _, q := range d.mu.mem.queue[:len(d.mu.mem.queue)-1] {
+			select {
+			case <-q.flushed:
+			default:
+				close(q.flushed)
+			}
+		}
+		d.mu.cond.Broadcast()
+		d.mu.Unlock()
+		return false
+	}
+	close(m.flushed)
+	d.mu.cond.Broadcast()
+	d.mu.Unlock()
+	d.deleteObsoleteFiles()
+	return true
+}
+
+// flushMemTable writes m to a new L0 table and installs it with a version
+// edit that also retires m's WAL.
+func (d *DB) flushMemTable(m *memTable, nextLogNum base.FileNum) error {
+	ve := &versionEdit{logNumber: nextLogNum, lastSeqNum: base.SeqNum(m.maxSeq.Load())}
+	var bytes int64
+	if !m.Empty() {
+		meta, err := d.writeL0Table(m)
+		if err != nil {
+			return err
+		}
+		if meta != nil {
+			ve.newFiles = append(ve.newFiles, newFileEntry{level: 0, meta: meta})
+			bytes = int64(meta.Size)
+		}
+	}
+	return d.vs.logAndApply(ve, func(*version) {
+		// Under d.mu: drop m from the memtable queue in the same step that
+		// publishes its table, so readers never miss its data.
+		d.mu.mem.queue = d.mu.mem.queue[1:]
+		d.mu.flush.count++
+		d.mu.flush.bytes += bytes
+		d.updateReadStateLocked()
+	})
+}
+
+// writeL0Table writes the memtable's entries to a new table file. It
+// returns nil metadata when the memtable held nothing.
+func (d *DB) writeL0Table(m *memTable) (meta *FileMetadata, err error) {
+	num := d.vs.allocFileNum()
+	name := d.fs.PathJoin(d.dirname, base.MakeFilename(base.FileTypeTable, num))
+	f, err := d.fs.Create(name)
+	if err != nil {
+		return nil, fmt.Errorf("lsm: creating table %s: %w", num, err)
+	}
+	w := sstable.NewWriter(f, d.tableWriterOptions())
+	defer func() {
+		if err != nil {
+			_ = d.fs.Remove(name)
+		}
+	}()
+	it := m.NewIter(nil, nil)
+	for ok := it.First(); ok; ok = it.Next() {
+		if err = w.Add(it.Key(), it.Value()); err != nil {
+			it.Close()
+			w.Close()
+			return nil, fmt.Errorf("lsm: writing table %s: %w", num, err)
+		}
+	}
+	if err = it.Close(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if rit := m.NewRangeDelIter(); rit != nil {
+		for ok := rit.First(); ok; ok = rit.Next() {
+			k := rit.Key()
+			if err = w.AddRangeDel(k.UserKey, rit.Value(), k.SeqNum()); err != nil {
+				rit.Close()
+				w.Close()
+				return nil, fmt.Errorf("lsm: writing table %s: %w", num, err)
+			}
+		}
+		if err = rit.Close(); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
+	// Close writes the remaining blocks and the footer, syncs and closes f.
+	if err = w.Close(); err != nil {
+		return nil, fmt.Errorf("lsm: writing table %s: %w", num, err)
+	}
+	// Make the new directory entry durable before the MANIFEST names it.
+	if err = d.dirFile.Sync(); err != nil {
+		return nil, fmt.Errorf("lsm: syncing directory: %w", err)
+	}
+	wm := w.Metadata()
+	if wm.NumEntries == 0 && wm.NumRangeDels == 0 {
+		_ = d.fs.Remove(name)
+		return nil, nil
+	}
+	return &FileMetadata{
+		FileNum:     num,
+		Size:        wm.Size,
+		Smallest:    wm.Smallest.Clone(),
+		Largest:     wm.Largest.Clone(),
+		SmallestSeq: wm.SmallestSeq,
+		LargestSeq:  wm.LargestSeq,
+	}, nil
+}
+
+func (d *DB) tableWriterOptions() sstable.WriterOptions {
+	return sstable.WriterOptions{
+		BlockSize:            d.opts.BlockSize,
+		BlockRestartInterval: d.opts.BlockRestartInterval,
+		BloomBitsPerKey:      d.opts.BloomBitsPerKey,
+		Compression:          d.opts.Compression,
+		Comparer:             base.DefaultComparer,
+	}
+}

@@ -1,0 +1,290 @@
+package lsm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/vfs"
+	"github.com/strata-db/strata/memtable"
+	"github.com/strata-db/strata/sstable"
+	"github.com/strata-db/strata/wal"
+)
+
+// Open opens the DB in dirname, creating it if needed, and recovers every
+// write that reached the WAL.
+//
+// Recovery: lock the directory, read CURRENT and replay the MANIFEST it
+// names, replay the WALs not yet flushed (a torn tail ends a WAL cleanly;
+// corruption anywhere else fails the open), write the recovered data to L0
+// tables, start a new MANIFEST and a new WAL, and delete the files no
+// version needs.
+func Open(dirname string, opts *Options) (db *DB, err error) {
+	opts = opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	fs := opts.FS
+	if err := fs.MkdirAll(dirname, 0o755); err != nil {
+		return nil, fmt.Errorf("lsm: creating %s: %w", dirname, err)
+	}
+	lock, err := fs.Lock(fs.PathJoin(dirname, base.MakeFilename(base.FileTypeLock, 0)))
+	if err != nil {
+		if errors.Is(err, vfs.ErrLocked) {
+			return nil, fmt.Errorf("%w: %s", ErrLocked, dirname)
+		}
+		return nil, fmt.Errorf("lsm: locking %s: %w", dirname, err)
+	}
+	d := &DB{
+		dirname:  dirname,
+		opts:     opts,
+		fs:       fs,
+		lock:     lock,
+		flushCh:  make(chan struct{}, 1),
+		closing:  make(chan struct{}),
+		obsolete: make(chan struct{}, 1),
+	}
+	d.pub.cond.L = &d.pub.mu
+	d.mu.cond.L = &d.mu.Mutex
+	d.mu.snapshots.init()
+	defer func() {
+		if err != nil {
+			d.closeFiles()
+		}
+	}()
+	if d.dirFile, err = fs.OpenDir(dirname); err != nil {
+		return nil, fmt.Errorf("lsm: opening directory %s: %w", dirname, err)
+	}
+	if opts.BlockCacheSize > 0 {
+		d.blockCache = sstable.NewCache(opts.BlockCacheSize)
+	}
+	d.tableCache = newTableCache(d)
+	d.vs = &versionSet{fs: fs, dir: dirname, dirFile: d.dirFile, mu: &d.mu.Mutex, logger: opts.Logger}
+	d.vs.onObsolete = d.signalObsolete
+
+	_, statErr := fs.Stat(fs.PathJoin(dirname, base.MakeFilename(base.FileTypeCurrent, 0)))
+	switch {
+	case statErr == nil:
+		if opts.ErrorIfExists {
+			return nil, fmt.Errorf("lsm: database %s already exists", dirname)
+		}
+		if err := d.vs.load(); err != nil {
+			return nil, err
+		}
+	case errors.Is(statErr, os.ErrNotExist):
+		if opts.ErrorIfNotExists {
+			return nil, fmt.Errorf("lsm: database %s does not exist", dirname)
+		}
+		if err := d.vs.create(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("lsm: %w", statErr)
+	}
+
+	names, err := fs.List(dirname)
+	if err != nil {
+		return nil, fmt.Errorf("lsm: listing %s: %w", dirname, err)
+	}
+	var logs []base.FileNum
+	for _, name := range names {
+		typ, num, ok := base.ParseFilename(name)
+		if !ok {
+			continue
+		}
+		d.vs.markUsed(num)
+		if typ == base.FileTypeLog && num >= d.vs.logNum {
+			logs = append(logs, num)
+		}
+	}
+	slices.Sort(logs)
+
+	maxSeq := d.vs.lastSeq
+	recovered := &versionEdit{}
+	for _, num := range logs {
+		if maxSeq, err = d.replayWAL(num, maxSeq, recovered); err != nil {
+			return nil, err
+		}
+	}
+
+	// The new WAL (or, with the WAL disabled, a number that retires every
+	// older WAL).
+	logNum := d.vs.allocFileNum()
+	if opts.WALMode != WALDisabled {
+		f, err := fs.Create(fs.PathJoin(dirname, base.MakeFilename(base.FileTypeLog, logNum)))
+		if err != nil {
+			return nil, fmt.Errorf("lsm: creating WAL: %w", err)
+		}
+		d.commit.log = wal.NewWriter(f, logNum, d.walWriterOptions())
+	}
+	d.commit.logNum = logNum
+	recovered.logNumber = logNum
+	recovered.lastSeqNum = maxSeq
+	d.mu.mem.mutable = newMemTable(opts.MemTableSize, logNum)
+	d.mu.mem.queue = []*memTable{d.mu.mem.mutable}
+	// A fresh MANIFEST (logAndApply starts one when none is open) naming the
+	// recovered tables and the new WAL; syncing it also syncs the directory.
+	if err := d.vs.logAndApply(recovered, func(*version) { d.updateReadStateLocked() }); err != nil {
+		return nil, err
+	}
+	d.commit.nextSeq = maxSeq + 1
+	d.visibleSeq.Store(uint64(maxSeq))
+
+	d.deleteObsoleteOnOpen(names)
+	d.bgWG.Add(2)
+	go d.flushLoop()
+	go d.obsoleteLoop()
+	return d, nil
+}
+
+// replayWAL applies the batches of one WAL to memtables, writing each
+// memtable that fills to an L0 table recorded in edit. It returns the
+// largest sequence number seen.
+func (d *DB) replayWAL(num base.FileNum, maxSeq base.SeqNum, edit *versionEdit) (base.SeqNum, error) {
+	name := base.MakeFilename(base.FileTypeLog, num)
+	f, err := d.fs.Open(d.fs.PathJoin(d.dirname, name))
+	if err != nil {
+		return 0, fmt.Errorf("lsm: opening %s: %w", name, err)
+	}
+	defer f.Close()
+	m := newMemTable(d.opts.MemTableSize, num)
+	flush := func() error {
+		if m.Empty() {
+			return nil
+		}
+		meta, err := d.writeL0Table(m)
+		if err != nil {
+			return err
+		}
+		if meta != nil {
+			edit.newFiles = append(edit.newFiles, newFileEntry{level: 0, meta: meta})
+		}
+		m = newMemTable(d.opts.MemTableSize, num)
+		return nil
+	}
+	r := wal.NewReader(f, num)
+	b := &Batch{}
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("lsm: replaying %s: %w", name, err)
+		}
+		br, err := newBatchReader(rec)
+		if err != nil {
+			return 0, fmt.Errorf("lsm: replaying %s at offset %d: %w", name, r.Offset(), err)
+		}
+		b.data = append(b.data[:0], rec...)
+		b.count = br.count
+		b.seq = br.seq
+		b.memSize = 0
+		for {
+			_, key, value, ok, err := br.next()
+			if err != nil {
+				return 0, fmt.Errorf("lsm: replaying %s at offset %d: %w", name, r.Offset(), err)
+			}
+			if !ok {
+				break
+			}
+			b.memSize += memSizeOf(key, value)
+		}
+		if b.count == 0 {
+			continue
+		}
+		if !m.Reserve(b.memSize) {
+			if err := flush(); err != nil {
+				return 0, err
+			}
+			if b.memSize > m.Capacity() {
+				m = newMemTable(b.memSize, num)
+			}
+			if !m.Reserve(b.memSize) {
+				return 0, fmt.Errorf("lsm: replaying %s: batch of %d bytes does not fit a memtable", name, b.memSize)
+			}
+		}
+		if err := m.apply(b); err != nil {
+			return 0, fmt.Errorf("lsm: replaying %s: %w", name, err)
+		}
+		maxSeq = max(maxSeq, b.seq+base.SeqNum(b.count)-1)
+	}
+	return maxSeq, flush()
+}
+
+// Close flushes what the WAL mode requires, stops background work and
+// releases the directory. With the WAL disabled, Close flushes the
+// memtables so that a clean shutdown loses nothing.
+func (d *DB) Close() error {
+	var firstErr error
+	d.mu.Lock()
+	if d.mu.closed {
+		d.mu.Unlock()
+		return ErrClosed
+	}
+	walOff := d.opts.WALMode == WALDisabled
+	bgErr := d.mu.bgErr
+	d.mu.Unlock()
+	if walOff && bgErr == nil {
+		firstErr = d.Flush()
+	}
+
+	d.commit.mu.Lock()
+	d.mu.Lock()
+	d.mu.closed = true
+	d.mu.cond.Broadcast()
+	d.mu.Unlock()
+	close(d.closing)
+	d.commit.mu.Unlock()
+	d.bgWG.Wait()
+
+	if d.commit.log != nil {
+		if err := d.commit.log.Close(); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		d.commit.log = nil
+	}
+	if err := d.vs.close(); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	d.rs.mu.Lock()
+	if d.rs.val != nil {
+		d.rs.val.unref()
+		d.rs.val = nil
+	}
+	d.rs.mu.Unlock()
+	d.deleteObsoleteFiles()
+	if err := d.closeFiles(); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	return firstErr
+}
+
+func (d *DB) closeFiles() error {
+	var firstErr error
+	if d.tableCache != nil {
+		if err := d.tableCache.close(); err != nil {
+			firstErr = err
+		}
+	}
+	if d.dirFile != nil {
+		if err := d.dirFile.Close(); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		d.dirFile = nil
+	}
+	if d.lock != nil {
+		if err := d.lock.Close(); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		d.lock = nil
+	}
+	return firstErr
+}
+
+func memSizeOf(key, value []byte) int {
+	return memtable.MaxEntrySize(len(key)+base.TrailerLen, len(value))
+}

@@ -1,0 +1,209 @@
+package lsm
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/strata-db/strata/internal/vfs"
+	"github.com/strata-db/strata/sstable"
+)
+
+// WALMode selects how the write-ahead log is used. The names follow Redis's
+// persistence settings: appendonly yes + appendfsync always|everysec|no, and
+// appendonly no (the WAL disabled).
+type WALMode int
+
+const (
+	// WALDefault is the zero value and means WALSyncEverySec.
+	WALDefault WALMode = iota
+	// WALSyncAlways syncs the WAL before any write is acknowledged (one sync
+	// per commit group).
+	WALSyncAlways
+	// WALSyncEverySec writes every batch to the WAL before acknowledging it
+	// and syncs about once a second in the background.
+	WALSyncEverySec
+	// WALSyncNo writes every batch to the WAL before acknowledging it and
+	// leaves syncing to the operating system (and to WriteOptions.Sync).
+	WALSyncNo
+	// WALDisabled keeps writes only in the memtable until a flush: a crash
+	// loses everything written since the last completed flush. Flush (or
+	// FLUSHMEMTABLE at the server) makes earlier writes durable.
+	WALDisabled
+)
+
+var walModeNames = map[WALMode]string{
+	WALDefault: "default", WALSyncAlways: "always", WALSyncEverySec: "everysec",
+	WALSyncNo: "no", WALDisabled: "disabled",
+}
+
+func (m WALMode) String() string {
+	if s, ok := walModeNames[m]; ok {
+		return s
+	}
+	return fmt.Sprintf("WALMode(%d)", int(m))
+}
+
+// ParseWALMode parses "always", "everysec", "no" or "disabled".
+func ParseWALMode(s string) (WALMode, error) {
+	for m, name := range walModeNames {
+		if name == strings.ToLower(s) && m != WALDefault {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("lsm: unknown WAL mode %q", s)
+}
+
+// Defaults, in one place.
+const (
+	DefaultMemTableSize                = 64 << 20
+	DefaultMemTableStopWritesThreshold = 4
+	DefaultBlockSize                   = 4096
+	DefaultBlockRestartInterval        = 16
+	DefaultBloomBitsPerKey             = 10
+	DefaultBlockCacheSize              = 64 << 20
+	DefaultWALSyncInterval             = time.Second
+	DefaultTargetFileSize              = 64 << 20
+	minMemTableSize                    = 64 << 10
+	maxMemTableSize                    = 4<<30 - 1
+)
+
+// Options configures a DB. The zero value of every field means its default;
+// call EnsureDefaults to fill them in and Validate to check them.
+type Options struct {
+	// FS is the filesystem every file operation goes through. Default: the
+	// operating system's.
+	FS vfs.FS
+
+	// WALMode is the durability policy of the write-ahead log.
+	WALMode WALMode
+	// WALSyncInterval is the background sync period of WALSyncEverySec.
+	WALSyncInterval time.Duration
+
+	// MemTableSize is the arena size of each memtable, in bytes.
+	MemTableSize int
+	// MemTableStopWritesThreshold is the number of memtables (the mutable one
+	// included) at which writes wait for a flush to finish.
+	MemTableStopWritesThreshold int
+
+	// Table format settings for flushed tables.
+	BlockSize            int
+	BlockRestartInterval int
+	BloomBitsPerKey      int // negative disables bloom filters
+	Compression          sstable.Compression
+
+	// BlockCacheSize is the byte budget of the shared block cache; negative
+	// disables the cache.
+	BlockCacheSize int64
+
+	// ReadOnly opens the DB without writing anything: no WAL replay into new
+	// tables, no new files. (Reserved for tooling.)
+	ReadOnly bool
+
+	// ErrorIfExists refuses to open an existing DB; ErrorIfNotExists refuses
+	// to create one.
+	ErrorIfExists    bool
+	ErrorIfNotExists bool
+
+	// Logger receives the engine's structured logs. Default: discard.
+	Logger *slog.Logger
+}
+
+// EnsureDefaults fills zero fields with their defaults and returns o (a new
+// Options if o is nil).
+func (o *Options) EnsureDefaults() *Options {
+	if o == nil {
+		o = &Options{}
+	}
+	if o.FS == nil {
+		o.FS = vfs.Default
+	}
+	if o.WALMode == WALDefault {
+		o.WALMode = WALSyncEverySec
+	}
+	if o.WALSyncInterval == 0 {
+		o.WALSyncInterval = DefaultWALSyncInterval
+	}
+	if o.MemTableSize == 0 {
+		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.MemTableStopWritesThreshold == 0 {
+		o.MemTableStopWritesThreshold = DefaultMemTableStopWritesThreshold
+	}
+	if o.BlockSize == 0 {
+		o.BlockSize = DefaultBlockSize
+	}
+	if o.BlockRestartInterval == 0 {
+		o.BlockRestartInterval = DefaultBlockRestartInterval
+	}
+	if o.BloomBitsPerKey == 0 {
+		o.BloomBitsPerKey = DefaultBloomBitsPerKey
+	}
+	if o.Compression == 0 {
+		o.Compression = sstable.FastCompression
+	}
+	if o.BlockCacheSize == 0 {
+		o.BlockCacheSize = DefaultBlockCacheSize
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Validate reports the first invalid setting.
+func (o *Options) Validate() error {
+	switch {
+	case o.MemTableSize < minMemTableSize || o.MemTableSize > maxMemTableSize:
+		return fmt.Errorf("lsm: MemTableSize %d out of range [%d, %d]", o.MemTableSize, minMemTableSize, maxMemTableSize)
+	case o.MemTableStopWritesThreshold < 2:
+		return fmt.Errorf("lsm: MemTableStopWritesThreshold %d must be at least 2", o.MemTableStopWritesThreshold)
+	case o.WALMode < WALDefault || o.WALMode > WALDisabled:
+		return fmt.Errorf("lsm: invalid WALMode %d", int(o.WALMode))
+	case o.WALSyncInterval < 0:
+		return fmt.Errorf("lsm: negative WALSyncInterval")
+	case o.BlockSize < 64 || o.BlockSize > 1<<20:
+		return fmt.Errorf("lsm: BlockSize %d out of range [64, 1MiB]", o.BlockSize)
+	case o.BlockRestartInterval < 1:
+		return fmt.Errorf("lsm: BlockRestartInterval must be positive")
+	case o.ErrorIfExists && o.ErrorIfNotExists:
+		return fmt.Errorf("lsm: ErrorIfExists and ErrorIfNotExists both set")
+	}
+	return nil
+}
+
+// String renders the options one per line, for logs and the OPTIONS file.
+func (o *Options) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "wal_mode=%s\n", o.WALMode)
+	fmt.Fprintf(&b, "wal_sync_interval=%s\n", o.WALSyncInterval)
+	fmt.Fprintf(&b, "memtable_size=%d\n", o.MemTableSize)
+	fmt.Fprintf(&b, "memtable_stop_writes_threshold=%d\n", o.MemTableStopWritesThreshold)
+	fmt.Fprintf(&b, "block_size=%d\n", o.BlockSize)
+	fmt.Fprintf(&b, "block_restart_interval=%d\n", o.BlockRestartInterval)
+	fmt.Fprintf(&b, "bloom_bits_per_key=%d\n", o.BloomBitsPerKey)
+	fmt.Fprintf(&b, "compression=%s\n", o.Compression)
+	fmt.Fprintf(&b, "block_cache_size=%d\n", o.BlockCacheSize)
+	return b.String()
+}
+
+// WriteOptions control one write.
+type WriteOptions struct {
+	// Sync makes this write durable (WAL synced) before it is acknowledged,
+	// whatever the WAL mode. With the WAL disabled it has no effect.
+	Sync bool
+}
+
+// Sync and NoSync are the two common WriteOptions.
+var (
+	Sync   = &WriteOptions{Sync: true}
+	NoSync = &WriteOptions{}
+)
+
+// IterOptions bound an iterator to user keys in [LowerBound, UpperBound);
+// nil means unbounded.
+type IterOptions struct {
+	LowerBound []byte
+	UpperBound []byte
+}

@@ -16,6 +16,8 @@
 //	d, err := fs.OpenDir(dir) // make the new name durable
 //	err = d.Sync()
 //
+// WriteFile, ReadFile and SyncDir bundle those steps for small files.
+//
 // Tests use NewMem, and to simulate a crash:
 //
 //	mem := vfs.NewMem()

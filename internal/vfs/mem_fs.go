@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -71,7 +72,7 @@ func (fs *MemFS) parentLocked(op, name string) (*memNode, string, error) {
 	dir, base := path.Split(clean)
 	parent, err := fs.lookupLocked(op, dir)
 	if err != nil {
-		return nil, "", &os.PathError{Op: op, Path: name, Err: os.ErrNotExist}
+		return nil, "", &os.PathError{Op: op, Path: name, Err: errors.Unwrap(err)}
 	}
 	if !parent.isDir {
 		return nil, "", &os.PathError{Op: op, Path: name, Err: syscall.ENOTDIR}
@@ -182,7 +183,7 @@ func (fs *MemFS) Rename(oldname, newname string) error {
 	}
 	newParent, newBase, err := fs.parentLocked("rename", newname)
 	if err != nil {
-		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: os.ErrNotExist}
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: errors.Unwrap(err)}
 	}
 	oldClean, newClean := cleanPath(oldname), cleanPath(newname)
 	if oldClean == newClean {
@@ -205,14 +206,14 @@ func (fs *MemFS) Link(oldname, newname string) error {
 	defer fs.mu.Unlock()
 	n, err := fs.lookupLocked("link", oldname)
 	if err != nil {
-		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: os.ErrNotExist}
+		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: errors.Unwrap(err)}
 	}
 	if n.isDir {
 		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EPERM}
 	}
 	parent, base, err := fs.parentLocked("link", newname)
 	if err != nil {
-		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: os.ErrNotExist}
+		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: errors.Unwrap(err)}
 	}
 	if parent.children[base] != nil {
 		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: os.ErrExist}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/vfs"
 )
 
 // Errors returned by the Reader. Those about the file's contents are also
@@ -26,7 +27,7 @@ var (
 // Reader reads a table. It is safe for concurrent use by multiple
 // goroutines; each iterator it returns is not.
 type Reader struct {
-	f       ReadableFile
+	f       vfs.File
 	size    uint64
 	cmp     func(a, b []byte) int
 	cache   *Cache
@@ -46,7 +47,7 @@ type Reader struct {
 // metaindex, index, filter, range-deletion and properties blocks. The
 // reader owns f from then on, and closes it on error too. A malformed file
 // is reported as an error in the base.ErrCorruption class.
-func NewReader(f ReadableFile, opts ReaderOptions) (*Reader, error) {
+func NewReader(f vfs.File, opts ReaderOptions) (*Reader, error) {
 	r, err := newReader(f, opts)
 	if err != nil {
 		f.Close()
@@ -55,7 +56,7 @@ func NewReader(f ReadableFile, opts ReaderOptions) (*Reader, error) {
 	return r, nil
 }
 
-func newReader(f ReadableFile, opts ReaderOptions) (*Reader, error) {
+func newReader(f vfs.File, opts ReaderOptions) (*Reader, error) {
 	cmpr := opts.Comparer
 	if cmpr == nil {
 		cmpr = base.DefaultComparer

@@ -10,6 +10,7 @@ import (
 
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/itertest"
+	"github.com/strata-db/strata/internal/vfs"
 )
 
 // memFile is an in-memory file for tests: a byte slice with the methods of
@@ -30,6 +31,8 @@ func (f *memFile) Write(p []byte) (int, error) {
 	f.data = append(f.data, p...)
 	return len(p), nil
 }
+
+func (f *memFile) Read(p []byte) (int, error) { return 0, io.EOF }
 
 func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 	f.mu.Lock()
@@ -81,10 +84,15 @@ func (s memFileInfo) IsDir() bool        { return false }
 func (s memFileInfo) Sys() any           { return nil }
 
 // buildTable writes entries (RANGEDEL entries as range tombstones, the
-// value being the end key) into a new in-memory table.
+// value being the end key) into a table on a vfs.MemFS and returns the
+// table's bytes in a memFile.
 func buildTable(entries []itertest.Entry, opts WriterOptions) (*memFile, WriterMetadata, error) {
-	f := &memFile{}
-	w := NewWriter(f, opts)
+	fs := vfs.NewMem()
+	wf, err := fs.Create("000001.sst")
+	if err != nil {
+		return nil, WriterMetadata{}, err
+	}
+	w := NewWriter(wf, opts)
 	for _, e := range entries {
 		var err error
 		if e.Key.Kind() == base.InternalKeyKindRangeDelete {
@@ -100,8 +108,21 @@ func buildTable(entries []itertest.Entry, opts WriterOptions) (*memFile, WriterM
 	if err := w.Close(); err != nil {
 		return nil, WriterMetadata{}, err
 	}
-	if !f.synced || !f.closed {
-		return nil, WriterMetadata{}, fmt.Errorf("writer did not sync and close the file")
+	rf, err := fs.Open("000001.sst")
+	if err != nil {
+		return nil, WriterMetadata{}, err
 	}
-	return f.reopen(), w.Metadata(), nil
+	defer rf.Close()
+	st, err := rf.Stat()
+	if err != nil {
+		return nil, WriterMetadata{}, err
+	}
+	if uint64(st.Size()) != w.Metadata().Size {
+		return nil, WriterMetadata{}, fmt.Errorf("file has %d bytes, metadata says %d", st.Size(), w.Metadata().Size)
+	}
+	data := make([]byte, st.Size())
+	if _, err := rf.ReadAt(data, 0); err != nil {
+		return nil, WriterMetadata{}, err
+	}
+	return &memFile{data: data}, w.Metadata(), nil
 }

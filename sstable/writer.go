@@ -9,6 +9,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/vfs"
 )
 
 // Errors returned by the Writer.
@@ -48,7 +49,7 @@ func (m WriterMetadata) String() string {
 // of start#seq; the two streams are independent. Close finishes the file.
 // A Writer is not safe for concurrent use.
 type Writer struct {
-	f    WritableFile
+	f    vfs.File
 	bw   *bufio.Writer
 	opts WriterOptions
 	cmp  func(a, b []byte) int
@@ -81,7 +82,7 @@ type Writer struct {
 
 // NewWriter returns a Writer that writes a table to f. The writer owns f
 // and closes it in Close.
-func NewWriter(f WritableFile, opts WriterOptions) *Writer {
+func NewWriter(f vfs.File, opts WriterOptions) *Writer {
 	o := opts.EnsureDefaults()
 	w := &Writer{
 		f:      f,

@@ -1,0 +1,327 @@
+package wal
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"sync"
+	"testing"
+	"time"
+)
+
+// waitFor waits until cond holds, woken by each sync of f; it fails the
+// test if that takes unreasonably long.
+func waitFor(t *testing.T, f *testFile, cond func() bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for !cond() {
+		select {
+		case <-f.syncNotify:
+		case <-deadline:
+			t.Fatal("condition not reached")
+		}
+	}
+}
+
+func TestGroupCommit(t *testing.T) {
+	const goroutines, perG = 64, 200
+	f := newTestFile()
+	f.syncDelay = 100 * time.Microsecond // a device whose sync costs something
+	w := NewWriter(f, 11, WriterOptions{SyncPolicy: SyncNo})
+	// syncedAtDone[g][i] is the synced length of the file when record i of
+	// goroutine g was acknowledged.
+	syncedAtDone := make([][]int, goroutines)
+	var all sync.WaitGroup
+	for g := range goroutines {
+		all.Add(1)
+		go func() {
+			defer all.Done()
+			syncedAtDone[g] = make([]int, perG)
+			for i := range perG {
+				var p [8]byte
+				binary.BigEndian.PutUint32(p[:], uint32(g))
+				binary.BigEndian.PutUint32(p[4:], uint32(i))
+				var wg sync.WaitGroup
+				var err error
+				wg.Add(1)
+				if aerr := w.Append(p[:], true, &wg, &err); aerr != nil {
+					t.Error(aerr)
+					return
+				}
+				wg.Wait()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				syncedAtDone[g][i] = f.syncedLen()
+			}
+		}()
+	}
+	all.Wait()
+	m := w.Metrics()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writes, syncs := f.counts()
+	const records = goroutines * perG
+	t.Logf("%d records, %d writes, %d syncs; metrics %s", records, writes, syncs, m)
+	if syncs >= records/2 {
+		t.Fatalf("%d syncs for %d records: no group commit", syncs, records)
+	}
+	if m.Records != records || m.Writes != int64(writes) || m.Syncs > int64(syncs) {
+		t.Fatalf("metrics %s disagree with the file (%d writes, %d syncs)", m, writes, syncs)
+	}
+
+	res := readLog(f.bytes(), 11)
+	if res.err != io.EOF || len(res.records) != records {
+		t.Fatalf("read %d records, err %v", len(res.records), res.err)
+	}
+	next := make([]int, goroutines)
+	for k, r := range res.records {
+		g, i := int(binary.BigEndian.Uint32(r)), int(binary.BigEndian.Uint32(r[4:]))
+		if i != next[g] {
+			t.Fatalf("goroutine %d: record %d read where %d expected", g, i, next[g])
+		}
+		next[g]++
+		if int64(syncedAtDone[g][i]) < res.ends[k] {
+			t.Fatalf("record %d/%d (ending at %d) acknowledged when only %d bytes were synced",
+				g, i, res.ends[k], syncedAtDone[g][i])
+		}
+	}
+}
+
+// appendAndWait appends n small records and waits for all of them.
+func appendAndWait(t *testing.T, w *Writer, n int, doSync bool) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		if err := w.Append([]byte("record"), doSync, &wg, &errs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestSyncAlways(t *testing.T) {
+	f := newTestFile()
+	w := NewWriter(f, 1, WriterOptions{}) // zero value: SyncAlways
+	for range 20 {
+		var wg sync.WaitGroup
+		var err error
+		wg.Add(1)
+		if aerr := w.Append([]byte("x"), false, &wg, &err); aerr != nil {
+			t.Fatal(aerr)
+		}
+		wg.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := int64(f.syncedLen()); got != w.Size() {
+			t.Fatalf("acknowledged with %d of %d bytes synced", got, w.Size())
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSyncNo(t *testing.T) {
+	f := newTestFile()
+	w := NewWriter(f, 1, WriterOptions{SyncPolicy: SyncNo})
+	appendAndWait(t, w, 1000, false)
+	if writes, syncs := f.counts(); syncs != 0 || writes == 0 {
+		t.Fatalf("%d writes, %d syncs before Close; want some writes and no sync", writes, syncs)
+	}
+	if len(f.bytes()) != int(w.Size()) {
+		t.Fatalf("acknowledged records not written: %d of %d bytes", len(f.bytes()), w.Size())
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, syncs := f.counts(); syncs != 1 {
+		t.Fatalf("%d syncs after Close, want 1", syncs)
+	}
+	if f.syncedLen() != len(f.bytes()) || !f.closed {
+		t.Fatal("Close did not sync and close the file")
+	}
+	if err := w.Append(nil, false, nil, nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Append after Close: %v", err)
+	}
+	if err := w.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestSyncEverySec(t *testing.T) {
+	f := newTestFile()
+	w := NewWriter(f, 1, WriterOptions{SyncPolicy: SyncEverySec, SyncInterval: time.Millisecond})
+	appendAndWait(t, w, 100, false)
+	// Nothing asked for a sync; the background ticker must sync anyway.
+	waitFor(t, f, func() bool { return int64(f.syncedLen()) == w.Size() })
+	_, before := f.counts()
+	// A record that asks for a sync is synced before it is acknowledged.
+	appendAndWait(t, w, 1, true)
+	if int64(f.syncedLen()) != w.Size() {
+		t.Fatal("sync=true record acknowledged before it was synced")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, after := f.counts(); after <= before {
+		t.Fatal("no sync after the background one")
+	}
+}
+
+func TestExplicitSync(t *testing.T) {
+	f := newTestFile()
+	w := NewWriter(f, 1, WriterOptions{SyncPolicy: SyncNo})
+	for range 10 {
+		if err := w.Append([]byte("abc"), false, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if int64(f.syncedLen()) != w.Size() {
+		t.Fatalf("Sync returned with %d of %d bytes synced", f.syncedLen(), w.Size())
+	}
+	// Nothing new: no second sync call.
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if _, syncs := f.counts(); syncs != 1 {
+		t.Fatalf("%d syncs, want 1", syncs)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStickyError(t *testing.T) {
+	errInjected := errors.New("injected")
+	for _, failSync := range []bool{false, true} {
+		name := "write"
+		if failSync {
+			name = "sync"
+		}
+		t.Run(name, func(t *testing.T) {
+			f := newTestFile()
+			gate := make(chan struct{})
+			f.gate = gate
+			if failSync {
+				f.syncErr = errInjected
+			} else {
+				f.writeErr = errInjected
+			}
+			w := NewWriter(f, 1, WriterOptions{SyncPolicy: SyncAlways})
+			// Queue several appenders; the first write is held at the gate.
+			const n = 10
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			for i := range n {
+				wg.Add(1)
+				if err := w.Append([]byte("r"), false, &wg, &errs[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			close(gate)
+			wg.Wait()
+			for i, err := range errs {
+				if !errors.Is(err, errInjected) {
+					t.Fatalf("appender %d got %v", i, err)
+				}
+			}
+			// Later appends fail at once, and still call wg.Done.
+			var err error
+			wg.Add(1)
+			if aerr := w.Append([]byte("late"), true, &wg, &err); !errors.Is(aerr, errInjected) {
+				t.Fatalf("later Append returned %v", aerr)
+			}
+			wg.Wait()
+			if !errors.Is(err, errInjected) {
+				t.Fatalf("later Append set %v", err)
+			}
+			if err := w.Sync(); !errors.Is(err, errInjected) {
+				t.Fatalf("Sync returned %v", err)
+			}
+			if err := w.Close(); !errors.Is(err, errInjected) {
+				t.Fatalf("Close returned %v", err)
+			}
+			if !f.closed {
+				t.Fatal("file not closed")
+			}
+		})
+	}
+}
+
+// TestBackPressure holds writes at a gate and checks that appenders stop
+// once the bound is pending, so a single write never carries much more.
+func TestBackPressure(t *testing.T) {
+	f := newTestFile()
+	f.gate = make(chan struct{})
+	w := NewWriter(f, 1, WriterOptions{SyncPolicy: SyncNo})
+	const recSize, n = 256 << 10, 64 // 16 MiB in all
+	done := make(chan error, 1)
+	go func() {
+		rec := make([]byte, recSize)
+		for range n {
+			if err := w.Append(rec, false, nil, nil); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- w.Close()
+	}()
+	// Let writes through one at a time until the producer is finished.
+	for {
+		select {
+		case f.gate <- struct{}{}:
+			continue
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		break
+	}
+	if limit := maxPending + 2*recSize; f.maxWrite > limit {
+		t.Fatalf("a write carried %d bytes, more than the bound %d", f.maxWrite, limit)
+	}
+	res := readLog(f.bytes(), 1)
+	if res.err != io.EOF || len(res.records) != n {
+		t.Fatalf("read %d records, err %v", len(res.records), res.err)
+	}
+	if !bytes.Equal(res.records[n-1], make([]byte, recSize)) {
+		t.Fatal("last record differs")
+	}
+}
+
+func TestAppendAllocs(t *testing.T) {
+	w := NewWriter(discardFile{}, 1, WriterOptions{SyncPolicy: SyncNo})
+	defer w.Close()
+	p := make([]byte, 100)
+	var wg sync.WaitGroup
+	var err error
+	appendOne := func() {
+		wg.Add(1)
+		if aerr := w.Append(p, false, &wg, &err); aerr != nil {
+			t.Fatal(aerr)
+		}
+		wg.Wait()
+	}
+	for range 1000 { // warm up both buffers
+		appendOne()
+	}
+	if a := testing.AllocsPerRun(1000, appendOne); a > 0 {
+		t.Fatalf("%.2f allocations per Append", a)
+	}
+}

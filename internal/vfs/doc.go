@@ -63,7 +63,7 @@
 //     reverted away take their files with them; names that are reverted back
 //     bring back the file they named, with that file's durable content.
 //  5. A file is one inode: hard links (Link) share it before and after the
-//     crash, and rule 1-3 decide its content once for all its names.
+//     crash, and rules 1 to 3 decide its content once for all its names.
 //  6. Directories created by MkdirAll are durable at once. This is a
 //     simplification: the engine creates its directory before anything else
 //     and need not sync the directory's parent.

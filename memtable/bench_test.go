@@ -1,0 +1,202 @@
+package memtable
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+
+	"github.com/strata-db/strata/internal/base"
+)
+
+// benchKeys returns n distinct random 16-byte user keys.
+func benchKeys(n int) [][]byte {
+	rng := rand.New(rand.NewPCG(7, 7))
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "%016x", rng.Uint64())
+	}
+	return keys
+}
+
+func filled(tb testing.TB, keys [][]byte, value []byte) *MemTable {
+	m := New(make([]byte, len(keys)*MaxEntrySize(16, len(value))+MinArenaSize))
+	for i, k := range keys {
+		if err := m.Add(base.MakeInternalKey(k, base.SeqNum(i+1), base.InternalKeyKindSet), value); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return m
+}
+
+// TestZeroAllocs checks that Add, Get and every iterator step allocate
+// nothing.
+func TestZeroAllocs(t *testing.T) {
+	keys := benchKeys(2000)
+	value := []byte("value")
+	m := New(make([]byte, 1<<20))
+	i := 0
+	if n := testing.AllocsPerRun(1000, func() {
+		if err := m.Add(base.MakeInternalKey(keys[i], base.SeqNum(i+1), base.InternalKeyKindSet), value); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	}); n != 0 {
+		t.Errorf("Add: %.1f allocations", n)
+	}
+	if n := testing.AllocsPerRun(1000, func() {
+		if _, _, ok := m.Get(keys[i%1000], base.SeqNumMax); !ok {
+			t.Fatal("not found")
+		}
+		i++
+	}); n != 0 {
+		t.Errorf("Get: %.1f allocations", n)
+	}
+	it := m.NewIter(nil, nil)
+	it.First()
+	if n := testing.AllocsPerRun(1000, func() {
+		if !it.Next() {
+			it.First()
+		}
+		_, _ = it.Key(), it.Value()
+	}); n != 0 {
+		t.Errorf("Next: %.1f allocations", n)
+	}
+	it.Last()
+	if n := testing.AllocsPerRun(1000, func() {
+		if !it.Prev() {
+			it.Last()
+		}
+	}); n != 0 {
+		t.Errorf("Prev: %.1f allocations", n)
+	}
+	if n := testing.AllocsPerRun(1000, func() {
+		it.SeekGE(keys[i%1000])
+		it.SeekLT(keys[i%1000])
+		i++
+	}); n != 0 {
+		t.Errorf("seeks: %.1f allocations", n)
+	}
+	_ = it.Close()
+}
+
+func BenchmarkAdd(b *testing.B) {
+	keys := benchKeys(1 << 16)
+	value := make([]byte, 64)
+	newTable := func() *MemTable {
+		return New(make([]byte, len(keys)*MaxEntrySize(16, len(value))+MinArenaSize))
+	}
+	m := newTable()
+	b.ReportAllocs()
+	b.SetBytes(int64(16 + len(value)))
+	for i := 0; b.Loop(); i++ {
+		if i == len(keys) {
+			b.StopTimer()
+			m, i = newTable(), 0
+			b.StartTimer()
+		}
+		if err := m.Add(base.MakeInternalKey(keys[i], base.SeqNum(i+1), base.InternalKeyKindSet), value); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAddParallel measures concurrent inserts into one memtable, as
+// the commit pipeline does when it applies several batches at once.
+func BenchmarkAddParallel(b *testing.B) {
+	value := make([]byte, 64)
+	// Towers average 4/3 links: height 4 leaves ample room for b.N entries.
+	m := New(make([]byte, b.N*int(entrySize(4, 16, len(value)))+MinArenaSize))
+	var next atomic.Uint64
+	b.ReportAllocs()
+	b.SetBytes(int64(16 + len(value)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var ukey [16]byte
+		for pb.Next() {
+			i := next.Add(1)
+			binary.BigEndian.PutUint64(ukey[:], mix64(i))
+			binary.BigEndian.PutUint64(ukey[8:], i)
+			if err := m.Add(base.MakeInternalKey(ukey[:], base.SeqNum(i), base.InternalKeyKindSet), value); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// mix64 is a bijective integer hash (the splitmix64 finalizer).
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// benchSizes are the memtable sizes the read benchmarks run at: one that
+// fits in the CPU caches and one that does not.
+var benchSizes = []int{1 << 10, 1 << 16}
+
+func BenchmarkGet(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			keys := benchKeys(n)
+			m := filled(b, keys, make([]byte, 64))
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, _, ok := m.Get(keys[i%len(keys)], base.SeqNumMax); !ok {
+					b.Fatal("not found")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkIterNext(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			m := filled(b, benchKeys(n), make([]byte, 64))
+			it := m.NewIter(nil, nil)
+			it.First()
+			b.ReportAllocs()
+			for b.Loop() {
+				if !it.Next() {
+					it.First()
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkIterPrev(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			m := filled(b, benchKeys(n), make([]byte, 64))
+			it := m.NewIter(nil, nil)
+			it.Last()
+			b.ReportAllocs()
+			for b.Loop() {
+				if !it.Prev() {
+					it.Last()
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkSeekGE(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			keys := benchKeys(n)
+			it := filled(b, keys, make([]byte, 64)).NewIter(nil, nil)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if !it.SeekGE(keys[i%len(keys)]) {
+					b.Fatal("not found")
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,81 @@
+// Package wal implements Strata's write-ahead log: a sequence of records,
+// each an opaque byte string (the engine logs one encoded batch per
+// record), framed into checksummed chunks in 32 KiB blocks.
+//
+// # Usage
+//
+// Writing, with group commit:
+//
+//	w := wal.NewWriter(f, logNum, wal.WriterOptions{SyncPolicy: wal.SyncAlways})
+//	var wg sync.WaitGroup
+//	var err error
+//	wg.Add(1)
+//	if aerr := w.Append(batchRepr, true, &wg, &err); aerr != nil {
+//		return aerr // sticky error or closed; wg.Done was already called
+//	}
+//	wg.Wait() // the record is written and synced, or err says why not
+//	...
+//	err = w.Close() // writes and syncs what is pending, closes f
+//
+// Reading, at recovery:
+//
+//	r := wal.NewReader(f, logNum)
+//	for {
+//		rec, err := r.Next()
+//		if err == io.EOF {
+//			break // clean end or torn tail
+//		}
+//		if err != nil {
+//			return err // corruption (errors.Is(err, base.ErrCorruption)) or I/O
+//		}
+//		apply(rec) // rec is valid until the next call
+//	}
+//
+// # Wire format
+//
+// The log is a sequence of 32 KiB blocks; the last one may be short. A
+// block holds chunks; a chunk never crosses a block boundary. Where fewer
+// than 11 bytes remain in a block, no header fits and the tail is zeros.
+//
+//	chunk := checksum uint32 | length uint16 | type uint8 | log uint32 | payload [length]byte
+//
+// All integers are little-endian. checksum is the low 32 bits of xxhash64
+// over length, type, log and payload. type is FULL (1), FIRST (2), MIDDLE
+// (3) or LAST (4); 0 is never written, so zeroed space never parses as a
+// chunk. log holds the low 32 bits of the log's file number, so bytes left
+// in a recycled file by another log are garbage to the reader. A record is
+// one FULL chunk or FIRST, MIDDLE*, LAST. See FORMAT.md for the details.
+//
+// # Concurrency and group commit
+//
+// A Writer is safe for concurrent use. Append frames the record into an
+// in-memory buffer and returns; it never does I/O. One flusher goroutine
+// repeatedly takes everything appended since its previous pass (a group),
+// writes it with one write call and, if any record of the group asked for
+// it (or the policy is SyncAlways), syncs the file once, then releases the
+// group's waiters. Appenders fill one buffer while the flusher writes the
+// other. A Reader is not safe for concurrent use.
+//
+// # Invariants
+//
+//  1. Records are logged in the order of the Append calls.
+//  2. A waiter is released only after its record has been written and, if
+//     the record asked for a sync or the policy is SyncAlways, after a sync
+//     that covers it.
+//  3. At most one write call and one sync call per group.
+//  4. The first write or sync error is sticky: every later Append, Sync and
+//     Close returns it. A log that failed is never written to again.
+//  5. The Reader returns a prefix of the records logged: it ends with
+//     io.EOF at a torn tail (truncation, zeros or garbage with no valid
+//     chunk of this log after it) and reports damage followed by a valid
+//     chunk of this log as corruption, naming the offset. It never returns
+//     a partial or damaged record.
+//
+// # Caveats
+//
+// The Reader cannot tell a torn tail from damage when the damaged region is
+// followed only by bytes that are not valid chunks: both end in io.EOF. A
+// crash that persisted a later page of an unsynced write but not an earlier
+// one leaves valid chunks after damage and is reported as corruption, as is
+// an unreadable region in the middle of the log.
+package wal

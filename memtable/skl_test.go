@@ -1,0 +1,83 @@
+package memtable
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/strata-db/strata/internal/base"
+)
+
+// TestPrevLinkHelping builds by hand the state of an insert in flight, one
+// that has linked c after a on level 0 but not yet moved e's prev link from
+// a to c, then inserts d between c and e. The second insert must help the
+// first, or the first's late compare-and-swap would leave e.prev at c and
+// hide d from backward iteration.
+func TestPrevLinkHelping(t *testing.T) {
+	m := New(make([]byte, 64<<10))
+	s, a := &m.points, &m.arena
+	key := func(k string) base.InternalKey { return base.MakeInternalKey([]byte(k), 1, base.InternalKeyKindSet) }
+	for _, k := range []string{"a", "e"} {
+		if err := m.add(key(k), nil, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	na, ne := nodeOf(t, s, key("a")), nodeOf(t, s, key("e"))
+
+	// The insert of c, stopped after its level-0 link.
+	nc, ok := a.newNode(1, key("c"), nil)
+	if !ok {
+		t.Fatal("arena full")
+	}
+	a.setNext(nc, 0, ne)
+	a.setPrev(nc, na)
+	if !a.casNext(na, 0, ne, nc) {
+		t.Fatal("link c")
+	}
+	// Meanwhile readers see c going forward, and step over it going back.
+	it := m.NewIter(nil, nil)
+	if !it.SeekGE([]byte("b")) || string(it.Key().UserKey) != "c" {
+		t.Fatalf("SeekGE(b) = %s", it.Key())
+	}
+	if !it.Last() || !it.Prev() || string(it.Key().UserKey) != "a" {
+		t.Fatalf("Prev from e = %s", it.Key())
+	}
+
+	// A second insert between c and e.
+	if err := m.add(key("d"), nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	// The first insert resumes: its compare-and-swap must now fail.
+	if a.casPrev(ne, na, nc) {
+		t.Fatal("the late prev update of c's insert succeeded: d was not helped")
+	}
+	checkStructure(t, s)
+	var got []string
+	for ok := it.Last(); ok; ok = it.Prev() {
+		got = append(got, string(it.Key().UserKey))
+	}
+	if want := "[e d c a]"; fmt.Sprint(got) != want {
+		t.Fatalf("backward scan %v, want %s", got, want)
+	}
+}
+
+// TestRandomHeight checks the tower height distribution: P(h > k) = 4^-k.
+func TestRandomHeight(t *testing.T) {
+	const n = 1 << 16
+	var counts [maxHeight + 1]int
+	for range n {
+		h := randomHeight()
+		if h < 1 || h > maxHeight {
+			t.Fatalf("height %d", h)
+		}
+		counts[h]++
+	}
+	atLeast := n
+	for k := 1; k <= 4; k++ {
+		// atLeast is the number with height >= k; about a quarter go on.
+		higher := atLeast - counts[k]
+		if frac := float64(higher) / float64(atLeast); frac < 0.2 || frac > 0.3 {
+			t.Errorf("P(h > %d | h >= %d) = %.3f, want 0.25", k, k, frac)
+		}
+		atLeast = higher
+	}
+}

@@ -194,4 +194,3 @@ func DecodeBatch(repr []byte) (*Batch, error) {
 	b.setSeq(r.seq)
 	return b, nil
 }
-

@@ -14,6 +14,7 @@
 //	m := memtable.New(make([]byte, 64<<20))
 //	if !m.Reserve(batchBytes) { /* rotate to a new memtable */ }
 //	err := m.Add(base.MakeInternalKey([]byte("k"), 7, base.InternalKeyKindSet), []byte("v"))
+//	m.Applied() // the batch is in: give back what its reservation over-estimated
 //	v, kind, ok := m.Get([]byte("k"), 7)
 //	it := m.NewIter(nil, nil)
 //	for ok := it.First(); ok; ok = it.Next() { ... }
@@ -32,11 +33,14 @@
 //     and may or may not see Adds in flight. Iterators see entries added
 //     after their creation; the engine hides them by sequence number.
 //  3. An iterator is not safe for concurrent use (base.InternalIterator).
-//  4. Reserve, Size, Capacity, Count and Empty are safe at any time.
-//     Reserve is the engine's admission control: if every Add is covered by
-//     a reservation no Add fails with ErrArenaFull. An Add not covered by a
-//     reservation draws on unreserved space and may use up space that a
-//     concurrent reservation counted on.
+//  4. Reserve, Applied, Size, Capacity, Count and Empty are safe at any
+//     time. Reserve is the engine's admission control: if every Add is
+//     covered by a reservation no Add fails with ErrArenaFull. An Add not
+//     covered by a reservation draws on unreserved space and may use up
+//     space that a concurrent reservation counted on. Reservations assume
+//     the tallest tower for every entry; Applied, called once per
+//     successful Reserve after the batch's Adds return, gives the excess
+//     back whenever no reserved batch is left in flight.
 //  5. Keys and values returned by Get and by iterators alias the arena;
 //     they stay valid while the arena lives and must not be modified.
 //

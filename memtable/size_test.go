@@ -1,6 +1,7 @@
 package memtable
 
 import (
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"sync"
@@ -199,7 +200,7 @@ func TestReservedAddsNeverFail(t *testing.T) {
 				if !m.Reserve(need) {
 					// Reservations only grow, so the room left can only
 					// have shrunk since the refusal.
-					if free := uint64(m.Capacity()) - max(m.reserved.Load(), m.arena.size()); free >= uint64(need) {
+					if free := uint64(m.Capacity()) - max(m.reservation.Load()&reservedMask, m.arena.size()); free >= uint64(need) {
 						errc <- errors.New("Reserve refused what fits")
 					}
 					return
@@ -210,6 +211,7 @@ func TestReservedAddsNeverFail(t *testing.T) {
 						return
 					}
 				}
+				m.Applied()
 			}
 		}()
 	}
@@ -221,6 +223,72 @@ func TestReservedAddsNeverFail(t *testing.T) {
 	if m.Size() > m.Capacity() {
 		t.Fatalf("Size %d > Capacity %d", m.Size(), m.Capacity())
 	}
+	// Nothing is in flight: every over-estimate has been given back.
+	if !m.Reserve(m.Capacity() - m.Size()) {
+		t.Fatal("reservations were not reconciled after the last Applied")
+	}
+}
+
+// TestAppliedReconciles checks that Applied gives back over-estimated
+// reservations once no reserved batch is in flight, and only then.
+func TestAppliedReconciles(t *testing.T) {
+	m := New(make([]byte, 64<<10))
+	key := func(i int) base.InternalKey {
+		return base.MakeInternalKey([]byte{byte(i >> 8), byte(i)}, 1, base.InternalKeyKindSet)
+	}
+	apply := func(from, to int) {
+		for i := from; i < to; i++ {
+			if err := m.Add(key(i), []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	per := MaxEntrySize(2, 1)
+	if !m.Reserve(10*per) || !m.Reserve(10*per) {
+		t.Fatal("Reserve refused")
+	}
+	apply(0, 10)
+	m.Applied()
+	// The second batch is still in flight: nothing is given back.
+	if m.Reserve(m.Capacity() - m.Size() - 10*per) {
+		t.Fatal("Applied gave back reservations while a batch was in flight")
+	}
+	apply(10, 20)
+	m.Applied()
+	if !m.Reserve(m.Capacity() - m.Size()) {
+		t.Fatal("the last Applied did not give back the over-estimates")
+	}
+	m.Applied()
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Applied without a Reserve did not panic")
+		}
+	}()
+	m.Applied()
+}
+
+// TestReservedFill applies small batches with Reserve and Applied until
+// Reserve refuses: the arena must then be full but for less than one batch's
+// reservation, whatever MaxEntrySize over-estimates.
+func TestReservedFill(t *testing.T) {
+	m := New(make([]byte, 256<<10))
+	const batchLen = 8
+	need := batchLen * MaxEntrySize(8, 16)
+	seq := base.SeqNum(0)
+	for m.Reserve(need) {
+		for range batchLen {
+			seq++
+			k := base.MakeInternalKey(binary.BigEndian.AppendUint64(nil, uint64(seq)), seq, base.InternalKeyKindSet)
+			if err := m.Add(k, make([]byte, 16)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m.Applied()
+	}
+	if free := m.Capacity() - m.Size(); free >= need {
+		t.Fatalf("Reserve(%d) refused with %d bytes free", need, free)
+	}
+	t.Logf("filled %d of %d bytes with %d entries", m.Size(), m.Capacity(), seq)
 }
 
 // TestArenaBounds checks New's limits and that the arena copes with a

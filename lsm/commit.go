@@ -62,6 +62,7 @@ func (d *DB) Apply(b *Batch, o *WriteOptions) error {
 		err = fmt.Errorf("lsm: applying batch to memtable: %w", aerr)
 		d.setBackgroundError(err)
 	}
+	b.mem.Applied()
 	b.mem.writers.Done()
 	d.publish(b)
 	return err

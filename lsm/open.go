@@ -210,6 +210,7 @@ func (d *DB) replayWAL(num base.FileNum, maxSeq base.SeqNum, edit *versionEdit) 
 		if err := m.apply(b); err != nil {
 			return 0, fmt.Errorf("lsm: replaying %s: %w", name, err)
 		}
+		m.Applied()
 		maxSeq = max(maxSeq, b.seq+base.SeqNum(b.count)-1)
 	}
 	return maxSeq, flush()

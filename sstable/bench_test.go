@@ -1,0 +1,103 @@
+package sstable
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/strata-db/strata/internal/base"
+)
+
+const benchKeys = 100000
+
+func benchKey(i int) []byte { return fmt.Appendf(nil, "user:%08d", i) }
+
+func buildBenchTable(b *testing.B, c Compression) *memFile {
+	b.Helper()
+	f := &memFile{}
+	w := NewWriter(f, WriterOptions{Compression: c})
+	val := make([]byte, 100)
+	for i := 0; i < benchKeys; i++ {
+		if err := w.Add(base.MakeInternalKey(benchKey(i), base.SeqNum(i+1), base.InternalKeyKindSet), val); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return f.reopen()
+}
+
+func BenchmarkWriter(b *testing.B) {
+	keys := make([][]byte, benchKeys)
+	for i := range keys {
+		keys[i] = benchKey(i)
+	}
+	val := make([]byte, 100)
+	for _, c := range []Compression{NoCompression, FastCompression, ZstdCompression} {
+		b.Run(c.String(), func(b *testing.B) {
+			b.SetBytes(int64(benchKeys * (len(keys[0]) + 8 + len(val))))
+			b.ReportAllocs()
+			for b.Loop() {
+				w := NewWriter(&memFile{}, WriterOptions{Compression: c})
+				for i, k := range keys {
+					if err := w.Add(base.MakeInternalKey(k, base.SeqNum(i+1), base.InternalKeyKindSet), val); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	for _, c := range []Compression{NoCompression, FastCompression, ZstdCompression} {
+		b.Run(c.String(), func(b *testing.B) {
+			r, err := NewReader(buildBenchTable(b, c), ReaderOptions{Cache: NewCache(64 << 20), FileNum: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			keys := make([][]byte, 4096)
+			for i := range keys {
+				keys[i] = benchKey((i * 7919) % benchKeys)
+				r.Get(nil, keys[i], base.SeqNumMax) // warm the cache
+			}
+			buf := make([]byte, 0, 256)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				v, _, found, err := r.Get(buf[:0], keys[i&4095], base.SeqNumMax)
+				if err != nil || !found || len(v) != 100 {
+					b.Fatal("miss")
+				}
+				i++
+			}
+		})
+	}
+}
+
+func BenchmarkIterNext(b *testing.B) {
+	for _, c := range []Compression{NoCompression, FastCompression} {
+		b.Run(c.String(), func(b *testing.B) {
+			r, err := NewReader(buildBenchTable(b, c), ReaderOptions{Cache: NewCache(64 << 20), FileNum: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			it, _ := r.NewIter(nil, nil)
+			for ok := it.First(); ok; ok = it.Next() { // warm the cache
+			}
+			it.First()
+			b.ReportAllocs()
+			for b.Loop() {
+				if !it.Next() {
+					it.First()
+				}
+			}
+			it.Close()
+		})
+	}
+}

@@ -81,3 +81,33 @@ func TestRandomHeight(t *testing.T) {
 		atLeast = higher
 	}
 }
+
+// TestIterSeesLaterAdds checks that an iterator sees entries added after its
+// creation, and that keys and values handed out cannot be appended into the
+// arena.
+func TestIterSeesLaterAdds(t *testing.T) {
+	m := New(make([]byte, 64<<10))
+	it := m.NewIter(nil, nil)
+	if it.First() {
+		t.Fatal("empty memtable iterates")
+	}
+	for i, k := range []string{"b", "a", "c"} {
+		if err := m.Add(base.MakeInternalKey([]byte(k), base.SeqNum(i+1), base.InternalKeyKindSet), []byte("v"+k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !it.SeekGE([]byte("b")) || string(it.Key().UserKey) != "b" {
+		t.Fatalf("SeekGE(b) = %s", it.Key())
+	}
+	// Appends to a returned key or value must copy, not overwrite "c".
+	_ = append(it.Key().UserKey, 'X')
+	_ = append(it.Value(), 'Y', 'Y')
+	v, _, _ := m.Get([]byte("b"), base.SeqNumMax)
+	_ = append(v, 'Z')
+	if !it.Next() || string(it.Key().UserKey) != "c" || string(it.Value()) != "vc" {
+		t.Fatalf("after appends: %s:%s", it.Key(), it.Value())
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,6 +2,7 @@ package memtable
 
 import (
 	"bytes"
+	"fmt"
 
 	"github.com/strata-db/strata/internal/base"
 )
@@ -65,6 +66,10 @@ func (it *iterator) Next() bool {
 	if it.nd == 0 {
 		return false
 	}
+	if invariants {
+		from := it.key
+		defer it.checkStep(from, -1)
+	}
 	return it.forwardTo(it.list.a.next(it.nd, 0))
 }
 
@@ -74,7 +79,19 @@ func (it *iterator) Prev() bool {
 	if it.nd == 0 {
 		return false
 	}
+	if invariants {
+		from := it.key
+		defer it.checkStep(from, +1)
+	}
 	return it.backwardTo(it.list.a.prev(it.nd))
+}
+
+// checkStep panics unless a step from key from landed on a key that
+// compares to it as want says (-1: from sorts before the new key).
+func (it *iterator) checkStep(from base.InternalKey, want int) {
+	if it.nd != 0 && base.InternalCompare(from, it.key) != want {
+		panic(fmt.Sprintf("memtable: iterator stepped from %s to %s", from, it.key))
+	}
 }
 
 func (it *iterator) Valid() bool { return it.nd != 0 }

@@ -1,0 +1,6 @@
+//go:build invariants
+
+package memtable
+
+// invariants enables the expensive self-checks (make test sets the tag).
+const invariants = true

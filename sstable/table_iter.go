@@ -17,6 +17,7 @@ type tableIter struct {
 	index        blockIter
 	data         blockIter
 	handle       Handle // pins the block data iterates over
+	handleOff    uint64 // offset of that block
 	err          error
 }
 
@@ -56,13 +57,16 @@ func (t *tableIter) loadBlock() bool {
 	if n == 0 || n != len(t.index.val) {
 		return t.fail(base.MarkCorruption(errBadHandle))
 	}
+	if t.handle.v != nil && t.handleOff == h.Offset {
+		return true // still loaded: a seek within the current block
+	}
 	t.handle.Release()
 	t.handle = Handle{}
 	hd, err := t.r.readDataBlock(h)
 	if err != nil {
 		return t.fail(err)
 	}
-	t.handle = hd
+	t.handle, t.handleOff = hd, h.Offset
 	if err := t.data.init(t.r.cmp, hd.Get()); err != nil {
 		return t.fail(err)
 	}

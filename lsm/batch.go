@@ -47,9 +47,9 @@ func (b *Batch) Delete(key []byte) {
 	b.add(base.InternalKeyKindDelete, key, nil, false)
 }
 
-// deleteRange adds a deletion of every key in [start, end). It stays
-// unexported until reads honour range tombstones (Storage engine II).
-func (b *Batch) deleteRange(start, end []byte) {
+// DeleteRange adds a deletion of every key in [start, end). The cost is
+// independent of the number of keys in the range.
+func (b *Batch) DeleteRange(start, end []byte) {
 	b.add(base.InternalKeyKindRangeDelete, start, end, true)
 }
 

@@ -111,9 +111,15 @@ func (d *DB) GetAppend(dst, key []byte) ([]byte, error) {
 func (d *DB) get(dst, key []byte, seq base.SeqNum) ([]byte, error) {
 	rs := d.loadReadState()
 	defer rs.unref()
+	// The newest range tombstone over key: any entry older than it is
+	// deleted.
+	rangeSeq, err := d.maxCoveringSeq(rs, key, seq)
+	if err != nil {
+		return nil, err
+	}
 	for _, m := range rs.memtables {
 		if v, kind, ok := m.Get(key, seq); ok {
-			if kind == base.InternalKeyKindDelete {
+			if kind == base.InternalKeyKindDelete || (rangeSeq > 0 && memEntrySeq(m, key, seq) < rangeSeq) {
 				return nil, ErrNotFound
 			}
 			return append(dst, v...), nil
@@ -125,7 +131,7 @@ func (d *DB) get(dst, key []byte, seq base.SeqNum) ([]byte, error) {
 		if !f.overlaps(key, key) {
 			continue
 		}
-		if val, done, err := d.getFromTable(dst, f, key, seq); done {
+		if val, done, err := d.getFromTable(dst, f, key, seq, rangeSeq); done {
 			return val, err
 		}
 	}
@@ -135,7 +141,7 @@ func (d *DB) get(dst, key []byte, seq base.SeqNum) ([]byte, error) {
 		if i >= len(files) || !files[i].overlaps(key, key) {
 			continue
 		}
-		if val, done, err := d.getFromTable(dst, files[i], key, seq); done {
+		if val, done, err := d.getFromTable(dst, files[i], key, seq, rangeSeq); done {
 			return val, err
 		}
 	}
@@ -159,7 +165,7 @@ func searchLevel(files []*FileMetadata, key []byte) int {
 
 // getFromTable looks key up in one table; done reports whether the lookup
 // is answered (found, deleted or failed).
-func (d *DB) getFromTable(dst []byte, f *FileMetadata, key []byte, seq base.SeqNum) (val []byte, done bool, err error) {
+func (d *DB) getFromTable(dst []byte, f *FileMetadata, key []byte, seq, rangeSeq base.SeqNum) (val []byte, done bool, err error) {
 	r, err := d.tableCache.get(f)
 	if err != nil {
 		return nil, true, err
@@ -173,6 +179,16 @@ func (d *DB) getFromTable(dst []byte, f *FileMetadata, key []byte, seq base.SeqN
 	}
 	if kind == base.InternalKeyKindDelete {
 		return nil, true, ErrNotFound
+	}
+	if rangeSeq > 0 {
+		// The entry's own sequence number decides.
+		it, err := r.NewIter(key, keyUpperBound(key))
+		if err != nil {
+			return nil, true, err
+		}
+		if es := newestEntrySeq(it, key, seq); es < rangeSeq {
+			return nil, true, ErrNotFound
+		}
 	}
 	return val, true, nil
 }
@@ -191,6 +207,16 @@ func (d *DB) Set(key, value []byte, o *WriteOptions) error {
 func (d *DB) Delete(key []byte, o *WriteOptions) error {
 	b := batchPool.Get().(*Batch)
 	b.Delete(key)
+	err := d.Apply(b, o)
+	b.Reset()
+	batchPool.Put(b)
+	return err
+}
+
+// DeleteRange deletes every key in [start, end).
+func (d *DB) DeleteRange(start, end []byte, o *WriteOptions) error {
+	b := batchPool.Get().(*Batch)
+	b.DeleteRange(start, end)
 	err := d.Apply(b, o)
 	b.Reset()
 	batchPool.Put(b)

@@ -17,6 +17,8 @@ import (
 type Iterator struct {
 	rs           *readState
 	iter         base.InternalIterator
+	// frags are the range tombstones visible to the iterator.
+	frags *fragments
 	seq          base.SeqNum
 	lower, upper []byte
 
@@ -91,6 +93,13 @@ func (d *DB) newIter(o *IterOptions, seq base.SeqNum) (*Iterator, error) {
 			return r.NewIter(lower, upper)
 		}, it.lower, it.upper))
 	}
+	ts, err := d.collectTombstones(rs, it.lower, it.upper)
+	if err != nil {
+		closeAll(children)
+		rs.unref()
+		return nil, err
+	}
+	it.frags = fragment(ts, seq)
 	it.iter = iterator.NewMerging(children...)
 	return it, nil
 }
@@ -202,7 +211,11 @@ func (it *Iterator) findNextEntry(skip []byte) bool {
 		if skipping && bytes.Compare(k.UserKey, skip) <= 0 {
 			continue
 		}
-		switch k.Kind() {
+		kind := k.Kind()
+		if kind == base.InternalKeyKindSet && it.frags.deleted(k.UserKey, k.SeqNum()) {
+			kind = base.InternalKeyKindDelete
+		}
+		switch kind {
 		case base.InternalKeyKindDelete:
 			// Hide every older version of this key.
 			it.keyBuf = append(it.keyBuf[:0], k.UserKey...)
@@ -234,6 +247,9 @@ func (it *Iterator) findPrevEntry() bool {
 			break
 		}
 		kind = k.Kind()
+		if kind == base.InternalKeyKindSet && it.frags.deleted(k.UserKey, k.SeqNum()) {
+			kind = base.InternalKeyKindDelete
+		}
 		switch kind {
 		case base.InternalKeyKindDelete:
 			it.keyBuf = it.keyBuf[:0]

@@ -20,6 +20,9 @@ type memTable struct {
 	writers sync.WaitGroup
 	// maxSeq is the largest sequence number applied.
 	maxSeq atomic.Uint64
+	// rangeDels counts the range tombstones applied, so that point reads
+	// skip the tombstone list of memtables that have none.
+	rangeDels atomic.Int64
 	// flushed is closed once the memtable is in an L0 table (or the flush
 	// failed, then flushErr says why).
 	flushed  chan struct{}
@@ -51,6 +54,9 @@ func (m *memTable) apply(b *Batch) error {
 		}
 		if err := m.Add(base.MakeInternalKey(key, seq, kind), value); err != nil {
 			return err
+		}
+		if kind == base.InternalKeyKindRangeDelete {
+			m.rangeDels.Add(1)
 		}
 		seq++
 	}

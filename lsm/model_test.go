@@ -103,12 +103,34 @@ func runModel(t *testing.T, opts Options, seed uint64, ops int) {
 				fail("delete: %v", err)
 			}
 			delete(m, string(k))
+		case p < 48:
+			lo, hi := key(), key()
+			if bytes.Compare(lo, hi) > 0 {
+				lo, hi = hi, lo
+			}
+			trace = append(trace, fmt.Sprintf("delrange %s %s", lo, hi))
+			if err := d.DeleteRange(lo, hi, nil); err != nil {
+				fail("delete range: %v", err)
+			}
+			for k := range m {
+				if k >= string(lo) && k < string(hi) {
+					delete(m, k)
+				}
+			}
 		case p < 55:
 			b := d.NewBatch()
 			n := 1 + rng.IntN(20)
 			for j := 0; j < n; j++ {
 				k := key()
-				if rng.IntN(4) == 0 {
+				if r := rng.IntN(12); r == 0 {
+					hi := append(append([]byte{}, k...), byte('0'+rng.IntN(10)))
+					b.DeleteRange(k, hi)
+					for mk := range m {
+						if mk >= string(k) && mk < string(hi) {
+							delete(m, mk)
+						}
+					}
+				} else if r < 4 {
 					b.Delete(k)
 					delete(m, string(k))
 				} else {

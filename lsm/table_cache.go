@@ -21,6 +21,11 @@ type tableCacheEntry struct {
 	once   sync.Once
 	reader *sstable.Reader
 	err    error
+
+	// The table's range tombstones, read once.
+	tsOnce sync.Once
+	ts     []tombstone
+	tsErr  error
 }
 
 func newTableCache(d *DB) *tableCache {
@@ -65,6 +70,34 @@ func (c *tableCache) open(num base.FileNum) (*sstable.Reader, error) {
 		return nil, fmt.Errorf("lsm: opening table %s: %w", name, err)
 	}
 	return r, nil
+}
+
+// tombstones returns the range tombstones of f, read once and cached.
+func (c *tableCache) tombstones(f *FileMetadata) ([]tombstone, error) {
+	r, err := c.get(f)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	e := c.m[f.FileNum]
+	c.mu.RUnlock()
+	if e == nil {
+		// Evicted meanwhile (the table became obsolete): read directly.
+		it, err := r.NewRangeDelIter()
+		if err != nil {
+			return nil, err
+		}
+		return readTombstones(it)
+	}
+	e.tsOnce.Do(func() {
+		it, err := r.NewRangeDelIter()
+		if err != nil {
+			e.tsErr = err
+			return
+		}
+		e.ts, e.tsErr = readTombstones(it)
+	})
+	return e.ts, e.tsErr
 }
 
 // evict closes the reader of an obsolete table and drops its cached blocks.

@@ -15,10 +15,10 @@ import (
 // Iterator is not safe for concurrent use; Close must be called and returns
 // the first error met.
 type Iterator struct {
-	rs           *readState
-	iter         base.InternalIterator
+	rs   *readState
+	iter base.InternalIterator
 	// frags are the range tombstones visible to the iterator.
-	frags *fragments
+	frags        *fragments
 	seq          base.SeqNum
 	lower, upper []byte
 

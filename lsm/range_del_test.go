@@ -31,7 +31,7 @@ func TestFragment(t *testing.T) {
 		{ts("a-d#5", "b-c#7"), 100, "[a,b)#5 [b,c)#7 [c,d)#5"},
 		{ts("a-b#5", "c-d#5"), 100, "[a,b)#5 [c,d)#5"},
 		{ts("a-d#5", "b-c#7"), 6, "[a,d)#5"}, // #7 is not visible at 6
-		{ts("c-a#5"), 100, ""},                // empty range
+		{ts("c-a#5"), 100, ""},               // empty range
 	} {
 		f := fragment(tc.in, tc.readSeq)
 		var parts []string

@@ -1,0 +1,177 @@
+package codec
+
+import (
+	"time"
+)
+
+// Expiry. A key's expire-at lives in its metadata; the expiry index entry
+// x|expire-at|db|key mirrors it so that the active cycle reads only what is
+// due. Reads apply lazy expiry (an expired key is invisible at once); the
+// active cycle deletes expired keys in bounded steps.
+
+// ExpireCond is the set of EXPIRE's NX, XX, GT and LT options. The server
+// rejects the incompatible combinations (NX with any other, GT with LT).
+type ExpireCond uint8
+
+// Expire conditions.
+const (
+	ExpireNX ExpireCond = 1 << iota // only if the key has no TTL
+	ExpireXX                        // only if the key has a TTL
+	ExpireGT                        // only if the new expiry is later (no TTL counts as infinite)
+	ExpireLT                        // only if the new expiry is earlier (no TTL counts as infinite)
+)
+
+// Expire implements EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT with Redis 7
+// semantics; at is the absolute expiry in Unix ms (the server converts
+// relative times and rejects overflow). It reports whether the TTL was set.
+// An expiry at or before now deletes the key and counts as set.
+func (d *DB) Expire(key []byte, at int64, cond ExpireCond) (bool, error) {
+	unlock := d.lockKeys(key)
+	defer unlock()
+	now := d.ks.nowMs()
+	s, err := d.load(key, now)
+	if err != nil || !s.live {
+		return false, err
+	}
+	cur := s.m.ExpireAt // 0: none, i.e. infinite
+	switch {
+	case cond&ExpireNX != 0 && cur != 0:
+		return false, nil
+	case cond&ExpireXX != 0 && cur == 0:
+		return false, nil
+	case cond&ExpireGT != 0 && (cur == 0 || at <= cur):
+		return false, nil
+	case cond&ExpireLT != 0 && cur != 0 && at >= cur:
+		return false, nil
+	}
+	if at == 0 {
+		at = -1 // EXPIREAT 0 is in the past, not "no expiry"
+	}
+	return true, d.setExpireLocked(key, &s, at, now)
+}
+
+// setExpireLocked sets the expiry of the live record s to at (absolute ms;
+// 0 removes the TTL; <= now deletes the key). The caller holds the key's lock.
+func (d *DB) setExpireLocked(key []byte, s *stored, at int64, now int64) error {
+	return d.ks.commit(func(b Batch) {
+		if at != 0 && at <= now {
+			deleteStored(b, d.num, key, s)
+			return
+		}
+		m := s.m
+		m.ExpireAt = at
+		putMeta(b, d.num, key, s, &m)
+	})
+}
+
+// Persist implements PERSIST: removes the TTL; reports whether there was one.
+func (d *DB) Persist(key []byte) (bool, error) {
+	unlock := d.lockKeys(key)
+	defer unlock()
+	now := d.ks.nowMs()
+	s, err := d.load(key, now)
+	if err != nil || !s.live || s.m.ExpireAt == 0 {
+		return false, err
+	}
+	return true, d.setExpireLocked(key, &s, 0, now)
+}
+
+// Special TTL replies.
+const (
+	TTLMissing  = -2 // the key does not exist
+	TTLNoExpiry = -1 // the key exists without an expiry
+)
+
+// ttl is Redis's ttlGenericCommand: -2, -1, or the remaining (or absolute)
+// time in ms or in seconds rounded to the nearest.
+func (d *DB) ttl(key []byte, ms, abs bool) (int64, error) {
+	now := d.ks.nowMs()
+	s, err := d.load(key, now)
+	if err != nil {
+		return 0, err
+	}
+	if !s.live {
+		return TTLMissing, nil
+	}
+	if s.m.ExpireAt == 0 {
+		return TTLNoExpiry, nil
+	}
+	t := s.m.ExpireAt
+	if !abs {
+		t -= now
+	}
+	t = max(t, 0)
+	if !ms {
+		t = (t + 500) / 1000
+	}
+	return t, nil
+}
+
+// TTL implements TTL: remaining seconds (rounded), TTLMissing or TTLNoExpiry.
+func (d *DB) TTL(key []byte) (int64, error) { return d.ttl(key, false, false) }
+
+// PTTL implements PTTL: remaining milliseconds, TTLMissing or TTLNoExpiry.
+func (d *DB) PTTL(key []byte) (int64, error) { return d.ttl(key, true, false) }
+
+// ExpireTime implements EXPIRETIME: the absolute expiry in Unix seconds
+// (rounded as Redis does), TTLMissing or TTLNoExpiry.
+func (d *DB) ExpireTime(key []byte) (int64, error) { return d.ttl(key, false, true) }
+
+// PExpireTime implements PEXPIRETIME: the absolute expiry in Unix ms,
+// TTLMissing or TTLNoExpiry.
+func (d *DB) PExpireTime(key []byte) (int64, error) { return d.ttl(key, true, true) }
+
+// ExpireCycle is one step of active expiry: it reads the expiry index from
+// the start up to now, in time order, and for each entry (at most maxKeys)
+// locks the key and rechecks its metadata. A key whose metadata still has
+// that expire-at is deleted with its index entry (and data); an entry that
+// no longer matches its metadata is a stale hint and is deleted alone. It
+// returns the number of keys deleted; a caller that gets maxKeys entries'
+// worth of work done may call again at once.
+func (ks *Keyspace) ExpireCycle(now time.Time, maxKeys int) (expired int, err error) {
+	nowMs := now.UnixMilli()
+	if nowMs <= 0 || maxKeys <= 0 {
+		return 0, nil
+	}
+	r := ExpiryDueRange(nowMs)
+	it, err := ks.store.NewIter(r.Start, r.End)
+	if err != nil {
+		return 0, err
+	}
+	var due [][]byte
+	for ok := it.First(); ok && len(due) < maxKeys; ok = it.Next() {
+		due = append(due, append([]byte(nil), it.Key()...))
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	for _, xk := range due {
+		n, err := ks.expireOne(xk, nowMs)
+		if err != nil {
+			return expired, err
+		}
+		expired += n
+	}
+	return expired, nil
+}
+
+func (ks *Keyspace) expireOne(xk []byte, nowMs int64) (int, error) {
+	at, db, key, err := DecodeExpiryKey(xk)
+	if err != nil {
+		return 0, err
+	}
+	unlock := ks.locks.Lock(MetaKey(db, key))
+	defer unlock()
+	s, err := ks.load(db, key, nowMs)
+	if err != nil {
+		return 0, err
+	}
+	if s.exists && s.m.ExpireAt == at && s.m.ExpiredAt(nowMs) {
+		return 1, ks.commit(func(b Batch) { deleteStored(b, db, key, &s) })
+	}
+	return 0, ks.commit(func(b Batch) { b.Delete(xk) })
+}

@@ -1,0 +1,209 @@
+package codec
+
+import (
+	"errors"
+	"time"
+)
+
+// Options configure a Keyspace. The zero value is usable: every zero field
+// means its default.
+type Options struct {
+	// Now is the clock used for expiry decisions. Default: time.Now.
+	Now func() time.Time
+	// MaxStringLen bounds the length APPEND and SETRANGE may grow a string
+	// to (Redis's proto-max-bulk-len). Default: DefaultMaxStringLen.
+	MaxStringLen int64
+	// LockStripes is the number of per-key lock stripes. Default:
+	// DefaultLockStripes.
+	LockStripes int
+	// ScanCursors is the number of SCAN positions remembered at once.
+	// Default: DefaultScanCursors.
+	ScanCursors int
+}
+
+// Defaults.
+const (
+	DefaultMaxStringLen = 512 << 20
+	DefaultScanCursors  = 4096
+)
+
+// Keyspace is the Redis keyspace on a Store: all databases, their locks, the
+// clock and the SCAN cursor table. It is safe for concurrent use.
+type Keyspace struct {
+	store        Store
+	locks        *Locks
+	now          func() time.Time
+	maxStringLen int64
+	cursors      *cursorTable
+}
+
+// New returns a Keyspace over store. opts may be nil.
+func New(store Store, opts *Options) *Keyspace {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxStringLen <= 0 {
+		o.MaxStringLen = DefaultMaxStringLen
+	}
+	if o.ScanCursors <= 0 {
+		o.ScanCursors = DefaultScanCursors
+	}
+	return &Keyspace{
+		store:        store,
+		locks:        NewLocks(o.LockStripes),
+		now:          o.Now,
+		maxStringLen: o.MaxStringLen,
+		cursors:      newCursorTable(o.ScanCursors),
+	}
+}
+
+// Store returns the underlying store.
+func (ks *Keyspace) Store() Store { return ks.store }
+
+// Locks returns the keyspace's per-key locks. The semantics functions take
+// them internally and stripes are not reentrant: never hold a stripe while
+// calling a semantics function.
+func (ks *Keyspace) Locks() *Locks { return ks.locks }
+
+func (ks *Keyspace) nowMs() int64 { return ks.now().UnixMilli() }
+
+// DB is one numbered database of a Keyspace. It is a small value handle;
+// create it with Keyspace.DB whenever convenient.
+type DB struct {
+	ks  *Keyspace
+	num uint8
+}
+
+// DB returns database n. It panics if n is outside [0, MaxDBs): the server
+// validates database numbers before calling.
+func (ks *Keyspace) DB(n int) *DB {
+	if n < 0 || n >= MaxDBs {
+		panic("codec: database index out of range")
+	}
+	return &DB{ks: ks, num: uint8(n)}
+}
+
+// Num returns the database number.
+func (d *DB) Num() int { return int(d.num) }
+
+// stored is a metadata record as read from the store, live or not.
+type stored struct {
+	key    []byte // encoded metadata key
+	m      Metadata
+	exists bool // a record is stored (it may be expired)
+	live   bool // exists and not expired
+}
+
+// load reads the metadata of userKey in db db. It applies lazy expiry: an
+// expired record is reported with exists=true, live=false.
+func (ks *Keyspace) load(db uint8, userKey []byte, nowMs int64) (stored, error) {
+	s := stored{key: MetaKey(db, userKey)}
+	v, err := ks.store.Get(s.key)
+	if errors.Is(err, ErrNotFound) {
+		return s, nil
+	}
+	if err != nil {
+		return s, err
+	}
+	m, err := DecodeMetadata(v)
+	if err != nil {
+		return s, err
+	}
+	s.m, s.exists, s.live = m, true, !m.ExpiredAt(nowMs)
+	return s, nil
+}
+
+func (d *DB) load(userKey []byte, nowMs int64) (stored, error) {
+	return d.ks.load(d.num, userKey, nowMs)
+}
+
+// lookup returns the live metadata of userKey, if any (the read path).
+func (d *DB) lookup(userKey []byte) (Metadata, bool, error) {
+	s, err := d.load(userKey, d.ks.nowMs())
+	return s.m, s.live, err
+}
+
+// lookupString returns the live string value of userKey; ErrWrongType if the
+// key holds another type.
+func (d *DB) lookupString(userKey []byte) ([]byte, bool, error) {
+	m, ok, err := d.lookup(userKey)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if m.Type != TypeString {
+		return nil, false, ErrWrongType
+	}
+	return m.Value, true, nil
+}
+
+// removeMeta adds to b the deletion of a stored record's metadata and its
+// expiry index entry, but not its data.
+func removeMeta(b Batch, db uint8, userKey []byte, s *stored) {
+	b.Delete(s.key)
+	if s.m.ExpireAt != 0 {
+		b.Delete(ExpiryKey(s.m.ExpireAt, db, userKey))
+	}
+}
+
+// deleteStored adds to b the complete deletion of a stored record: metadata,
+// expiry index entry and, for a complex type, its data range. It is the one
+// way a key is deleted (DEL, overwrite by another type, expiry).
+func deleteStored(b Batch, db uint8, userKey []byte, s *stored) {
+	if !s.exists {
+		return
+	}
+	removeMeta(b, db, userKey, s)
+	if s.m.Type.IsComplex() {
+		dropComplexData(b, db, &s.m)
+	}
+}
+
+// putMeta adds to b the write of m as the new metadata of userKey, replacing
+// the stored record old (which may be absent or expired): the old expiry
+// index entry is deleted if it changes, the new one written, and the old
+// incarnation's data dropped unless m keeps its uuid.
+func putMeta(b Batch, db uint8, userKey []byte, old *stored, m *Metadata) {
+	if old.exists {
+		if old.m.ExpireAt != 0 && old.m.ExpireAt != m.ExpireAt {
+			b.Delete(ExpiryKey(old.m.ExpireAt, db, userKey))
+		}
+		if old.m.Type.IsComplex() && (!m.Type.IsComplex() || m.UUID != old.m.UUID) {
+			dropComplexData(b, db, &old.m)
+		}
+	}
+	b.Set(old.key, m.Encode(make([]byte, 0, m.EncodedLen())))
+	if m.ExpireAt != 0 {
+		b.Set(ExpiryKey(m.ExpireAt, db, userKey), nil)
+	}
+}
+
+// commit builds a batch with fn and commits it.
+func (ks *Keyspace) commit(fn func(b Batch)) error {
+	b := ks.store.NewBatch()
+	fn(b)
+	return ks.store.Commit(b)
+}
+
+// lockKeys locks the metadata keys of userKeys in db.
+func (d *DB) lockKeys(userKeys ...[]byte) func() {
+	if len(userKeys) == 1 {
+		return d.ks.locks.Lock(MetaKey(d.num, userKeys[0]))
+	}
+	mks := make([][]byte, len(userKeys))
+	for i, k := range userKeys {
+		mks[i] = MetaKey(d.num, k)
+	}
+	return d.ks.locks.Lock(mks...)
+}
+
+// checkDB validates a database number given by a client.
+func checkDB(n int) error {
+	if n < 0 || n >= MaxDBs {
+		return ErrDBIndexOutOfRange
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package codec
+
+import (
+	"hash/maphash"
+	"slices"
+	"sync"
+)
+
+// Locks is a fixed set of striped mutexes for per-key write locking. Keys are
+// hashed to stripes; Lock takes the stripes of all its keys in ascending
+// stripe order, once each, so two multi-key commands can never deadlock and
+// a command naming a key twice does not lock itself. Two keys sharing a
+// stripe merely serialize.
+//
+// Write paths lock the encoded metadata keys (m|db|userkey), so the same user
+// key in two databases are different lock keys.
+type Locks struct {
+	seed    maphash.Seed
+	mask    uint64
+	stripes []paddedMutex
+}
+
+// paddedMutex keeps neighbouring stripes on separate cache lines.
+type paddedMutex struct {
+	sync.Mutex
+	_ [56]byte
+}
+
+// DefaultLockStripes is the stripe count used when Options.LockStripes is 0.
+const DefaultLockStripes = 1024
+
+// NewLocks returns a Locks with n stripes, rounded up to a power of two
+// (n <= 0 means DefaultLockStripes).
+func NewLocks(n int) *Locks {
+	if n <= 0 {
+		n = DefaultLockStripes
+	}
+	size := 1
+	for size < n {
+		size <<= 1
+	}
+	return &Locks{seed: maphash.MakeSeed(), mask: uint64(size - 1), stripes: make([]paddedMutex, size)}
+}
+
+func (l *Locks) stripe(key []byte) int {
+	return int(maphash.Bytes(l.seed, key) & l.mask)
+}
+
+// Lock locks the stripes of keys and returns the function that unlocks them.
+// The unlock function must be called exactly once.
+func (l *Locks) Lock(keys ...[]byte) (unlock func()) {
+	switch len(keys) {
+	case 0:
+		return func() {}
+	case 1:
+		m := &l.stripes[l.stripe(keys[0])]
+		m.Lock()
+		return m.Unlock
+	}
+	idx := make([]int, len(keys))
+	for i, k := range keys {
+		idx[i] = l.stripe(k)
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	for _, i := range idx {
+		l.stripes[i].Lock()
+	}
+	return func() {
+		for j := len(idx) - 1; j >= 0; j-- {
+			l.stripes[idx[j]].Unlock()
+		}
+	}
+}
+
+// LockAll locks every stripe in order (FLUSHDB, FLUSHALL) and returns the
+// function that unlocks them.
+func (l *Locks) LockAll() (unlock func()) {
+	for i := range l.stripes {
+		l.stripes[i].Lock()
+	}
+	return func() {
+		for i := len(l.stripes) - 1; i >= 0; i-- {
+			l.stripes[i].Unlock()
+		}
+	}
+}

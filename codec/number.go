@@ -1,0 +1,212 @@
+package codec
+
+import (
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// parseInt parses a value the way Redis's string2ll does: an optional '-',
+// then digits with no leading zero ("0" itself excepted), no '+', no spaces,
+// within the int64 range.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return int64(-v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+func formatInt(v int64) []byte { return strconv.AppendInt(nil, v, 10) }
+
+// Long double emulation for INCRBYFLOAT.
+//
+// Redis computes INCRBYFLOAT in C long double, which on x86-64 is the x87
+// 80-bit format: a 64-bit significand and a 15-bit exponent. It parses with
+// strtold, adds, and prints with "%.17Lf", trimming trailing zeros (and a bare
+// '.') and turning "-0" into "0" (ld2string, LD_STR_HUMAN). To give the same
+// digits (10.5 + 0.1 is "10.6", not float64's "10.59999999999999964") we
+// compute with math/big at 64 bits of precision, rounding to nearest even as
+// the FPU does, and check the exponent range by hand.
+//
+// Known differences: hexadecimal input ("0x1p3"), which strtold accepts, is
+// rejected; subnormal long doubles keep a full 64-bit significand.
+
+const ldPrec = 64
+
+var (
+	// ldMax is 2^16384, the first magnitude a long double cannot hold.
+	ldMax = new(big.Float).SetMantExp(big.NewFloat(1), 16384)
+	// ldMinSub is half the smallest subnormal long double (2^-16446):
+	// smaller non-zero magnitudes underflow to zero.
+	ldMinSub = new(big.Float).SetMantExp(big.NewFloat(1), -16446)
+)
+
+// maxLongDoubleChars mirrors MAX_LONG_DOUBLE_CHARS: longer inputs are
+// rejected.
+const maxLongDoubleChars = 5 * 1024
+
+// parseLongDouble parses b as Redis's string2ld does: strtold syntax (decimal
+// with optional fraction and exponent, or inf/infinity), no leading space, no
+// trailing bytes, no NaN, and no overflow or underflow to zero. isInf reports
+// an explicit infinity.
+func parseLongDouble(b []byte) (v *big.Float, isInf bool, ok bool) {
+	if len(b) == 0 || len(b) >= maxLongDoubleChars {
+		return nil, false, false
+	}
+	s := string(b)
+	neg := false
+	i := 0
+	if s[0] == '+' || s[0] == '-' {
+		neg = s[0] == '-'
+		i = 1
+	}
+	if rest := strings.ToLower(s[i:]); rest == "inf" || rest == "infinity" {
+		return new(big.Float).SetInf(neg), true, true
+	}
+	var mant big.Int
+	digits, frac, sawDot := 0, 0, false
+	ten := big.NewInt(10)
+	nonZeroDigits := 0 // significant digits after leading zeros
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == '.' && !sawDot {
+			sawDot = true
+			continue
+		}
+		if c < '0' || c > '9' {
+			break
+		}
+		digits++
+		if sawDot {
+			frac++
+		}
+		if nonZeroDigits > 0 || c != '0' {
+			nonZeroDigits++
+			mant.Mul(&mant, ten)
+			mant.Add(&mant, big.NewInt(int64(c-'0')))
+		}
+	}
+	if digits == 0 {
+		return nil, false, false
+	}
+	exp := int64(0)
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		j := i + 1
+		eneg := false
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			eneg = s[j] == '-'
+			j++
+		}
+		if j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			for ; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+				if exp < 1e9 {
+					exp = exp*10 + int64(s[j]-'0')
+				}
+			}
+			if eneg {
+				exp = -exp
+			}
+			i = j
+		} // else strtold stops before the 'e', which is then trailing garbage
+	}
+	if i != len(s) {
+		return nil, false, false
+	}
+	z := new(big.Float).SetPrec(ldPrec)
+	if mant.Sign() == 0 {
+		if neg {
+			z.Neg(z)
+		}
+		return z, false, true
+	}
+	// value = mant * 10^e10; its decimal magnitude is about nonZeroDigits+e10.
+	e10 := exp - int64(frac)
+	mag := int64(nonZeroDigits) + e10
+	if mag > 4934 {
+		return nil, false, false // overflow: strtold returns HUGE_VALL, ERANGE
+	}
+	if mag < -4952 {
+		return nil, false, false // underflow to zero, ERANGE
+	}
+	if e10 >= 0 {
+		mant.Mul(&mant, new(big.Int).Exp(ten, big.NewInt(e10), nil))
+		z.SetInt(&mant) // rounds once to 64 bits
+	} else {
+		r := new(big.Rat).SetFrac(&mant, new(big.Int).Exp(ten, big.NewInt(-e10), nil))
+		z.SetRat(r) // exact quotient rounded once to 64 bits
+	}
+	if neg {
+		z.Neg(z)
+	}
+	if z.IsInf() || new(big.Float).Abs(z).Cmp(ldMax) >= 0 {
+		return nil, false, false
+	}
+	if new(big.Float).Abs(z).Cmp(ldMinSub) < 0 {
+		return nil, false, false
+	}
+	return z, false, true
+}
+
+// addLongDouble returns a+b rounded to a long double, or ok=false if the sum
+// is NaN or infinite (ErrNaNOrInf in Redis).
+func addLongDouble(a, b *big.Float, aInf, bInf bool) (*big.Float, bool) {
+	if aInf || bInf {
+		return nil, false // inf + x is inf, inf - inf is NaN: both refused
+	}
+	z := new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven)
+	z.Add(a, b)
+	if new(big.Float).Abs(z).Cmp(ldMax) >= 0 {
+		return nil, false
+	}
+	return z, true
+}
+
+// formatLongDouble formats v as Redis's ld2string with LD_STR_HUMAN: "%.17Lf",
+// trailing zeros and a trailing '.' removed, "-0" printed as "0".
+func formatLongDouble(v *big.Float) []byte {
+	s := v.Text('f', 17)
+	if strings.IndexByte(s, '.') >= 0 {
+		end := len(s)
+		for end > 0 && s[end-1] == '0' {
+			end--
+		}
+		if end > 0 && s[end-1] == '.' {
+			end--
+		}
+		s = s[:end]
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return []byte(s)
+}

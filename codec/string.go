@@ -1,0 +1,356 @@
+package codec
+
+import "bytes"
+
+// String commands. A string lives entirely in its metadata value, so every
+// read is one Get and every write one batch with the metadata (and, when the
+// TTL changes, the expiry index entries). Write paths lock the key; reads
+// take no lock.
+
+// SetOptions are SET's options after the server has parsed them.
+type SetOptions struct {
+	// ExpireAt is the absolute expiry in Unix ms computed from EX, PX, EXAT
+	// or PXAT; 0 means none was given. A value <= now sets the key already
+	// expired, which is the same as deleting it.
+	ExpireAt int64
+	NX, XX   bool // only set if the key does not / does exist
+	KeepTTL  bool // keep the existing TTL instead of clearing it
+	Get      bool // return the old value (string or nil; another type is ErrWrongType)
+}
+
+// SetResult is what SET reports.
+type SetResult struct {
+	Old      []byte // the old value, when SetOptions.Get and it was a string
+	OldFound bool   // whether there was an old string value (only with Get)
+	Written  bool   // whether the value was stored (false when NX/XX refused)
+}
+
+// Get returns the string at key. found is false for a missing (or expired)
+// key; ErrWrongType if the key holds another type.
+func (d *DB) Get(key []byte) (value []byte, found bool, err error) {
+	return d.lookupString(key)
+}
+
+// Set implements SET (and, through it, SETEX, PSETEX, SETNX, GETSET): the
+// Redis rules are that GET checks the type before anything is written, NX
+// and XX are judged on the live key, and the TTL is cleared unless KeepTTL
+// or a new expiry is given. Any old value of any type is replaced.
+func (d *DB) Set(key, value []byte, o SetOptions) (SetResult, error) {
+	var res SetResult
+	unlock := d.lockKeys(key)
+	defer unlock()
+	now := d.ks.nowMs()
+	old, err := d.load(key, now)
+	if err != nil {
+		return res, err
+	}
+	if o.Get && old.live {
+		if old.m.Type != TypeString {
+			return res, ErrWrongType
+		}
+		res.Old, res.OldFound = old.m.Value, true
+	}
+	if (o.NX && old.live) || (o.XX && !old.live) {
+		return res, nil
+	}
+	res.Written = true
+	m := Metadata{Type: TypeString, Value: value, ExpireAt: o.ExpireAt}
+	if o.ExpireAt == 0 && o.KeepTTL && old.live {
+		m.ExpireAt = old.m.ExpireAt
+	}
+	return res, d.ks.commit(func(b Batch) {
+		if m.ExpireAt != 0 && m.ExpireAt <= now {
+			deleteStored(b, d.num, key, &old)
+			return
+		}
+		putMeta(b, d.num, key, &old, &m)
+	})
+}
+
+// SetNX implements SETNX: set only if absent; reports whether it set.
+func (d *DB) SetNX(key, value []byte) (bool, error) {
+	res, err := d.Set(key, value, SetOptions{NX: true})
+	return res.Written, err
+}
+
+// GetSet implements GETSET (SET key value GET): returns the old string.
+func (d *DB) GetSet(key, value []byte) (old []byte, found bool, err error) {
+	res, err := d.Set(key, value, SetOptions{Get: true})
+	return res.Old, res.OldFound, err
+}
+
+// GetDel implements GETDEL: returns the string and deletes the key.
+func (d *DB) GetDel(key []byte) (value []byte, found bool, err error) {
+	unlock := d.lockKeys(key)
+	defer unlock()
+	s, err := d.load(key, d.ks.nowMs())
+	if err != nil || !s.live {
+		return nil, false, err
+	}
+	if s.m.Type != TypeString {
+		return nil, false, ErrWrongType
+	}
+	err = d.ks.commit(func(b Batch) { deleteStored(b, d.num, key, &s) })
+	return s.m.Value, err == nil, err
+}
+
+// GetExOptions are GETEX's options: at most one of ExpireAt (from EX, PX,
+// EXAT or PXAT, absolute Unix ms) and Persist.
+type GetExOptions struct {
+	ExpireAt int64 // 0: leave the TTL; <= now: delete the key after reading it
+	Persist  bool
+}
+
+// GetEx implements GETEX: returns the string and then changes its TTL.
+func (d *DB) GetEx(key []byte, o GetExOptions) (value []byte, found bool, err error) {
+	if o.ExpireAt == 0 && !o.Persist {
+		return d.lookupString(key)
+	}
+	unlock := d.lockKeys(key)
+	defer unlock()
+	now := d.ks.nowMs()
+	s, err := d.load(key, now)
+	if err != nil || !s.live {
+		return nil, false, err
+	}
+	if s.m.Type != TypeString {
+		return nil, false, ErrWrongType
+	}
+	err = d.setExpireLocked(key, &s, o.ExpireAt, now)
+	return s.m.Value, err == nil, err
+}
+
+// MGet implements MGET: nil for a missing key or a key of another type, the
+// value (non-nil, possibly empty) otherwise.
+func (d *DB) MGet(keys ...[]byte) ([][]byte, error) {
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		v, ok, err := d.lookupString(k)
+		if err == ErrWrongType {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if v == nil {
+				v = []byte{}
+			}
+			out[i] = v
+		}
+	}
+	return out, nil
+}
+
+// MSet implements MSET: one atomic batch; later pairs win over earlier ones
+// naming the same key; TTLs are cleared and other types replaced.
+func (d *DB) MSet(keys, values [][]byte) error {
+	_, err := d.mset(keys, values, false)
+	return err
+}
+
+// MSetNX implements MSETNX: sets all pairs in one batch only if none of the
+// keys exists; reports whether it set.
+func (d *DB) MSetNX(keys, values [][]byte) (bool, error) {
+	return d.mset(keys, values, true)
+}
+
+func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
+	if len(keys) != len(values) {
+		panic("codec: MSet with unequal keys and values")
+	}
+	unlock := d.lockKeys(keys...)
+	defer unlock()
+	now := d.ks.nowMs()
+	olds := make([]stored, len(keys))
+	for i, k := range keys {
+		s, err := d.load(k, now)
+		if err != nil {
+			return false, err
+		}
+		if nx && s.live {
+			return false, nil
+		}
+		olds[i] = s
+	}
+	return true, d.ks.commit(func(b Batch) {
+		for i, k := range keys {
+			m := Metadata{Type: TypeString, Value: values[i]}
+			putMeta(b, d.num, k, &olds[i], &m)
+		}
+	})
+}
+
+// modifyString runs the read-modify-write of APPEND, SETRANGE and the INCR
+// family under the key's lock: fn gets the current value (found=false for a
+// missing key) and returns the new value, or write=false to store nothing.
+// The TTL is kept.
+func (d *DB) modifyString(key []byte, fn func(cur []byte, found bool) (next []byte, write bool, err error)) error {
+	unlock := d.lockKeys(key)
+	defer unlock()
+	s, err := d.load(key, d.ks.nowMs())
+	if err != nil {
+		return err
+	}
+	if s.live && s.m.Type != TypeString {
+		return ErrWrongType
+	}
+	var cur []byte
+	if s.live {
+		cur = s.m.Value
+	}
+	next, write, err := fn(cur, s.live)
+	if err != nil || !write {
+		return err
+	}
+	m := Metadata{Type: TypeString, Value: next}
+	if s.live {
+		m.ExpireAt = s.m.ExpireAt
+	}
+	return d.ks.commit(func(b Batch) { putMeta(b, d.num, key, &s, &m) })
+}
+
+// Append implements APPEND and returns the new length.
+func (d *DB) Append(key, value []byte) (int64, error) {
+	var n int64
+	err := d.modifyString(key, func(cur []byte, found bool) ([]byte, bool, error) {
+		total := int64(len(cur)) + int64(len(value))
+		if total > d.ks.maxStringLen {
+			return nil, false, ErrStringTooLong
+		}
+		n = total
+		next := make([]byte, 0, total)
+		return append(append(next, cur...), value...), true, nil
+	})
+	return n, err
+}
+
+// StrLen implements STRLEN (0 for a missing key).
+func (d *DB) StrLen(key []byte) (int64, error) {
+	v, _, err := d.lookupString(key)
+	return int64(len(v)), err
+}
+
+// GetRange implements GETRANGE with Redis's index rules: negative indexes
+// count from the end, both are clamped, and an empty string is returned
+// when the range is empty.
+func (d *DB) GetRange(key []byte, start, end int64) ([]byte, error) {
+	v, _, err := d.lookupString(key)
+	if err != nil {
+		return nil, err
+	}
+	n := int64(len(v))
+	if start < 0 && end < 0 && start > end {
+		return []byte{}, nil
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	if start < 0 {
+		start = 0
+	}
+	if end < 0 {
+		end = 0
+	}
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		return []byte{}, nil
+	}
+	return v[start : end+1], nil
+}
+
+// SetRange implements SETRANGE and returns the new length. The string is
+// zero-padded up to offset. Writing nothing leaves the key as it is (and a
+// missing key missing). A negative offset is ErrOffsetOutOfRange; a result
+// longer than the maximum string length is ErrStringTooLong.
+func (d *DB) SetRange(key []byte, offset int64, value []byte) (int64, error) {
+	if offset < 0 {
+		return 0, ErrOffsetOutOfRange
+	}
+	var n int64
+	err := d.modifyString(key, func(cur []byte, found bool) ([]byte, bool, error) {
+		n = int64(len(cur))
+		if len(value) == 0 {
+			return nil, false, nil
+		}
+		if offset+int64(len(value)) > d.ks.maxStringLen {
+			return nil, false, ErrStringTooLong
+		}
+		size := max(int64(len(cur)), offset+int64(len(value)))
+		next := make([]byte, size)
+		copy(next, cur)
+		copy(next[offset:], value)
+		n = size
+		return next, true, nil
+	})
+	return n, err
+}
+
+// IncrBy implements INCRBY (and INCR, DECR): a missing key counts as 0.
+func (d *DB) IncrBy(key []byte, delta int64) (int64, error) {
+	var res int64
+	err := d.modifyString(key, func(cur []byte, found bool) ([]byte, bool, error) {
+		var v int64
+		if found {
+			var ok bool
+			if v, ok = parseInt(cur); !ok {
+				return nil, false, ErrNotInteger
+			}
+		}
+		if (delta < 0 && v < 0 && delta < minInt64-v) || (delta > 0 && v > 0 && delta > maxInt64-v) {
+			return nil, false, ErrOverflow
+		}
+		res = v + delta
+		return formatInt(res), true, nil
+	})
+	return res, err
+}
+
+const (
+	maxInt64 = 1<<63 - 1
+	minInt64 = -1 << 63
+)
+
+// DecrBy implements DECRBY: ErrDecrementOverflow for math.MinInt64, whose
+// negation does not exist.
+func (d *DB) DecrBy(key []byte, delta int64) (int64, error) {
+	if delta == minInt64 {
+		return 0, ErrDecrementOverflow
+	}
+	return d.IncrBy(key, -delta)
+}
+
+// IncrByFloat implements INCRBYFLOAT. incr is the client's argument as
+// given: like Redis, the key's type is checked first, then the stored value,
+// then the increment (ErrNotFloat), computed in long double precision and
+// formatted as Redis prints it (see number.go). Returns the new value.
+func (d *DB) IncrByFloat(key, incr []byte) ([]byte, error) {
+	var res []byte
+	err := d.modifyString(key, func(cur []byte, found bool) ([]byte, bool, error) {
+		curV, curInf, ok := parseLongDouble([]byte("0"))
+		if found {
+			if curV, curInf, ok = parseLongDouble(cur); !ok {
+				return nil, false, ErrNotFloat
+			}
+		}
+		incV, incInf, ok := parseLongDouble(incr)
+		if !ok {
+			return nil, false, ErrNotFloat
+		}
+		sum, ok := addLongDouble(curV, incV, curInf, incInf)
+		if !ok {
+			return nil, false, ErrNaNOrInf
+		}
+		res = formatLongDouble(sum)
+		return res, true, nil
+	})
+	return res, err
+}
+
+// equalKeys reports whether two user keys are the same key.
+func equalKeys(a, b []byte) bool { return bytes.Equal(a, b) }

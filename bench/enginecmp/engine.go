@@ -1,0 +1,206 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/bloom"
+	"github.com/strata-db/strata/lsm"
+)
+
+// config holds the settings both engines are given.
+type config struct {
+	memTableSize   int
+	blockCacheSize int64
+	bloomBits      int
+	blockSize      int
+}
+
+var defaultConfig = config{
+	memTableSize:   64 << 20,
+	blockCacheSize: 64 << 20,
+	bloomBits:      10,
+	blockSize:      4096,
+}
+
+// engine is the part of a key-value store the workloads use. Writes are
+// acknowledged after the WAL write, without a sync.
+type engine interface {
+	set(key, value []byte) error
+	// get appends the value of key to dst; found is false for an absent key.
+	get(dst, key []byte) (val []byte, found bool, err error)
+	// scan iterates over every key forward and returns the number of
+	// entries and their key and value bytes.
+	scan() (entries, bytes int, err error)
+	// flush writes the memtables to tables.
+	flush() error
+	// idle reports whether no flush or compaction is running.
+	idle() bool
+	close() error
+}
+
+// engineSpec names an engine and opens it in a fresh directory.
+type engineSpec struct {
+	name string
+	open func(dir string, c config) (engine, error)
+}
+
+var engines = []engineSpec{
+	{"strata", openStrata},
+	{"pebble", openPebble},
+}
+
+// Strata.
+
+type strataEngine struct{ db *lsm.DB }
+
+func openStrata(dir string, c config) (engine, error) {
+	db, err := lsm.Open(dir, &lsm.Options{
+		WALMode:         lsm.WALSyncNo,
+		MemTableSize:    c.memTableSize,
+		BlockCacheSize:  c.blockCacheSize,
+		BloomBitsPerKey: c.bloomBits,
+		BlockSize:       c.blockSize,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &strataEngine{db}, nil
+}
+
+func (e *strataEngine) set(k, v []byte) error { return e.db.Set(k, v, lsm.NoSync) }
+
+func (e *strataEngine) get(dst, k []byte) ([]byte, bool, error) {
+	v, err := e.db.GetAppend(dst, k)
+	if errors.Is(err, lsm.ErrNotFound) {
+		return dst, false, nil
+	}
+	return v, err == nil, err
+}
+
+func (e *strataEngine) scan() (int, int, error) {
+	it, err := e.db.NewIter(nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, b := 0, 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+		b += len(it.Key()) + len(it.Value())
+	}
+	return n, b, it.Close()
+}
+
+func (e *strataEngine) flush() error { return e.db.Flush() }
+
+func (e *strataEngine) idle() bool {
+	m := e.db.Metrics()
+	return !m.Flush.Running && m.MemTable.Immutables == 0
+}
+
+func (e *strataEngine) close() error { return e.db.Close() }
+
+// Pebble.
+
+type pebbleEngine struct {
+	db    *pebble.DB
+	cache *pebble.Cache
+}
+
+func openPebble(dir string, c config) (engine, error) {
+	cache := pebble.NewCache(c.blockCacheSize)
+	opts := &pebble.Options{
+		Cache:                       cache,
+		MemTableSize:                uint64(c.memTableSize),
+		MemTableStopWritesThreshold: lsm.DefaultMemTableStopWritesThreshold,
+		Levels:                      make([]pebble.LevelOptions, 7),
+	}
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(c.bloomBits)
+		opts.Levels[i].BlockSize = c.blockSize
+	}
+	db, err := pebble.Open(dir, opts)
+	if err != nil {
+		cache.Unref()
+		return nil, err
+	}
+	return &pebbleEngine{db: db, cache: cache}, nil
+}
+
+func (e *pebbleEngine) set(k, v []byte) error { return e.db.Set(k, v, pebble.NoSync) }
+
+func (e *pebbleEngine) get(dst, k []byte) ([]byte, bool, error) {
+	v, closer, err := e.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return dst, false, nil
+	}
+	if err != nil {
+		return dst, false, err
+	}
+	dst = append(dst, v...)
+	return dst, true, closer.Close()
+}
+
+func (e *pebbleEngine) scan() (int, int, error) {
+	it, err := e.db.NewIter(nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, b := 0, 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+		b += len(it.Key()) + len(it.Value())
+	}
+	return n, b, it.Close()
+}
+
+func (e *pebbleEngine) flush() error { return e.db.Flush() }
+
+func (e *pebbleEngine) idle() bool {
+	m := e.db.Metrics()
+	return m.Compact.NumInProgress == 0 && m.Flush.NumInProgress == 0
+}
+
+func (e *pebbleEngine) close() error {
+	err := e.db.Close()
+	e.cache.Unref()
+	return err
+}
+
+// settle waits until e has been idle for five polls in a row, so that a
+// compaction scheduled just after a flush is waited for too, or until
+// timeout.
+func settle(e engine, timeout time.Duration) {
+	idlePolls := 0
+	for deadline := time.Now().Add(timeout); idlePolls < 5 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if e.idle() {
+			idlePolls++
+		} else {
+			idlePolls = 0
+		}
+	}
+}
+
+// diskUsage returns the bytes of every file under dir and of its tables
+// (*.sst) alone.
+func diskUsage(dir string) (total, tables int64, err error) {
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		total += info.Size()
+		if strings.HasSuffix(path, ".sst") {
+			tables += info.Size()
+		}
+		return nil
+	})
+	return total, tables, err
+}

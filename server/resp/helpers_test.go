@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -117,3 +118,6 @@ func (l *loopReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// parseRedisFloat parses Redis's text of a double.
+func parseRedisFloat(s string) (float64, error) { return strconv.ParseFloat(s, 64) }

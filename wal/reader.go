@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -159,11 +160,11 @@ func (r *Reader) readBlock() error {
 // in any later block. It consumes the rest of the input; the reader is done
 // afterwards.
 func (r *Reader) validChunkFollows() (bool, error) {
+	var pattern [4]byte
+	binary.LittleEndian.PutUint32(pattern[:], r.want)
 	for start := r.pos + 1; ; start = 0 {
-		for p := start; p+HeaderSize <= r.n; p++ {
-			if _, ok := validChunk(r.buf[p:r.n], r.want); ok {
-				return true, nil
-			}
+		if findChunk(r.buf[:r.n], start, pattern, r.want) {
+			return true, nil
 		}
 		if r.eof {
 			return false, nil
@@ -172,6 +173,23 @@ func (r *Reader) validChunkFollows() (bool, error) {
 			return false, err
 		}
 	}
+}
+
+// findChunk reports whether a valid chunk of log want starts in b at or
+// after from. pattern is want as stored in a header: candidates are found
+// by searching for it, which skips zeroed and foreign regions quickly.
+func findChunk(b []byte, from int, pattern [4]byte, want uint32) bool {
+	for p := from; p+HeaderSize <= len(b); p++ {
+		i := bytes.Index(b[p+logNumOff:], pattern[:])
+		if i < 0 {
+			return false
+		}
+		p += i
+		if _, ok := validChunk(b[p:], want); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // validChunk reports whether b starts with a valid chunk of log want that

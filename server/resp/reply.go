@@ -100,7 +100,7 @@ type Value struct {
 const (
 	maxReplyDepth    = 512
 	maxReplyBulkLen  = DefaultMaxBulkLen
-	maxReplyPrealloc = 1024     // elements allocated ahead of their arrival
+	maxReplyPrealloc = 64       // elements allocated ahead of their arrival
 	replyReadChunk   = 64 << 10 // bulk bytes allocated ahead of their arrival
 )
 

@@ -2,7 +2,6 @@ package wal
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -188,5 +187,4 @@ func TestSyncPolicyString(t *testing.T) {
 	if err := (WriterOptions{SyncPolicy: 7}).Validate(); err == nil {
 		t.Error("Validate accepted a bad policy")
 	}
-	_ = errors.New
 }

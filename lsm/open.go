@@ -118,6 +118,13 @@ func Open(dirname string, opts *Options) (db *DB, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("lsm: creating WAL: %w", err)
 		}
+		// Make the WAL's name durable before any write to it is
+		// acknowledged: the MANIFEST edit below syncs only the MANIFEST when
+		// it appends to an existing one (a new DB).
+		if err := d.dirFile.Sync(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lsm: syncing directory: %w", err)
+		}
 		d.commit.log = wal.NewWriter(f, logNum, d.walWriterOptions())
 	}
 	d.commit.logNum = logNum

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -149,3 +150,5 @@ func keysEqual(got [][]byte, want ...string) bool {
 	}
 	return true
 }
+
+func isCorruption(err error) bool { return errors.Is(err, ErrCorruption) }

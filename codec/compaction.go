@@ -1,0 +1,18 @@
+package codec
+
+// CompactionDrop is the codec's half of the engine's compaction filter: it
+// reports whether the point key/value being written by a compaction may be
+// dropped at nowMs. Only metadata of strings that expired at or before nowMs
+// qualify: such a key is already invisible (lazy expiry), and a string has
+// no data to orphan. Metadata of an expired complex key is kept so that the
+// expiry cycle deletes it together with its data range; its index entry, if
+// any, is left for the cycle too (a missing record just makes it stale).
+// Undecodable values are kept: corruption is reported by reads, never
+// silently dropped.
+func CompactionDrop(key, value []byte, nowMs int64) bool {
+	if len(key) < metaPrefixLen || key[0] != FamilyMeta || len(value) < metaHeaderLen || Type(value[0]) != TypeString {
+		return false
+	}
+	m, err := DecodeMetadata(value)
+	return err == nil && m.ExpiredAt(nowMs)
+}

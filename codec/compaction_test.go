@@ -1,0 +1,45 @@
+package codec
+
+import "testing"
+
+func TestCompactionDrop(t *testing.T) {
+	str := func(at int64) []byte { return (&Metadata{Type: TypeString, Value: b("v"), ExpireAt: at}).Encode(nil) }
+	hash := (&Metadata{Type: TypeHash, UUID: 1, ExpireAt: t0 - 1}).Encode(nil)
+	for _, tc := range []struct {
+		name       string
+		key, value []byte
+		want       bool
+	}{
+		{"expired string", MetaKey(0, b("k")), str(t0 - 1), true},
+		{"string expiring now", MetaKey(0, b("k")), str(t0), true},
+		{"live string", MetaKey(0, b("k")), str(t0 + 1), false},
+		{"string without TTL", MetaKey(0, b("k")), str(0), false},
+		{"expired hash keeps its metadata", MetaKey(0, b("h")), hash, false},
+		{"data key", DataKey(0, 1, 0, b("f")), str(t0 - 1), false},
+		{"expiry index entry", ExpiryKey(t0-1, 0, b("k")), nil, false},
+		{"corrupt", MetaKey(0, b("k")), append(str(t0 - 1)[:2], 9), false},
+	} {
+		if got := CompactionDrop(tc.key, tc.value, t0); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestCorruptMetadataIsReported(t *testing.T) {
+	f := newFixture(t)
+	bt := f.store.NewBatch()
+	bt.Set(MetaKey(0, b("bad")), b("\x07garbage"))
+	f.store.Commit(bt)
+	if _, _, err := f.db.Get(b("bad")); !isCorruption(err) {
+		t.Fatalf("GET: %v", err)
+	}
+	if _, err := f.db.Del(b("bad")); !isCorruption(err) {
+		t.Fatalf("DEL: %v", err)
+	}
+	if _, _, err := f.db.Scan(0, ScanOptions{}); !isCorruption(err) {
+		t.Fatalf("SCAN: %v", err)
+	}
+	if _, err := f.db.DBSize(); !isCorruption(err) {
+		t.Fatalf("DBSIZE: %v", err)
+	}
+}

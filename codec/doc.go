@@ -66,6 +66,18 @@
 //     RENAME moves only the metadata. uuids are never reused (allocation is
 //     the complex types' job; see hooks.go).
 //
+// # Files
+//
+//	format.go, metadata.go   key layouts and the metadata value (FORMAT.md)
+//	store.go, memstore.go    the Store seam and its in-memory implementation
+//	keyspace.go, hooks.go    Keyspace, DB, the shared read/write helpers, complex-type hooks
+//	string.go, number.go     string commands; Redis integer and long double arithmetic
+//	lcs.go                   LCS
+//	keys.go, scan.go         generic key commands; KEYS, SCAN and its cursor table
+//	expire.go, compaction.go TTLs, the active expiry cycle, the compaction filter's rule
+//	locks.go, glob.go        striped per-key locks; the Redis glob matcher
+//	errors.go                every error, with its exact Redis text
+//
 // # What is missing
 //
 // The complex types. hooks.go names the places they plug in:

@@ -65,7 +65,7 @@ func BenchmarkWriterBulk(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				w.Bulk(v)
-				if i++; i%1000 == 0 {
+				if i++; w.Len() > 64<<10 {
 					w.Reset()
 				}
 			}
@@ -110,10 +110,10 @@ func BenchmarkReadReply(b *testing.B) {
 	w.BulkString("value-0123456789")
 	w.Integer(7)
 	w.Double(2.5)
-	data := w.Buffer()
+	br := bufio.NewReader(&loopReader{data: w.Buffer()})
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ReadReply(bufio.NewReader(bytes.NewReader(data))); err != nil {
+		if _, err := ReadReply(br); err != nil {
 			b.Fatal(err)
 		}
 	}

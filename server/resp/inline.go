@@ -57,6 +57,18 @@ func splitInline(dst [][]byte, line []byte) ([][]byte, bool) {
 		if i == n {
 			return dst, true
 		}
+		// Fast path: an argument without quotes is used as it is.
+		j := i
+		for j < n && !plainEnd[line[j]] {
+			j++
+		}
+		if j == n || (line[j] != '"' && line[j] != '\'') {
+			if j > i {
+				dst = append(dst, line[i:j])
+			}
+			i = min(j+1, n) // past the separator
+			continue
+		}
 		start, w := i, i // the argument is line[start:w]
 		inDouble, inSingle := false, false
 		for done := false; !done; {
@@ -126,6 +138,10 @@ func splitInline(dst [][]byte, line []byte) ([][]byte, bool) {
 		}
 	}
 }
+
+// plainEnd marks the bytes that end the run of plain bytes at the start of
+// an unquoted argument: its separators and the quotes.
+var plainEnd = [256]bool{' ': true, '\n': true, '\r': true, '\t': true, '"': true, '\'': true}
 
 // isSpace is C's isspace in the C locale.
 func isSpace(c byte) bool {

@@ -73,7 +73,7 @@ func readFaultState(t testing.TB, d *DB, pad int, attempted func(string) bool) f
 			t.Fatalf("unexpected key %q", k)
 		}
 		if want := faultValue(bid, j, pad); string(v) != string(want) {
-			t.Fatalf("key %q: value %q, want %q", k, v, want)
+			t.Fatalf("key %q: value %.40q... (%d bytes), want %.40q... (%d bytes)", k, v, len(v), want, len(want))
 		}
 		if attempted != nil && !attempted(bid) {
 			t.Fatalf("key %q of batch %s that was never written", k, bid)

@@ -52,6 +52,14 @@ func Open(dirname string, opts *Options) (db *DB, err error) {
 	d.mu.snapshots.init()
 	defer func() {
 		if err != nil {
+			// Stop the writers a failed open started (their goroutines and
+			// files would leak otherwise).
+			if d.commit.log != nil {
+				_ = d.commit.log.Close()
+			}
+			if d.vs != nil {
+				_ = d.vs.close()
+			}
 			d.closeFiles()
 		}
 	}()
@@ -225,7 +233,9 @@ func (d *DB) replayWAL(num base.FileNum, maxSeq base.SeqNum, edit *versionEdit) 
 
 // Close flushes what the WAL mode requires, stops background work and
 // releases the directory. With the WAL disabled, Close flushes the
-// memtables so that a clean shutdown loses nothing.
+// memtables so that a clean shutdown loses nothing. Close returns the
+// sticky background error if there is one, even one met by background work
+// after the last write.
 func (d *DB) Close() error {
 	var firstErr error
 	d.mu.Lock()
@@ -248,6 +258,9 @@ func (d *DB) Close() error {
 	close(d.closing)
 	d.commit.mu.Unlock()
 	d.bgWG.Wait()
+	if firstErr == nil {
+		firstErr = d.BackgroundError()
+	}
 
 	if d.commit.log != nil {
 		if err := d.commit.log.Close(); err != nil && firstErr == nil {

@@ -1,0 +1,163 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/strata-db/strata/server/resp"
+)
+
+// client is one connection. Its fields are owned by the connection's
+// goroutine, except those read by CLIENT LIST / KILL (atomics or set once).
+type client struct {
+	s        *Server
+	id       int64
+	conn     net.Conn
+	r        *resp.Reader
+	w        *resp.Writer
+	created  time.Time
+	addr     string
+	laddr    string
+	db       int
+	authed   bool
+	proto    int
+	name     atomic.Pointer[string]
+	lastCmd  atomic.Pointer[string]
+	lastInteraction atomic.Int64
+	// closeAfterReply ends the connection once pending replies are flushed
+	// (QUIT, protocol errors, CLIENT KILL of itself).
+	closeAfterReply bool
+}
+
+const protectedModeMessage = "DENIED Strata is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Strata you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Strata from the same host the server is running, however MAKE SURE Strata is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Strata configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+
+func (s *Server) limits() resp.Limits {
+	return resp.Limits{
+		MaxBulkLen:       s.cfg.Int("proto-max-bulk-len"),
+		QueryBufferLimit: s.cfg.Int("client-query-buffer-limit"),
+	}
+}
+
+func isLoopback(addr net.Addr) bool {
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		return ta.IP.IsLoopback()
+	}
+	return addr.Network() == "unix"
+}
+
+// serveConn runs one client: read every buffered command, run them all,
+// then flush the replies once.
+func (s *Server) serveConn(conn net.Conn) {
+	defer conn.Close()
+	s.stats.connections.Add(1)
+	c := &client{
+		s: s, id: s.nextClientID.Add(1), conn: conn, created: time.Now(),
+		addr: conn.RemoteAddr().String(), laddr: conn.LocalAddr().String(), proto: 2,
+	}
+	c.lastInteraction.Store(time.Now().UnixNano())
+	c.w = resp.NewWriter(2)
+	if s.cfg.Bool("protected-mode") && s.cfg.Get("requirepass") == "" && !isLoopback(conn.RemoteAddr()) {
+		c.w.Error(protectedModeMessage)
+		c.w.Flush(conn)
+		s.stats.rejected.Add(1)
+		return
+	}
+	s.mu.Lock()
+	if s.mu.closed {
+		s.mu.Unlock()
+		return
+	}
+	if int64(len(s.mu.clients)) >= s.cfg.Int("maxclients") {
+		s.mu.Unlock()
+		c.w.Error(errMaxClients)
+		c.w.Flush(conn)
+		s.stats.rejected.Add(1)
+		return
+	}
+	s.mu.clients[c.id] = c
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.mu.clients, c.id)
+		s.mu.Unlock()
+	}()
+	c.authed = s.cfg.Get("requirepass") == ""
+	c.r = resp.NewReader(conn, s.limits())
+	for {
+		args, err := c.r.ReadCommand()
+		if err != nil {
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				// Reply with Redis's protocol error, then close as Redis does.
+				c.w.Error(pe.Error())
+				c.flush()
+				s.logger.Debug("protocol error", "client", c.addr, "err", err)
+			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				s.logger.Debug("client read", "client", c.addr, "err", err)
+			}
+			return
+		}
+		c.lastInteraction.Store(time.Now().UnixNano())
+		s.dispatch(c, args)
+		if c.closeAfterReply {
+			c.flush()
+			return
+		}
+		if c.r.Buffered() == 0 || c.w.Len() > 64<<10 {
+			if err := c.flush(); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (c *client) flush() error {
+	n := c.w.Len()
+	err := c.w.Flush(c.conn)
+	c.s.stats.netOutput.Add(int64(n))
+	return err
+}
+
+// dispatch runs one command.
+func (s *Server) dispatch(c *client, args [][]byte) {
+	s.stats.commands.Add(1)
+	cmd, errMsg := lookupCommand(args)
+	if errMsg != "" {
+		c.w.Error(errMsg)
+		return
+	}
+	if !c.authed && cmd.flags&flagNoAuth == 0 {
+		c.w.Error(errNoAuth)
+		return
+	}
+	name := cmd.fullName()
+	c.lastCmd.Store(&name)
+	cmd.handler(c, args)
+}
+
+// replyErr writes err as an error reply, mapping engine and codec errors
+// to Redis's wording.
+func (c *client) replyErr(err error) {
+	c.w.Error(errorReply(err))
+}
+
+// clientInfo is one line of CLIENT LIST / CLIENT INFO.
+func (c *client) info() string {
+	name := ""
+	if p := c.name.Load(); p != nil {
+		name = *p
+	}
+	cmd := "NULL"
+	if p := c.lastCmd.Load(); p != nil {
+		cmd = *p
+	}
+	now := time.Now()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=N db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d",
+		c.id, c.addr, c.laddr, name, int(now.Sub(c.created).Seconds()),
+		int(now.Sub(time.Unix(0, c.lastInteraction.Load())).Seconds()), c.db, strings.ToLower(cmd), c.proto)
+}

@@ -1,0 +1,401 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/strata-db/strata/codec"
+)
+
+// String commands: syntax and replies. The meaning lives in codec/string.go.
+
+func init() {
+	k1 := func(c *command) *command { c.firstKey, c.lastKey, c.step, c.group = 1, 1, 1, "string"; return c }
+	register(
+		k1(&command{name: "get", arity: 2, flags: flagReadOnly | flagFast, summary: "Returns the string value of a key.", handler: cmdGet}),
+		k1(&command{name: "set", arity: -3, flags: flagWrite | flagDenyOOM, summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", handler: cmdSet}),
+		k1(&command{name: "setnx", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Set the string value of a key only when the key doesn't exist.", handler: cmdSetNX}),
+		k1(&command{name: "setex", arity: 4, flags: flagWrite | flagDenyOOM, summary: "Sets the string value and expiration time of a key.", handler: cmdSetEx}),
+		k1(&command{name: "psetex", arity: 4, flags: flagWrite | flagDenyOOM, summary: "Sets both string value and expiration time in milliseconds of a key.", handler: cmdPSetEx}),
+		k1(&command{name: "getset", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Returns the previous string value of a key after setting it to a new value.", handler: cmdGetSet}),
+		k1(&command{name: "getdel", arity: 2, flags: flagWrite | flagFast, summary: "Returns the string value of a key after deleting the key.", handler: cmdGetDel}),
+		k1(&command{name: "getex", arity: -2, flags: flagWrite | flagFast, summary: "Returns the string value of a key after setting its expiration time.", handler: cmdGetEx}),
+		&command{name: "mget", arity: -2, flags: flagReadOnly | flagFast, firstKey: 1, lastKey: -1, step: 1, group: "string", summary: "Atomically returns the string values of one or more keys.", handler: cmdMGet},
+		&command{name: "mset", arity: -3, flags: flagWrite | flagDenyOOM, firstKey: 1, lastKey: -1, step: 2, group: "string", summary: "Atomically creates or modifies the string values of one or more keys.", handler: cmdMSet},
+		&command{name: "msetnx", arity: -3, flags: flagWrite | flagDenyOOM, firstKey: 1, lastKey: -1, step: 2, group: "string", summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.", handler: cmdMSetNX},
+		k1(&command{name: "append", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", handler: cmdAppend}),
+		k1(&command{name: "strlen", arity: 2, flags: flagReadOnly | flagFast, summary: "Returns the length of a string value.", handler: cmdStrLen}),
+		k1(&command{name: "getrange", arity: 4, flags: flagReadOnly, summary: "Returns a substring of the string stored at a key.", handler: cmdGetRange}),
+		k1(&command{name: "substr", arity: 4, flags: flagReadOnly, summary: "Returns a substring from a string value.", handler: cmdGetRange}),
+		k1(&command{name: "setrange", arity: 4, flags: flagWrite | flagDenyOOM, summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", handler: cmdSetRange}),
+		k1(&command{name: "incr", arity: 2, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", handler: cmdIncr}),
+		k1(&command{name: "decr", arity: 2, flags: flagWrite | flagDenyOOM | flagFast, summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", handler: cmdDecr}),
+		k1(&command{name: "incrby", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", handler: cmdIncrBy}),
+		k1(&command{name: "decrby", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", handler: cmdDecrBy}),
+		k1(&command{name: "incrbyfloat", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", handler: cmdIncrByFloat}),
+		&command{name: "lcs", arity: -3, flags: flagReadOnly, firstKey: 1, lastKey: 2, step: 1, group: "string", summary: "Finds the longest common substring.", handler: cmdLCS},
+	)
+}
+
+func (c *client) kdb() *codec.DB { return c.s.ks.DB(c.db) }
+
+func (c *client) bulkOrNull(v []byte, found bool) {
+	if !found {
+		c.w.Null()
+		return
+	}
+	c.w.Bulk(v)
+}
+
+func cmdGet(c *client, args [][]byte) {
+	v, found, err := c.kdb().Get(args[1])
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	if found {
+		c.s.stats.keyspaceHits.Add(1)
+	} else {
+		c.s.stats.keyspaceMiss.Add(1)
+	}
+	c.bulkOrNull(v, found)
+}
+
+// cmdSet implements SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts|KEEPTTL].
+func cmdSet(c *client, args [][]byte) {
+	var o codec.SetOptions
+	hasExpire := false
+	for i := 3; i < len(args); i++ {
+		opt := strings.ToLower(string(args[i]))
+		switch opt {
+		case "nx":
+			if o.XX {
+				c.w.Error(errSyntax)
+				return
+			}
+			o.NX = true
+		case "xx":
+			if o.NX {
+				c.w.Error(errSyntax)
+				return
+			}
+			o.XX = true
+		case "get":
+			o.Get = true
+		case "keepttl":
+			if hasExpire {
+				c.w.Error(errSyntax)
+				return
+			}
+			o.KeepTTL = true
+		case "ex", "px", "exat", "pxat":
+			if hasExpire || o.KeepTTL || i+1 >= len(args) {
+				c.w.Error(errSyntax)
+				return
+			}
+			at, ok := expireArg(c, "set", opt, args[i+1])
+			if !ok {
+				return
+			}
+			o.ExpireAt = at
+			hasExpire = true
+			i++
+		default:
+			c.w.Error(errSyntax)
+			return
+		}
+	}
+	res, err := c.kdb().Set(args[1], args[2], o)
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	switch {
+	case o.Get:
+		c.bulkOrNull(res.Old, res.OldFound)
+	case res.Written:
+		c.w.SimpleString("OK")
+	default:
+		c.w.Null()
+	}
+}
+
+func cmdSetNX(c *client, args [][]byte) {
+	ok, err := c.kdb().SetNX(args[1], args[2])
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.w.Integer(int64(boolInt(ok)))
+}
+
+func setWithExpire(c *client, args [][]byte, name, unit string) {
+	at, ok := expireArg(c, name, unit, args[2])
+	if !ok {
+		return
+	}
+	if _, err := c.kdb().Set(args[1], args[3], codec.SetOptions{ExpireAt: at}); err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.w.SimpleString("OK")
+}
+
+func cmdSetEx(c *client, args [][]byte)  { setWithExpire(c, args, "setex", "ex") }
+func cmdPSetEx(c *client, args [][]byte) { setWithExpire(c, args, "psetex", "px") }
+
+func cmdGetSet(c *client, args [][]byte) {
+	v, found, err := c.kdb().GetSet(args[1], args[2])
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.bulkOrNull(v, found)
+}
+
+func cmdGetDel(c *client, args [][]byte) {
+	v, found, err := c.kdb().GetDel(args[1])
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.bulkOrNull(v, found)
+}
+
+// cmdGetEx implements GETEX key [EX s|PX ms|EXAT ts|PXAT ts|PERSIST].
+func cmdGetEx(c *client, args [][]byte) {
+	var o codec.GetExOptions
+	set := false
+	for i := 2; i < len(args); i++ {
+		opt := strings.ToLower(string(args[i]))
+		switch opt {
+		case "persist":
+			if set {
+				c.w.Error(errSyntax)
+				return
+			}
+			o.Persist, set = true, true
+		case "ex", "px", "exat", "pxat":
+			if set || i+1 >= len(args) {
+				c.w.Error(errSyntax)
+				return
+			}
+			at, ok := expireArg(c, "getex", opt, args[i+1])
+			if !ok {
+				return
+			}
+			o.ExpireAt, set = at, true
+			i++
+		default:
+			c.w.Error(errSyntax)
+			return
+		}
+	}
+	v, found, err := c.kdb().GetEx(args[1], o)
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.bulkOrNull(v, found)
+}
+
+func cmdMGet(c *client, args [][]byte) {
+	vals, err := c.kdb().MGet(args[1:]...)
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.w.ArrayHeader(len(vals))
+	for _, v := range vals {
+		c.bulkOrNull(v, v != nil)
+	}
+}
+
+func splitPairs(c *client, args [][]byte, name string) (keys, vals [][]byte, ok bool) {
+	if len(args)%2 != 1 {
+		c.w.Error(fmt.Sprintf(errWrongArity, name))
+		return nil, nil, false
+	}
+	for i := 1; i < len(args); i += 2 {
+		keys = append(keys, args[i])
+		vals = append(vals, args[i+1])
+	}
+	return keys, vals, true
+}
+
+func cmdMSet(c *client, args [][]byte) {
+	keys, vals, ok := splitPairs(c, args, "mset")
+	if !ok {
+		return
+	}
+	if err := c.kdb().MSet(keys, vals); err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.w.SimpleString("OK")
+}
+
+func cmdMSetNX(c *client, args [][]byte) {
+	keys, vals, ok := splitPairs(c, args, "msetnx")
+	if !ok {
+		return
+	}
+	set, err := c.kdb().MSetNX(keys, vals)
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.w.Integer(int64(boolInt(set)))
+}
+
+func replyInt(c *client, n int64, err error) {
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.w.Integer(n)
+}
+
+func cmdAppend(c *client, args [][]byte) {
+	n, err := c.kdb().Append(args[1], args[2])
+	replyInt(c, n, err)
+}
+
+func cmdStrLen(c *client, args [][]byte) {
+	n, err := c.kdb().StrLen(args[1])
+	replyInt(c, n, err)
+}
+
+func cmdGetRange(c *client, args [][]byte) {
+	start, ok1 := parseInt(args[2])
+	end, ok2 := parseInt(args[3])
+	if !ok1 || !ok2 {
+		c.w.Error(errNotInteger)
+		return
+	}
+	v, err := c.kdb().GetRange(args[1], start, end)
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.w.Bulk(v)
+}
+
+func cmdSetRange(c *client, args [][]byte) {
+	off, ok := parseInt(args[2])
+	if !ok {
+		c.w.Error(errNotInteger)
+		return
+	}
+	n, err := c.kdb().SetRange(args[1], off, args[3])
+	replyInt(c, n, err)
+}
+
+func incrBy(c *client, key []byte, delta int64) {
+	n, err := c.kdb().IncrBy(key, delta)
+	replyInt(c, n, err)
+}
+
+func cmdIncr(c *client, args [][]byte) { incrBy(c, args[1], 1) }
+
+func cmdDecr(c *client, args [][]byte) {
+	n, err := c.kdb().DecrBy(args[1], 1)
+	replyInt(c, n, err)
+}
+
+func cmdIncrBy(c *client, args [][]byte) {
+	d, ok := parseInt(args[2])
+	if !ok {
+		c.w.Error(errNotInteger)
+		return
+	}
+	incrBy(c, args[1], d)
+}
+
+func cmdDecrBy(c *client, args [][]byte) {
+	d, ok := parseInt(args[2])
+	if !ok {
+		c.w.Error(errNotInteger)
+		return
+	}
+	n, err := c.kdb().DecrBy(args[1], d)
+	replyInt(c, n, err)
+}
+
+func cmdIncrByFloat(c *client, args [][]byte) {
+	v, err := c.kdb().IncrByFloat(args[1], args[2])
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.w.Bulk(v)
+}
+
+// cmdLCS implements LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN].
+func cmdLCS(c *client, args [][]byte) {
+	var o codec.LCSOptions
+	for i := 3; i < len(args); i++ {
+		switch strings.ToLower(string(args[i])) {
+		case "len":
+			o.Len = true
+		case "idx":
+			o.IDX = true
+		case "withmatchlen":
+			o.WithMatchLen = true
+		case "minmatchlen":
+			if i+1 >= len(args) {
+				c.w.Error(errSyntax)
+				return
+			}
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				c.w.Error(errNotInteger)
+				return
+			}
+			if n < 0 {
+				n = 0
+			}
+			o.MinMatchLen = n
+			i++
+		default:
+			c.w.Error(errSyntax)
+			return
+		}
+	}
+	if o.Len && o.IDX {
+		c.w.Error("ERR If you want both the length and indexes, please just use IDX.")
+		return
+	}
+	res, err := c.kdb().LCS(args[1], args[2], o)
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	switch {
+	case o.Len:
+		c.w.Integer(res.Len)
+	case o.IDX:
+		c.w.MapHeader(2)
+		c.w.BulkString("matches")
+		c.w.ArrayHeader(len(res.Matches))
+		for _, m := range res.Matches {
+			n := 2
+			if o.WithMatchLen {
+				n = 3
+			}
+			c.w.ArrayHeader(n)
+			for _, r := range [][2]int64{m.A, m.B} {
+				c.w.ArrayHeader(2)
+				c.w.Integer(r[0])
+				c.w.Integer(r[1])
+			}
+			if o.WithMatchLen {
+				c.w.Integer(m.Len)
+			}
+		}
+		c.w.BulkString("len")
+		c.w.Integer(res.Len)
+	default:
+		c.w.Bulk(res.LCS)
+	}
+}

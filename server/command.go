@@ -1,0 +1,169 @@
+package server
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// cmdFlag describes a command for COMMAND INFO and for the dispatcher.
+type cmdFlag uint32
+
+const (
+	flagWrite cmdFlag = 1 << iota
+	flagReadOnly
+	flagAdmin
+	flagNoAuth // allowed before AUTH
+	flagFast
+	flagPubSub
+	flagLoading
+	flagStale
+	flagNoScript
+	flagAllowBusy
+	flagDenyOOM
+)
+
+var flagNames = []struct {
+	f    cmdFlag
+	name string
+}{
+	{flagWrite, "write"}, {flagReadOnly, "readonly"}, {flagDenyOOM, "denyoom"}, {flagAdmin, "admin"},
+	{flagPubSub, "pubsub"}, {flagNoScript, "noscript"}, {flagLoading, "loading"}, {flagStale, "stale"},
+	{flagNoAuth, "no_auth"}, {flagFast, "fast"}, {flagAllowBusy, "allow_busy"},
+}
+
+// command is one entry of the command table: the data COMMAND reports and
+// the handler the dispatcher calls.
+type command struct {
+	name     string
+	arity    int // > 0: exact argument count (name included); < 0: at least -arity
+	flags    cmdFlag
+	firstKey int // position of the first key (0 = no keys)
+	lastKey  int // position of the last key (-1 = last argument)
+	step     int
+	group    string
+	summary  string
+	since    string
+	handler  func(c *client, args [][]byte)
+	// subcommands, keyed by lower-case name (CONFIG GET, CLIENT LIST, ...).
+	subs   map[string]*command
+	parent *command
+}
+
+// fullName is "config|get" for subcommands, as Redis names them.
+func (cmd *command) fullName() string {
+	if cmd.parent != nil {
+		return cmd.parent.name + "|" + cmd.name
+	}
+	return cmd.name
+}
+
+// commandTable maps lower-case names to commands. It is filled by the
+// register calls of the cmd_*.go files' init functions.
+var commandTable = map[string]*command{}
+
+func register(cmds ...*command) {
+	for _, c := range cmds {
+		if _, dup := commandTable[c.name]; dup {
+			panic("server: command registered twice: " + c.name)
+		}
+		if c.step == 0 && c.firstKey > 0 {
+			c.step = 1
+		}
+		for _, sub := range c.subs {
+			sub.parent = c
+			if sub.step == 0 && sub.firstKey > 0 {
+				sub.step = 1
+			}
+		}
+		commandTable[c.name] = c
+	}
+}
+
+// lookupCommand finds the command (and subcommand) for args, or returns the
+// error reply to send.
+func lookupCommand(args [][]byte) (*command, string) {
+	name := strings.ToLower(string(args[0]))
+	cmd := commandTable[name]
+	if cmd == nil {
+		return nil, unknownCommandError(args)
+	}
+	if !arityOK(cmd.arity, len(args)) {
+		return nil, fmt.Sprintf(errWrongArity, cmd.name)
+	}
+	if cmd.subs != nil && len(args) >= 2 {
+		subName := strings.ToLower(string(args[1]))
+		sub := cmd.subs[subName]
+		if sub == nil {
+			return nil, fmt.Sprintf(errUnknownSubcmd, truncate(string(args[1]), 128), strings.ToUpper(cmd.name))
+		}
+		if !arityOK(sub.arity, len(args)) {
+			return nil, fmt.Sprintf(errWrongArity, sub.fullName())
+		}
+		return sub, ""
+	}
+	return cmd, ""
+}
+
+func arityOK(arity, n int) bool {
+	return (arity > 0 && n == arity) || (arity < 0 && n >= -arity)
+}
+
+// unknownCommandError formats Redis's unknown-command error: the name and
+// up to 128 bytes of arguments.
+func unknownCommandError(args [][]byte) string {
+	var b strings.Builder
+	remaining := 128
+	for _, a := range args[1:] {
+		if remaining <= 0 {
+			break
+		}
+		s := truncate(string(a), remaining)
+		remaining -= len(s)
+		fmt.Fprintf(&b, "'%s' ", s)
+	}
+	return fmt.Sprintf(errUnknownCommand, truncate(string(args[0]), 128), b.String())
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// keyPositions returns the indexes of the key arguments of a call.
+func (cmd *command) keyPositions(n int) []int {
+	if cmd.firstKey <= 0 || cmd.firstKey >= n {
+		return nil
+	}
+	last := cmd.lastKey
+	if last < 0 {
+		last = n + last
+	}
+	var out []int
+	for i := cmd.firstKey; i <= last && i < n; i += cmd.step {
+		out = append(out, i)
+	}
+	return out
+}
+
+func (cmd *command) flagList() []string {
+	var out []string
+	for _, f := range flagNames {
+		if cmd.flags&f.f != 0 {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// sortedCommands returns every top-level command, by name.
+func sortedCommands() []*command {
+	out := make([]*command, 0, len(commandTable))
+	for _, c := range commandTable {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}

@@ -1,0 +1,459 @@
+package server
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Config holds every setting of the server. The table in configTable is the
+// only place that knows their names, types, bounds, defaults and whether
+// CONFIG SET may change them at run time.
+type Config struct {
+	mu sync.RWMutex
+	// values by setting name, in their canonical text form.
+	values map[string]string
+	// file is the config file the server was started with ("" for none).
+	file string
+}
+
+type settingKind int
+
+const (
+	kindString settingKind = iota
+	kindBool
+	kindInt
+	kindMemory // bytes, with Redis's units (1k, 1kb, 1m, 1mb, 1g, 1gb)
+	kindEnum
+)
+
+// setting describes one configuration parameter.
+type setting struct {
+	name     string
+	kind     settingKind
+	def      string
+	min, max int64    // kindInt, kindMemory
+	enum     []string // kindEnum
+	mutable  bool
+	// sensitive settings are not shown by CONFIG GET patterns other than
+	// their exact name... (Redis shows requirepass to CONFIG GET; so do we.)
+	doc string
+}
+
+// configTable lists every setting. Keep it sorted by name.
+var configTable = []setting{
+	{name: "appendfsync", kind: kindEnum, def: "everysec", enum: []string{"always", "everysec", "no"}, mutable: false,
+		doc: "WAL sync policy: always (sync before acknowledging), everysec, no"},
+	{name: "appendonly", kind: kindBool, def: "yes", mutable: false,
+		doc: "yes: writes go to the WAL; no: the WAL is disabled and writes are durable after a flush (FLUSHMEMTABLE)"},
+	{name: "bind", kind: kindString, def: "127.0.0.1", doc: "addresses to listen on, space-separated"},
+	{name: "block-cache-size", kind: kindMemory, def: "64mb", min: 0, max: 1 << 40,
+		doc: "byte budget of the engine's block cache (0 disables it)"},
+	{name: "client-query-buffer-limit", kind: kindMemory, def: "1gb", min: 1 << 20, max: math.MaxInt64, mutable: true,
+		doc: "largest query buffer of one client"},
+	{name: "databases", kind: kindInt, def: "16", min: 1, max: 256, doc: "number of logical databases"},
+	{name: "dir", kind: kindString, def: "./data", doc: "data directory"},
+	{name: "loglevel", kind: kindEnum, def: "notice", enum: []string{"debug", "verbose", "notice", "warning", "nothing"}, mutable: true},
+	{name: "maxclients", kind: kindInt, def: "10000", min: 1, max: math.MaxInt32, mutable: true},
+	{name: "memtable-size", kind: kindMemory, def: "64mb", min: 64 << 10, max: 4<<30 - 1,
+		doc: "size of each engine memtable"},
+	{name: "port", kind: kindInt, def: "6379", min: 0, max: 65535},
+	{name: "protected-mode", kind: kindBool, def: "yes", mutable: true},
+	{name: "proto-max-bulk-len", kind: kindMemory, def: "512mb", min: 1 << 20, max: math.MaxInt64, mutable: true},
+	{name: "requirepass", kind: kindString, def: "", mutable: true},
+	{name: "timeout", kind: kindInt, def: "0", min: 0, max: math.MaxInt32, mutable: true,
+		doc: "close a client after this many idle seconds (0 = never)"},
+}
+
+func lookupSetting(name string) *setting {
+	name = strings.ToLower(name)
+	for i := range configTable {
+		if configTable[i].name == name {
+			return &configTable[i]
+		}
+	}
+	return nil
+}
+
+// NewConfig returns the default configuration.
+func NewConfig() *Config {
+	c := &Config{values: make(map[string]string)}
+	for _, s := range configTable {
+		c.values[s.name] = s.def
+	}
+	return c
+}
+
+// normalize checks value against the setting and returns its canonical
+// form, or the reason it is invalid (worded as Redis words it).
+func (s *setting) normalize(value string) (string, error) {
+	switch s.kind {
+	case kindBool:
+		switch strings.ToLower(value) {
+		case "yes":
+			return "yes", nil
+		case "no":
+			return "no", nil
+		}
+		return "", fmt.Errorf("argument must be 'yes' or 'no'")
+	case kindInt:
+		v, err := strconv.ParseInt(value, 10, 64)
+		if err != nil {
+			return "", fmt.Errorf("argument couldn't be parsed into an integer")
+		}
+		if v < s.min || v > s.max {
+			return "", fmt.Errorf("argument must be between %d and %d inclusive", s.min, s.max)
+		}
+		return strconv.FormatInt(v, 10), nil
+	case kindMemory:
+		v, ok := parseMemory(value)
+		if !ok {
+			return "", fmt.Errorf("argument must be a memory value")
+		}
+		if v < s.min || v > s.max {
+			return "", fmt.Errorf("argument must be between %d and %d inclusive", s.min, s.max)
+		}
+		return strconv.FormatInt(v, 10), nil
+	case kindEnum:
+		for _, e := range s.enum {
+			if strings.EqualFold(e, value) {
+				return e, nil
+			}
+		}
+		return "", fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(s.enum, ", "))
+	}
+	return value, nil
+}
+
+// parseMemory parses a byte count with Redis's units: k=1000, kb=1024,
+// m=1000^2, mb=1024^2, g=1000^3, gb=1024^3 (case-insensitive).
+func parseMemory(s string) (int64, bool) {
+	l := strings.ToLower(s)
+	mul := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mul    int64
+	}{{"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"g", 1e9}, {"m", 1e6}, {"k", 1e3}, {"b", 1}} {
+		if strings.HasSuffix(l, u.suffix) {
+			l, mul = strings.TrimSuffix(l, u.suffix), u.mul
+			break
+		}
+	}
+	v, err := strconv.ParseInt(l, 10, 64)
+	if err != nil || v < 0 || (v > 0 && v > math.MaxInt64/mul) {
+		return 0, false
+	}
+	return v * mul, true
+}
+
+// Get returns a setting's value.
+func (c *Config) Get(name string) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.values[name]
+}
+
+// Int returns an integer or memory setting.
+func (c *Config) Int(name string) int64 {
+	v, _ := strconv.ParseInt(c.Get(name), 10, 64)
+	return v
+}
+
+// Bool returns a yes/no setting.
+func (c *Config) Bool(name string) bool { return c.Get(name) == "yes" }
+
+// set validates and stores one value; atRuntime enforces mutability.
+func (c *Config) set(name, value string, atRuntime bool) error {
+	s := lookupSetting(name)
+	if s == nil {
+		return errUnknownSetting
+	}
+	if atRuntime && !s.mutable {
+		return fmt.Errorf("can't set immutable config")
+	}
+	v, err := s.normalize(value)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.values[s.name] = v
+	c.mu.Unlock()
+	return nil
+}
+
+var errUnknownSetting = fmt.Errorf("Bad directive or wrong number of arguments")
+
+// LoadFile reads a redis.conf-style file: one directive per line, "name
+// arg ...", '#' comments, quoting as in Redis.
+func (c *Config) LoadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading config file %s: %w", path, err)
+	}
+	c.file = path
+	return c.loadString(string(data), path)
+}
+
+// loadString applies config text; errors name the line as Redis does.
+func (c *Config) loadString(text, source string) error {
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		args, err := splitConfigArgs(line)
+		if err != nil || len(args) == 0 {
+			return configFileError(source, i+1, line, "Unbalanced quotes in configuration line")
+		}
+		if len(args) != 2 {
+			if lookupSetting(args[0]) == nil || len(args) < 2 {
+				return configFileError(source, i+1, line, "Bad directive or wrong number of arguments")
+			}
+			// Multi-argument values (bind) are joined with spaces.
+			args = []string{args[0], strings.Join(args[1:], " ")}
+		}
+		if err := c.set(args[0], args[1], false); err != nil {
+			return configFileError(source, i+1, line, err.Error())
+		}
+	}
+	return nil
+}
+
+func configFileError(source string, line int, text, reason string) error {
+	return fmt.Errorf("*** FATAL CONFIG FILE ERROR ***\nReading the configuration file %s, at line %d\n>>> '%s'\n%s", source, line, text, reason)
+}
+
+// ApplyArgs applies command-line overrides: "--name value ...", as
+// redis-server accepts them after the config file.
+func (c *Config) ApplyArgs(args []string) error {
+	var lines []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "--") {
+			return fmt.Errorf("invalid argument %q: expected --name value", a)
+		}
+		line := []string{a[2:]}
+		for i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+			i++
+			line = append(line, quoteConfigArg(args[i]))
+		}
+		lines = append(lines, strings.Join(line, " "))
+	}
+	return c.loadString(strings.Join(lines, "\n"), "(command line)")
+}
+
+func quoteConfigArg(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\"'\\") {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// splitConfigArgs splits a line into arguments with Redis's quoting rules:
+// "double quotes" with backslash escapes, 'single quotes' with \' only.
+func splitConfigArgs(line string) ([]string, error) {
+	var args []string
+	i := 0
+	for {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i >= len(line) {
+			return args, nil
+		}
+		var cur strings.Builder
+		switch line[i] {
+		case '"':
+			i++
+			for {
+				if i >= len(line) {
+					return nil, fmt.Errorf("unbalanced quotes")
+				}
+				ch := line[i]
+				if ch == '\\' && i+1 < len(line) {
+					i++
+					switch e := line[i]; e {
+					case 'n':
+						cur.WriteByte('\n')
+					case 'r':
+						cur.WriteByte('\r')
+					case 't':
+						cur.WriteByte('\t')
+					case 'b':
+						cur.WriteByte('\b')
+					case 'a':
+						cur.WriteByte('\a')
+					case 'x':
+						if i+2 < len(line) {
+							if v, err := strconv.ParseUint(line[i+1:i+3], 16, 8); err == nil {
+								cur.WriteByte(byte(v))
+								i += 2
+								break
+							}
+						}
+						cur.WriteByte('x')
+					default:
+						cur.WriteByte(e)
+					}
+					i++
+					continue
+				}
+				if ch == '"' {
+					i++
+					if i < len(line) && line[i] != ' ' && line[i] != '\t' {
+						return nil, fmt.Errorf("closing quote must be followed by a space")
+					}
+					break
+				}
+				cur.WriteByte(ch)
+				i++
+			}
+		case '\'':
+			i++
+			for {
+				if i >= len(line) {
+					return nil, fmt.Errorf("unbalanced quotes")
+				}
+				ch := line[i]
+				if ch == '\\' && i+1 < len(line) && line[i+1] == '\'' {
+					cur.WriteByte('\'')
+					i += 2
+					continue
+				}
+				if ch == '\'' {
+					i++
+					if i < len(line) && line[i] != ' ' && line[i] != '\t' {
+						return nil, fmt.Errorf("closing quote must be followed by a space")
+					}
+					break
+				}
+				cur.WriteByte(ch)
+				i++
+			}
+		default:
+			for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+				cur.WriteByte(line[i])
+				i++
+			}
+		}
+		args = append(args, cur.String())
+	}
+}
+
+// ConfigSet applies CONFIG SET name value [name value ...] atomically: every
+// pair is validated before any is applied. It returns the Redis error
+// message on failure.
+func (c *Config) ConfigSet(pairs []string) (changed []string, errMsg string) {
+	seen := map[string]bool{}
+	type kv struct{ s *setting; v string }
+	var todo []kv
+	for i := 0; i+1 < len(pairs); i += 2 {
+		s := lookupSetting(pairs[i])
+		if s == nil {
+			return nil, fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", pairs[i])
+		}
+		if seen[s.name] {
+			return nil, fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - duplicate parameter", pairs[i])
+		}
+		seen[s.name] = true
+		if !s.mutable {
+			return nil, fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", pairs[i])
+		}
+		v, err := s.normalize(pairs[i+1])
+		if err != nil {
+			return nil, fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", pairs[i], err)
+		}
+		todo = append(todo, kv{s, v})
+	}
+	c.mu.Lock()
+	for _, t := range todo {
+		c.values[t.s.name] = t.v
+		changed = append(changed, t.s.name)
+	}
+	c.mu.Unlock()
+	return changed, ""
+}
+
+// ConfigGet returns name/value pairs of the settings matching any pattern
+// (Redis glob rules), each setting once.
+func (c *Config) ConfigGet(patterns []string) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []string
+	for _, s := range configTable {
+		for _, p := range patterns {
+			if globMatch(strings.ToLower(p), s.name) {
+				out = append(out, s.name, c.values[s.name])
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Rewrite rewrites the config file: lines of known settings are replaced by
+// their current value (once), other lines and comments are kept, settings
+// that differ from their default and are missing are appended.
+func (c *Config) Rewrite() error {
+	if c.file == "" {
+		return fmt.Errorf("The server is running without a config file")
+	}
+	data, err := os.ReadFile(c.file)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("Rewriting config file: %v", err)
+	}
+	c.mu.RLock()
+	done := map[string]bool{}
+	var out []string
+	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || t[0] == '#' {
+			out = append(out, line)
+			continue
+		}
+		args, err := splitConfigArgs(t)
+		if err != nil || len(args) == 0 {
+			out = append(out, line)
+			continue
+		}
+		s := lookupSetting(args[0])
+		if s == nil {
+			out = append(out, line)
+			continue
+		}
+		if done[s.name] {
+			continue
+		}
+		done[s.name] = true
+		out = append(out, s.name+" "+quoteConfigArg(c.values[s.name]))
+	}
+	for _, s := range configTable {
+		if !done[s.name] && c.values[s.name] != s.def {
+			out = append(out, s.name+" "+quoteConfigArg(c.values[s.name]))
+		}
+	}
+	c.mu.RUnlock()
+	tmp := c.file + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("Rewriting config file: %v", err)
+	}
+	_, err = f.WriteString(strings.Join(out, "\n") + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, c.file)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("Rewriting config file: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// redisVersion is the Redis version Strata is compatible with; clients
+// read it from INFO and HELLO to decide which commands to use.
+const redisVersion = "7.0.15"
+
+// strataVersion is Strata's own version.
+const strataVersion = "0.1.0"
+
+func init() {
+	register(&command{name: "info", arity: -1, flags: flagLoading | flagStale, group: "server",
+		summary: "Returns information and statistics about the server.", handler: cmdInfo})
+}
+
+// infoSections lists INFO's sections in order; "default" and "all" select
+// all of them, "everything" too.
+var infoSections = []struct {
+	name string
+	gen  func(s *Server, b *strings.Builder)
+}{
+	{"server", infoServer},
+	{"clients", infoClients},
+	{"memory", infoMemory},
+	{"persistence", infoPersistence},
+	{"stats", infoStats},
+	{"replication", infoReplication},
+	{"cpu", infoCPU},
+	{"keyspace", infoKeyspace},
+	{"engine", infoEngine},
+}
+
+func cmdInfo(c *client, args [][]byte) {
+	want := map[string]bool{}
+	for _, a := range args[1:] {
+		want[strings.ToLower(string(a))] = true
+	}
+	all := len(want) == 0 || want["all"] || want["default"] || want["everything"]
+	var b strings.Builder
+	for _, sec := range infoSections {
+		if !all && !want[sec.name] {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		fmt.Fprintf(&b, "# %s\r\n", strings.ToUpper(sec.name[:1])+sec.name[1:])
+		sec.gen(c.s, &b)
+	}
+	c.w.Verbatim("txt", []byte(b.String()))
+}
+
+func field(b *strings.Builder, name string, v any) {
+	fmt.Fprintf(b, "%s:%v\r\n", name, v)
+}
+
+func infoServer(s *Server, b *strings.Builder) {
+	up := time.Since(s.start)
+	field(b, "redis_version", redisVersion)
+	field(b, "strata_version", strataVersion)
+	field(b, "redis_mode", "standalone")
+	field(b, "os", runtime.GOOS+" "+runtime.GOARCH)
+	field(b, "arch_bits", 64)
+	field(b, "go_version", runtime.Version())
+	field(b, "process_id", os.Getpid())
+	field(b, "run_id", s.runID)
+	field(b, "tcp_port", s.cfg.Get("port"))
+	field(b, "uptime_in_seconds", int64(up.Seconds()))
+	field(b, "uptime_in_days", int64(up.Hours()/24))
+	field(b, "executable", executable())
+	field(b, "config_file", s.cfg.file)
+}
+
+func executable() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+func infoClients(s *Server, b *strings.Builder) {
+	s.mu.Lock()
+	n := len(s.mu.clients)
+	s.mu.Unlock()
+	field(b, "connected_clients", n)
+	field(b, "maxclients", s.cfg.Get("maxclients"))
+	field(b, "blocked_clients", 0)
+}
+
+func infoMemory(s *Server, b *strings.Builder) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	m := s.db.Metrics()
+	field(b, "used_memory", ms.HeapAlloc)
+	field(b, "used_memory_human", humanBytes(ms.HeapAlloc))
+	field(b, "used_memory_rss", ms.Sys-ms.HeapReleased)
+	field(b, "used_memory_rss_human", humanBytes(ms.Sys-ms.HeapReleased))
+	field(b, "total_system_memory", 0)
+	field(b, "mem_allocator", "go")
+	field(b, "memtable_bytes", m.MemTable.Size)
+	field(b, "memtable_capacity_bytes", m.MemTable.Capacity)
+	field(b, "block_cache_bytes", m.BlockCache.Bytes)
+}
+
+func humanBytes(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.2fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func infoPersistence(s *Server, b *strings.Builder) {
+	m := s.db.Metrics()
+	field(b, "loading", 0)
+	field(b, "aof_enabled", boolInt(s.cfg.Bool("appendonly")))
+	field(b, "appendfsync", s.cfg.Get("appendfsync"))
+	field(b, "rdb_last_save_time", s.lastSave.Load())
+	field(b, "wal_mode", m.WAL.Mode)
+	field(b, "flushes", m.Flush.Count)
+	if m.BackgroundError != nil {
+		field(b, "engine_read_only", 1)
+		field(b, "engine_error", strings.ReplaceAll(m.BackgroundError.Error(), "\n", " "))
+	} else {
+		field(b, "engine_read_only", 0)
+	}
+}
+
+func boolInt(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+func infoStats(s *Server, b *strings.Builder) {
+	st := &s.stats
+	field(b, "total_connections_received", st.connections.Load())
+	field(b, "total_commands_processed", st.commands.Load())
+	field(b, "total_net_output_bytes", st.netOutput.Load())
+	field(b, "rejected_connections", st.rejected.Load())
+	field(b, "expired_keys", st.expiredKeys.Load())
+	field(b, "keyspace_hits", st.keyspaceHits.Load())
+	field(b, "keyspace_misses", st.keyspaceMiss.Load())
+}
+
+func infoReplication(s *Server, b *strings.Builder) {
+	field(b, "role", "master")
+	field(b, "connected_slaves", 0)
+}
+
+func infoCPU(s *Server, b *strings.Builder) {
+	sys, user := cpuTimes()
+	field(b, "used_cpu_sys", fmt.Sprintf("%.6f", sys))
+	field(b, "used_cpu_user", fmt.Sprintf("%.6f", user))
+}
+
+func infoKeyspace(s *Server, b *strings.Builder) {
+	for db := 0; db < int(s.cfg.Int("databases")); db++ {
+		n, err := s.ks.DB(db).DBSize()
+		if err != nil || n == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "db%d:keys=%d,expires=0,avg_ttl=0\r\n", db, n)
+	}
+}
+
+func infoEngine(s *Server, b *strings.Builder) {
+	m := s.db.Metrics()
+	for level, l := range m.Levels {
+		fmt.Fprintf(b, "level%d:files=%d,bytes=%d\r\n", level, l.NumFiles, l.Size)
+	}
+	field(b, "memtables", m.MemTable.Count)
+	field(b, "immutable_memtables", m.MemTable.Immutables)
+	field(b, "flush_count", m.Flush.Count)
+	field(b, "flush_bytes", m.Flush.Bytes)
+	field(b, "wal_records", m.WAL.Records)
+	field(b, "wal_bytes", m.WAL.Bytes)
+	field(b, "wal_writes", m.WAL.Writes)
+	field(b, "wal_syncs", m.WAL.Syncs)
+	field(b, "write_stalls", m.Stall.Count)
+	field(b, "block_cache_hits", m.BlockCache.Hits)
+	field(b, "block_cache_misses", m.BlockCache.Misses)
+	field(b, "open_tables", m.TableCache.Open)
+}

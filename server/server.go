@@ -1,0 +1,235 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/strata-db/strata/codec"
+	"github.com/strata-db/strata/lsm"
+)
+
+// Server is a running Strata server: the engine, the keyspace on it, and
+// the client connections.
+type Server struct {
+	cfg    *Config
+	logger *slog.Logger
+	db     *lsm.DB
+	ks     *codec.Keyspace
+
+	listeners []net.Listener
+	start     time.Time
+	runID     string
+
+	mu struct {
+		sync.Mutex
+		clients map[int64]*client
+		closed  bool
+	}
+	nextClientID atomic.Int64
+	stats        struct {
+		connections  atomic.Int64
+		commands     atomic.Int64
+		rejected     atomic.Int64
+		expiredKeys  atomic.Int64
+		netInput     atomic.Int64
+		netOutput    atomic.Int64
+		keyspaceHits atomic.Int64
+		keyspaceMiss atomic.Int64
+	}
+	lastSave atomic.Int64
+
+	shutdownOnce sync.Once
+	shutdownCh   chan struct{}
+	wg           sync.WaitGroup
+}
+
+// Open opens the engine in the configured directory and prepares the
+// server; Serve starts accepting clients.
+func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, logger: logger, start: time.Now(), shutdownCh: make(chan struct{})}
+	s.mu.clients = make(map[int64]*client)
+	s.runID = newRunID()
+	opts := &lsm.Options{
+		MemTableSize:   int(cfg.Int("memtable-size")),
+		BlockCacheSize: cfg.Int("block-cache-size"),
+		Logger:         logger,
+	}
+	if opts.BlockCacheSize == 0 {
+		opts.BlockCacheSize = -1
+	}
+	if cfg.Bool("appendonly") {
+		mode, err := lsm.ParseWALMode(cfg.Get("appendfsync"))
+		if err != nil {
+			return nil, err
+		}
+		opts.WALMode = mode
+	} else {
+		opts.WALMode = lsm.WALDisabled
+	}
+	dir := filepath.Join(cfg.Get("dir"), "db")
+	db, err := lsm.Open(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.db = db
+	s.ks = codec.New(engineStore{db}, &codec.Options{MaxStringLen: cfg.Int("proto-max-bulk-len")})
+	s.lastSave.Store(time.Now().Unix())
+	return s, nil
+}
+
+// Listen binds the configured addresses. Port 0 picks a free port (tests).
+func (s *Server) Listen() error {
+	port := s.cfg.Get("port")
+	for _, host := range strings.Fields(s.cfg.Get("bind")) {
+		host = strings.TrimPrefix(host, "-")
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+		if err != nil {
+			for _, l := range s.listeners {
+				l.Close()
+			}
+			return fmt.Errorf("listening on %s:%s: %w", host, port, err)
+		}
+		s.listeners = append(s.listeners, ln)
+	}
+	if len(s.listeners) == 0 {
+		return errors.New("no bind address configured")
+	}
+	return nil
+}
+
+// Addr returns the first listener's address.
+func (s *Server) Addr() net.Addr { return s.listeners[0].Addr() }
+
+// Serve accepts clients until Shutdown; it returns after every connection
+// and background task has ended and the engine is closed.
+func (s *Server) Serve() error {
+	for _, ln := range s.listeners {
+		s.wg.Add(1)
+		go s.acceptLoop(ln)
+	}
+	s.wg.Add(1)
+	go s.cronLoop()
+	<-s.shutdownCh
+	s.wg.Wait()
+	return s.db.Close()
+}
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	defer s.wg.Done()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.shutdownCh:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.logger.Error("accept", "err", err)
+			return
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(conn)
+		}()
+	}
+}
+
+// Shutdown stops accepting clients, closes every connection and lets Serve
+// close the engine (which flushes according to the WAL mode).
+func (s *Server) Shutdown() {
+	s.shutdownOnce.Do(func() {
+		close(s.shutdownCh)
+		for _, ln := range s.listeners {
+			ln.Close()
+		}
+		s.mu.Lock()
+		s.mu.closed = true
+		for _, c := range s.mu.clients {
+			c.conn.Close()
+		}
+		s.mu.Unlock()
+	})
+}
+
+// Run opens, listens and serves until ctx is cancelled or SHUTDOWN.
+func Run(ctx context.Context, cfg *Config, logger *slog.Logger) error {
+	s, err := Open(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if err := s.Listen(); err != nil {
+		s.db.Close()
+		return err
+	}
+	logger.Info("Strata ready to accept connections", "addr", s.Addr().String(), "dir", cfg.Get("dir"),
+		"appendonly", cfg.Get("appendonly"), "appendfsync", cfg.Get("appendfsync"))
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.Shutdown()
+		case <-s.shutdownCh:
+		}
+	}()
+	return s.Serve()
+}
+
+// cronLoop runs periodic work: active expiry and idle-client timeouts.
+func (s *Server) cronLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.shutdownCh:
+			return
+		case now := <-t.C:
+			n, err := s.ks.ExpireCycle(now, 200)
+			if err != nil {
+				s.logger.Warn("active expiry", "err", err)
+			}
+			s.stats.expiredKeys.Add(int64(n))
+			s.closeIdleClients(now)
+		}
+	}
+}
+
+func (s *Server) closeIdleClients(now time.Time) {
+	timeout := s.cfg.Int("timeout")
+	if timeout <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.mu.clients {
+		if now.Sub(time.Unix(0, c.lastInteraction.Load())) > time.Duration(timeout)*time.Second {
+			c.conn.Close()
+		}
+	}
+}
+
+func newRunID() string {
+	var b strings.Builder
+	seed := uint64(time.Now().UnixNano())
+	for i := 0; i < 40; i++ {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		b.WriteString(strconv.FormatUint((seed>>60)&0xf, 16))
+	}
+	return b.String()
+}

@@ -1,0 +1,39 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/strata-db/strata/codec"
+	"github.com/strata-db/strata/lsm"
+)
+
+// engineStore adapts the engine to codec.Store: the keyspace's only view of
+// the storage engine.
+type engineStore struct{ db *lsm.DB }
+
+var _ codec.Store = engineStore{}
+
+func (s engineStore) Get(key []byte) ([]byte, error) {
+	v, err := s.db.Get(key)
+	if errors.Is(err, lsm.ErrNotFound) {
+		return nil, codec.ErrNotFound
+	}
+	return v, err
+}
+
+func (s engineStore) NewIter(lower, upper []byte) (codec.Iterator, error) {
+	it, err := s.db.NewIter(&lsm.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+func (s engineStore) NewBatch() codec.Batch { return s.db.NewBatch() }
+
+func (s engineStore) Commit(b codec.Batch) error {
+	return s.db.Apply(b.(*lsm.Batch), nil)
+}
+
+// globMatch matches with Redis's glob rules.
+func globMatch(pattern, s string) bool { return codec.Match([]byte(pattern), []byte(s)) }

@@ -15,19 +15,19 @@ import (
 // client is one connection. Its fields are owned by the connection's
 // goroutine, except those read by CLIENT LIST / KILL (atomics or set once).
 type client struct {
-	s        *Server
-	id       int64
-	conn     net.Conn
-	r        *resp.Reader
-	w        *resp.Writer
-	created  time.Time
-	addr     string
-	laddr    string
-	db       int
-	authed   bool
-	proto    int
-	name     atomic.Pointer[string]
-	lastCmd  atomic.Pointer[string]
+	s               *Server
+	id              int64
+	conn            net.Conn
+	r               *resp.Reader
+	w               *resp.Writer
+	created         time.Time
+	addr            string
+	laddr           string
+	db              int
+	authed          bool
+	proto           int
+	name            atomic.Pointer[string]
+	lastCmd         atomic.Pointer[string]
 	lastInteraction atomic.Int64
 	// closeAfterReply ends the connection once pending replies are flushed
 	// (QUIT, protocol errors, CLIENT KILL of itself).

@@ -47,7 +47,7 @@ func writeCommandInfo(c *client, cmd *command) {
 	for _, cat := range cats {
 		c.w.SimpleString(cat)
 	}
-	c.w.SetHeader(0) // tips
+	c.w.SetHeader(0)   // tips
 	c.w.ArrayHeader(0) // key specs
 	subs := sortedSubs(cmd)
 	c.w.ArrayHeader(len(subs))

@@ -348,7 +348,10 @@ func splitConfigArgs(line string) ([]string, error) {
 // message on failure.
 func (c *Config) ConfigSet(pairs []string) (changed []string, errMsg string) {
 	seen := map[string]bool{}
-	type kv struct{ s *setting; v string }
+	type kv struct {
+		s *setting
+		v string
+	}
 	var todo []kv
 	for i := 0; i+1 < len(pairs); i += 2 {
 		s := lookupSetting(pairs[i])

@@ -54,7 +54,7 @@ func appendLine(dst []byte, s string) []byte {
 
 // AppendInt appends :n.
 func AppendInt(dst []byte, n int64) []byte {
-	return appendPrefixed(dst, ':', int64(n))
+	return appendPrefixed(dst, ':', n)
 }
 
 // appendPrefixed appends prefix, n and CRLF: the header of most types.

@@ -23,6 +23,8 @@ const (
 	// maxEmptyReads is how many (0, nil) reads in a row are taken as a
 	// reader that makes no progress, as in bufio.
 	maxEmptyReads = 100
+	// maxLimit caps every limit, so that offsets plus limits never overflow.
+	maxLimit = 1 << 60
 )
 
 // Reader parses the commands a client sends: multibulk requests
@@ -57,7 +59,8 @@ type Reader struct {
 }
 
 // NewReader returns a Reader of commands from rd. Zero fields of lim take
-// their defaults; negative ones are treated as zero.
+// their defaults; negative ones are treated as zero, and sizes above 2^60
+// as 2^60.
 func NewReader(rd io.Reader, lim Limits) *Reader {
 	if lim.Validate() != nil {
 		lim = Limits{
@@ -68,6 +71,10 @@ func NewReader(rd io.Reader, lim Limits) *Reader {
 		}
 	}
 	lim.EnsureDefaults()
+	// Keep offset arithmetic far from overflow; no real limit comes close.
+	lim.MaxBulkLen = min(lim.MaxBulkLen, maxLimit)
+	lim.QueryBufferLimit = min(lim.QueryBufferLimit, maxLimit)
+	lim.MaxInlineLen = min(lim.MaxInlineLen, maxLimit)
 	return &Reader{rd: rd, lim: lim, bulkLen: -1}
 }
 
@@ -192,7 +199,10 @@ func (r *Reader) parse() bool {
 // input.
 func (r *Reader) lineEnd(end int, delim byte, tooLong *ProtocolError) (int, bool) {
 	from := max(r.scan, r.r)
-	stop := min(end, r.r+r.lim.MaxInlineLen+1)
+	stop := end
+	if end-r.r > r.lim.MaxInlineLen {
+		stop = r.r + r.lim.MaxInlineLen + 1
+	}
 	if from < stop {
 		if j := bytes.IndexByte(r.buf[from:stop], delim); j >= 0 {
 			r.scan = from + j
@@ -280,8 +290,8 @@ func (r *Reader) makeRoom() {
 		if need := r.needed(); need > held && need < size {
 			size = max(need, len(r.buf))
 		}
-		if lim := r.lim.QueryBufferLimit + 1; int64(size) > lim {
-			size = max(int(lim), len(r.buf))
+		if lim := r.lim.QueryBufferLimit; int64(size) > lim {
+			size = max(int(lim)+1, len(r.buf))
 		}
 	}
 	if size == len(r.buf) {

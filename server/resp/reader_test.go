@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -191,7 +192,14 @@ func TestQueryBufferLimit(t *testing.T) {
 	lim := Limits{QueryBufferLimit: 100}
 	small := "*1\r\n$4\r\nPING\r\n"
 	big := "*1\r\n$200\r\n" + strings.Repeat("x", 200) + "\r\n"
-	exact := "*1\r\n$" + "85" + "\r\n" + strings.Repeat("x", 85) + "\r\n" // 100 bytes
+	sized := func(n int) string { // a command of n bytes, 20 <= n < 110
+		p := n - len("*1\r\n$NN\r\n\r\n")
+		return fmt.Sprintf("*1\r\n$%d\r\n%s\r\n", p, strings.Repeat("x", p))
+	}
+	exact := sized(100)
+	if len(exact) != 100 || len(sized(101)) != 101 {
+		t.Fatal("sized is wrong")
+	}
 	for _, tc := range []struct {
 		in   string
 		cmds int
@@ -202,6 +210,10 @@ func TestQueryBufferLimit(t *testing.T) {
 		{small + big + small, 1, ErrQueryBufferLimit},
 		{exact + "x", 1, io.ErrUnexpectedEOF},
 		{strings.Repeat("A", 101), 0, ErrQueryBufferLimit},
+		{strings.Repeat("A", 99) + "\n", 1, io.EOF}, // 100 bytes
+		{strings.Repeat("A", 100) + "\n", 0, ErrQueryBufferLimit},
+		{sized(101) + small, 0, ErrQueryBufferLimit},
+		{small + sized(101), 1, ErrQueryBufferLimit},
 	} {
 		for i, rd := range []io.Reader{
 			strings.NewReader(tc.in),
@@ -534,6 +546,28 @@ func TestBufferGrowthAndRelease(t *testing.T) {
 	}
 }
 
+func TestHugeLimits(t *testing.T) {
+	lim := Limits{MaxBulkLen: math.MaxInt64, MaxMultibulkLen: math.MaxInt64, MaxInlineLen: math.MaxInt, QueryBufferLimit: math.MaxInt64}
+	data, want := pipeline()
+	cmds, err := readAll(NewReader(randomChunks(data, 11, 5000), lim))
+	if err != io.EOF || !equalCmds(cmds, want) {
+		t.Fatalf("%d commands, %v", len(cmds), err)
+	}
+}
+
+func TestArgsReleasedWhenIdle(t *testing.T) {
+	cmd := make([]string, 5000)
+	data := encode([][]string{cmd})
+	r := NewReader(bytes.NewReader(data), Limits{})
+	if args, err := r.ReadCommand(); err != nil || len(args) != 5000 {
+		t.Fatalf("%d args, %v", len(args), err)
+	}
+	r.ReadCommand()
+	if cap(r.args) > maxIdleArgs {
+		t.Fatalf("idle args slice of capacity %d", cap(r.args))
+	}
+}
+
 func TestReset(t *testing.T) {
 	r := NewReader(strings.NewReader("*x\r\n"), Limits{MaxBulkLen: 7})
 	if _, err := r.ReadCommand(); err == nil {
@@ -561,6 +595,10 @@ func TestLimitsDefaults(t *testing.T) {
 	}
 	if got := NewReader(nil, Limits{MaxInlineLen: -5}).Limits(); got != DefaultLimits() {
 		t.Fatalf("negative limit not defaulted: %s", got)
+	}
+	huge := NewReader(nil, Limits{MaxBulkLen: math.MaxInt64, MaxInlineLen: math.MaxInt, QueryBufferLimit: math.MaxInt64}).Limits()
+	if huge.MaxBulkLen != maxLimit || huge.MaxInlineLen != maxLimit || huge.QueryBufferLimit != maxLimit {
+		t.Fatalf("huge limits not capped: %s", huge)
 	}
 	want := "proto-max-bulk-len=536870912 max-multibulk-len=2147483647 max-inline-len=65536 client-query-buffer-limit=1073741824"
 	if l.String() != want {

@@ -77,6 +77,20 @@ func TestReadReplyKinds(t *testing.T) {
 	}
 }
 
+func TestKindString(t *testing.T) {
+	names := map[Kind]string{
+		KindSimpleString: "simple-string", KindError: "error", KindInteger: "integer", KindBulk: "bulk",
+		KindArray: "array", KindNull: "null", KindDouble: "double", KindBool: "bool", KindBigNumber: "big-number",
+		KindBulkError: "bulk-error", KindVerbatim: "verbatim", KindMap: "map", KindSet: "set", KindPush: "push",
+		Kind('?'): "Kind('?')",
+	}
+	for k, want := range names {
+		if k.String() != want {
+			t.Errorf("%q: %s, want %s", byte(k), k, want)
+		}
+	}
+}
+
 func TestReadReplyMalformed(t *testing.T) {
 	for _, in := range []string{
 		"\r\n",

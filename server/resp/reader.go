@@ -272,6 +272,9 @@ func (r *Reader) makeRoom() {
 		// Nothing held: start over at the front, dropping big buffers.
 		if len(r.buf) > maxIdleBufSize {
 			r.buf = nil
+			// The last command's arguments still point into the old
+			// buffer; drop them so it can be collected.
+			clear(r.args[:cap(r.args)])
 		}
 		if cap(r.args) > maxIdleArgs {
 			r.args = nil

@@ -544,6 +544,11 @@ func TestBufferGrowthAndRelease(t *testing.T) {
 	if len(r.buf) > maxIdleBufSize {
 		t.Fatalf("idle buffer still %d bytes", len(r.buf))
 	}
+	for _, a := range r.args[:cap(r.args)] {
+		if cap(a) > maxIdleBufSize {
+			t.Fatal("a stale argument still pins the released buffer")
+		}
+	}
 }
 
 func TestHugeLimits(t *testing.T) {

@@ -88,6 +88,7 @@ func (s *Server) serveConn(conn net.Conn) {
 	}()
 	c.authed = s.cfg.Get("requirepass") == ""
 	c.r = resp.NewReader(conn, s.limits())
+	c.r.SetAuthRequired(!c.authed)
 	for {
 		args, err := c.r.ReadCommand()
 		if err != nil {
@@ -108,7 +109,9 @@ func (s *Server) serveConn(conn net.Conn) {
 			c.flush()
 			return
 		}
-		if c.r.Buffered() == 0 || c.w.Len() > 64<<10 {
+		// Keep executing while complete commands are buffered; flush once
+		// before the reader would block (HasCommand parses ahead).
+		if c.w.Len() > 64<<10 || !c.r.HasCommand() {
 			if err := c.flush(); err != nil {
 				return
 			}

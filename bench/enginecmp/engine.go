@@ -20,7 +20,8 @@ type config struct {
 	blockSize      int
 }
 
-var defaultConfig = config{
+// cfg is the configuration of both engines; -cache sets blockCacheSize.
+var cfg = config{
 	memTableSize:   64 << 20,
 	blockCacheSize: 64 << 20,
 	bloomBits:      10,
@@ -40,6 +41,8 @@ type engine interface {
 	flush() error
 	// idle reports whether no flush or compaction is running.
 	idle() bool
+	// metrics returns the engine's own metrics report.
+	metrics() string
 	close() error
 }
 
@@ -102,6 +105,8 @@ func (e *strataEngine) idle() bool {
 	return !m.Flush.Running && m.MemTable.Immutables == 0
 }
 
+func (e *strataEngine) metrics() string { return e.db.Metrics().String() }
+
 func (e *strataEngine) close() error { return e.db.Close() }
 
 // Pebble.
@@ -111,8 +116,17 @@ type pebbleEngine struct {
 	cache *pebble.Cache
 }
 
+// pebbleReservedMemTables is the number of memtables whose arenas Pebble
+// charges to its block cache while the read workloads run: the mutable one
+// and the one kept for recycling. Pebble reserves every memtable arena in
+// the block cache (Cache.Reserve), so a cache of blockCacheSize alone would
+// leave no room for blocks at all when the memtables are 64 MiB.
+const pebbleReservedMemTables = 2
+
 func openPebble(dir string, c config) (engine, error) {
-	cache := pebble.NewCache(c.blockCacheSize)
+	// Give Pebble's cache the memtable reservations on top, so that about
+	// blockCacheSize of it holds blocks during the reads, as Strata's does.
+	cache := pebble.NewCache(c.blockCacheSize + pebbleReservedMemTables*int64(c.memTableSize))
 	opts := &pebble.Options{
 		Cache:                       cache,
 		MemTableSize:                uint64(c.memTableSize),
@@ -164,6 +178,8 @@ func (e *pebbleEngine) idle() bool {
 	m := e.db.Metrics()
 	return m.Compact.NumInProgress == 0 && m.Flush.NumInProgress == 0
 }
+
+func (e *pebbleEngine) metrics() string { return e.db.Metrics().String() }
 
 func (e *pebbleEngine) close() error {
 	err := e.db.Close()

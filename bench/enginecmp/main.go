@@ -4,8 +4,10 @@
 //
 // Usage:
 //
-//	go run ./enginecmp [-n 1000000] [-rounds 3] [-workloads fillseq,fillrandom,readrandom,readmissing,scan]
-//	                   [-writers 1] [-readers 1] [-dir /tmp] [-cpuprofile prefix]
+//	go run ./enginecmp [-n 1000000] [-rounds 3]
+//	    [-workloads fillseq,fillrandom,readrandom,readmissing,scan]
+//	    [-writers 1] [-readers 1] [-cache 64] [-engines strata,pebble]
+//	    [-dir /tmp] [-cpuprofile prefix] [-metrics]
 //
 // Both engines get 16-byte keys and 100-byte values (compressible to about
 // half), the WAL on without per-write sync (Strata WALSyncNo, Pebble
@@ -14,7 +16,8 @@
 // Each round runs every workload on Strata, then on Pebble, on fresh
 // directories: fillseq in a DB of its own; fillrandom loads the DB the
 // reads use, which is flushed and left to settle (no flush or compaction
-// running) before readrandom, readmissing and scan.
+// running) before readrandom, readmissing and scan. README.md lists the
+// differences between the engines that the figures include.
 package main
 
 import (
@@ -36,6 +39,9 @@ var (
 	flagWorkloads  = flag.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads")
 	flagWriters    = flag.Int("writers", 1, "goroutines issuing the Sets of fillseq and fillrandom")
 	flagReaders    = flag.Int("readers", 1, "goroutines issuing the Gets of readrandom and readmissing")
+	flagEngines    = flag.String("engines", "strata,pebble", "comma-separated engines to run")
+	flagMetrics    = flag.Bool("metrics", false, "print each engine's metrics at the end of each round (to stderr)")
+	flagCacheMiB   = flag.Int("cache", 64, "block cache size of each engine in MiB (Pebble also gets its memtable reservations on top)")
 	flagDir        = flag.String("dir", "", "directory under which the DBs are created (default: the OS temp dir)")
 	flagCPUProfile = flag.String("cpuprofile", "", "write a CPU profile of each engine and workload of round 1 to `prefix`-engine-workload.pprof")
 )
@@ -63,6 +69,19 @@ func run() error {
 	case *flagN < 1 || *flagRounds < 1 || *flagWriters < 1 || *flagReaders < 1:
 		return fmt.Errorf("-n, -rounds, -writers and -readers must be positive")
 	}
+	var selected []engineSpec
+	for _, spec := range engines {
+		if slices.Contains(strings.Split(*flagEngines, ","), spec.name) {
+			selected = append(selected, spec)
+		}
+	}
+	if len(selected) == 0 {
+		return fmt.Errorf("no engine selected by -engines %q", *flagEngines)
+	}
+	if *flagCacheMiB < 1 {
+		return fmt.Errorf("-cache must be positive")
+	}
+	cfg.blockCacheSize = int64(*flagCacheMiB) << 20
 	parent := *flagDir
 	if parent == "" {
 		parent = os.TempDir()
@@ -80,7 +99,7 @@ func run() error {
 		diskSST:   map[string][]int64{},
 	}
 	for round := 1; round <= *flagRounds; round++ {
-		for _, spec := range engines {
+		for _, spec := range selected {
 			dir := filepath.Join(root, fmt.Sprintf("r%d-%s", round, spec.name))
 			if err := runEngine(spec, dir, round, workloads, res); err != nil {
 				return fmt.Errorf("round %d, %s: %w", round, spec.name, err)
@@ -139,7 +158,7 @@ func runEngine(spec engineSpec, dir string, round int, workloads []string, res *
 
 	if slices.Contains(workloads, wFillSeq) {
 		d := dir + "-fillseq"
-		e, err := spec.open(d, defaultConfig)
+		e, err := spec.open(d, cfg)
 		if err != nil {
 			return err
 		}
@@ -159,7 +178,7 @@ func runEngine(spec engineSpec, dir string, round int, workloads []string, res *
 	if !needLoad {
 		return nil
 	}
-	e, err := spec.open(dir, defaultConfig)
+	e, err := spec.open(dir, cfg)
 	if err != nil {
 		return err
 	}
@@ -205,6 +224,9 @@ func runEngine(spec engineSpec, dir string, round int, workloads []string, res *
 			return err
 		}
 	}
+	if *flagMetrics {
+		fmt.Fprintf(os.Stderr, "round %d  %s metrics:\n%s\n", round, spec.name, e.metrics())
+	}
 	closed = true
 	return e.close()
 }
@@ -242,6 +264,8 @@ func printHeader(root string, workloads []string) {
 	fmt.Printf("workloads: %s\n", strings.Join(workloads, ","))
 	fmt.Printf("go: %s  GOMAXPROCS: %d  NumCPU: %d\n", goPlatform(), runtime.GOMAXPROCS(0), runtime.NumCPU())
 	fmt.Printf("cpu: %s\n", cpuModel())
+	fmt.Printf("memtable: %d MiB, block cache: %d MiB, block: %d B, bloom: %d bits/key\n",
+		cfg.memTableSize>>20, cfg.blockCacheSize>>20, cfg.blockSize, cfg.bloomBits)
 	fmt.Printf("pebble: %s\n", moduleVersion("github.com/cockroachdb/pebble"))
 	fmt.Printf("dir: %s\n", root)
 	fmt.Printf("load average at start: %s\n\n", loadAvg())
@@ -251,8 +275,12 @@ func printResults(workloads []string, res *results) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "workload\tstrata ops/s\tpebble ops/s\tstrata/pebble\t\n")
 	for _, w := range workloads {
-		s, p := median(res.opsPerSec[w]["strata"]), median(res.opsPerSec[w]["pebble"])
-		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.2f\t\n", w, s, p, s/p)
+		s, p := res.opsPerSec[w]["strata"], res.opsPerSec[w]["pebble"]
+		ratio := "-"
+		if len(s) > 0 && len(p) > 0 {
+			ratio = fmt.Sprintf("%.2f", median(s)/median(p))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", w, opsCell(s), opsCell(p), ratio)
 	}
 	tw.Flush()
 	if len(res.diskTotal) > 0 {
@@ -261,11 +289,20 @@ func printResults(workloads []string, res *results) {
 		tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "engine\ttotal\ttables (*.sst)\t\n")
 		for _, spec := range engines {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", spec.name,
-				mib(medianInt(res.diskTotal[spec.name])), mib(medianInt(res.diskSST[spec.name])))
+			if t := res.diskTotal[spec.name]; len(t) > 0 {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t\n", spec.name, mib(medianInt(t)), mib(medianInt(res.diskSST[spec.name])))
+			}
 		}
 		tw.Flush()
 	}
+}
+
+// opsCell renders the median of xs, or "-" when the engine did not run.
+func opsCell(xs []float64) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", median(xs))
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -49,6 +49,9 @@ func (d *DB) Apply(b *Batch, o *WriteOptions) error {
 	}
 	d.pub.mu.Lock()
 	d.pub.queue = append(d.pub.queue, b)
+	if cap(d.pub.queue) > cap(d.pub.buf) {
+		d.pub.buf = d.pub.queue[:0:cap(d.pub.queue)]
+	}
 	d.pub.mu.Unlock()
 	d.commit.mu.Unlock()
 
@@ -80,6 +83,11 @@ func (d *DB) publish(b *Batch) {
 		d.pub.queue = d.pub.queue[1:]
 		d.visibleSeq.Store(uint64(h.seq) + uint64(h.count) - 1)
 		advanced = true
+	}
+	if len(d.pub.queue) == 0 {
+		// Reuse the backing array from its start: no allocation per commit
+		// in steady state.
+		d.pub.queue = d.pub.buf[:0]
 	}
 	if advanced {
 		d.pub.cond.Broadcast()

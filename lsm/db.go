@@ -60,6 +60,8 @@ type DB struct {
 		mu    sync.Mutex
 		cond  sync.Cond
 		queue []*Batch
+		// buf is the largest backing array queue has had.
+		buf []*Batch
 	}
 
 	rs struct {

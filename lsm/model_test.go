@@ -51,7 +51,7 @@ func TestModel(t *testing.T) {
 		{"wal-disabled", Options{MemTableSize: 64 << 10, WALMode: WALDisabled}},
 	}
 	ops := 6000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		ops = 2000
 	}
 	for _, cfg := range configs {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/strata-db/strata/server/resp"
 )
 
 // Config holds every setting of the server. The table in configTable is the
@@ -252,95 +254,13 @@ func quoteConfigArg(s string) string {
 	return strconv.Quote(s)
 }
 
-// splitConfigArgs splits a line into arguments with Redis's quoting rules:
-// "double quotes" with backslash escapes, 'single quotes' with \' only.
+// splitConfigArgs splits a config line with Redis's quoting rules.
 func splitConfigArgs(line string) ([]string, error) {
-	var args []string
-	i := 0
-	for {
-		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
-			i++
-		}
-		if i >= len(line) {
-			return args, nil
-		}
-		var cur strings.Builder
-		switch line[i] {
-		case '"':
-			i++
-			for {
-				if i >= len(line) {
-					return nil, fmt.Errorf("unbalanced quotes")
-				}
-				ch := line[i]
-				if ch == '\\' && i+1 < len(line) {
-					i++
-					switch e := line[i]; e {
-					case 'n':
-						cur.WriteByte('\n')
-					case 'r':
-						cur.WriteByte('\r')
-					case 't':
-						cur.WriteByte('\t')
-					case 'b':
-						cur.WriteByte('\b')
-					case 'a':
-						cur.WriteByte('\a')
-					case 'x':
-						if i+2 < len(line) {
-							if v, err := strconv.ParseUint(line[i+1:i+3], 16, 8); err == nil {
-								cur.WriteByte(byte(v))
-								i += 2
-								break
-							}
-						}
-						cur.WriteByte('x')
-					default:
-						cur.WriteByte(e)
-					}
-					i++
-					continue
-				}
-				if ch == '"' {
-					i++
-					if i < len(line) && line[i] != ' ' && line[i] != '\t' {
-						return nil, fmt.Errorf("closing quote must be followed by a space")
-					}
-					break
-				}
-				cur.WriteByte(ch)
-				i++
-			}
-		case '\'':
-			i++
-			for {
-				if i >= len(line) {
-					return nil, fmt.Errorf("unbalanced quotes")
-				}
-				ch := line[i]
-				if ch == '\\' && i+1 < len(line) && line[i+1] == '\'' {
-					cur.WriteByte('\'')
-					i += 2
-					continue
-				}
-				if ch == '\'' {
-					i++
-					if i < len(line) && line[i] != ' ' && line[i] != '\t' {
-						return nil, fmt.Errorf("closing quote must be followed by a space")
-					}
-					break
-				}
-				cur.WriteByte(ch)
-				i++
-			}
-		default:
-			for i < len(line) && line[i] != ' ' && line[i] != '\t' {
-				cur.WriteByte(line[i])
-				i++
-			}
-		}
-		args = append(args, cur.String())
+	args, ok := resp.SplitArgs(line)
+	if !ok {
+		return nil, fmt.Errorf("unbalanced quotes")
 	}
+	return args, nil
 }
 
 // ConfigSet applies CONFIG SET name value [name value ...] atomically: every

@@ -45,6 +45,27 @@ func (r *Reader) parseInline(end int) bool {
 // Unescaping never makes an argument longer than its source, so the
 // arguments are written in place over line and alias it.
 func splitInline(dst [][]byte, line []byte) ([][]byte, bool) {
+	return splitArgs(dst, line, false)
+}
+
+// SplitArgs splits a line with Redis's sdssplitargs rules (the rules listed
+// for splitInline), keeping empty quoted arguments such as "" as Redis
+// does for config files. ok is false for unbalanced quotes. The line is
+// copied: the result does not alias it.
+func SplitArgs(line string) (args []string, ok bool) {
+	parts, ok := splitArgs(nil, []byte(line), true)
+	if !ok {
+		return nil, false
+	}
+	args = make([]string, len(parts))
+	for i, p := range parts {
+		args[i] = string(p)
+	}
+	return args, true
+}
+
+// splitArgs is splitInline, optionally keeping empty quoted arguments.
+func splitArgs(dst [][]byte, line []byte, keepEmpty bool) ([][]byte, bool) {
 	if i := bytes.IndexByte(line, 0); i >= 0 {
 		line = line[:i]
 	}
@@ -133,7 +154,7 @@ func splitInline(dst [][]byte, line []byte) ([][]byte, bool) {
 				i++
 			}
 		}
-		if w > start {
+		if w > start || keepEmpty {
 			dst = append(dst, line[start:w])
 		}
 	}

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestConfigFileAndRewrite(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "strata.conf")
+	os.WriteFile(path, []byte("# comment kept\nport 7000\nrequirepass \"\"\nmaxclients 50\nbind 127.0.0.1 ::1\n"), 0o644)
+	c := NewConfig()
+	if err := c.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if c.Get("port") != "7000" || c.Get("requirepass") != "" || c.Int("maxclients") != 50 || c.Get("bind") != "127.0.0.1 ::1" {
+		t.Fatalf("loaded %v", c.values)
+	}
+	if err := c.ApplyArgs([]string{"--maxclients", "60", "--memtable-size", "2mb"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Int("maxclients") != 60 || c.Int("memtable-size") != 2<<20 {
+		t.Fatalf("overrides: %v", c.values)
+	}
+	if _, msg := c.ConfigSet([]string{"timeout", "15"}); msg != "" {
+		t.Fatal(msg)
+	}
+	if err := c.Rewrite(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	text := string(data)
+	for _, want := range []string{"# comment kept", "port 7000", "maxclients 60", "timeout 15", "memtable-size 2097152"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("rewritten file lacks %q:\n%s", want, text)
+		}
+	}
+	c2 := NewConfig()
+	if err := c2.LoadFile(path); err != nil {
+		t.Fatalf("reloading the rewritten file: %v\n%s", err, text)
+	}
+	if c2.Int("timeout") != 15 || c2.Int("maxclients") != 60 {
+		t.Fatalf("reloaded %v", c2.values)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"port abc", "argument couldn't be parsed into an integer"},
+		{"port 70000", "argument must be between 0 and 65535 inclusive"},
+		{"appendonly maybe", "argument must be 'yes' or 'no'"},
+		{"appendfsync sometimes", "argument(s) must be one of the following: always, everysec, no"},
+		{"nosuchsetting 1", "Bad directive or wrong number of arguments"},
+		{"dir \"unclosed", "Unbalanced quotes in configuration line"},
+		{"memtable-size 12parsecs", "argument must be a memory value"},
+	} {
+		err := NewConfig().loadString(tc.text, "test.conf")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "at line 1") {
+			t.Errorf("%q: got %v, want %q", tc.text, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{{"1k", 1000, true}, {"1kb", 1024, true}, {"2MB", 2 << 20, true}, {"1g", 1e9, true}, {"7", 7, true}, {"-1", 0, false}, {"x", 0, false}} {
+		v, ok := parseMemory(tc.in)
+		if ok != tc.ok || v != tc.want {
+			t.Errorf("parseMemory(%q) = %d, %v", tc.in, v, ok)
+		}
+	}
+}

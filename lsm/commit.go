@@ -105,12 +105,33 @@ func (d *DB) makeRoomForWrite(b *Batch) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var stallStart time.Time
+	slowed := false
 	for {
 		if d.mu.closed {
 			return ErrClosed
 		}
 		if d.mu.bgErr != nil {
 			return d.mu.bgErr
+		}
+		if stop, slow := d.writeStallLocked(); stop {
+			// Too much work waits for compaction: stop writes until it
+			// catches up (a compaction or flush finishing signals cond).
+			if stallStart.IsZero() {
+				stallStart = time.Now()
+				d.mu.stalls++
+			}
+			d.maybeScheduleCompactionLocked()
+			d.mu.cond.Wait()
+			continue
+		} else if slow > 0 && !slowed {
+			// Slow writes before stopping them: delay this commit a little
+			// without holding d.mu, so flushes and compactions proceed.
+			slowed = true
+			d.mu.slowdowns++
+			d.mu.Unlock()
+			time.Sleep(slow)
+			d.mu.Lock()
+			continue
 		}
 		m := d.mu.mem.mutable
 		if m.Reserve(b.memSize) {
@@ -192,4 +213,36 @@ func (d *DB) addClosedLogMetrics(m wal.WriterMetrics) {
 	c.Bytes += m.Bytes
 	c.Writes += m.Writes
 	c.Syncs += m.Syncs
+}
+
+// Write stall settings for the bytes compactions still have to rewrite.
+const (
+	pendingCompactionBytesSlowdown = 64 << 30
+	pendingCompactionBytesStop     = 256 << 30
+	maxSlowdownDelay               = 10 * time.Millisecond
+)
+
+// writeStallLocked says whether writes must stop, or how long the next
+// commit is delayed, given L0's file count and the pending compaction
+// bytes. Requires d.mu.
+func (d *DB) writeStallLocked() (stop bool, slow time.Duration) {
+	v := d.vs.current
+	l0 := len(v.levels[0])
+	if l0 >= d.opts.L0StopWritesThreshold {
+		return true, 0
+	}
+	pending := d.pendingCompactionBytes(v)
+	if pending >= pendingCompactionBytesStop {
+		return true, 0
+	}
+	if l0 >= d.opts.L0SlowdownWritesThreshold {
+		// The closer to the stop threshold, the longer the delay.
+		over := l0 - d.opts.L0SlowdownWritesThreshold + 1
+		span := d.opts.L0StopWritesThreshold - d.opts.L0SlowdownWritesThreshold + 1
+		slow = maxSlowdownDelay * time.Duration(over) / time.Duration(span)
+	}
+	if pending >= pendingCompactionBytesSlowdown {
+		slow = max(slow, time.Millisecond)
+	}
+	return false, slow
 }

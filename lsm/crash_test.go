@@ -445,8 +445,11 @@ func TestCrashDuringRecovery(t *testing.T) {
 	}
 	attempted := func(bid string) bool { return acked[bid] }
 
-	// A small memtable makes recovery write several tables.
-	o := Options{WALMode: WALSyncAlways, MemTableSize: 64 << 10}
+	// A small memtable makes recovery write several tables. Compactions
+	// stay out of the way (their file operations depend on timing, and the
+	// crash points are spread over a count of the recovery's operations).
+	o := Options{WALMode: WALSyncAlways, MemTableSize: 64 << 10,
+		L0CompactionThreshold: 1000, L0SlowdownWritesThreshold: 1000, L0StopWritesThreshold: 1000}
 	// A dry run counts the file operations of the recovery, to spread about
 	// 25 crash points over them.
 	counter := &crashHook{mem: crashed, every: 1 << 30}

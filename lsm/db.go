@@ -91,6 +91,8 @@ type DB struct {
 		}
 		stalls      int64
 		stallWaitNs int64
+		slowdowns   int64
+		compact     compactionState
 	}
 
 	flushCh  chan struct{}
@@ -156,7 +158,7 @@ func searchLevel(files []*FileMetadata, key []byte) int {
 	lo, hi := 0, len(files)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if base.DefaultComparer.Compare(files[mid].Largest.UserKey, key) < 0 {
+		if files[mid].endsBefore(key) {
 			lo = mid + 1
 		} else {
 			hi = mid

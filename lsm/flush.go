@@ -116,6 +116,7 @@ func (d *DB) flushOne() bool {
 	}
 	close(m.flushed)
 	d.mu.cond.Broadcast()
+	d.maybeScheduleCompactionLocked()
 	d.mu.Unlock()
 	d.deleteObsoleteFiles()
 	return true
@@ -205,8 +206,9 @@ func (d *DB) writeL0Table(m *memTable) (meta *FileMetadata, err error) {
 		Size:        wm.Size,
 		Smallest:    wm.Smallest.Clone(),
 		Largest:     wm.Largest.Clone(),
-		SmallestSeq: wm.SmallestSeq,
-		LargestSeq:  wm.LargestSeq,
+		SmallestSeq:  wm.SmallestSeq,
+		LargestSeq:   wm.LargestSeq,
+		numRangeDels: wm.NumRangeDels,
 	}, nil
 }
 

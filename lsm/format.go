@@ -16,6 +16,7 @@ const (
 	tagLastSeqNum  = 4 // uvarint: largest sequence number in any table
 	tagDeletedFile = 5 // uvarint level, uvarint file number
 	tagNewFile     = 6 // uvarint level, file number, size, smallest, largest, smallest seq, largest seq
+	tagNewFile2    = 7 // tagNewFile's fields, then uvarint number of range tombstones
 )
 
 // numLevels is the number of LSM levels, L0 to L6.

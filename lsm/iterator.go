@@ -109,7 +109,7 @@ func (f *FileMetadata) overlapsRange(lower, upper []byte) bool {
 	if upper != nil && bytes.Compare(f.Smallest.UserKey, upper) >= 0 {
 		return false
 	}
-	if lower != nil && bytes.Compare(f.Largest.UserKey, lower) < 0 {
+	if lower != nil && f.endsBefore(lower) {
 		return false
 	}
 	return true

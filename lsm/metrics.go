@@ -14,6 +14,14 @@ import (
 type LevelMetrics struct {
 	NumFiles int
 	Size     uint64
+	// Score is the compaction score (>= 1 asks for a compaction); MaxBytes
+	// the level's dynamic target size (0 above the base level).
+	Score    float64
+	MaxBytes uint64
+	// BytesIn is what compactions read into the level; BytesWritten what
+	// they wrote to it (flushes count for L0).
+	BytesIn      int64
+	BytesWritten int64
 }
 
 // Metrics is a snapshot of the engine's state and counters. INFO and
@@ -37,10 +45,28 @@ type Metrics struct {
 		Bytes   int64
 		Running bool
 	}
-	Levels [numLevels]LevelMetrics
-	Stall  struct {
+	Levels    [numLevels]LevelMetrics
+	BaseLevel int
+	Compact   struct {
+		Count, Moves, DeleteOnly int64
+		Running                  int
+		BytesRead, BytesWritten  int64
+		TablesRead               int64
+		TablesWritten            int64
+		// TablesDeletedWithoutRead counts tables removed by delete-only
+		// compactions.
+		TablesDeletedWithoutRead int64
+		Duration                 time.Duration
+		PendingBytes             uint64
+	}
+	// WriteAmp is the bytes written to tables (flushes and compactions)
+	// over the bytes flushed.
+	WriteAmp float64
+	Stall    struct {
 		Count    int64
 		Duration time.Duration
+		// Slowdowns counts commits delayed before a stop.
+		Slowdowns int64
 	}
 	BlockCache    sstable.CacheMetrics
 	TableCache    struct{ Open int }
@@ -78,6 +104,28 @@ func (d *DB) Metrics() *Metrics {
 	m.Flush.Running = d.mu.flush.running
 	m.Stall.Count = d.mu.stalls
 	m.Stall.Duration = time.Duration(d.mu.stallWaitNs)
+	m.Stall.Slowdowns = d.mu.slowdowns
+	cs := &d.mu.compact
+	m.Compact.Count, m.Compact.Moves, m.Compact.DeleteOnly = cs.count, cs.moves, cs.deleteOnly
+	m.Compact.Running = cs.running
+	m.Compact.BytesRead, m.Compact.BytesWritten = cs.bytesRead, cs.bytesWritten
+	m.Compact.TablesRead, m.Compact.TablesWritten = cs.tablesRead, cs.tablesWritten
+	m.Compact.TablesDeletedWithoutRead = cs.tablesDeletedWithoutRead
+	m.Compact.Duration = cs.duration
+	m.Compact.PendingBytes = d.pendingCompactionBytes(d.vs.current)
+	scores, baseLevel := d.levelScores(d.vs.current)
+	_, maxBytes := d.levelTargets(d.vs.current)
+	m.BaseLevel = baseLevel
+	for level := range m.Levels {
+		m.Levels[level].Score = scores[level]
+		m.Levels[level].MaxBytes = maxBytes[level]
+		m.Levels[level].BytesIn = cs.levelBytesIn[level]
+		m.Levels[level].BytesWritten = cs.levelWritten[level]
+	}
+	m.Levels[0].BytesWritten += d.mu.flush.bytes
+	if d.mu.flush.bytes > 0 {
+		m.WriteAmp = float64(d.mu.flush.bytes+cs.bytesWritten) / float64(d.mu.flush.bytes)
+	}
 	m.Snapshots = d.mu.snapshots.count()
 	m.BackgroundError = d.mu.bgErr
 	for level, files := range d.vs.current.levels {
@@ -102,22 +150,25 @@ func asU64(m wal.WriterMetrics) (records, bytes, writes, syncs uint64) {
 // String renders the metrics as a table.
 func (m *Metrics) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "level | files |       size\n")
-	fmt.Fprintf(&b, "------+-------+-----------\n")
+	fmt.Fprintf(&b, "level | files |       size |  score |    written\n")
+	fmt.Fprintf(&b, "------+-------+------------+--------+-----------\n")
 	var files int
 	var size uint64
 	for level, l := range m.Levels {
-		fmt.Fprintf(&b, "   L%d | %5d | %10d\n", level, l.NumFiles, l.Size)
+		fmt.Fprintf(&b, "   L%d | %5d | %10d | %6.2f | %10d\n", level, l.NumFiles, l.Size, l.Score, l.BytesWritten)
 		files += l.NumFiles
 		size += l.Size
 	}
-	fmt.Fprintf(&b, "total | %5d | %10d\n", files, size)
+	fmt.Fprintf(&b, "total | %5d | %10d |        |\n", files, size)
+	fmt.Fprintf(&b, "base level: L%d, write amp: %.2f\n", m.BaseLevel, m.WriteAmp)
+	fmt.Fprintf(&b, "compactions: %d (%d moves, %d delete-only), read %d bytes, wrote %d bytes, pending %d bytes\n",
+		m.Compact.Count, m.Compact.Moves, m.Compact.DeleteOnly, m.Compact.BytesRead, m.Compact.BytesWritten, m.Compact.PendingBytes)
 	fmt.Fprintf(&b, "memtables: %d (%d immutable), %d of %d bytes\n",
 		m.MemTable.Count, m.MemTable.Immutables, m.MemTable.Size, m.MemTable.Capacity)
 	fmt.Fprintf(&b, "wal: mode=%s records=%d bytes=%d writes=%d syncs=%d\n",
 		m.WAL.Mode, m.WAL.Records, m.WAL.Bytes, m.WAL.Writes, m.WAL.Syncs)
 	fmt.Fprintf(&b, "flushes: %d (%d bytes)\n", m.Flush.Count, m.Flush.Bytes)
-	fmt.Fprintf(&b, "stalls: %d (%s)\n", m.Stall.Count, m.Stall.Duration)
+	fmt.Fprintf(&b, "stalls: %d (%s), slowdowns: %d\n", m.Stall.Count, m.Stall.Duration, m.Stall.Slowdowns)
 	fmt.Fprintf(&b, "snapshots: %d, open tables: %d, visible seq: %d\n", m.Snapshots, m.TableCache.Open, m.VisibleSeqNum)
 	if m.BackgroundError != nil {
 		fmt.Fprintf(&b, "background error: %v\n", m.BackgroundError)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,6 +48,10 @@ func TestModel(t *testing.T) {
 		opts Options
 	}{
 		{"tiny-memtable", Options{MemTableSize: 64 << 10, BlockSize: 256}},
+		{"compacting", Options{MemTableSize: 64 << 10, BlockSize: 512, L0CompactionThreshold: 2,
+			LBaseMaxBytes: 64 << 10, TargetFileSize: 32 << 10}},
+		{"many-levels", Options{MemTableSize: 64 << 10, BlockSize: 256, L0CompactionThreshold: 2,
+			LBaseMaxBytes: 4 << 10, TargetFileSize: 4 << 10, LevelMultiplier: 2}},
 		{"tiny-zstd-nocache", Options{MemTableSize: 128 << 10, BlockSize: 512, BlockCacheSize: -1, Compression: sstable.ZstdCompression}},
 		{"wal-always", Options{MemTableSize: 128 << 10, WALMode: WALSyncAlways}},
 		{"wal-disabled", Options{MemTableSize: 64 << 10, WALMode: WALDisabled}},
@@ -54,8 +60,12 @@ func TestModel(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		ops = 2000
 	}
+	seeds := uint64(2)
+	if n, err := strconv.ParseUint(os.Getenv("STRATA_MODEL_SEEDS"), 10, 64); err == nil && n > 0 {
+		seeds = n // longer runs by hand: STRATA_MODEL_SEEDS=50 go test -run TestModel
+	}
 	for _, cfg := range configs {
-		for seed := uint64(1); seed <= 2; seed++ {
+		for seed := uint64(1); seed <= seeds; seed++ {
 			t.Run(fmt.Sprintf("%s/seed=%d", cfg.name, seed), func(t *testing.T) {
 				runModel(t, cfg.opts, seed, ops)
 			})
@@ -76,9 +86,29 @@ func runModel(t *testing.T, opts Options, seed uint64, ops int) {
 	var snaps []modelSnap
 	// Keys are drawn from a small space so that overwrites and deletes of
 	// existing keys are common; values are large enough to fill memtables.
-	key := func() []byte { return fmt.Appendf(nil, "k%04d", rng.IntN(800)) }
+	keyN := func(i int) []byte { return fmt.Appendf(nil, "k%04d", i) }
+	key := func() []byte { return keyN(rng.IntN(800)) }
+	// Compaction activity, summed over reopens (metrics restart at Open),
+	// and the most levels below L0 seen holding data at once.
+	var compactions int64
+	levelsUsed := 0
+	observe := func() {
+		mt, used := d.Metrics(), 0
+		for _, l := range mt.Levels[1:] {
+			if l.NumFiles > 0 {
+				used++
+			}
+		}
+		levelsUsed = max(levelsUsed, used)
+	}
 	val := func() []byte {
-		return fmt.Appendf(nil, "v%d-%s", rng.Uint32(), strings.Repeat("x", rng.IntN(120)))
+		// Random letters: values must not compress away, or the tables
+		// stay too small for levels to fill.
+		v := fmt.Appendf(nil, "v%d-", rng.Uint32())
+		for n := rng.IntN(120); n > 0; n-- {
+			v = append(v, byte('a'+rng.IntN(26)))
+		}
+		return v
 	}
 	var trace []string
 	fail := func(format string, args ...any) {
@@ -104,10 +134,8 @@ func runModel(t *testing.T, opts Options, seed uint64, ops int) {
 			}
 			delete(m, string(k))
 		case p < 48:
-			lo, hi := key(), key()
-			if bytes.Compare(lo, hi) > 0 {
-				lo, hi = hi, lo
-			}
+			i := rng.IntN(800)
+			lo, hi := keyN(i), keyN(i+1+rng.IntN(30))
 			trace = append(trace, fmt.Sprintf("delrange %s %s", lo, hi))
 			if err := d.DeleteRange(lo, hi, nil); err != nil {
 				fail("delete range: %v", err)
@@ -179,6 +207,20 @@ func runModel(t *testing.T, opts Options, seed uint64, ops int) {
 			if err := d.Flush(); err != nil {
 				fail("flush: %v", err)
 			}
+			observe()
+		case p < 96:
+			lo, hi := key(), key()
+			if bytes.Compare(lo, hi) > 0 {
+				lo, hi = hi, lo
+			}
+			if rng.IntN(3) == 0 {
+				lo, hi = nil, nil
+			}
+			trace = append(trace, fmt.Sprintf("compact %s %s", lo, hi))
+			observe()
+			if err := d.Compact(lo, hi); err != nil {
+				fail("compact: %v", err)
+			}
 		case p < 97:
 			trace = append(trace, "async flush")
 			if _, err := d.AsyncFlush(); err != nil {
@@ -190,6 +232,8 @@ func runModel(t *testing.T, opts Options, seed uint64, ops int) {
 				s.s.Close()
 			}
 			snaps = nil
+			observe()
+			compactions += d.Metrics().Compact.Count
 			if err := d.Close(); err != nil {
 				fail("close: %v", err)
 			}
@@ -201,6 +245,19 @@ func runModel(t *testing.T, opts Options, seed uint64, ops int) {
 	}
 	// A final full comparison.
 	checkAll(t, fail, d, m)
+	if os.Getenv("STRATA_MODEL_METRICS") != "" {
+		t.Logf("metrics:\n%s", d.Metrics())
+	}
+	observe()
+	compactions += d.Metrics().Compact.Count
+	if opts.LevelMultiplier == 2 && levelsUsed < 3 {
+		// The many-levels set must really spread data over several levels.
+		t.Fatalf("data reached at most %d levels below L0:\n%s", levelsUsed, d.Metrics())
+	}
+	if opts.L0CompactionThreshold > 0 && compactions < 10 {
+		// These option sets exist to exercise compactions.
+		t.Fatalf("only %d compactions ran:\n%s", compactions, d.Metrics())
+	}
 }
 
 func checkGet(t *testing.T, fail func(string, ...any), what string, k, got []byte, err error, want string, ok bool) {

@@ -152,6 +152,9 @@ func Open(dirname string, opts *Options) (db *DB, err error) {
 	d.bgWG.Add(2)
 	go d.flushLoop()
 	go d.obsoleteLoop()
+	d.mu.Lock()
+	d.maybeScheduleCompactionLocked()
+	d.mu.Unlock()
 	return d, nil
 }
 

@@ -64,7 +64,13 @@ const (
 	DefaultBloomBitsPerKey             = 10
 	DefaultBlockCacheSize              = 64 << 20
 	DefaultWALSyncInterval             = time.Second
-	DefaultTargetFileSize              = 64 << 20
+	DefaultTargetFileSize              = 32 << 20
+	DefaultLBaseMaxBytes               = 64 << 20
+	DefaultLevelMultiplier             = 10
+	DefaultL0CompactionThreshold       = 4
+	DefaultL0SlowdownWritesThreshold   = 12
+	DefaultL0StopWritesThreshold       = 20
+	DefaultMaxConcurrentCompactions    = 1
 	minMemTableSize                    = 64 << 10
 	maxMemTableSize                    = 4<<30 - 1
 )
@@ -92,6 +98,32 @@ type Options struct {
 	BlockRestartInterval int
 	BloomBitsPerKey      int // negative disables bloom filters
 	Compression          sstable.Compression
+
+	// Leveled compaction. Level sizes are dynamic: the bottom level holds
+	// most data and each level above is LevelMultiplier times smaller, down
+	// to a base level of about LBaseMaxBytes; L0 flushes compact into the
+	// base level.
+	L0CompactionThreshold int   // L0 files that trigger a compaction
+	LBaseMaxBytes         int64 // target size of the base level
+	LevelMultiplier       int   // size ratio between adjacent levels
+	TargetFileSize        int64 // size at which compaction outputs are cut
+	// MaxConcurrentCompactions bounds the background compactions (one suits
+	// two cores: a flush and a compaction run side by side).
+	MaxConcurrentCompactions int
+
+	// Write stalls: past the slowdown threshold each commit is delayed a
+	// little (more the further past it is); at the stop threshold writes
+	// wait for compactions.
+	L0SlowdownWritesThreshold int
+	L0StopWritesThreshold     int
+
+	// CompactionFilter, if set, is called for each point entry (SET) a
+	// compaction writes that is the newest version no snapshot still
+	// needs. Returning true drops it: the entry is written as a tombstone,
+	// or dropped outright when the output is the bottommost level, so an
+	// older version in a lower level can never resurface. It must be safe
+	// for concurrent use and must not retain key or value.
+	CompactionFilter func(key, value []byte) (drop bool)
 
 	// BlockCacheSize is the byte budget of the shared block cache; negative
 	// disables the cache.
@@ -146,6 +178,27 @@ func (o *Options) EnsureDefaults() *Options {
 	if o.BlockCacheSize == 0 {
 		o.BlockCacheSize = DefaultBlockCacheSize
 	}
+	if o.L0CompactionThreshold == 0 {
+		o.L0CompactionThreshold = DefaultL0CompactionThreshold
+	}
+	if o.LBaseMaxBytes == 0 {
+		o.LBaseMaxBytes = DefaultLBaseMaxBytes
+	}
+	if o.LevelMultiplier == 0 {
+		o.LevelMultiplier = DefaultLevelMultiplier
+	}
+	if o.TargetFileSize == 0 {
+		o.TargetFileSize = DefaultTargetFileSize
+	}
+	if o.MaxConcurrentCompactions == 0 {
+		o.MaxConcurrentCompactions = DefaultMaxConcurrentCompactions
+	}
+	if o.L0SlowdownWritesThreshold == 0 {
+		o.L0SlowdownWritesThreshold = DefaultL0SlowdownWritesThreshold
+	}
+	if o.L0StopWritesThreshold == 0 {
+		o.L0StopWritesThreshold = DefaultL0StopWritesThreshold
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -167,6 +220,17 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("lsm: BlockSize %d out of range [64, 1MiB]", o.BlockSize)
 	case o.BlockRestartInterval < 1:
 		return fmt.Errorf("lsm: BlockRestartInterval must be positive")
+	case o.L0CompactionThreshold < 1:
+		return fmt.Errorf("lsm: L0CompactionThreshold must be positive")
+	case o.L0SlowdownWritesThreshold < o.L0CompactionThreshold || o.L0StopWritesThreshold < o.L0SlowdownWritesThreshold:
+		return fmt.Errorf("lsm: need L0CompactionThreshold <= L0SlowdownWritesThreshold <= L0StopWritesThreshold, have %d, %d, %d",
+			o.L0CompactionThreshold, o.L0SlowdownWritesThreshold, o.L0StopWritesThreshold)
+	case o.LBaseMaxBytes < 1<<10 || o.TargetFileSize < 1<<10:
+		return fmt.Errorf("lsm: LBaseMaxBytes and TargetFileSize must be at least 1 KiB")
+	case o.LevelMultiplier < 2:
+		return fmt.Errorf("lsm: LevelMultiplier must be at least 2")
+	case o.MaxConcurrentCompactions < 1:
+		return fmt.Errorf("lsm: MaxConcurrentCompactions must be positive")
 	case o.ErrorIfExists && o.ErrorIfNotExists:
 		return fmt.Errorf("lsm: ErrorIfExists and ErrorIfNotExists both set")
 	}
@@ -185,6 +249,13 @@ func (o *Options) String() string {
 	fmt.Fprintf(&b, "bloom_bits_per_key=%d\n", o.BloomBitsPerKey)
 	fmt.Fprintf(&b, "compression=%s\n", o.Compression)
 	fmt.Fprintf(&b, "block_cache_size=%d\n", o.BlockCacheSize)
+	fmt.Fprintf(&b, "l0_compaction_threshold=%d\n", o.L0CompactionThreshold)
+	fmt.Fprintf(&b, "l0_slowdown_writes_threshold=%d\n", o.L0SlowdownWritesThreshold)
+	fmt.Fprintf(&b, "l0_stop_writes_threshold=%d\n", o.L0StopWritesThreshold)
+	fmt.Fprintf(&b, "lbase_max_bytes=%d\n", o.LBaseMaxBytes)
+	fmt.Fprintf(&b, "level_multiplier=%d\n", o.LevelMultiplier)
+	fmt.Fprintf(&b, "target_file_size=%d\n", o.TargetFileSize)
+	fmt.Fprintf(&b, "max_concurrent_compactions=%d\n", o.MaxConcurrentCompactions)
 	return b.String()
 }
 

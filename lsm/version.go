@@ -19,6 +19,13 @@ type FileMetadata struct {
 	SmallestSeq base.SeqNum
 	LargestSeq  base.SeqNum
 
+	// numRangeDels is the number of range tombstones in the table.
+	numRangeDels uint64
+
+	// compacting is set while a compaction uses the file as input (guarded
+	// by DB.mu).
+	compacting bool
+
 	// refs counts the versions that contain the file. When it drops to zero
 	// the file is obsolete and may be deleted.
 	refs atomic.Int32
@@ -28,13 +35,26 @@ func (f *FileMetadata) String() string {
 	return fmt.Sprintf("%s:[%s-%s]", f.FileNum, f.Smallest, f.Largest)
 }
 
+// largestExclusive reports whether the file's largest bound is the
+// exclusive end of a range tombstone (trailer SeqNumMax,RANGEDEL): the file
+// holds nothing at that user key itself.
+func (f *FileMetadata) largestExclusive() bool {
+	return f.Largest.Trailer == base.MakeTrailer(base.SeqNumMax, base.InternalKeyKindRangeDelete)
+}
+
+// endsBefore reports whether every key of the file is below user key k.
+func (f *FileMetadata) endsBefore(k []byte) bool {
+	c := bytes.Compare(f.Largest.UserKey, k)
+	return c < 0 || (c == 0 && f.largestExclusive())
+}
+
 // overlaps reports whether the file's user-key range intersects [start, end]
 // (inclusive; nil means unbounded).
 func (f *FileMetadata) overlaps(start, end []byte) bool {
 	if end != nil && bytes.Compare(f.Smallest.UserKey, end) > 0 {
 		return false
 	}
-	if start != nil && bytes.Compare(f.Largest.UserKey, start) < 0 {
+	if start != nil && f.endsBefore(start) {
 		return false
 	}
 	return true

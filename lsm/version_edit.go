@@ -57,7 +57,7 @@ func (ve *versionEdit) encode(dst []byte) []byte {
 	}
 	for _, nf := range ve.newFiles {
 		m := nf.meta
-		dst = binary.AppendUvarint(dst, tagNewFile)
+		dst = binary.AppendUvarint(dst, tagNewFile2)
 		dst = binary.AppendUvarint(dst, uint64(nf.level))
 		dst = binary.AppendUvarint(dst, uint64(m.FileNum))
 		dst = binary.AppendUvarint(dst, m.Size)
@@ -65,6 +65,7 @@ func (ve *versionEdit) encode(dst []byte) []byte {
 		dst = appendBytes(dst, m.Largest.AppendEncoded(nil))
 		dst = binary.AppendUvarint(dst, uint64(m.SmallestSeq))
 		dst = binary.AppendUvarint(dst, uint64(m.LargestSeq))
+		dst = binary.AppendUvarint(dst, m.numRangeDels)
 	}
 	return dst
 }
@@ -92,13 +93,16 @@ func decodeVersionEdit(data []byte) (*versionEdit, error) {
 		case tagDeletedFile:
 			level := d.level()
 			ve.deleteFile(level, base.FileNum(d.uvarint()))
-		case tagNewFile:
+		case tagNewFile, tagNewFile2:
 			level := d.level()
 			m := &FileMetadata{FileNum: base.FileNum(d.uvarint()), Size: d.uvarint()}
 			m.Smallest = base.DecodeInternalKey(d.bytes()).Clone()
 			m.Largest = base.DecodeInternalKey(d.bytes()).Clone()
 			m.SmallestSeq = base.SeqNum(d.uvarint())
 			m.LargestSeq = base.SeqNum(d.uvarint())
+			if tag == tagNewFile2 {
+				m.numRangeDels = d.uvarint()
+			}
 			if d.err == nil && (!m.Smallest.Valid() || !m.Largest.Valid()) {
 				d.err = base.CorruptionErrorf("lsm: MANIFEST file %s has invalid bounds", m.FileNum)
 			}

@@ -1,0 +1,466 @@
+package lsm
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/iterator"
+	"github.com/strata-db/strata/sstable"
+)
+
+// compactionState is the DB's compaction bookkeeping (guarded by d.mu).
+type compactionState struct {
+	running int
+	// manual is set while Compact runs: background picks stand aside.
+	manual bool
+	// compactPointer[level] is the largest key of the level's last
+	// compaction: the next one starts after it.
+	compactPointer [numLevels][]byte
+
+	count, moves, deleteOnly   int64
+	bytesRead, bytesWritten    int64
+	tablesRead, tablesWritten  int64
+	tablesDeletedWithoutRead   int64
+	duration                   time.Duration
+	levelBytesIn, levelWritten [numLevels]int64
+}
+
+// maybeScheduleCompactionLocked starts background compactions while there
+// is work and room for another job. Requires d.mu.
+func (d *DB) maybeScheduleCompactionLocked() {
+	for d.mu.compact.running < d.opts.MaxConcurrentCompactions && !d.mu.closed &&
+		d.mu.bgErr == nil && !d.mu.compact.manual {
+		c := d.pickCompactionLocked(d.vs.current)
+		if c == nil {
+			return
+		}
+		d.startCompactionLocked(c)
+		d.bgWG.Add(1)
+		go func() {
+			defer d.bgWG.Done()
+			err := d.runCompaction(c)
+			d.mu.Lock()
+			d.finishCompactionLocked(c, err)
+			d.maybeScheduleCompactionLocked()
+			d.mu.Unlock()
+		}()
+	}
+}
+
+func (d *DB) startCompactionLocked(c *compaction) {
+	d.mu.compact.running++
+	for _, f := range c.allInputs() {
+		f.compacting = true
+	}
+	for _, fs := range c.deletions {
+		for _, f := range fs {
+			f.compacting = true
+		}
+	}
+	if c.kind != compactionDeleteOnly && c.startLevel > 0 {
+		d.mu.compact.compactPointer[c.startLevel] = append([]byte(nil), c.largest...)
+	}
+}
+
+func (d *DB) finishCompactionLocked(c *compaction, err error) {
+	d.mu.compact.running--
+	for _, f := range c.allInputs() {
+		f.compacting = false
+	}
+	for _, fs := range c.deletions {
+		for _, f := range fs {
+			f.compacting = false
+		}
+	}
+	if err != nil {
+		d.setBackgroundErrorLocked(fmt.Errorf("lsm: compaction %s: %w", c, err))
+	}
+	d.mu.cond.Broadcast()
+}
+
+// runCompaction carries out c and installs its result.
+func (d *DB) runCompaction(c *compaction) error {
+	start := time.Now()
+	ve := &versionEdit{}
+	var outputs []*FileMetadata
+	switch c.kind {
+	case compactionDeleteOnly:
+		n := 0
+		for level, fs := range c.deletions {
+			for _, f := range fs {
+				ve.deleteFile(level, f.FileNum)
+				n++
+			}
+		}
+		defer func() {
+			d.mu.Lock()
+			d.mu.compact.deleteOnly++
+			d.mu.compact.tablesDeletedWithoutRead += int64(n)
+			d.mu.Unlock()
+		}()
+	case compactionMove:
+		f := c.inputs[0][0]
+		ve.deleteFile(c.startLevel, f.FileNum)
+		ve.newFiles = append(ve.newFiles, newFileEntry{level: c.outputLevel, meta: f})
+		defer func() {
+			d.mu.Lock()
+			d.mu.compact.moves++
+			d.mu.Unlock()
+		}()
+	default:
+		var err error
+		outputs, err = d.mergeInputs(c)
+		if err != nil {
+			return err
+		}
+		for i, fs := range c.inputs {
+			level := c.startLevel
+			if i == 1 {
+				level = c.outputLevel
+			}
+			for _, f := range fs {
+				ve.deleteFile(level, f.FileNum)
+			}
+		}
+		for _, f := range outputs {
+			ve.newFiles = append(ve.newFiles, newFileEntry{level: c.outputLevel, meta: f})
+		}
+	}
+	err := d.vs.logAndApply(ve, func(*version) { d.updateReadStateLocked() })
+	if err != nil {
+		for _, f := range outputs {
+			d.removeFile(base.FileTypeTable, f.FileNum)
+		}
+		return err
+	}
+	d.mu.Lock()
+	d.mu.compact.count++
+	d.mu.compact.duration += time.Since(start)
+	d.mu.Unlock()
+	d.signalObsolete()
+	return nil
+}
+
+// snapshotStripes maps a sequence number to its snapshot stripe: the
+// number of open snapshots below it. Two versions of a key in the same
+// stripe are seen by exactly the same readers, so only the newer matters.
+type snapshotStripes []base.SeqNum
+
+func (s snapshotStripes) stripe(seq base.SeqNum) int {
+	i, _ := slices.BinarySearch(s, seq)
+	// s[i-1] < seq <= s[i]: a snapshot at s[i] sees seq.
+	return i
+}
+
+// compactionFragment is a piece of the inputs' range tombstones with every
+// sequence number over it, newest first.
+type compactionFragment struct {
+	start, end []byte
+	seqs       []base.SeqNum
+}
+
+// fragmentAll cuts tombstones into non-overlapping sorted pieces keeping
+// all their sequence numbers.
+func fragmentAll(ts []tombstone) []compactionFragment {
+	var bounds [][]byte
+	for _, t := range ts {
+		if bytes.Compare(t.start, t.end) < 0 {
+			bounds = append(bounds, t.start, t.end)
+		}
+	}
+	if len(bounds) == 0 {
+		return nil
+	}
+	slices.SortFunc(bounds, bytes.Compare)
+	bounds = slices.CompactFunc(bounds, bytes.Equal)
+	var out []compactionFragment
+	for i := 0; i+1 < len(bounds); i++ {
+		lo, hi := bounds[i], bounds[i+1]
+		var seqs []base.SeqNum
+		for _, t := range ts {
+			if bytes.Compare(t.start, lo) <= 0 && bytes.Compare(hi, t.end) <= 0 {
+				seqs = append(seqs, t.seq)
+			}
+		}
+		if len(seqs) == 0 {
+			continue
+		}
+		slices.SortFunc(seqs, func(a, b base.SeqNum) int { return int(int64(b) - int64(a)) })
+		out = append(out, compactionFragment{start: lo, end: hi, seqs: slices.Compact(seqs)})
+	}
+	return out
+}
+
+// keptSeqs returns the tombstone sequence numbers of a fragment an output
+// must keep: the newest in each snapshot stripe, none in the oldest stripe
+// at the bottommost level.
+func (f *compactionFragment) keptSeqs(stripes snapshotStripes, bottommost bool) []base.SeqNum {
+	var out []base.SeqNum
+	last := -1
+	for _, s := range f.seqs {
+		st := stripes.stripe(s)
+		if st == last {
+			continue
+		}
+		last = st
+		if bottommost && st == 0 {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// coveredInStripe reports whether a tombstone newer than seq in the same
+// snapshot stripe covers the entry.
+func (f *compactionFragment) coveredInStripe(seq base.SeqNum, stripes snapshotStripes) bool {
+	st := stripes.stripe(seq)
+	for _, s := range f.seqs {
+		if s > seq && stripes.stripe(s) == st {
+			return true
+		}
+	}
+	return false
+}
+
+// mergeInputs merges the inputs of c into new tables of the output level.
+func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
+	d.mu.Lock()
+	stripes := snapshotStripes(d.mu.snapshots.seqs())
+	d.mu.Unlock()
+	slices.Sort(stripes)
+	newest := len(stripes) // the stripe no snapshot bounds
+
+	var iters []base.InternalIterator
+	var ts []tombstone
+	var bytesIn int64
+	defer func() {
+		for _, it := range iters {
+			if cerr := it.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+	}()
+	for _, f := range c.allInputs() {
+		r, err := d.tableCache.get(f)
+		if err != nil {
+			return nil, err
+		}
+		it, err := r.NewIter(nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		iters = append(iters, it)
+		fts, err := d.tableCache.tombstones(f)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, fts...)
+		bytesIn += int64(f.Size)
+	}
+	frags := fragmentAll(ts)
+	merged := iterator.NewMerging(iters...)
+	iters = []base.InternalIterator{merged}
+
+	w := &compactionWriter{d: d, c: c, stripes: stripes, frags: frags}
+	defer func() {
+		if err != nil {
+			w.abandon()
+		}
+	}()
+	var curKey []byte
+	lastStripe := -1
+	fragIdx := 0
+	filter := d.opts.CompactionFilter
+	for ok := merged.First(); ok; ok = merged.Next() {
+		k := merged.Key()
+		newKey := curKey == nil || !bytes.Equal(k.UserKey, curKey)
+		if newKey {
+			curKey = append(curKey[:0], k.UserKey...)
+			lastStripe = -1
+			for fragIdx < len(frags) && bytes.Compare(frags[fragIdx].end, curKey) <= 0 {
+				fragIdx++
+			}
+		}
+		seq := k.SeqNum()
+		st := stripes.stripe(seq)
+		if st == lastStripe {
+			continue // shadowed by a newer version in the same stripe
+		}
+		lastStripe = st
+		if fragIdx < len(frags) && bytes.Compare(frags[fragIdx].start, curKey) <= 0 &&
+			frags[fragIdx].coveredInStripe(seq, stripes) {
+			continue // deleted by a range tombstone no reader sees past
+		}
+		kind := k.Kind()
+		if kind == base.InternalKeyKindDelete && c.bottommost && st == 0 {
+			continue // nothing older remains below
+		}
+		value := merged.Value()
+		if kind == base.InternalKeyKindSet && filter != nil && st == newest && filter(k.UserKey, value) {
+			if c.bottommost && st == 0 {
+				continue
+			}
+			// Keep a tombstone so an older version below stays hidden.
+			kind, value = base.InternalKeyKindDelete, nil
+		}
+		if err := w.add(base.MakeInternalKey(k.UserKey, seq, kind), value, newKey); err != nil {
+			return nil, err
+		}
+	}
+	if err := merged.Error(); err != nil {
+		return nil, err
+	}
+	outputs, err = w.finish()
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.mu.compact.bytesRead += bytesIn
+	d.mu.compact.tablesRead += int64(len(c.allInputs()))
+	d.mu.compact.levelBytesIn[c.outputLevel] += bytesIn
+	for _, f := range outputs {
+		d.mu.compact.bytesWritten += int64(f.Size)
+		d.mu.compact.levelWritten[c.outputLevel] += int64(f.Size)
+	}
+	d.mu.compact.tablesWritten += int64(len(outputs))
+	d.mu.Unlock()
+	return outputs, nil
+}
+
+// compactionWriter writes a compaction's output tables, cutting a new one
+// past TargetFileSize at a user key that no range tombstone spans, and
+// giving each table the tombstone fragments of its key range.
+type compactionWriter struct {
+	d       *DB
+	c       *compaction
+	stripes snapshotStripes
+	frags   []compactionFragment
+	// nextFrag is the first fragment not yet written to a table.
+	nextFrag int
+
+	w       *sstable.Writer
+	num     base.FileNum
+	name    string
+	outputs []*FileMetadata
+	created []string
+}
+
+func (cw *compactionWriter) add(key base.InternalKey, value []byte, newKey bool) error {
+	if cw.w != nil && newKey && cw.w.EstimatedSize() >= uint64(cw.d.opts.TargetFileSize) && !cw.spanned(key.UserKey) {
+		if err := cw.closeTable(key.UserKey); err != nil {
+			return err
+		}
+	}
+	if cw.w == nil {
+		if err := cw.openTable(); err != nil {
+			return err
+		}
+	}
+	return cw.w.Add(key, value)
+}
+
+// spanned reports whether a tombstone fragment covers k.
+func (cw *compactionWriter) spanned(k []byte) bool {
+	for i := cw.nextFrag; i < len(cw.frags); i++ {
+		f := &cw.frags[i]
+		if bytes.Compare(f.start, k) > 0 {
+			return false
+		}
+		if bytes.Compare(k, f.end) < 0 && len(f.keptSeqs(cw.stripes, cw.c.bottommost)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (cw *compactionWriter) openTable() error {
+	d := cw.d
+	cw.num = d.vs.allocFileNum()
+	cw.name = d.fs.PathJoin(d.dirname, base.MakeFilename(base.FileTypeTable, cw.num))
+	f, err := d.fs.Create(cw.name)
+	if err != nil {
+		return fmt.Errorf("creating table %s: %w", cw.num, err)
+	}
+	cw.created = append(cw.created, cw.name)
+	opts := d.tableWriterOptions()
+	if cw.c.outputLevel == numLevels-1 || cw.c.bottommost {
+		// The bottom holds most data: spend CPU on a better ratio there.
+		if opts.Compression == sstable.FastCompression || opts.Compression == sstable.DefaultCompression {
+			opts.Compression = sstable.ZstdCompression
+		}
+	}
+	cw.w = sstable.NewWriter(f, opts)
+	return nil
+}
+
+// closeTable finishes the current table; its range tombstones are the
+// fragments starting before limit (nil: all remaining).
+func (cw *compactionWriter) closeTable(limit []byte) error {
+	for ; cw.nextFrag < len(cw.frags); cw.nextFrag++ {
+		f := &cw.frags[cw.nextFrag]
+		if limit != nil && bytes.Compare(f.start, limit) >= 0 {
+			break
+		}
+		for _, s := range f.keptSeqs(cw.stripes, cw.c.bottommost) {
+			if err := cw.w.AddRangeDel(f.start, f.end, s); err != nil {
+				return err
+			}
+		}
+	}
+	if err := cw.w.Close(); err != nil {
+		return fmt.Errorf("writing table %s: %w", cw.num, err)
+	}
+	wm := cw.w.Metadata()
+	cw.w = nil
+	if wm.NumEntries == 0 && wm.NumRangeDels == 0 {
+		cw.d.removeFile(base.FileTypeTable, cw.num)
+		return nil
+	}
+	cw.outputs = append(cw.outputs, &FileMetadata{
+		FileNum: cw.num, Size: wm.Size,
+		Smallest: wm.Smallest.Clone(), Largest: wm.Largest.Clone(),
+		SmallestSeq: wm.SmallestSeq, LargestSeq: wm.LargestSeq,
+		numRangeDels: wm.NumRangeDels,
+	})
+	return nil
+}
+
+func (cw *compactionWriter) finish() ([]*FileMetadata, error) {
+	if cw.w == nil && cw.nextFrag < len(cw.frags) {
+		// Only tombstones are left (or the inputs held nothing else).
+		for i := cw.nextFrag; i < len(cw.frags); i++ {
+			if len(cw.frags[i].keptSeqs(cw.stripes, cw.c.bottommost)) > 0 {
+				if err := cw.openTable(); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+	}
+	if cw.w != nil {
+		if err := cw.closeTable(nil); err != nil {
+			return nil, err
+		}
+	}
+	if len(cw.outputs) > 0 {
+		if err := cw.d.dirFile.Sync(); err != nil {
+			return nil, fmt.Errorf("syncing directory: %w", err)
+		}
+	}
+	return cw.outputs, nil
+}
+
+// abandon removes what a failed compaction wrote.
+func (cw *compactionWriter) abandon() {
+	if cw.w != nil {
+		cw.w.Close()
+		cw.w = nil
+	}
+	for _, name := range cw.created {
+		_ = cw.d.fs.Remove(name)
+	}
+}

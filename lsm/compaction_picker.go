@@ -1,0 +1,314 @@
+package lsm
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/strata-db/strata/internal/base"
+)
+
+// compactionKind says how a compaction is carried out.
+type compactionKind int
+
+const (
+	// compactionDefault merges its inputs into new tables.
+	compactionDefault compactionKind = iota
+	// compactionMove moves one table to the next level by a version edit:
+	// nothing overlaps it there, so no data needs rewriting.
+	compactionMove
+	// compactionDeleteOnly deletes tables wholly covered by a newer range
+	// tombstone, without reading them.
+	compactionDeleteOnly
+)
+
+func (k compactionKind) String() string {
+	switch k {
+	case compactionMove:
+		return "move"
+	case compactionDeleteOnly:
+		return "delete-only"
+	}
+	return "default"
+}
+
+// compaction describes one unit of background work.
+type compaction struct {
+	kind        compactionKind
+	startLevel  int
+	outputLevel int
+	// inputs[0] are the start level's files, inputs[1] the output level's.
+	inputs [2][]*FileMetadata
+	// deletions lists the tables of a delete-only compaction, by level.
+	deletions map[int][]*FileMetadata
+	// The user-key range of the inputs (inclusive).
+	smallest, largest []byte
+	// bottommost is true when no level below the output holds data in the
+	// compaction's range: tombstones can be dropped there.
+	bottommost bool
+	score      float64
+	manual     bool
+}
+
+func (c *compaction) String() string {
+	if c.kind == compactionDeleteOnly {
+		n := 0
+		for _, fs := range c.deletions {
+			n += len(fs)
+		}
+		return fmt.Sprintf("delete-only of %d tables", n)
+	}
+	return fmt.Sprintf("%s L%d->L%d (%d+%d files, score %.2f)", c.kind, c.startLevel, c.outputLevel,
+		len(c.inputs[0]), len(c.inputs[1]), c.score)
+}
+
+func (c *compaction) allInputs() []*FileMetadata {
+	return append(append([]*FileMetadata(nil), c.inputs[0]...), c.inputs[1]...)
+}
+
+func levelSize(files []*FileMetadata) uint64 {
+	var n uint64
+	for _, f := range files {
+		n += f.Size
+	}
+	return n
+}
+
+// levelTargets computes the dynamic level sizes of v: the base level L0
+// compacts into, and each level's target size. The bottom level holds most
+// data; each level above is LevelMultiplier times smaller, up to the first
+// level whose target drops to LBaseMaxBytes.
+func (d *DB) levelTargets(v *version) (baseLevel int, maxBytes [numLevels]uint64) {
+	o := d.opts
+	first := -1
+	var dbSize uint64
+	for level := 1; level < numLevels; level++ {
+		if sz := levelSize(v.levels[level]); sz > 0 {
+			if first < 0 {
+				first = level
+			}
+			dbSize += sz
+		}
+	}
+	mult := uint64(o.LevelMultiplier)
+	baseLevel = numLevels - 1
+	if first > 0 {
+		bottomSize := dbSize - dbSize/mult
+		cur := bottomSize
+		for baseLevel > 1 && cur > uint64(o.LBaseMaxBytes) {
+			cur /= mult
+			baseLevel--
+		}
+		// Never leave data stranded above the base level.
+		baseLevel = min(baseLevel, first)
+	}
+	size := uint64(o.LBaseMaxBytes)
+	for level := baseLevel; level < numLevels; level++ {
+		maxBytes[level] = size
+		size *= mult
+	}
+	return baseLevel, maxBytes
+}
+
+// levelScores returns each level's compaction score: for L0 the file
+// count over the trigger, for others the size over the target. A score of
+// 1 or more asks for a compaction.
+func (d *DB) levelScores(v *version) (scores [numLevels]float64, baseLevel int) {
+	baseLevel, maxBytes := d.levelTargets(v)
+	scores[0] = float64(len(v.levels[0])) / float64(d.opts.L0CompactionThreshold)
+	for level := 1; level < numLevels-1; level++ {
+		if maxBytes[level] > 0 {
+			scores[level] = float64(levelSize(v.levels[level])) / float64(maxBytes[level])
+		}
+	}
+	return scores, baseLevel
+}
+
+// pendingCompactionBytes estimates the bytes compactions must rewrite to
+// bring every level within its target.
+func (d *DB) pendingCompactionBytes(v *version) uint64 {
+	_, maxBytes := d.levelTargets(v)
+	var n uint64
+	if len(v.levels[0]) >= d.opts.L0CompactionThreshold {
+		n += levelSize(v.levels[0])
+	}
+	for level := 1; level < numLevels-1; level++ {
+		if sz := levelSize(v.levels[level]); maxBytes[level] > 0 && sz > maxBytes[level] {
+			n += sz - maxBytes[level]
+		}
+	}
+	return n
+}
+
+// pickCompaction chooses the next compaction for v, or nil. Requires d.mu
+// (for the compaction pointers and the compacting marks).
+func (d *DB) pickCompactionLocked(v *version) *compaction {
+	if c := d.pickDeleteOnlyLocked(v); c != nil {
+		return c
+	}
+	scores, baseLevel := d.levelScores(v)
+	best, bestScore := -1, 1.0
+	for level := 0; level < numLevels-1; level++ {
+		if scores[level] >= bestScore && !levelBusy(v.levels[level]) {
+			best, bestScore = level, scores[level]
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	c := &compaction{startLevel: best, score: bestScore}
+	if best == 0 {
+		c.outputLevel = baseLevel
+		// Every L0 file: they may overlap and must reach the base level
+		// oldest first, so all of them go at once.
+		c.inputs[0] = append([]*FileMetadata(nil), v.levels[0]...)
+	} else {
+		c.outputLevel = best + 1
+		c.inputs[0] = []*FileMetadata{d.nextFileToCompactLocked(v, best)}
+	}
+	if !d.setupInputs(v, c) {
+		return nil
+	}
+	return c
+}
+
+func levelBusy(files []*FileMetadata) bool {
+	for _, f := range files {
+		if f.compacting {
+			return true
+		}
+	}
+	return false
+}
+
+// nextFileToCompactLocked picks the file after the level's compaction
+// pointer (round-robin over the key space, as LevelDB does).
+func (d *DB) nextFileToCompactLocked(v *version, level int) *FileMetadata {
+	files := v.levels[level]
+	ptr := d.mu.compact.compactPointer[level]
+	for _, f := range files {
+		if ptr == nil || bytes.Compare(f.Smallest.UserKey, ptr) > 0 {
+			return f
+		}
+	}
+	return files[0]
+}
+
+// setupInputs adds the overlapping output-level files, decides between a
+// move and a merge, and computes bottommost. It returns false if an input
+// is already being compacted.
+func (d *DB) setupInputs(v *version, c *compaction) bool {
+	c.smallest, c.largest = keyRange(c.inputs[0])
+	c.inputs[1] = overlapping(v.levels[c.outputLevel], c.smallest, c.largest)
+	if levelBusy(c.inputs[0]) || levelBusy(c.inputs[1]) {
+		return false
+	}
+	if len(c.inputs[1]) > 0 {
+		lo, hi := keyRange(c.allInputs())
+		c.smallest, c.largest = lo, hi
+	}
+	c.bottommost = true
+	for level := c.outputLevel + 1; level < numLevels; level++ {
+		if len(overlapping(v.levels[level], c.smallest, c.largest)) > 0 {
+			c.bottommost = false
+			break
+		}
+	}
+	if len(c.inputs[0]) == 1 && len(c.inputs[1]) == 0 && !c.manual {
+		f := c.inputs[0][0]
+		// A move keeps the table as it is: fine unless the output is the
+		// bottommost level and the table carries tombstones, or data a
+		// filter may drop, which only a rewrite reclaims.
+		if !c.bottommost || (d.opts.CompactionFilter == nil && f.numRangeDels == 0) {
+			c.kind = compactionMove
+		}
+	}
+	return true
+}
+
+// keyRange returns the smallest and largest user keys of files.
+func keyRange(files []*FileMetadata) (smallest, largest []byte) {
+	for i, f := range files {
+		if i == 0 || bytes.Compare(f.Smallest.UserKey, smallest) < 0 {
+			smallest = f.Smallest.UserKey
+		}
+		if i == 0 || bytes.Compare(f.Largest.UserKey, largest) > 0 {
+			largest = f.Largest.UserKey
+		}
+	}
+	return smallest, largest
+}
+
+// overlapping returns the files that may hold keys in [start, end].
+func overlapping(files []*FileMetadata, start, end []byte) []*FileMetadata {
+	var out []*FileMetadata
+	for _, f := range files {
+		if f.overlaps(start, end) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// pickDeleteOnlyLocked finds tables wholly covered by a newer range
+// tombstone stored in another table, with no open snapshot that could
+// still see their data. Such tables are deleted without being read.
+func (d *DB) pickDeleteOnlyLocked(v *version) *compaction {
+	var ts []tombstone
+	for _, files := range v.levels {
+		for _, f := range files {
+			if f.numRangeDels == 0 {
+				continue
+			}
+			fts, err := d.tableCache.tombstones(f)
+			if err != nil {
+				continue
+			}
+			ts = append(ts, fts...)
+		}
+	}
+	if len(ts) == 0 {
+		return nil
+	}
+	snaps := d.mu.snapshots.seqs()
+	var c *compaction
+	for level, files := range v.levels {
+		for _, f := range files {
+			if f.compacting || !coveredByTombstone(f, ts, snaps) {
+				continue
+			}
+			if c == nil {
+				c = &compaction{kind: compactionDeleteOnly, deletions: map[int][]*FileMetadata{}}
+			}
+			c.deletions[level] = append(c.deletions[level], f)
+		}
+	}
+	return c
+}
+
+// coveredByTombstone reports whether one tombstone newer than every entry
+// of f covers f's whole key range, and no snapshot sits between them.
+func coveredByTombstone(f *FileMetadata, ts []tombstone, snaps []base.SeqNum) bool {
+	for _, t := range ts {
+		if t.seq <= f.LargestSeq {
+			continue
+		}
+		if bytes.Compare(t.start, f.Smallest.UserKey) > 0 {
+			continue
+		}
+		// The file's last key must be below the tombstone's end.
+		if c := bytes.Compare(f.Largest.UserKey, t.end); c > 0 || (c == 0 && !f.largestExclusive()) {
+			continue
+		}
+		visible := false
+		for _, s := range snaps {
+			if s >= f.SmallestSeq && s < t.seq {
+				visible = true
+				break
+			}
+		}
+		if !visible {
+			return true
+		}
+	}
+	return false
+}

@@ -202,10 +202,10 @@ func (d *DB) writeL0Table(m *memTable) (meta *FileMetadata, err error) {
 		return nil, nil
 	}
 	return &FileMetadata{
-		FileNum:     num,
-		Size:        wm.Size,
-		Smallest:    wm.Smallest.Clone(),
-		Largest:     wm.Largest.Clone(),
+		FileNum:      num,
+		Size:         wm.Size,
+		Smallest:     wm.Smallest.Clone(),
+		Largest:      wm.Largest.Clone(),
 		SmallestSeq:  wm.SmallestSeq,
 		LargestSeq:   wm.LargestSeq,
 		numRangeDels: wm.NumRangeDels,

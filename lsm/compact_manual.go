@@ -24,35 +24,81 @@ func (d *DB) Compact(start, end []byte) error {
 		d.maybeScheduleCompactionLocked()
 		d.mu.Unlock()
 	}()
-	for level := 0; level < numLevels-1; level++ {
-		v := d.vs.current
-		var inputs []*FileMetadata
-		if level == 0 {
-			// All of L0: its files must move down oldest first together.
-			if len(overlapping(v.levels[0], start, end)) > 0 {
-				inputs = append(inputs, v.levels[0]...)
-			}
-		} else {
-			inputs = overlapping(v.levels[level], start, end)
-		}
-		if len(inputs) == 0 {
-			continue
-		}
-		c := &compaction{startLevel: level, outputLevel: level + 1, manual: true}
-		c.inputs[0] = inputs
-		if !d.setupInputs(v, c) {
-			continue
-		}
-		d.startCompactionLocked(c)
-		d.mu.Unlock()
-		err := d.runCompaction(c)
-		d.mu.Lock()
-		d.finishCompactionLocked(c, err)
-		if err != nil {
-			return d.mu.bgErr
+	for level := 0; level < numLevels; level++ {
+		if err := d.compactLevelLocked(level, start, end); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// compactLevelLocked merges the level's files overlapping [start, end]
+// (all of L0) into the next level. For the bottom level it rewrites, in
+// place, the tables that hold range tombstones (or all of them when a
+// compaction filter is set), dropping what nothing needs any more.
+// Requires d.mu and the manual flag.
+func (d *DB) compactLevelLocked(level int, start, end []byte) error {
+	v := d.vs.current
+	var inputs []*FileMetadata
+	if level == numLevels-1 {
+		for _, f := range overlapping(v.levels[level], start, end) {
+			if f.numRangeDels > 0 || d.opts.CompactionFilter != nil {
+				inputs = append(inputs, f)
+			}
+		}
+		if len(inputs) == 0 {
+			return nil
+		}
+		c := &compaction{startLevel: level, outputLevel: level, manual: true, bottommost: true}
+		c.inputs[0] = inputs
+		c.smallest, c.largest = keyRange(inputs)
+		return d.runManualLocked(c)
+	}
+	if level == 0 {
+		// All of L0: its files must move down oldest first together.
+		if len(overlapping(v.levels[0], start, end)) > 0 {
+			inputs = append(inputs, v.levels[0]...)
+		}
+	} else {
+		inputs = overlapping(v.levels[level], start, end)
+	}
+	if len(inputs) == 0 {
+		return nil
+	}
+	c := &compaction{startLevel: level, outputLevel: level + 1, manual: true}
+	c.inputs[0] = inputs
+	if !d.setupInputs(v, c) {
+		return nil
+	}
+	return d.runManualLocked(c)
+}
+
+// runManualLocked runs c with d.mu released. Requires d.mu.
+func (d *DB) runManualLocked(c *compaction) error {
+	d.startCompactionLocked(c)
+	d.mu.Unlock()
+	err := d.runCompaction(c)
+	d.mu.Lock()
+	d.finishCompactionLocked(c, err)
+	if err != nil {
+		return d.mu.bgErr
+	}
+	return nil
+}
+
+// waitIdle waits until no background compaction runs and none is due (or
+// the DB failed or closed). Tests use it to reach a quiet state.
+func (d *DB) waitIdle() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for !d.mu.closed && d.mu.bgErr == nil {
+		d.maybeScheduleCompactionLocked()
+		if d.mu.compact.running == 0 {
+			break
+		}
+		d.mu.cond.Wait()
+	}
+	return d.mu.bgErr
 }
 
 // checkWritableLocked returns the error that forbids writes, if any.

@@ -131,9 +131,9 @@ func (d *DB) runCompaction(c *compaction) error {
 	}
 	err := d.vs.logAndApply(ve, func(*version) { d.updateReadStateLocked() })
 	if err != nil {
-		for _, f := range outputs {
-			d.removeFile(base.FileTypeTable, f.FileNum)
-		}
+		// The outputs stay: a MANIFEST write whose sync failed may still
+		// be durable and name them. The next Open deletes every table its
+		// recovered version does not name.
 		return err
 	}
 	d.mu.Lock()

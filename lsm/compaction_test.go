@@ -1,0 +1,335 @@
+package lsm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/strata-db/strata/internal/vfs"
+	"github.com/strata-db/strata/internal/vfs/errorfs"
+)
+
+// quietOptions keep background compactions from running by themselves, so
+// a test decides which compactions happen.
+func quietOptions(fs vfs.FS) *Options {
+	return &Options{FS: fs, MemTableSize: 64 << 10, L0CompactionThreshold: 1000,
+		L0SlowdownWritesThreshold: 1000, L0StopWritesThreshold: 1000}
+}
+
+// TestCompactionFilterNoResurrection: a key's old version sits in L6; its
+// new version is dropped by the filter while being compacted into L1. The
+// key must stay deleted after that and after every later compaction.
+func TestCompactionFilterNoResurrection(t *testing.T) {
+	o := quietOptions(vfs.NewMem())
+	var dropped atomic.Int64
+	o.CompactionFilter = func(key, value []byte) bool {
+		if bytes.HasPrefix(value, []byte("expired")) {
+			dropped.Add(1)
+			return true
+		}
+		return false
+	}
+	d := openMem(t, o.FS, o)
+	defer d.Close()
+	k := []byte("k")
+	d.Set(k, []byte("old"), nil)
+	d.Set([]byte("other"), []byte("x"), nil)
+	if err := d.Compact(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Metrics().Levels[6].NumFiles; n != 1 {
+		t.Fatalf("want the old version in L6, have:\n%s", d.Metrics())
+	}
+	d.Set(k, []byte("expired-new"), nil)
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	check := func(step string) {
+		t.Helper()
+		if v, err := d.Get(k); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%s: key resurfaced: %q %v\n%s", step, v, err, d.Metrics())
+		}
+		it, _ := d.NewIter(nil)
+		for ok := it.First(); ok; ok = it.Next() {
+			if bytes.Equal(it.Key(), k) {
+				t.Fatalf("%s: iterator shows the key", step)
+			}
+		}
+		it.Close()
+	}
+	// Compact one level at a time, checking after each step.
+	d.mu.Lock()
+	d.mu.compact.manual = true
+	d.mu.Unlock()
+	for level := 0; level < numLevels-1; level++ {
+		d.mu.Lock()
+		err := d.compactLevelLocked(level, nil, nil)
+		d.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if level == 0 {
+			// The filter saw the new version at L1, above the old one.
+			if dropped.Load() == 0 {
+				t.Fatalf("the filter never dropped the new version")
+			}
+			if d.Metrics().Levels[1].NumFiles == 0 {
+				t.Fatalf("the filter's tombstone did not stay in L1:\n%s", d.Metrics())
+			}
+		}
+		check(fmt.Sprintf("after compacting L%d", level))
+	}
+	d.mu.Lock()
+	d.mu.compact.manual = false
+	d.mu.Unlock()
+	// At the bottom both the tombstone and the old version are gone.
+	if err := d.Compact(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("after a full compaction")
+	if got := mustGet(t, d, "other"); got != "x" {
+		t.Fatalf("unrelated key: %q", got)
+	}
+}
+
+// countingOpens counts opens of table files through errorfs.
+type countingOpens struct{ tables atomic.Int64 }
+
+func (c *countingOpens) MaybeError(op errorfs.Op, path string) error {
+	if op == errorfs.OpOpen && strings.HasSuffix(path, ".sst") {
+		c.tables.Add(1)
+	}
+	return nil
+}
+
+// TestDeleteOnlyCompaction: a range tombstone over 100 tables removes them
+// without reading any of them.
+func TestDeleteOnlyCompaction(t *testing.T) {
+	counter := &countingOpens{}
+	fs := errorfs.Wrap(vfs.NewMem(), counter)
+	d := openMem(t, fs, quietOptions(fs))
+	defer d.Close()
+	for tbl := 0; tbl < 100; tbl++ {
+		for i := 0; i < 10; i++ {
+			d.Set(fmt.Appendf(nil, "t%03d/%02d", tbl, i), []byte("value"), nil)
+		}
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Set([]byte("z-live"), []byte("kept"), nil)
+	if n := d.Metrics().Levels[0].NumFiles; n != 100 {
+		t.Fatalf("want 100 tables, have %d", n)
+	}
+	// Fresh reopen: no table is open in the table cache.
+	d.Close()
+	d = openMem(t, fs, quietOptions(fs))
+	opensBefore := counter.tables.Load()
+	if err := d.DeleteRange([]byte("t"), []byte("u"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.waitIdle(); err != nil {
+		t.Fatal(err)
+	}
+	m := d.Metrics()
+	if m.Compact.TablesDeletedWithoutRead != 100 || m.Compact.DeleteOnly == 0 {
+		t.Fatalf("delete-only compaction removed %d tables:\n%s", m.Compact.TablesDeletedWithoutRead, m)
+	}
+	// Only the table holding the tombstone was opened (to read it).
+	if opened := counter.tables.Load() - opensBefore; opened > 1 {
+		t.Fatalf("%d tables were opened; the covered ones must not be read", opened)
+	}
+	if m.Levels[0].NumFiles > 2 {
+		t.Fatalf("covered tables remain:\n%s", m)
+	}
+	if got := mustGet(t, d, "t050/05"); got != "<nil>" {
+		t.Fatalf("deleted key reads %q", got)
+	}
+	if got := mustGet(t, d, "z-live"); got != "kept" {
+		t.Fatalf("live key reads %q", got)
+	}
+}
+
+// TestRangeDeleteAcrossLevelsWithSnapshot: a tombstone spanning tables in
+// several levels hides their keys now, a snapshot taken before it still
+// sees them through compactions, and once the snapshot is gone a full
+// compaction drops both the keys and the tombstone.
+func TestRangeDeleteAcrossLevelsWithSnapshot(t *testing.T) {
+	d := openMem(t, vfs.NewMem(), quietOptions(nil))
+	defer d.Close()
+	put := func(from, to int) {
+		for i := from; i < to; i++ {
+			d.Set(fmt.Appendf(nil, "key%03d", i), fmt.Appendf(nil, "v%d", i), nil)
+		}
+		d.Flush()
+	}
+	put(0, 100)
+	d.Compact(nil, nil) // to L6
+	put(100, 200)
+	d.mu.Lock()
+	d.mu.compact.manual = true
+	d.compactLevelLocked(0, nil, nil) // to L1
+	d.mu.compact.manual = false
+	d.mu.Unlock()
+	put(200, 300) // stays in L0
+	snap := d.NewSnapshot()
+	if err := d.DeleteRange([]byte("key050"), []byte("key250"), nil); err != nil {
+		t.Fatal(err)
+	}
+	count := func(get func([]byte) ([]byte, error)) int {
+		n := 0
+		for i := 0; i < 300; i++ {
+			if _, err := get(fmt.Appendf(nil, "key%03d", i)); err == nil {
+				n++
+			}
+		}
+		return n
+	}
+	for round := 0; round < 2; round++ {
+		if n := count(d.Get); n != 100 {
+			t.Fatalf("round %d: %d keys visible, want 100", round, n)
+		}
+		if n := count(snap.Get); n != 300 {
+			t.Fatalf("round %d: snapshot sees %d keys, want 300", round, n)
+		}
+		if err := d.Compact(nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap.Close()
+	if err := d.Compact(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(d.Get); n != 100 {
+		t.Fatalf("%d keys visible after the snapshot closed, want 100", n)
+	}
+	v := d.loadReadState()
+	defer v.unref()
+	for level, files := range v.version.levels {
+		for _, f := range files {
+			if f.numRangeDels != 0 {
+				t.Fatalf("L%d table %s still holds %d range tombstones at the bottom", level, f.FileNum, f.numRangeDels)
+			}
+			if level != numLevels-1 {
+				t.Fatalf("table %s left in L%d after a full compaction", f.FileNum, level)
+			}
+		}
+	}
+}
+
+// TestCrashDuringCompaction crashes before file operations of compactions:
+// every synced write survives and the DB reopens.
+func TestCrashDuringCompaction(t *testing.T) {
+	const pad = 100
+	mem := vfs.NewMem()
+	o := &Options{FS: mem, WALMode: WALSyncAlways, MemTableSize: 64 << 10, L0CompactionThreshold: 2,
+		LBaseMaxBytes: 32 << 10, TargetFileSize: 16 << 10, LevelMultiplier: 2}
+	d := openMem(t, mem, o)
+	acked := writeFaultBatches(t, d, "a", 400, pad, Sync)
+	if err := d.waitIdle(); err != nil {
+		t.Fatal(err)
+	}
+	hook := &crashHook{mem: mem, every: 3}
+	hook.armed.Store(true)
+	// Route the DB's operations through the hook from now on by reopening.
+	d.Close()
+	o2 := *o
+	o2.FS = errorfs.Wrap(mem, hook)
+	d = openMem(t, o2.FS, &o2)
+	for bid := range writeFaultBatches(t, d, "b", 200, pad, Sync) {
+		acked[bid] = true
+	}
+	if err := d.Compact(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	hook.armed.Store(false)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(hook.clones) < 20 {
+		t.Fatalf("only %d crash points", len(hook.clones))
+	}
+	attempted := func(bid string) bool { return acked[bid] || strings.HasPrefix(bid, "b") }
+	for i, c := range hook.clones {
+		// Batches of the second phase acknowledged before the crash point
+		// must be there; those after may be missing. Require the first
+		// phase fully and everything of the second that made it in order.
+		st := checkCrashClone(t, c, *o, pad, attempted, firstPhase(acked), "crash "+hook.ops[i])
+		requirePerWriterPrefix(t, st)
+	}
+}
+
+func firstPhase(acked map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for bid := range acked {
+		if strings.HasPrefix(bid, "a") {
+			out[bid] = true
+		}
+	}
+	return out
+}
+
+// TestCompactionIOErrors fails the i-th file operation of a compaction for
+// i = 0, 1, 2, ...: the error surfaces (the DB turns read-only), nothing
+// acknowledged is lost, no file a version needs is deleted, and the DB
+// reopens on the intact filesystem.
+func TestCompactionIOErrors(t *testing.T) {
+	const pad = 100
+	for i := 0; ; i++ {
+		mem := vfs.NewMem()
+		inj := errorfs.OnIndex(-1)
+		var armed atomic.Bool
+		fs := errorfs.Wrap(mem, errorfs.InjectorFunc(func(op errorfs.Op, path string) error {
+			if armed.Load() {
+				return inj.MaybeError(op, path)
+			}
+			return nil
+		}))
+		o := &Options{FS: fs, WALMode: WALSyncAlways, MemTableSize: 64 << 10, L0CompactionThreshold: 1000,
+			L0SlowdownWritesThreshold: 1000, L0StopWritesThreshold: 1000}
+		d := openMem(t, fs, o)
+		acked := writeFaultBatches(t, d, "a", 300, pad, Sync)
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		inj = errorfs.OnIndex(i)
+		armed.Store(true)
+		err := d.Compact(nil, nil)
+		armed.Store(false)
+		injected := inj.Injected() != nil
+		if injected {
+			if err == nil {
+				// Failures the engine may tolerate: deleting obsolete files.
+				if op := inj.Injected().Op; op != errorfs.OpRemove && op != errorfs.OpList && op != errorfs.OpClose {
+					t.Fatalf("i=%d: injected %v but Compact succeeded", i, inj.Injected())
+				}
+			} else if werr := d.Set([]byte("x"), []byte("y"), nil); !errors.Is(werr, ErrReadOnly) {
+				t.Fatalf("i=%d: after a failed compaction a write returned %v", i, werr)
+			}
+			// Reads keep working.
+			t.Logf("i=%d injected %v, compact: %v", i, inj.Injected(), err)
+			st := readFaultState(t, d, pad, func(bid string) bool { return acked[bid] })
+			requireBatches(t, st, acked, fmt.Sprintf("i=%d reads after the error", i))
+		} else if err != nil {
+			t.Fatalf("i=%d: compact failed without an injection: %v", i, err)
+		}
+		d.Close()
+		// Reopen on the intact filesystem: everything acknowledged is there.
+		d2 := openMem(t, mem, &Options{WALMode: WALSyncAlways, MemTableSize: 64 << 10})
+		st := readFaultState(t, d2, pad, func(bid string) bool { return acked[bid] })
+		requireBatches(t, st, acked, fmt.Sprintf("i=%d after reopen", i))
+		d2.Close()
+		if !injected {
+			if i < 5 {
+				t.Fatalf("compaction finished after only %d file operations", i)
+			}
+			return
+		}
+	}
+}

@@ -266,20 +266,7 @@ func (vs *versionSet) writeSnapshotManifestLocked(v *version, logNum base.FileNu
 		return fmt.Errorf("lsm: creating MANIFEST: %w", err)
 	}
 	w := wal.NewWriter(f, num, wal.WriterOptions{SyncPolicy: wal.SyncAlways})
-	snap := &versionEdit{
-		comparer:    base.DefaultComparer.Name,
-		logNumber:   logNum,
-		nextFileNum: base.FileNum(vs.nextFileNum.Load()),
-		lastSeqNum:  lastSeq,
-	}
-	if snap.logNumber == 0 {
-		snap.logNumber = 1 // no WAL below 1 exists; keeps the field present
-	}
-	for level, files := range v.levels {
-		for _, m := range files {
-			snap.newFiles = append(snap.newFiles, newFileEntry{level: level, meta: m})
-		}
-	}
+	snap := snapshotEdit(v, logNum, base.FileNum(vs.nextFileNum.Load()), lastSeq)
 	old, oldNum := vs.manifest, vs.manifestNum
 	vs.manifest = w
 	if err := vs.appendManifest(snap.encode(nil)); err != nil {
@@ -359,3 +346,23 @@ func setCurrent(fs vfs.FS, dir string, dirFile vfs.File, num, tmpNum base.FileNu
 }
 
 var errNoCurrent = errors.New("lsm: no CURRENT file")
+
+// snapshotEdit returns one edit that describes the whole version v, as the
+// first record of a new MANIFEST.
+func snapshotEdit(v *version, logNum, nextFileNum base.FileNum, lastSeq base.SeqNum) *versionEdit {
+	snap := &versionEdit{
+		comparer:    base.DefaultComparer.Name,
+		logNumber:   logNum,
+		nextFileNum: nextFileNum,
+		lastSeqNum:  lastSeq,
+	}
+	if snap.logNumber == 0 {
+		snap.logNumber = 1 // no WAL below 1 exists; keeps the field present
+	}
+	for level, files := range v.levels {
+		for _, m := range files {
+			snap.newFiles = append(snap.newFiles, newFileEntry{level: level, meta: m})
+		}
+	}
+	return snap
+}

@@ -39,8 +39,16 @@ type engine interface {
 	scan() (entries, bytes int, err error)
 	// flush writes the memtables to tables.
 	flush() error
-	// idle reports whether no flush or compaction is running.
-	idle() bool
+	// quiet reports whether no flush or compaction is running and no level
+	// asks for one (every compaction score below 1).
+	quiet() bool
+	// deleteRange deletes the keys in [start, end) without a sync.
+	deleteRange(start, end []byte) error
+	// compact compacts the keys in [first, end) to the bottom of the LSM
+	// and waits.
+	compact(first, end []byte) error
+	// amp returns the engine's table write counters.
+	amp() ampCounters
 	// metrics returns the engine's own metrics report.
 	metrics() string
 	close() error
@@ -100,9 +108,30 @@ func (e *strataEngine) scan() (int, int, error) {
 
 func (e *strataEngine) flush() error { return e.db.Flush() }
 
-func (e *strataEngine) idle() bool {
+func (e *strataEngine) quiet() bool {
 	m := e.db.Metrics()
-	return !m.Flush.Running && m.MemTable.Immutables == 0
+	if m.Flush.Running || m.MemTable.Immutables > 0 || m.Compact.Running > 0 {
+		return false
+	}
+	for _, l := range m.Levels {
+		if l.Score >= 1 {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *strataEngine) deleteRange(start, end []byte) error {
+	return e.db.DeleteRange(start, end, lsm.NoSync)
+}
+
+// compact compacts everything: Strata's Compact takes an inclusive range,
+// and nil bounds cover the whole key space.
+func (e *strataEngine) compact(_, _ []byte) error { return e.db.Compact(nil, nil) }
+
+func (e *strataEngine) amp() ampCounters {
+	m := e.db.Metrics()
+	return ampCounters{flushed: m.Flush.Bytes, compacted: m.Compact.BytesWritten, native: m.WriteAmp}
 }
 
 func (e *strataEngine) metrics() string { return e.db.Metrics().String() }
@@ -174,9 +203,38 @@ func (e *pebbleEngine) scan() (int, int, error) {
 
 func (e *pebbleEngine) flush() error { return e.db.Flush() }
 
-func (e *pebbleEngine) idle() bool {
+func (e *pebbleEngine) quiet() bool {
 	m := e.db.Metrics()
-	return m.Compact.NumInProgress == 0 && m.Flush.NumInProgress == 0
+	if m.Compact.NumInProgress > 0 || m.Flush.NumInProgress > 0 {
+		return false
+	}
+	for _, l := range m.Levels {
+		if l.Score >= 1 {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *pebbleEngine) deleteRange(start, end []byte) error {
+	return e.db.DeleteRange(start, end, pebble.NoSync)
+}
+
+func (e *pebbleEngine) compact(first, end []byte) error { return e.db.Compact(first, end, true) }
+
+// amp sums the per-level table writes. Pebble's own Total().WriteAmp()
+// counts the WAL bytes as the input (and adds them to the output); that
+// figure is kept as native.
+func (e *pebbleEngine) amp() ampCounters {
+	m := e.db.Metrics()
+	var a ampCounters
+	for _, l := range m.Levels {
+		a.flushed += int64(l.BytesFlushed)
+		a.compacted += int64(l.BytesCompacted)
+	}
+	t := m.Total()
+	a.native = t.WriteAmp()
+	return a
 }
 
 func (e *pebbleEngine) metrics() string { return e.db.Metrics().String() }
@@ -187,18 +245,38 @@ func (e *pebbleEngine) close() error {
 	return err
 }
 
-// settle waits until e has been idle for five polls in a row, so that a
-// compaction scheduled just after a flush is waited for too, or until
-// timeout.
-func settle(e engine, timeout time.Duration) {
-	idlePolls := 0
-	for deadline := time.Now().Add(timeout); idlePolls < 5 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if e.idle() {
-			idlePolls++
+// quiesce waits until e has been quiet (no flush or compaction running, no
+// level score >= 1) for five polls in a row, or until timeout; it reports
+// whether it got there.
+func quiesce(e engine, timeout time.Duration) bool {
+	quietPolls := 0
+	for deadline := time.Now().Add(timeout); quietPolls < 5; time.Sleep(50 * time.Millisecond) {
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		if e.quiet() {
+			quietPolls++
 		} else {
-			idlePolls = 0
+			quietPolls = 0
 		}
 	}
+	return true
+}
+
+// ampCounters are an engine's table write counters: bytes written by
+// flushes and by compactions (moves excluded), and the engine's own write
+// amplification figure.
+type ampCounters struct {
+	flushed, compacted int64
+	native             float64
+}
+
+// writeAmp is (flushed + compacted) / flushed, the same for both engines.
+func (a ampCounters) writeAmp() float64 {
+	if a.flushed == 0 {
+		return 0
+	}
+	return float64(a.flushed+a.compacted) / float64(a.flushed)
 }
 
 // diskUsage returns the bytes of every file under dir and of its tables

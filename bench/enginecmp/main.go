@@ -43,6 +43,9 @@ var (
 	flagMetrics    = flag.Bool("metrics", false, "print each engine's metrics at the end of each round (to stderr)")
 	flagCacheMiB   = flag.Int("cache", 64, "block cache size of each engine in MiB (Pebble also gets its memtable reservations on top)")
 	flagDir        = flag.String("dir", "", "directory under which the DBs are created (default: the OS temp dir)")
+	flagBigN       = flag.Int("bign", 10_000_000, "number of keys of fillrandom10m, readrandom10m and scan10m")
+	flagBigRounds  = flag.Int("bigrounds", 1, "rounds that run fillrandom10m, readrandom10m and scan10m (the first ones)")
+	flagQuiesce    = flag.Duration("quiesce", 10*time.Minute, "deadline for the compactions to quiesce after a fill")
 	flagCPUProfile = flag.String("cpuprofile", "", "write a CPU profile of each engine and workload of round 1 to `prefix`-engine-workload.pprof")
 )
 
@@ -59,6 +62,7 @@ type results struct {
 	opsPerSec map[string]map[string][]float64 // workload -> engine -> per round
 	diskTotal map[string][]int64              // engine -> per round
 	diskSST   map[string][]int64
+	amp       map[string]map[string][]ampResult // workload -> engine -> per round
 }
 
 func run() error {
@@ -66,8 +70,10 @@ func run() error {
 	switch {
 	case err != nil:
 		return err
-	case *flagN < 1 || *flagRounds < 1 || *flagWriters < 1 || *flagReaders < 1:
-		return fmt.Errorf("-n, -rounds, -writers and -readers must be positive")
+	case *flagN < 1 || *flagBigN < 1 || *flagRounds < 1 || *flagWriters < 1 || *flagReaders < 1:
+		return fmt.Errorf("-n, -bign, -rounds, -writers and -readers must be positive")
+	case *flagBigRounds < 0 || *flagQuiesce <= 0:
+		return fmt.Errorf("-bigrounds must not be negative, -quiesce must be positive")
 	}
 	var selected []engineSpec
 	for _, spec := range engines {
@@ -97,6 +103,7 @@ func run() error {
 		opsPerSec: map[string]map[string][]float64{},
 		diskTotal: map[string][]int64{},
 		diskSST:   map[string][]int64{},
+		amp:       map[string]map[string][]ampResult{},
 	}
 	for round := 1; round <= *flagRounds; round++ {
 		for _, spec := range selected {
@@ -133,102 +140,287 @@ func parseWorkloads(s string) ([]string, error) {
 
 // runEngine runs one round of the selected workloads on one engine.
 func runEngine(spec engineSpec, dir string, round int, workloads []string, res *results) error {
-	n := *flagN
 	vals := makeValues()
-	measure := func(w string, ops int, fn func() error) error {
-		stop, err := startProfile(spec.name, w, round)
-		if err != nil {
-			return err
-		}
-		start := time.Now()
-		err = fn()
-		elapsed := time.Since(start)
-		stop()
-		if err != nil {
-			return fmt.Errorf("%s: %w", w, err)
-		}
-		rate := float64(ops) / elapsed.Seconds()
-		if res.opsPerSec[w] == nil {
-			res.opsPerSec[w] = map[string][]float64{}
-		}
-		res.opsPerSec[w][spec.name] = append(res.opsPerSec[w][spec.name], rate)
-		fmt.Fprintf(os.Stderr, "round %d  %-6s  %-11s  %12.0f ops/s  %8.3fs\n", round, spec.name, w, rate, elapsed.Seconds())
-		return nil
-	}
-
+	r := &engineRound{spec: spec, dir: dir, round: round, workloads: workloads, res: res, vals: vals}
 	if slices.Contains(workloads, wFillSeq) {
-		d := dir + "-fillseq"
-		e, err := spec.open(d, cfg)
-		if err != nil {
+		if err := r.fillSeq(); err != nil {
 			return err
 		}
-		err = measure(wFillSeq, n, func() error {
-			return fill(e, vals, n, *flagWriters, func(i int) uint64 { return uint64(i) })
+	}
+	if slices.ContainsFunc(workloads, usesLoad) {
+		if err := r.loaded(); err != nil {
+			return err
+		}
+	}
+	if round <= *flagBigRounds && slices.ContainsFunc(workloads, usesBig) {
+		if err := r.big(); err != nil {
+			return err
+		}
+	}
+	if slices.Contains(workloads, wDeleteRange) {
+		if err := r.deleteRange(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// engineRound is one round of the workloads on one engine.
+type engineRound struct {
+	spec      engineSpec
+	dir       string
+	round     int
+	workloads []string
+	res       *results
+	vals      [][]byte
+}
+
+// measure times fn (under a CPU profile in round 1 with -cpuprofile) and
+// records ops/elapsed as workload w's throughput.
+func (r *engineRound) measure(w string, ops int, fn func() error) error {
+	stop, err := startProfile(r.spec.name, w, r.round)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	err = fn()
+	elapsed := time.Since(start)
+	stop()
+	if err != nil {
+		return fmt.Errorf("%s: %w", w, err)
+	}
+	rate := float64(ops) / elapsed.Seconds()
+	if r.res.opsPerSec[w] == nil {
+		r.res.opsPerSec[w] = map[string][]float64{}
+	}
+	r.res.opsPerSec[w][r.spec.name] = append(r.res.opsPerSec[w][r.spec.name], rate)
+	fmt.Fprintf(os.Stderr, "round %d  %-6s  %-13s  %12.0f ops/s  %8.3fs\n", r.round, r.spec.name, w, rate, elapsed.Seconds())
+	return nil
+}
+
+// withDB opens a fresh DB in dir+suffix, runs fn on it, closes and removes
+// it.
+func (r *engineRound) withDB(suffix string, fn func(e engine, dir string) error) error {
+	d := r.dir + suffix
+	e, err := r.spec.open(d, cfg)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(d)
+	err = fn(e, d)
+	if err == nil && *flagMetrics {
+		fmt.Fprintf(os.Stderr, "round %d  %s metrics (%s DB):\n%s\n", r.round, r.spec.name, strings.TrimPrefix(suffix, "-"), e.metrics())
+	}
+	if cerr := e.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (r *engineRound) fillSeq() error {
+	n := *flagN
+	return r.withDB("-fillseq", func(e engine, _ string) error {
+		return r.measure(wFillSeq, n, func() error {
+			return fill(e, r.vals, n, *flagWriters, func(i int) uint64 { return uint64(i) })
 		})
-		if cerr := e.close(); err == nil {
-			err = cerr
-		}
-		os.RemoveAll(d)
-		if err != nil {
-			return err
-		}
-	}
+	})
+}
 
-	needLoad := slices.Contains(workloads, wFillRandom) || slices.ContainsFunc(workloads, isRead)
-	if !needLoad {
-		return nil
-	}
-	e, err := spec.open(dir, cfg)
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	closed := false
-	defer func() {
-		if !closed {
-			e.close()
-		}
-	}()
-
-	// The same random order for both engines in a round.
-	perm := randPerm(n, uint64(round))
-	load := func() error { return fill(e, vals, n, *flagWriters, func(i int) uint64 { return uint64(perm[i]) }) }
-	if slices.Contains(workloads, wFillRandom) {
-		err = measure(wFillRandom, n, load)
-	} else {
-		err = load()
-	}
-	if err != nil {
-		return err
-	}
+// settle flushes e, waits for its compactions to quiesce and records the
+// write and space amplification of the DB in dir, which holds live bytes
+// of data, under workload w.
+func (r *engineRound) settle(w string, e engine, dir string, live int64) (ampResult, error) {
+	start := time.Now()
 	if err := e.flush(); err != nil {
-		return err
+		return ampResult{}, err
 	}
-	settle(e, time.Minute)
+	ok := quiesce(e, *flagQuiesce)
+	a := ampResult{settle: time.Since(start), quiesced: ok}
+	if !ok {
+		fmt.Fprintf(os.Stderr, "round %d  %s  %s: compactions did not quiesce within %s\n", r.round, r.spec.name, w, *flagQuiesce)
+	}
+	if err := r.recordAmp(w, e, dir, live, &a); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+func (r *engineRound) recordAmp(w string, e engine, dir string, live int64, a *ampResult) error {
 	total, sst, err := diskUsage(dir)
 	if err != nil {
 		return err
 	}
-	res.diskTotal[spec.name] = append(res.diskTotal[spec.name], total)
-	res.diskSST[spec.name] = append(res.diskSST[spec.name], sst)
+	c := e.amp()
+	a.writeAmp, a.nativeWA = c.writeAmp(), c.native
+	a.diskTotal, a.diskSST, a.live = total, sst, live
+	if r.res.amp[w] == nil {
+		r.res.amp[w] = map[string][]ampResult{}
+	}
+	r.res.amp[w][r.spec.name] = append(r.res.amp[w][r.spec.name], *a)
+	fmt.Fprintf(os.Stderr, "round %d  %-6s  %-13s  write amp %.2f (own figure %.2f), tables %s, space amp %.2f, settle %.1fs, compact %.1fs\n",
+		r.round, r.spec.name, w, a.writeAmp, a.nativeWA, mib(sst), a.spaceAmp(), a.settle.Seconds(), a.compact.Seconds())
+	return nil
+}
 
-	for _, w := range workloads {
-		switch w {
-		case wReadRandom, wReadMissing:
-			seed := uint64(round)<<1 | boolBit(w == wReadMissing)
-			err = measure(w, n, func() error { return readRandom(e, vals, n, *flagReaders, seed, w == wReadRandom) })
-		case wScan:
-			err = measure(w, n, func() error { return scanAll(e, n) })
+// loaded runs fillrandom and the workloads on the DB it loads.
+func (r *engineRound) loaded() error {
+	n := *flagN
+	return r.withDB("", func(e engine, dir string) error {
+		// The same random order for both engines in a round.
+		perm := randPerm(n, uint64(r.round))
+		load := func() error { return fill(e, r.vals, n, *flagWriters, func(i int) uint64 { return uint64(perm[i]) }) }
+		var err error
+		if slices.Contains(r.workloads, wFillRandom) {
+			err = r.measure(wFillRandom, n, load)
+		} else {
+			err = load()
 		}
 		if err != nil {
 			return err
 		}
+		a, err := r.settle(wFillRandom, e, dir, int64(n)*(keyLen+valueLen))
+		if err != nil {
+			return err
+		}
+		r.res.diskTotal[r.spec.name] = append(r.res.diskTotal[r.spec.name], a.diskTotal)
+		r.res.diskSST[r.spec.name] = append(r.res.diskSST[r.spec.name], a.diskSST)
+
+		for _, w := range r.workloads {
+			switch w {
+			case wReadRandom, wReadMissing:
+				seed := uint64(r.round)<<1 | boolBit(w == wReadMissing)
+				err = r.measure(w, n, func() error { return readRandom(e, r.vals, n, n, *flagReaders, seed, w == wReadRandom) })
+			case wScan:
+				err = r.measure(w, n, func() error { return scanAll(e, n) })
+			}
+			if err != nil {
+				return err
+			}
+		}
+		// Overwrite last: it changes the values the reads check.
+		if slices.Contains(r.workloads, wOverwrite) {
+			if err := r.measure(wOverwrite, n, func() error {
+				return overwrite(e, r.vals, n, n, *flagWriters, uint64(r.round)|1<<32)
+			}); err != nil {
+				return err
+			}
+			if _, err := r.settle(wOverwrite, e, dir, int64(n)*(keyLen+valueLen)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// big runs fillrandom10m, waits for the compactions to quiesce, and runs
+// readrandom10m and scan10m on that DB.
+func (r *engineRound) big() error {
+	n, bn := *flagN, *flagBigN
+	return r.withDB("-big", func(e engine, dir string) error {
+		perm := randPerm(bn, uint64(r.round)|1<<40)
+		load := func() error { return fill(e, r.vals, bn, *flagWriters, func(i int) uint64 { return uint64(perm[i]) }) }
+		var fillTime time.Duration
+		var err error
+		if slices.Contains(r.workloads, wFillRandomBig) {
+			start := time.Now()
+			err = r.measure(wFillRandomBig, bn, load)
+			fillTime = time.Since(start)
+		} else {
+			err = load()
+		}
+		perm = nil
+		if err != nil {
+			return err
+		}
+		a, err := r.settle(wFillRandomBig, e, dir, int64(bn)*(keyLen+valueLen))
+		if err != nil {
+			return err
+		}
+		if fillTime > 0 {
+			// The fill's throughput counting the compaction debt it left.
+			w := wFillRandomBig + "+settle"
+			if r.res.opsPerSec[w] == nil {
+				r.res.opsPerSec[w] = map[string][]float64{}
+			}
+			r.res.opsPerSec[w][r.spec.name] = append(r.res.opsPerSec[w][r.spec.name], float64(bn)/(fillTime+a.settle).Seconds())
+		}
+		if slices.Contains(r.workloads, wReadRandomBig) {
+			seed := uint64(r.round) | 1<<41
+			if err := r.measure(wReadRandomBig, n, func() error {
+				return readRandom(e, r.vals, bn, n, *flagReaders, seed, true)
+			}); err != nil {
+				return err
+			}
+		}
+		if slices.Contains(r.workloads, wScanBig) {
+			if err := r.measure(wScanBig, bn, func() error { return scanAll(e, bn) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// deleteRange loads n keys into a DB of its own (in a random order, not
+// timed, then flushed and left to quiesce), deletes half of them with
+// DeleteRange over spans of about 1,000 keys, and compacts the whole key
+// space. Its ops/s is deleted keys over the time of the DeleteRange calls
+// and the Compact; the space figures are taken after the Compact.
+func (r *engineRound) deleteRange() error {
+	n := *flagN
+	return r.withDB("-deleterange", func(e engine, dir string) error {
+		perm := randPerm(n, uint64(r.round)|1<<42)
+		if err := fill(e, r.vals, n, *flagWriters, func(i int) uint64 { return uint64(perm[i]) }); err != nil {
+			return err
+		}
+		if err := e.flush(); err != nil {
+			return err
+		}
+		quiesce(e, *flagQuiesce)
+		spans, deleted := deleteSpans(n, uint64(r.round))
+		var first, end [keyLen]byte
+		var a ampResult
+		if err := r.measure(wDeleteRange, deleted, func() error {
+			start := time.Now()
+			if err := deleteRanges(e, spans); err != nil {
+				return err
+			}
+			a.deletes = time.Since(start)
+			start = time.Now()
+			err := e.compact(keyAt(&first, 0), keyAt(&end, 2*uint64(n)))
+			a.compact = time.Since(start)
+			return err
+		}); err != nil {
+			return err
+		}
+		a.quiesced = quiesce(e, *flagQuiesce)
+		live := n - deleted
+		if err := r.recordAmp(wDeleteRange, e, dir, int64(live)*(keyLen+valueLen), &a); err != nil {
+			return err
+		}
+		if err := scanAll(e, live); err != nil {
+			return fmt.Errorf("%s: after the deletes: %w", wDeleteRange, err)
+		}
+		return nil
+	})
+}
+
+// ampResult is the write and space amplification of a DB after a workload.
+type ampResult struct {
+	writeAmp, nativeWA float64
+	diskTotal, diskSST int64
+	live               int64 // logical bytes of the live keys and values
+	settle             time.Duration
+	deletes, compact   time.Duration
+	quiesced           bool
+}
+
+// spaceAmp is the bytes of table files over the live logical bytes.
+func (a ampResult) spaceAmp() float64 {
+	if a.live == 0 {
+		return 0
 	}
-	if *flagMetrics {
-		fmt.Fprintf(os.Stderr, "round %d  %s metrics:\n%s\n", round, spec.name, e.metrics())
-	}
-	closed = true
-	return e.close()
+	return float64(a.diskSST) / float64(a.live)
 }
 
 func boolBit(b bool) uint64 {
@@ -262,6 +454,10 @@ func printHeader(root string, workloads []string) {
 	fmt.Printf("enginecmp: %d keys of %d bytes, values of %d bytes; %d rounds (median); %d writer(s), %d reader(s)\n",
 		*flagN, keyLen, valueLen, *flagRounds, *flagWriters, *flagReaders)
 	fmt.Printf("workloads: %s\n", strings.Join(workloads, ","))
+	if slices.ContainsFunc(workloads, usesBig) {
+		fmt.Printf("fillrandom10m, readrandom10m, scan10m: %d keys, in the first %d round(s) only; readrandom10m does %d Gets\n",
+			*flagBigN, min(*flagBigRounds, *flagRounds), *flagN)
+	}
 	fmt.Printf("go: %s  GOMAXPROCS: %d  NumCPU: %d\n", goPlatform(), runtime.GOMAXPROCS(0), runtime.NumCPU())
 	fmt.Printf("cpu: %s\n", cpuModel())
 	fmt.Printf("memtable: %d MiB, block cache: %d MiB, block: %d B, bloom: %d bits/key\n",
@@ -273,19 +469,30 @@ func printHeader(root string, workloads []string) {
 
 func printResults(workloads []string, res *results) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "workload\tstrata ops/s\tpebble ops/s\tstrata/pebble\t\n")
+	fmt.Fprintf(tw, "workload\tstrata ops/s\tpebble ops/s\tstrata/pebble\trounds\t\n")
+	var rows []string
 	for _, w := range workloads {
+		rows = append(rows, w)
+		if w == wFillRandomBig {
+			rows = append(rows, w+"+settle")
+		}
+	}
+	for _, w := range rows {
 		s, p := res.opsPerSec[w]["strata"], res.opsPerSec[w]["pebble"]
+		if len(s) == 0 && len(p) == 0 {
+			continue
+		}
 		ratio := "-"
 		if len(s) > 0 && len(p) > 0 {
 			ratio = fmt.Sprintf("%.2f", median(s)/median(p))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", w, opsCell(s), opsCell(p), ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t\n", w, opsCell(s), opsCell(p), ratio, max(len(s), len(p)))
 	}
 	tw.Flush()
+	printAmp(res)
 	if len(res.diskTotal) > 0 {
 		fmt.Println()
-		fmt.Println("bytes on disk after fillrandom, flush and settle (median):")
+		fmt.Println("bytes on disk after fillrandom, flush and quiesce (median):")
 		tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "engine\ttotal\ttables (*.sst)\t\n")
 		for _, spec := range engines {
@@ -295,6 +502,51 @@ func printResults(workloads []string, res *results) {
 		}
 		tw.Flush()
 	}
+}
+
+// printAmp prints the write and space amplification after each workload
+// that records them (medians over rounds).
+func printAmp(res *results) {
+	if len(res.amp) == 0 {
+		return
+	}
+	fmt.Println()
+	fmt.Println("write amp = (bytes flushed + bytes written by compactions) / bytes flushed; own = the engine's own figure")
+	fmt.Println("(Pebble's Total().WriteAmp() counts WAL bytes as the input); space amp = *.sst bytes / live key+value bytes")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "after\tengine\twrite amp\town\ttables\tlive\tspace amp\tsettle s\tdeletes s\tcompact s\tquiesced\t\n")
+	for _, w := range []string{wFillRandom, wOverwrite, wFillRandomBig, wDeleteRange} {
+		for _, spec := range engines {
+			as := res.amp[w][spec.name]
+			if len(as) == 0 {
+				continue
+			}
+			med := func(f func(a ampResult) float64) float64 {
+				xs := make([]float64, len(as))
+				for i, a := range as {
+					xs[i] = f(a)
+				}
+				return median(xs)
+			}
+			quiesced := 0
+			for _, a := range as {
+				if a.quiesced {
+					quiesced++
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%s\t%s\t%.2f\t%.1f\t%.1f\t%.1f\t%d/%d\t\n", w, spec.name,
+				med(func(a ampResult) float64 { return a.writeAmp }),
+				med(func(a ampResult) float64 { return a.nativeWA }),
+				mib(int64(med(func(a ampResult) float64 { return float64(a.diskSST) }))),
+				mib(int64(med(func(a ampResult) float64 { return float64(a.live) }))),
+				med(func(a ampResult) float64 { return a.spaceAmp() }),
+				med(func(a ampResult) float64 { return a.settle.Seconds() }),
+				med(func(a ampResult) float64 { return a.deletes.Seconds() }),
+				med(func(a ampResult) float64 { return a.compact.Seconds() }),
+				quiesced, len(as))
+		}
+	}
+	tw.Flush()
 }
 
 // opsCell renders the median of xs, or "-" when the engine did not run.

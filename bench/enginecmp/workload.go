@@ -16,12 +16,29 @@ const (
 	wReadRandom  = "readrandom"  // n Gets of random present keys
 	wReadMissing = "readmissing" // n Gets of random absent keys
 	wScan        = "scan"        // one full forward scan
+	wOverwrite   = "overwrite"   // n Sets of random present keys
+
+	// On a DB of -bign keys of its own, so that compactions run.
+	wFillRandomBig = "fillrandom10m" // -bign Sets in random order, fresh DB
+	wReadRandomBig = "readrandom10m" // n Gets of random present keys
+	wScanBig       = "scan10m"       // one full forward scan
+
+	// On a DB of n keys of its own.
+	wDeleteRange = "deleterange" // DeleteRange half the keys in ~1,000-key spans, then Compact
 )
 
-var allWorkloads = []string{wFillSeq, wFillRandom, wReadRandom, wReadMissing, wScan}
+var allWorkloads = []string{
+	wFillSeq, wFillRandom, wReadRandom, wReadMissing, wScan, wOverwrite,
+	wFillRandomBig, wReadRandomBig, wScanBig, wDeleteRange,
+}
 
-// isRead reports whether w needs the DB that fillrandom loads.
-func isRead(w string) bool { return w == wReadRandom || w == wReadMissing || w == wScan }
+// usesLoad reports whether w runs on the DB that fillrandom loads.
+func usesLoad(w string) bool {
+	return w == wFillRandom || w == wReadRandom || w == wReadMissing || w == wScan || w == wOverwrite
+}
+
+// usesBig reports whether w runs on the DB that fillrandom10m loads.
+func usesBig(w string) bool { return w == wFillRandomBig || w == wReadRandomBig || w == wScanBig }
 
 const (
 	keyLen   = 16
@@ -75,14 +92,14 @@ func fill(e engine, vals [][]byte, n, writers int, order func(i int) uint64) err
 	})
 }
 
-// readRandom Gets n random keys, present (2i) or absent (2i+1), split among
-// readers goroutines, and checks every answer.
-func readRandom(e engine, vals [][]byte, n, readers int, seed uint64, present bool) error {
+// readRandom Gets ops random keys among the n stored ones, present (2i) or
+// absent (2i+1), split among readers goroutines, and checks every answer.
+func readRandom(e engine, vals [][]byte, n, ops, readers int, seed uint64, present bool) error {
 	return parallel(readers, func(r int) error {
 		rng := rand.New(rand.NewPCG(seed, uint64(r)))
 		var kb [keyLen]byte
 		var buf []byte
-		for i := r; i < n; i += readers {
+		for i := r; i < ops; i += readers {
 			k := 2 * rng.Uint64N(uint64(n))
 			if !present {
 				k++
@@ -102,7 +119,8 @@ func readRandom(e engine, vals [][]byte, n, readers int, seed uint64, present bo
 	})
 }
 
-// scanAll scans the DB forward and checks that it holds n entries.
+// scanAll scans the DB forward and checks that it holds n entries of
+// keyLen+valueLen bytes.
 func scanAll(e engine, n int) error {
 	entries, bytes, err := e.scan()
 	switch {
@@ -112,6 +130,58 @@ func scanAll(e engine, n int) error {
 		return fmt.Errorf("scanned %d entries, want %d", entries, n)
 	case bytes != n*(keyLen+valueLen):
 		return fmt.Errorf("scanned %d bytes, want %d", bytes, n*(keyLen+valueLen))
+	}
+	return nil
+}
+
+// overwrite Sets ops random present keys among the n stored ones, split
+// among writers goroutines, each to the value of the next key, so the
+// length of every entry stays the same (scanAll still holds).
+func overwrite(e engine, vals [][]byte, n, ops, writers int, seed uint64) error {
+	return parallel(writers, func(w int) error {
+		rng := rand.New(rand.NewPCG(seed, uint64(w)))
+		var kb [keyLen]byte
+		for i := w; i < ops; i += writers {
+			k := 2 * rng.Uint64N(uint64(n))
+			if err := e.set(keyAt(&kb, k), vals[(k+1)%valuePoolSize]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// deleteSpans cuts the key indexes [0, n) into spans of 500 to 1,500 keys
+// (about 1,000) and returns a random choice of them that covers half the
+// keys (rounded up to a whole span), as [lo, hi) index pairs in random
+// order, and the number of keys they cover.
+func deleteSpans(n int, seed uint64) (spans [][2]int, deleted int) {
+	rng := rand.New(rand.NewPCG(seed, 0xde1))
+	var all [][2]int
+	for lo := 0; lo < n; {
+		hi := min(lo+500+rng.IntN(1001), n)
+		all = append(all, [2]int{lo, hi})
+		lo = hi
+	}
+	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	for _, s := range all {
+		if 2*deleted >= n {
+			break
+		}
+		spans = append(spans, s)
+		deleted += s[1] - s[0]
+	}
+	return spans, deleted
+}
+
+// deleteRanges issues one DeleteRange per span: keys 2*lo up to 2*hi
+// (exclusive).
+func deleteRanges(e engine, spans [][2]int) error {
+	var lo, hi [keyLen]byte
+	for _, s := range spans {
+		if err := e.deleteRange(keyAt(&lo, 2*uint64(s[0])), keyAt(&hi, 2*uint64(s[1]))); err != nil {
+			return err
+		}
 	}
 	return nil
 }

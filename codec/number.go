@@ -7,6 +7,11 @@ import (
 	"strings"
 )
 
+// ParseInt parses an integer argument or value the way Redis's string2ll
+// does (see parseInt): the server parses command arguments with it so that
+// "+1", "007", "-0" and " 1" are refused exactly as Redis refuses them.
+func ParseInt(b []byte) (int64, bool) { return parseInt(b) }
+
 // parseInt parses a value the way Redis's string2ll does: an optional '-',
 // then digits with no leading zero ("0" itself excepted), no '+', no spaces,
 // within the int64 range.
@@ -58,8 +63,9 @@ func formatInt(v int64) []byte { return strconv.AppendInt(nil, v, 10) }
 // compute with math/big at 64 bits of precision, rounding to nearest even as
 // the FPU does, and check the exponent range by hand.
 //
-// Known differences: hexadecimal input ("0x1p3"), which strtold accepts, is
-// rejected; subnormal long doubles keep a full 64-bit significand.
+// Hexadecimal input ("0x10", "0x1.8p3"), which strtold accepts, is parsed
+// too. Known difference: subnormal long doubles keep a full 64-bit
+// significand.
 
 const ldPrec = 64
 
@@ -92,6 +98,12 @@ func parseLongDouble(b []byte) (v *big.Float, isInf bool, ok bool) {
 	}
 	if rest := strings.ToLower(s[i:]); rest == "inf" || rest == "infinity" {
 		return new(big.Float).SetInf(neg), true, true
+	}
+	if len(s)-i > 2 && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') {
+		if v, ok := parseHexLongDouble(s[i+2:], neg); ok {
+			return v, false, true
+		}
+		return nil, false, false
 	}
 	var mant big.Int
 	digits, frac, sawDot := 0, 0, false
@@ -175,6 +187,87 @@ func parseLongDouble(b []byte) (v *big.Float, isInf bool, ok bool) {
 		return nil, false, false
 	}
 	return z, false, true
+}
+
+// parseHexLongDouble parses what follows "0x" in strtold's hexadecimal
+// syntax: hex digits with an optional '.', then an optional binary exponent
+// 'p' [sign] digits. The whole input must be consumed (a "0x" without a hex
+// digit, or a 'p' without digits, leaves trailing bytes: invalid).
+func parseHexLongDouble(s string, neg bool) (*big.Float, bool) {
+	var mant big.Int
+	digits, frac, sawDot, i := 0, 0, false, 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == '.' && !sawDot {
+			sawDot = true
+			continue
+		}
+		var d int64
+		switch {
+		case c >= '0' && c <= '9':
+			d = int64(c - '0')
+		case c >= 'a' && c <= 'f':
+			d = int64(c-'a') + 10
+		case c >= 'A' && c <= 'F':
+			d = int64(c-'A') + 10
+		default:
+			goto mantissaDone
+		}
+		digits++
+		if sawDot {
+			frac++
+		}
+		mant.Lsh(&mant, 4)
+		mant.Or(&mant, big.NewInt(d))
+	}
+mantissaDone:
+	if digits == 0 {
+		return nil, false
+	}
+	exp := int64(0)
+	if i < len(s) && (s[i] == 'p' || s[i] == 'P') {
+		j := i + 1
+		eneg := false
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			eneg = s[j] == '-'
+			j++
+		}
+		if j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			for ; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+				if exp < 1e9 {
+					exp = exp*10 + int64(s[j]-'0')
+				}
+			}
+			if eneg {
+				exp = -exp
+			}
+			i = j
+		}
+	}
+	if i != len(s) {
+		return nil, false
+	}
+	z := new(big.Float).SetPrec(ldPrec)
+	if mant.Sign() == 0 {
+		if neg {
+			z.Neg(z)
+		}
+		return z, true
+	}
+	e2 := exp - 4*int64(frac)
+	if mag := int64(mant.BitLen()) + e2; mag > 16385 || mag < -16500 {
+		return nil, false // overflow or underflow: ERANGE
+	}
+	z.SetInt(&mant) // rounds once to 64 bits
+	z.SetMantExp(z, int(e2))
+	if neg {
+		z.Neg(z)
+	}
+	abs := new(big.Float).Abs(z)
+	if abs.Cmp(ldMax) >= 0 || abs.Cmp(ldMinSub) < 0 {
+		return nil, false
+	}
+	return z, true
 }
 
 // addLongDouble returns a+b rounded to a long double, or ok=false if the sum

@@ -278,7 +278,8 @@ func (d *DB) SetRange(key []byte, offset int64, value []byte) (int64, error) {
 		if len(value) == 0 {
 			return nil, false, nil
 		}
-		if offset+int64(len(value)) > d.ks.maxStringLen {
+		// offset+len(value) may overflow: compare without adding.
+		if offset > d.ks.maxStringLen-int64(len(value)) {
 			return nil, false, ErrStringTooLong
 		}
 		size := max(int64(len(cur)), offset+int64(len(value)))

@@ -74,11 +74,7 @@ func cmdType(c *client, args [][]byte) {
 // Redis 7's NX, XX, GT and LT options. unitMs is 1000 for seconds;
 // relative says whether the argument is relative to now.
 func expireGeneric(c *client, args [][]byte, name string, unitMs int64, relative bool) {
-	v, ok := parseInt(args[2])
-	if !ok {
-		c.w.Error(errNotInteger)
-		return
-	}
+	// Options first, then the time, as expireGenericCommand does.
 	var cond codec.ExpireCond
 	for _, a := range args[3:] {
 		switch strings.ToLower(string(a)) {
@@ -103,7 +99,14 @@ func expireGeneric(c *client, args [][]byte, name string, unitMs int64, relative
 		c.w.Error("ERR GT and LT options at the same time are not compatible")
 		return
 	}
-	// Overflow checks as Redis does them.
+	v, ok := parseInt(args[2])
+	if !ok {
+		c.w.Error(errNotInteger)
+		return
+	}
+	// Overflow checks as Redis does them: the unit conversion both ways,
+	// adding the base time only upwards (a negative time plus now cannot
+	// overflow, and it deletes the key).
 	if v > math.MaxInt64/unitMs || v < math.MinInt64/unitMs {
 		c.w.Error(fmt.Sprintf(errInvalidExpire, name))
 		return
@@ -111,7 +114,7 @@ func expireGeneric(c *client, args [][]byte, name string, unitMs int64, relative
 	at := v * unitMs
 	if relative {
 		now := time.Now().UnixMilli()
-		if (at > 0 && at > math.MaxInt64-now) || (at < 0 && at < math.MinInt64+now) {
+		if at > math.MaxInt64-now {
 			c.w.Error(fmt.Sprintf(errInvalidExpire, name))
 			return
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -61,9 +62,14 @@ func cmdQuit(c *client, args [][]byte) {
 }
 
 func cmdSelect(c *client, args [][]byte) {
-	n, err := strconv.ParseInt(string(args[1]), 10, 64)
-	if err != nil {
+	// getIntFromObjectOrReply: an integer, then within a C int.
+	n, ok := parseInt(args[1])
+	if !ok {
 		c.w.Error(errNotInteger)
+		return
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		c.w.Error(fmt.Sprintf("ERR value is out of range, value must between %d and %d", math.MinInt32, math.MaxInt32))
 		return
 	}
 	if n < 0 || n >= c.s.cfg.Int("databases") {

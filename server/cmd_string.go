@@ -61,49 +61,60 @@ func cmdGet(c *client, args [][]byte) {
 	c.bulkOrNull(v, found)
 }
 
-// cmdSet implements SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts|KEEPTTL].
-func cmdSet(c *client, args [][]byte) {
-	var o codec.SetOptions
-	hasExpire := false
-	for i := 3; i < len(args); i++ {
+// stringOptions are the parsed options of SET and GETEX.
+type stringOptions struct {
+	nx, xx, get, keepTTL, persist bool
+	unit                          string // "ex", "px", "exat" or "pxat"; "" without an expiry
+	expire                        []byte // the expiry argument, validated later
+}
+
+// parseStringOptions parses SET's options (isSet) or GETEX's from args[from:]
+// as Redis's parseExtendedStringArgumentsOrReply does: an option may repeat
+// (the last expiry wins), conflicting ones are a syntax error, and the
+// expiry's value is not looked at here. It returns false with the syntax
+// error written.
+func parseStringOptions(c *client, args [][]byte, from int, isSet bool) (stringOptions, bool) {
+	var o stringOptions
+	for i := from; i < len(args); i++ {
 		opt := strings.ToLower(string(args[i]))
-		switch opt {
-		case "nx":
-			if o.XX {
-				c.w.Error(errSyntax)
-				return
-			}
-			o.NX = true
-		case "xx":
-			if o.NX {
-				c.w.Error(errSyntax)
-				return
-			}
-			o.XX = true
-		case "get":
-			o.Get = true
-		case "keepttl":
-			if hasExpire {
-				c.w.Error(errSyntax)
-				return
-			}
-			o.KeepTTL = true
-		case "ex", "px", "exat", "pxat":
-			if hasExpire || o.KeepTTL || i+1 >= len(args) {
-				c.w.Error(errSyntax)
-				return
-			}
-			at, ok := expireArg(c, "set", opt, args[i+1])
-			if !ok {
-				return
-			}
-			o.ExpireAt = at
-			hasExpire = true
+		hasNext := i+1 < len(args)
+		switch {
+		case opt == "nx" && isSet && !o.xx:
+			o.nx = true
+		case opt == "xx" && isSet && !o.nx:
+			o.xx = true
+		case opt == "get" && isSet:
+			o.get = true
+		case opt == "keepttl" && isSet && o.unit == "":
+			o.keepTTL = true
+		case opt == "persist" && !isSet && o.unit == "":
+			o.persist = true
+		case (opt == "ex" || opt == "px" || opt == "exat" || opt == "pxat") &&
+			!o.keepTTL && !o.persist && (o.unit == "" || o.unit == opt) && hasNext:
+			o.unit, o.expire = opt, args[i+1]
 			i++
 		default:
 			c.w.Error(errSyntax)
+			return o, false
+		}
+	}
+	return o, true
+}
+
+// cmdSet implements SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts|KEEPTTL].
+func cmdSet(c *client, args [][]byte) {
+	so, ok := parseStringOptions(c, args, 3, true)
+	if !ok {
+		return
+	}
+	o := codec.SetOptions{NX: so.nx, XX: so.xx, Get: so.get, KeepTTL: so.keepTTL}
+	if so.unit != "" {
+		at, msg := expireArg("set", so.unit, so.expire)
+		if msg != "" {
+			c.w.Error(msg)
 			return
 		}
+		o.ExpireAt = at
 	}
 	res, err := c.kdb().Set(args[1], args[2], o)
 	if err != nil {
@@ -130,8 +141,9 @@ func cmdSetNX(c *client, args [][]byte) {
 }
 
 func setWithExpire(c *client, args [][]byte, name, unit string) {
-	at, ok := expireArg(c, name, unit, args[2])
-	if !ok {
+	at, msg := expireArg(name, unit, args[2])
+	if msg != "" {
+		c.w.Error(msg)
 		return
 	}
 	if _, err := c.kdb().Set(args[1], args[3], codec.SetOptions{ExpireAt: at}); err != nil {
@@ -163,33 +175,29 @@ func cmdGetDel(c *client, args [][]byte) {
 }
 
 // cmdGetEx implements GETEX key [EX s|PX ms|EXAT ts|PXAT ts|PERSIST].
+// As in Redis, the expiry's value is checked only once the key is known to
+// exist: on a missing key an invalid value still answers nil.
 func cmdGetEx(c *client, args [][]byte) {
-	var o codec.GetExOptions
-	set := false
-	for i := 2; i < len(args); i++ {
-		opt := strings.ToLower(string(args[i]))
-		switch opt {
-		case "persist":
-			if set {
-				c.w.Error(errSyntax)
-				return
+	so, ok := parseStringOptions(c, args, 2, false)
+	if !ok {
+		return
+	}
+	o := codec.GetExOptions{Persist: so.persist}
+	if so.unit != "" {
+		at, msg := expireArg("getex", so.unit, so.expire)
+		if msg != "" {
+			_, found, err := c.kdb().Get(args[1])
+			switch {
+			case err != nil:
+				c.replyErr(err)
+			case !found:
+				c.w.Null()
+			default:
+				c.w.Error(msg)
 			}
-			o.Persist, set = true, true
-		case "ex", "px", "exat", "pxat":
-			if set || i+1 >= len(args) {
-				c.w.Error(errSyntax)
-				return
-			}
-			at, ok := expireArg(c, "getex", opt, args[i+1])
-			if !ok {
-				return
-			}
-			o.ExpireAt, set = at, true
-			i++
-		default:
-			c.w.Error(errSyntax)
 			return
 		}
+		o.ExpireAt = at
 	}
 	v, found, err := c.kdb().GetEx(args[1], o)
 	if err != nil {

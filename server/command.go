@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -109,20 +110,28 @@ func arityOK(arity, n int) bool {
 	return (arity > 0 && n == arity) || (arity < 0 && n >= -arity)
 }
 
-// unknownCommandError formats Redis's unknown-command error: the name and
-// up to 128 bytes of arguments.
+// unknownCommandError formats Redis's unknown-command error as
+// processCommand does: arguments are added while the list is shorter than
+// 128 bytes, each cut to what is left of those 128 (quotes and spaces
+// count), and every name and argument ends at its first NUL byte, since
+// Redis formats them with %s.
 func unknownCommandError(args [][]byte) string {
 	var b strings.Builder
-	remaining := 128
 	for _, a := range args[1:] {
-		if remaining <= 0 {
+		if b.Len() >= 128 {
 			break
 		}
-		s := truncate(string(a), remaining)
-		remaining -= len(s)
-		fmt.Fprintf(&b, "'%s' ", s)
+		fmt.Fprintf(&b, "'%s' ", truncate(cString(a), 128-b.Len()))
 	}
-	return fmt.Sprintf(errUnknownCommand, truncate(string(args[0]), 128), b.String())
+	return fmt.Sprintf(errUnknownCommand, truncate(cString(args[0]), 128), b.String())
+}
+
+// cString returns b up to its first NUL byte, as C's %s prints it.
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
 }
 
 func truncate(s string, n int) string {

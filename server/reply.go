@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/strata-db/strata/codec"
 	"github.com/strata-db/strata/lsm"
 )
 
@@ -27,47 +27,42 @@ func errorReply(err error) string {
 	return "ERR " + msg
 }
 
-// parseInt parses a Redis integer argument.
-func parseInt(b []byte) (int64, bool) {
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	return v, err == nil
-}
+// parseInt parses a Redis integer argument as string2ll does (no '+', no
+// leading zeros or spaces, "-0" refused).
+func parseInt(b []byte) (int64, bool) { return codec.ParseInt(b) }
 
 // expireArg converts an EX/PX/EXAT/PXAT argument to an absolute Unix time
-// in milliseconds; ok is false (with the reply written) when invalid.
-func expireArg(c *client, cmdName, unit string, arg []byte) (int64, bool) {
+// in milliseconds, as getExpireMillisecondsOrReply does; when it is invalid
+// it returns the error reply to send instead.
+func expireArg(cmdName, unit string, arg []byte) (int64, string) {
 	v, ok := parseInt(arg)
 	if !ok {
-		c.w.Error(errNotInteger)
-		return 0, false
+		return 0, errNotInteger
 	}
+	invalid := fmt.Sprintf(errInvalidExpire, cmdName)
 	if v <= 0 {
-		c.w.Error(fmt.Sprintf(errInvalidExpire, cmdName))
-		return 0, false
+		return 0, invalid
 	}
 	now := time.Now().UnixMilli()
 	var at int64
 	switch unit {
 	case "ex":
 		if v > (math.MaxInt64-now)/1000 {
-			c.w.Error(fmt.Sprintf(errInvalidExpire, cmdName))
-			return 0, false
+			return 0, invalid
 		}
 		at = now + v*1000
 	case "px":
 		if v > math.MaxInt64-now {
-			c.w.Error(fmt.Sprintf(errInvalidExpire, cmdName))
-			return 0, false
+			return 0, invalid
 		}
 		at = now + v
 	case "exat":
 		if v > math.MaxInt64/1000 {
-			c.w.Error(fmt.Sprintf(errInvalidExpire, cmdName))
-			return 0, false
+			return 0, invalid
 		}
 		at = v * 1000
 	case "pxat":
 		at = v
 	}
-	return at, true
+	return at, ""
 }

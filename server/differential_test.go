@@ -1,0 +1,577 @@
+package server
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-db/strata/server/resp"
+)
+
+// TestDifferentialAgainstRedis sends the same random command sequences to
+// Debian's redis-server and to Strata and requires identical replies. Key
+// and value spaces are small so that commands collide: overwrites, counters
+// on non-integers, expiry conditions on keys with and without a TTL, renames
+// onto existing keys, moves between databases.
+//
+// What cannot be identical is compared by meaning: TTL-like replies within
+// a tolerance (the two servers set a relative expiry a few milliseconds
+// apart), KEYS as sorted lists, SCAN as the set of keys after a full
+// iteration, RANDOMKEY as nil or not. Relative expiry times are unique and
+// spaced 10 s apart, and absolute ones far beyond them, so that GT/LT
+// comparisons never depend on which millisecond a command ran in.
+//
+// After a mismatch both servers are flushed, so one bug is reported once
+// rather than as a cascade of diverged state.
+func TestDifferentialAgainstRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServer(t, t.TempDir())
+	steps := 3000
+	if raceEnabled {
+		steps = 1500
+	}
+	for _, seed := range []uint64{1, 2, 3, 4, 5} {
+		proto := 2
+		if seed%2 == 0 {
+			proto = 3
+		}
+		t.Run(fmt.Sprintf("seed%d-resp%d", seed, proto), func(t *testing.T) {
+			d := &diffRun{
+				t:      t,
+				redis:  dialRaw(t, redisAddr),
+				strata: dialRaw(t, ts.addr),
+				gen:    newDiffGen(seed),
+				kinds:  map[string]int{},
+			}
+			d.both("FLUSHALL")
+			if proto == 3 {
+				// The HELLO replies differ (server name, version, id).
+				d.redis.mustDo(t, "HELLO", "3")
+				d.strata.mustDo(t, "HELLO", "3")
+			}
+			for i := 0; i < steps && d.mismatches < 20; i++ {
+				d.step(i)
+			}
+			d.both("SELECT", "0")
+			t.Logf("replies by kind: %v", d.kinds)
+		})
+	}
+}
+
+type diffRun struct {
+	t          *testing.T
+	redis      *rawConn
+	strata     *rawConn
+	gen        *diffGen
+	mismatches int
+	kinds      map[string]int // reply kinds seen from Redis, for the log
+}
+
+// both runs a setup command on both servers, which has to succeed.
+func (d *diffRun) both(args ...string) {
+	d.t.Helper()
+	for _, c := range []*rawConn{d.redis, d.strata} {
+		if v := c.mustDo(d.t, args...); v.Kind == resp.KindError {
+			d.t.Fatalf("%q: %s", args, v)
+		}
+	}
+}
+
+func (d *diffRun) step(i int) {
+	args := d.gen.next()
+	name := strings.ToLower(args[0])
+	if name == "scan" && len(args) > 1 && args[1] == "0" {
+		d.compareScan(i, args)
+		return
+	}
+	if name == "dbsize" {
+		// Redis counts a key whose expiry has passed until something
+		// deletes it (SET ... PXAT 1 leaves one); SCAN deletes those it
+		// meets. Strata never counts them.
+		d.purgeExpired(d.redis)
+	}
+	want, err := d.redis.do(args...)
+	if err != nil {
+		d.t.Fatalf("step %d %q: redis: %v", i, args, err)
+	}
+	got, err := d.strata.do(args...)
+	if err != nil {
+		d.t.Fatalf("step %d %q: strata: %v (redis answered %s)", i, args, err, want)
+	}
+	kind := want.Kind.String()
+	if isNull(want) {
+		kind = "null"
+	}
+	d.kinds[kind]++
+	if !sameReply(name, want, got) {
+		d.mismatch(i, args, want.String(), got.String())
+	}
+	if name == "select" && want.Kind == resp.KindError && got.Kind != resp.KindError {
+		d.both("SELECT", "0") // keep both on the same database
+	}
+}
+
+// purgeExpired runs a full SCAN, which makes Redis delete expired keys.
+func (d *diffRun) purgeExpired(c *rawConn) {
+	for cursor := "0"; ; {
+		v := c.mustDo(d.t, "SCAN", cursor, "COUNT", "100")
+		if v.Kind != resp.KindArray || len(v.Elems) != 2 {
+			d.t.Fatalf("SCAN: %s", v)
+		}
+		if cursor = v.Elems[0].Str; cursor == "0" {
+			return
+		}
+	}
+}
+
+func (d *diffRun) mismatch(i int, args []string, want, got string) {
+	d.t.Helper()
+	d.mismatches++
+	d.t.Errorf("step %d: %s\n  redis:  %s\n  strata: %s", i, quoteArgs(args), want, got)
+	d.both("FLUSHALL")
+}
+
+// compareScan iterates SCAN to the end on both servers with the same
+// options and compares the sets of keys returned.
+func (d *diffRun) compareScan(i int, args []string) {
+	collect := func(c *rawConn) (string, []string) {
+		seen := map[string]bool{}
+		cursor := "0"
+		for n := 0; ; n++ {
+			a := slices.Clone(args)
+			a[1] = cursor
+			v := c.mustDo(d.t, a...)
+			if v.Kind == resp.KindError {
+				return v.String(), nil
+			}
+			if v.Kind != resp.KindArray || len(v.Elems) != 2 || n > 100000 {
+				return "malformed: " + v.String(), nil
+			}
+			for _, k := range v.Elems[1].Elems {
+				seen[k.Str] = true
+			}
+			cursor = v.Elems[0].Str
+			if cursor == "0" {
+				break
+			}
+		}
+		keys := make([]string, 0, len(seen))
+		for k := range seen {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		return "", keys
+	}
+	werr, want := collect(d.redis)
+	gerr, got := collect(d.strata)
+	if werr != gerr || !slices.Equal(want, got) {
+		d.mismatch(i, args, werr+fmt.Sprint(want), gerr+fmt.Sprint(got))
+	}
+}
+
+// sameReply compares two replies to command name.
+func sameReply(name string, want, got resp.Value) bool {
+	switch name {
+	case "ttl", "expiretime":
+		return closeInts(want, got, 2)
+	case "pttl", "pexpiretime":
+		return closeInts(want, got, 2000)
+	case "keys":
+		if want.Kind != got.Kind || want.Kind == resp.KindError {
+			return want.String() == got.String()
+		}
+		return slices.Equal(sortedStrs(want.Elems), sortedStrs(got.Elems))
+	case "randomkey":
+		if want.Kind == resp.KindError || got.Kind == resp.KindError {
+			return want.String() == got.String()
+		}
+		return isNull(want) == isNull(got)
+	}
+	return want.String() == got.String()
+}
+
+func isNull(v resp.Value) bool { return v.Kind == resp.KindNull || v.Nil }
+
+// closeInts accepts integers within tol of each other when both are
+// times (>= 0); the special negative replies (-1, -2) must be equal.
+func closeInts(want, got resp.Value, tol int64) bool {
+	if want.Kind != resp.KindInteger || got.Kind != resp.KindInteger || want.Int < 0 || got.Int < 0 {
+		return want.String() == got.String()
+	}
+	diff := want.Int - got.Int
+	return diff >= -tol && diff <= tol
+}
+
+func sortedStrs(vs []resp.Value) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.Str
+	}
+	slices.Sort(out)
+	return out
+}
+
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = strconv.Quote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+// diffGen generates random commands over a small key and value space.
+type diffGen struct {
+	r *rand.Rand
+	// rel is the next relative expiry in seconds: unique and rising, so
+	// two relative expiries never compare equal on one server and unequal
+	// on the other.
+	rel int64
+	// absBase is a Unix time far beyond every relative expiry; absolute
+	// expiries are absBase plus a small offset, identical on both servers.
+	absBase int64
+}
+
+func newDiffGen(seed uint64) *diffGen {
+	return &diffGen{
+		r:       rand.New(rand.NewPCG(seed, seed*0x9e3779b97f4a7c15)),
+		rel:     1000,
+		absBase: time.Now().Unix() + 10_000_000,
+	}
+}
+
+var diffValues = []string{
+	"", "0", "1", "-1", "42", "007", "3.5", "-0.25", "1e3", "1.5e-3", "abc", "hello world", "10.00",
+	"9223372036854775807", "-9223372036854775808", "9223372036854775808", " 1", "1 ", "+1", "0x10",
+	"inf", "-inf", "nan", "\x00bin\xff", "ab\r\ncd", "5.0e400", "17", "abcdef", "bcd",
+}
+
+var diffPatterns = []string{"*", "k*", "k[0-3]", "k?", "*1", "[^k]*", "k\\*", "", "x*", "k[a-", "?", "k[!2]"}
+
+func (g *diffGen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
+
+func (g *diffGen) key() string {
+	if g.r.IntN(20) == 0 {
+		return g.pick("", "x", "k\x00", "K0")
+	}
+	return "k" + strconv.Itoa(g.r.IntN(6))
+}
+
+func (g *diffGen) val() string {
+	if g.r.IntN(3) == 0 {
+		return strconv.Itoa(g.r.IntN(200) - 100)
+	}
+	return diffValues[g.r.IntN(len(diffValues))]
+}
+
+func (g *diffGen) intArg() string {
+	if g.r.IntN(6) == 0 {
+		return g.pick("abc", "1.5", "", "9223372036854775807", "-9223372036854775808",
+			"9223372036854775808", " 3", "+3", "0x1", "-0")
+	}
+	return strconv.Itoa(g.r.IntN(40) - 20)
+}
+
+func (g *diffGen) floatArg() string {
+	if g.r.IntN(3) == 0 {
+		return g.pick("abc", "inf", "-inf", "nan", "1e308", "1.7976931348623157e308", "", "0x10", " 1",
+			"1e-320", "5e-324", "3.0", ".5", "5.", "-0", "1e", "+2.5")
+	}
+	return strconv.FormatFloat(g.r.Float64()*200-100, 'f', g.r.IntN(5), 64)
+}
+
+// relSeconds returns the next unique relative expiry in seconds.
+func (g *diffGen) relSeconds() int64 {
+	g.rel += 10
+	return g.rel
+}
+
+// expiryOption returns an expiry option for SET or GETEX, or nil.
+func (g *diffGen) expiryOption(allowKeepTTL bool) []string {
+	switch g.r.IntN(9) {
+	case 0:
+		return []string{"EX", strconv.FormatInt(g.relSeconds(), 10)}
+	case 1:
+		return []string{"PX", strconv.FormatInt(g.relSeconds()*1000+int64(g.r.IntN(1000)), 10)}
+	case 2:
+		return []string{"EXAT", strconv.FormatInt(g.absBase+int64(g.r.IntN(50)), 10)}
+	case 3:
+		return []string{"PXAT", strconv.FormatInt((g.absBase+int64(g.r.IntN(50)))*1000+int64(g.r.IntN(1000)), 10)}
+	case 4:
+		// Bad values: zero, negative, not an integer, overflow, and a
+		// time in the past.
+		// No small positive relative time: a key expiring during the run
+		// would expire at a different step on each server.
+		if r := g.r.IntN(4); r == 0 {
+			return []string{g.pick("EXAT", "PXAT"), "1"}
+		}
+		return []string{g.pick("EX", "PX", "EXAT", "PXAT", "ex"), g.pick("0", "-1", "abc", "9223372036854775807",
+			"9223372036854775", "1.5", "", "+5", "-0")}
+	case 5:
+		if allowKeepTTL {
+			return []string{"KEEPTTL"}
+		}
+		return []string{"PERSIST"}
+	}
+	return nil
+}
+
+// expireArgs returns the time argument and options of EXPIRE-like command
+// name.
+func (g *diffGen) expireArgs(name string) []string {
+	var v string
+	switch {
+	case g.r.IntN(8) == 0:
+		v = g.pick("0", "-1", "-100", "abc", "", "9223372036854775807", "-9223372036854775808",
+			"9223372036854775", "1.5", "-9223372036854775")
+	case name == "expire":
+		v = strconv.FormatInt(g.relSeconds(), 10)
+	case name == "pexpire":
+		v = strconv.FormatInt(g.relSeconds()*1000+int64(g.r.IntN(1000)), 10)
+	case name == "expireat":
+		if g.r.IntN(6) == 0 {
+			v = strconv.Itoa(g.r.IntN(1000)) // in the past: deletes the key
+		} else {
+			v = strconv.FormatInt(g.absBase+int64(g.r.IntN(50)), 10)
+		}
+	default: // pexpireat
+		v = strconv.FormatInt((g.absBase+int64(g.r.IntN(50)))*1000+int64(g.r.IntN(1000)), 10)
+	}
+	out := []string{name, g.key(), v}
+	for n := g.r.IntN(4); n > 0 && g.r.IntN(2) == 0; n-- {
+		out = append(out, g.pick("NX", "XX", "GT", "LT", "nx", "gt", "bogus"))
+	}
+	if len(out) == 3 && g.r.IntN(2) == 0 {
+		out = append(out, g.pick("NX", "XX", "GT", "LT"))
+	}
+	return out
+}
+
+func (g *diffGen) next() []string {
+	r := g.r
+	switch r.IntN(46) {
+	case 0, 1, 2:
+		a := []string{"SET", g.key(), g.val()}
+		if r.IntN(3) == 0 {
+			a = append(a, g.pick("NX", "XX", "nx", "xx"))
+		}
+		if r.IntN(4) == 0 {
+			a = append(a, "GET")
+		}
+		a = append(a, g.expiryOption(true)...)
+		if r.IntN(15) == 0 {
+			a = append(a, g.pick("NX", "XX", "GET", "KEEPTTL", "EX", "bogus", "PX", "10"))
+		}
+		if r.IntN(20) == 0 { // shuffle: options are order-independent
+			r.Shuffle(len(a)-3, func(i, j int) { a[3+i], a[3+j] = a[3+j], a[3+i] })
+		}
+		return a
+	case 3, 4:
+		return []string{"GET", g.key()}
+	case 5:
+		return []string{"SETNX", g.key(), g.val()}
+	case 6:
+		if r.IntN(4) == 0 {
+			return []string{g.pick("SETEX", "PSETEX"), g.key(), g.pick("0", "-5", "abc", "9223372036854775807", "1.5"), g.val()}
+		}
+		if r.IntN(2) == 0 {
+			return []string{"SETEX", g.key(), strconv.FormatInt(g.relSeconds(), 10), g.val()}
+		}
+		return []string{"PSETEX", g.key(), strconv.FormatInt(g.relSeconds()*1000, 10), g.val()}
+	case 7:
+		return []string{"GETSET", g.key(), g.val()}
+	case 8:
+		return []string{"GETDEL", g.key()}
+	case 9:
+		a := append([]string{"GETEX", g.key()}, g.expiryOption(false)...)
+		if r.IntN(10) == 0 {
+			a = append(a, g.pick("PERSIST", "EX", "bogus", "KEEPTTL"))
+		}
+		return a
+	case 10:
+		a := []string{"MGET"}
+		for n := r.IntN(5) + 1; n > 0; n-- {
+			a = append(a, g.key())
+		}
+		return a
+	case 11:
+		a := []string{g.pick("MSET", "MSETNX")}
+		for n := r.IntN(3) + 1; n > 0; n-- {
+			a = append(a, g.key(), g.val())
+		}
+		if r.IntN(10) == 0 {
+			a = append(a, g.key()) // odd: wrong number of arguments
+		}
+		return a
+	case 12:
+		return []string{"APPEND", g.key(), g.val()}
+	case 13:
+		return []string{"STRLEN", g.key()}
+	case 14:
+		return []string{g.pick("GETRANGE", "SUBSTR"), g.key(), g.intArg(), g.intArg()}
+	case 15:
+		off := strconv.Itoa(r.IntN(30))
+		if r.IntN(8) == 0 {
+			off = g.pick("-1", "abc", "536870912", "536870911", "9223372036854775807")
+		}
+		v := g.val()
+		if off == "536870911" {
+			v = "" // a large offset with an empty value does not grow the string
+		}
+		return []string{"SETRANGE", g.key(), off, v}
+	case 16, 17:
+		return []string{g.pick("INCR", "DECR"), g.key()}
+	case 18:
+		return []string{g.pick("INCRBY", "DECRBY"), g.key(), g.intArg()}
+	case 19:
+		return []string{"INCRBYFLOAT", g.key(), g.floatArg()}
+	case 20:
+		a := []string{"LCS", g.key(), g.key()}
+		for n := r.IntN(3); n > 0; n-- {
+			switch r.IntN(6) {
+			case 0:
+				a = append(a, "LEN")
+			case 1, 2:
+				a = append(a, "IDX")
+			case 3:
+				a = append(a, "WITHMATCHLEN")
+			case 4:
+				a = append(a, "MINMATCHLEN", g.pick("0", "1", "2", "-1", "abc"))
+			case 5:
+				a = append(a, g.pick("bogus", "MINMATCHLEN"))
+			}
+		}
+		return a
+	case 21, 22:
+		a := []string{g.pick("DEL", "UNLINK", "EXISTS", "TOUCH")}
+		for n := r.IntN(3) + 1; n > 0; n-- {
+			a = append(a, g.key())
+		}
+		return a
+	case 23:
+		return []string{"TYPE", g.key()}
+	case 24, 25, 26:
+		return g.expireArgs(g.pick("expire", "pexpire", "expireat", "pexpireat"))
+	case 27, 28:
+		return []string{g.pick("TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"), g.key()}
+	case 29:
+		return []string{"PERSIST", g.key()}
+	case 30:
+		return []string{"KEYS", g.pick(diffPatterns...)}
+	case 31:
+		a := []string{"SCAN", "0"}
+		if r.IntN(2) == 0 {
+			a = append(a, "MATCH", g.pick(diffPatterns...))
+		}
+		if r.IntN(2) == 0 {
+			a = append(a, "COUNT", g.pick("1", "2", "3", "10", "1000"))
+		}
+		if r.IntN(4) == 0 {
+			a = append(a, "TYPE", g.pick("string", "STRING", "hash", "none", "bogus"))
+		}
+		if r.IntN(10) == 0 { // error paths
+			switch r.IntN(5) {
+			case 0:
+				a = append(a, "COUNT", g.pick("0", "-1", "abc"))
+			case 1:
+				a = append(a, "MATCH")
+			case 2:
+				a = append(a, "BOGUS", "1")
+			case 3:
+				a[1] = g.pick("abc", "18446744073709551616", " 1", "1.5")
+			case 4:
+				a = append(a, "COUNT")
+			}
+		}
+		r.Shuffle((len(a)-2)/2, func(i, j int) {
+			a[2+2*i], a[2+2*j] = a[2+2*j], a[2+2*i]
+			a[3+2*i], a[3+2*j] = a[3+2*j], a[3+2*i]
+		})
+		return a
+	case 32:
+		return []string{"DBSIZE"}
+	case 33:
+		if r.IntN(5) == 0 {
+			return []string{"SELECT", g.pick("16", "-1", "abc", "1.0", "", "4294967296", " 1")}
+		}
+		return []string{"SELECT", strconv.Itoa(r.IntN(3))}
+	case 34:
+		if r.IntN(10) == 0 {
+			return []string{"FLUSHALL"}
+		}
+		if r.IntN(4) == 0 {
+			return []string{"FLUSHDB", g.pick("ASYNC", "SYNC", "sync", "bogus")}
+		}
+		return []string{"FLUSHDB"}
+	case 35:
+		return []string{g.pick("RENAME", "RENAMENX"), g.key(), g.key()}
+	case 36:
+		a := []string{"COPY", g.key(), g.key()}
+		if r.IntN(2) == 0 {
+			a = append(a, "DB", g.pick("0", "1", "2", "16", "-1", "abc"))
+		}
+		if r.IntN(2) == 0 {
+			a = append(a, "REPLACE")
+		}
+		if r.IntN(15) == 0 {
+			a = append(a, g.pick("bogus", "DB"))
+		}
+		return a
+	case 37:
+		return []string{"MOVE", g.key(), g.pick("0", "1", "2", "16", "-1", "abc")}
+	case 38:
+		return []string{"RANDOMKEY"}
+	case 39:
+		return g.pick2([]string{"PING"}, []string{"PING", g.val()}, []string{"ECHO", g.val()})
+	case 40, 41:
+		return g.wrongArity()
+	case 42:
+		// Not "SET\x00": Redis hashes the name with its NUL but compares
+		// it with strcasecmp, so it is found as SET only when the hashes
+		// happen to share a bucket (which depends on the process's seed).
+		a := []string{g.pick("notacommand", "GETT", "hgetall-x", "", "x\x00y", "get ", "x\r\ny", strings.Repeat("c", 140))}
+		for n := r.IntN(4); n > 0; n-- {
+			if r.IntN(4) == 0 {
+				a = append(a, strings.Repeat(g.pick("a", "b"), r.IntN(140)))
+			} else {
+				a = append(a, g.val())
+			}
+		}
+		return a
+	case 43:
+		// Integer parsing of the counter's stored value.
+		return []string{"SET", g.key(), g.pick("9223372036854775807", "-9223372036854775808", "1e10", "00", "-0", "12 ")}
+	case 44:
+		if r.IntN(2) == 0 {
+			return []string{"GETEX", g.key(), g.pick("EXAT", "PXAT"), g.pick("1", "0", "-1", "abc")} // 1: in the past
+		}
+		return []string{"GETEX", g.key(), g.pick("EX", "PX"), g.pick("0", "-1", "abc", "9223372036854775807")}
+	default:
+		return []string{"EXISTS", g.key()}
+	}
+}
+
+func (g *diffGen) pick2(xs ...[]string) []string { return xs[g.r.IntN(len(xs))] }
+
+// wrongArity returns a command with a wrong number of arguments (or a
+// handler-checked one).
+func (g *diffGen) wrongArity() []string {
+	k := g.key()
+	return g.pick2(
+		[]string{"GET"}, []string{"GET", k, k}, []string{"SET", k}, []string{"SETNX", k},
+		[]string{"SETEX", k, "10"}, []string{"GETDEL"}, []string{"GETEX"}, []string{"MGET"},
+		[]string{"MSET", k}, []string{"MSET", k, "v", k}, []string{"MSETNX", k, "v", k},
+		[]string{"APPEND", k}, []string{"STRLEN"}, []string{"GETRANGE", k, "0"}, []string{"SETRANGE", k, "0"},
+		[]string{"INCR"}, []string{"INCRBY", k}, []string{"INCRBYFLOAT", k, "1", "2"}, []string{"LCS", k},
+		[]string{"DEL"}, []string{"EXISTS"}, []string{"TYPE"}, []string{"EXPIRE", k}, []string{"TTL", k, k},
+		[]string{"PERSIST"}, []string{"KEYS"}, []string{"KEYS", "*", "*"}, []string{"SCAN"},
+		[]string{"RANDOMKEY", k}, []string{"RENAME", k}, []string{"COPY", k}, []string{"MOVE", k},
+		[]string{"DBSIZE", k}, []string{"SELECT"}, []string{"FLUSHDB", "ASYNC", "SYNC"}, []string{"PING", "a", "b"},
+		[]string{"ECHO"}, []string{"ECHO", "a", "b"}, []string{"set"}, []string{"GETSET", k},
+		[]string{"PSETEX", k, "100"}, []string{"DECRBY", k}, []string{"EXPIREAT", k},
+		[]string{"PEXPIRETIME"}, []string{"UNLINK"}, []string{"TOUCH"}, []string{"SUBSTR", k, "1"},
+	)
+}

@@ -245,11 +245,7 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 		}
 	}()
 	for _, f := range c.allInputs() {
-		r, err := d.tableCache.get(f)
-		if err != nil {
-			return nil, err
-		}
-		it, err := r.NewIter(nil, nil)
+		it, err := d.tableCache.newIter(f, nil, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -170,11 +170,7 @@ func searchLevel(files []*FileMetadata, key []byte) int {
 // getFromTable looks key up in one table; done reports whether the lookup
 // is answered (found, deleted or failed).
 func (d *DB) getFromTable(dst []byte, f *FileMetadata, key []byte, seq, rangeSeq base.SeqNum) (val []byte, done bool, err error) {
-	r, err := d.tableCache.get(f)
-	if err != nil {
-		return nil, true, err
-	}
-	val, kind, found, err := r.Get(dst, key, seq)
+	val, kind, found, err := d.tableCache.get(dst, f, key, seq)
 	if err != nil {
 		return nil, true, fmt.Errorf("lsm: reading table %s: %w", f.FileNum, err)
 	}
@@ -186,7 +182,7 @@ func (d *DB) getFromTable(dst []byte, f *FileMetadata, key []byte, seq, rangeSeq
 	}
 	if rangeSeq > 0 {
 		// The entry's own sequence number decides.
-		it, err := r.NewIter(key, keyUpperBound(key))
+		it, err := d.tableCache.newIter(f, key, keyUpperBound(key))
 		if err != nil {
 			return nil, true, err
 		}

@@ -62,13 +62,7 @@ func (d *DB) newIter(o *IterOptions, seq base.SeqNum) (*Iterator, error) {
 		if !f.overlapsRange(it.lower, it.upper) {
 			continue
 		}
-		r, err := d.tableCache.get(f)
-		if err != nil {
-			closeAll(children)
-			rs.unref()
-			return nil, err
-		}
-		ti, err := r.NewIter(it.lower, it.upper)
+		ti, err := d.tableCache.newIter(f, it.lower, it.upper)
 		if err != nil {
 			closeAll(children)
 			rs.unref()
@@ -86,11 +80,7 @@ func (d *DB) newIter(o *IterOptions, seq base.SeqNum) (*Iterator, error) {
 			lf[i] = iterator.LevelFile{Smallest: f.Smallest, Largest: f.Largest}
 		}
 		children = append(children, iterator.NewLevel(lf, func(i int, lower, upper []byte) (base.InternalIterator, error) {
-			r, err := d.tableCache.get(files[i])
-			if err != nil {
-				return nil, err
-			}
-			return r.NewIter(lower, upper)
+			return d.tableCache.newIter(files[i], lower, upper)
 		}, it.lower, it.upper))
 	}
 	ts, err := d.collectTombstones(rs, it.lower, it.upper)

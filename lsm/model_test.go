@@ -51,7 +51,7 @@ func TestModel(t *testing.T) {
 		{"compacting", Options{MemTableSize: 64 << 10, BlockSize: 512, L0CompactionThreshold: 2,
 			LBaseMaxBytes: 64 << 10, TargetFileSize: 32 << 10}},
 		{"many-levels", Options{MemTableSize: 64 << 10, BlockSize: 256, L0CompactionThreshold: 2,
-			LBaseMaxBytes: 4 << 10, TargetFileSize: 4 << 10, LevelMultiplier: 2}},
+			LBaseMaxBytes: 4 << 10, TargetFileSize: 4 << 10, LevelMultiplier: 2, MaxOpenFiles: 16}},
 		{"tiny-zstd-nocache", Options{MemTableSize: 128 << 10, BlockSize: 512, BlockCacheSize: -1, Compression: sstable.ZstdCompression}},
 		{"wal-always", Options{MemTableSize: 128 << 10, WALMode: WALSyncAlways}},
 		{"wal-disabled", Options{MemTableSize: 64 << 10, WALMode: WALDisabled}},

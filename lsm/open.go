@@ -69,7 +69,7 @@ func Open(dirname string, opts *Options) (db *DB, err error) {
 	if opts.BlockCacheSize > 0 {
 		d.blockCache = sstable.NewCache(opts.BlockCacheSize)
 	}
-	d.tableCache = newTableCache(d)
+	d.tableCache = newTableCache(d, opts.MaxOpenFiles)
 	d.vs = &versionSet{fs: fs, dir: dirname, dirFile: d.dirFile, mu: &d.mu.Mutex, logger: opts.Logger}
 	d.vs.onObsolete = d.signalObsolete
 

@@ -71,6 +71,7 @@ const (
 	DefaultL0SlowdownWritesThreshold   = 12
 	DefaultL0StopWritesThreshold       = 20
 	DefaultMaxConcurrentCompactions    = 1
+	DefaultMaxOpenFiles                = 1000
 	minMemTableSize                    = 64 << 10
 	maxMemTableSize                    = 4<<30 - 1
 )
@@ -125,6 +126,10 @@ type Options struct {
 	// for concurrent use and must not retain key or value.
 	CompactionFilter func(key, value []byte) (drop bool)
 
+	// MaxOpenFiles bounds the tables kept open (readers with their index
+	// and filter in memory); the least recently used close first.
+	MaxOpenFiles int
+
 	// BlockCacheSize is the byte budget of the shared block cache; negative
 	// disables the cache.
 	BlockCacheSize int64
@@ -178,6 +183,9 @@ func (o *Options) EnsureDefaults() *Options {
 	if o.BlockCacheSize == 0 {
 		o.BlockCacheSize = DefaultBlockCacheSize
 	}
+	if o.MaxOpenFiles == 0 {
+		o.MaxOpenFiles = DefaultMaxOpenFiles
+	}
 	if o.L0CompactionThreshold == 0 {
 		o.L0CompactionThreshold = DefaultL0CompactionThreshold
 	}
@@ -229,6 +237,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("lsm: LBaseMaxBytes and TargetFileSize must be at least 1 KiB")
 	case o.LevelMultiplier < 2:
 		return fmt.Errorf("lsm: LevelMultiplier must be at least 2")
+	case o.MaxOpenFiles < 16:
+		return fmt.Errorf("lsm: MaxOpenFiles %d must be at least 16", o.MaxOpenFiles)
 	case o.MaxConcurrentCompactions < 1:
 		return fmt.Errorf("lsm: MaxConcurrentCompactions must be positive")
 	case o.ErrorIfExists && o.ErrorIfNotExists:

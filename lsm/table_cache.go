@@ -3,24 +3,34 @@ package lsm
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/sstable"
 )
 
-// tableCache keeps the readers of open tables. A reader is opened on first
-// use and closed when its table becomes obsolete (no version, hence no read
-// state, can reach it any more) or when the DB closes.
+// tableCache keeps the readers of open tables, at most MaxOpenFiles of
+// them. Every use of a reader holds a reference; a reader is closed when it
+// has been evicted (least recently used first, or because its table became
+// obsolete) and its last reference is released, so eviction never closes a
+// table under a running read.
 type tableCache struct {
-	d  *DB
-	mu sync.RWMutex
-	m  map[base.FileNum]*tableCacheEntry
+	d     *DB
+	limit int
+	clock atomic.Int64 // use counter for the approximate LRU
+	mu    sync.RWMutex
+	m     map[base.FileNum]*tableCacheEntry
 }
 
 type tableCacheEntry struct {
+	num    base.FileNum
 	once   sync.Once
 	reader *sstable.Reader
 	err    error
+	// refs counts the cache's own reference (while in the map) plus each
+	// user's; the reader closes when it reaches zero.
+	refs     atomic.Int32
+	lastUsed atomic.Int64
 
 	// The table's range tombstones, read once.
 	tsOnce sync.Once
@@ -28,33 +38,78 @@ type tableCacheEntry struct {
 	tsErr  error
 }
 
-func newTableCache(d *DB) *tableCache {
-	return &tableCache{d: d, m: make(map[base.FileNum]*tableCacheEntry)}
+func newTableCache(d *DB, limit int) *tableCache {
+	return &tableCache{d: d, limit: limit, m: make(map[base.FileNum]*tableCacheEntry)}
 }
 
-// get returns the reader of f, opening it if needed.
-func (c *tableCache) get(f *FileMetadata) (*sstable.Reader, error) {
-	c.mu.RLock()
-	e := c.m[f.FileNum]
-	c.mu.RUnlock()
-	if e == nil {
-		c.mu.Lock()
-		if e = c.m[f.FileNum]; e == nil {
-			e = &tableCacheEntry{}
-			c.m[f.FileNum] = e
-		}
-		c.mu.Unlock()
+func (e *tableCacheEntry) unref() {
+	if e.refs.Add(-1) == 0 && e.reader != nil {
+		e.reader.Close()
 	}
-	e.once.Do(func() { e.reader, e.err = c.open(f.FileNum) })
-	if e.err != nil {
-		// Do not cache failures: a later read retries the open.
-		c.mu.Lock()
-		if c.m[f.FileNum] == e {
-			delete(c.m, f.FileNum)
+}
+
+// acquire returns the reader of f with a reference; release drops it.
+func (c *tableCache) acquire(f *FileMetadata) (*tableCacheEntry, error) {
+	for {
+		c.mu.RLock()
+		e := c.m[f.FileNum]
+		c.mu.RUnlock()
+		if e == nil {
+			c.mu.Lock()
+			if e = c.m[f.FileNum]; e == nil {
+				e = &tableCacheEntry{num: f.FileNum}
+				e.refs.Store(1) // the cache's reference
+				e.lastUsed.Store(c.clock.Add(1))
+				c.m[f.FileNum] = e
+				c.evictLocked(e)
+			}
+			c.mu.Unlock()
 		}
-		c.mu.Unlock()
+		// Take a reference unless the entry was just evicted and closed.
+		if r := e.refs.Load(); r <= 0 || !e.refs.CompareAndSwap(r, r+1) {
+			continue
+		}
+		e.lastUsed.Store(c.clock.Add(1))
+		e.once.Do(func() { e.reader, e.err = c.open(e.num) })
+		if e.err != nil {
+			err := e.err
+			c.drop(e) // do not cache failures: a later read retries
+			e.unref()
+			return nil, err
+		}
+		return e, nil
 	}
-	return e.reader, e.err
+}
+
+// evictLocked drops least recently used entries past the limit, never
+// keep (the entry being added). Requires c.mu held for writing.
+func (c *tableCache) evictLocked(keep *tableCacheEntry) {
+	for len(c.m) > c.limit {
+		var victim *tableCacheEntry
+		for _, e := range c.m {
+			if e != keep && (victim == nil || e.lastUsed.Load() < victim.lastUsed.Load()) {
+				victim = e
+			}
+		}
+		if victim == nil {
+			return
+		}
+		delete(c.m, victim.num)
+		victim.unref()
+	}
+}
+
+// drop removes e from the map (if still there) and releases the cache's
+// reference.
+func (c *tableCache) drop(e *tableCacheEntry) {
+	c.mu.Lock()
+	if c.m[e.num] != e {
+		c.mu.Unlock()
+		return
+	}
+	delete(c.m, e.num)
+	c.mu.Unlock()
+	e.unref()
 }
 
 func (c *tableCache) open(num base.FileNum) (*sstable.Reader, error) {
@@ -66,31 +121,65 @@ func (c *tableCache) open(num base.FileNum) (*sstable.Reader, error) {
 	}
 	r, err := sstable.NewReader(f, sstable.ReaderOptions{Cache: d.blockCache, FileNum: num, Comparer: base.DefaultComparer})
 	if err != nil {
-		f.Close()
+		// NewReader closes f on error.
 		return nil, fmt.Errorf("lsm: opening table %s: %w", name, err)
 	}
 	return r, nil
 }
 
-// tombstones returns the range tombstones of f, read once and cached.
-func (c *tableCache) tombstones(f *FileMetadata) ([]tombstone, error) {
-	r, err := c.get(f)
+// newIter returns an iterator over f that holds a reference on its reader
+// until Close.
+func (c *tableCache) newIter(f *FileMetadata, lower, upper []byte) (base.InternalIterator, error) {
+	e, err := c.acquire(f)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.RLock()
-	e := c.m[f.FileNum]
-	c.mu.RUnlock()
-	if e == nil {
-		// Evicted meanwhile (the table became obsolete): read directly.
-		it, err := r.NewRangeDelIter()
-		if err != nil {
-			return nil, err
-		}
-		return readTombstones(it)
+	it, err := e.reader.NewIter(lower, upper)
+	if err != nil {
+		e.unref()
+		return nil, err
 	}
+	return &refIter{InternalIterator: it, e: e}, nil
+}
+
+// refIter releases its table reference on Close.
+type refIter struct {
+	base.InternalIterator
+	e *tableCacheEntry
+}
+
+func (it *refIter) Close() error {
+	err := it.InternalIterator.Close()
+	if it.e != nil {
+		it.e.unref()
+		it.e = nil
+	}
+	return err
+}
+
+// get looks key up in f.
+func (c *tableCache) get(dst []byte, f *FileMetadata, key []byte, seq base.SeqNum) ([]byte, base.InternalKeyKind, bool, error) {
+	e, err := c.acquire(f)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	defer e.unref()
+	return e.reader.Get(dst, key, seq)
+}
+
+// tombstones returns the range tombstones of f, read once per opening of
+// the table.
+func (c *tableCache) tombstones(f *FileMetadata) ([]tombstone, error) {
+	if f.numRangeDels == 0 {
+		return nil, nil
+	}
+	e, err := c.acquire(f)
+	if err != nil {
+		return nil, err
+	}
+	defer e.unref()
 	e.tsOnce.Do(func() {
-		it, err := r.NewRangeDelIter()
+		it, err := e.reader.NewRangeDelIter()
 		if err != nil {
 			e.tsErr = err
 			return
@@ -100,17 +189,15 @@ func (c *tableCache) tombstones(f *FileMetadata) ([]tombstone, error) {
 	return e.ts, e.tsErr
 }
 
-// evict closes the reader of an obsolete table and drops its cached blocks.
+// evict forgets the reader of an obsolete table (closing it once unused)
+// and drops its cached blocks.
 func (c *tableCache) evict(num base.FileNum) {
 	c.mu.Lock()
 	e := c.m[num]
 	delete(c.m, num)
 	c.mu.Unlock()
 	if e != nil {
-		e.once.Do(func() {})
-		if e.reader != nil {
-			e.reader.Close()
-		}
+		e.unref()
 	}
 	if c.d.blockCache != nil {
 		c.d.blockCache.EvictFile(num)
@@ -123,18 +210,15 @@ func (c *tableCache) size() int {
 	return len(c.m)
 }
 
+// close releases every entry; readers still referenced close when their
+// users release them.
 func (c *tableCache) close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	var firstErr error
-	for num, e := range c.m {
-		e.once.Do(func() {})
-		if e.reader != nil {
-			if err := e.reader.Close(); err != nil && firstErr == nil {
-				firstErr = err
-			}
-		}
-		delete(c.m, num)
+	entries := c.m
+	c.m = make(map[base.FileNum]*tableCacheEntry)
+	c.mu.Unlock()
+	for _, e := range entries {
+		e.unref()
 	}
-	return firstErr
+	return nil
 }

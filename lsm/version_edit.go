@@ -102,6 +102,9 @@ func decodeVersionEdit(data []byte) (*versionEdit, error) {
 			m.LargestSeq = base.SeqNum(d.uvarint())
 			if tag == tagNewFile2 {
 				m.numRangeDels = d.uvarint()
+			} else {
+				// Unknown for records of tag 6: readers must look.
+				m.numRangeDels = ^uint64(0)
 			}
 			if d.err == nil && (!m.Smallest.Valid() || !m.Largest.Valid()) {
 				d.err = base.CorruptionErrorf("lsm: MANIFEST file %s has invalid bounds", m.FileNum)

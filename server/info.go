@@ -127,7 +127,13 @@ func infoPersistence(s *Server, b *strings.Builder) {
 	field(b, "loading", 0)
 	field(b, "aof_enabled", boolInt(s.cfg.Bool("appendonly")))
 	field(b, "appendfsync", s.cfg.Get("appendfsync"))
+	field(b, "rdb_bgsave_in_progress", boolInt(s.saving.Load()))
 	field(b, "rdb_last_save_time", s.lastSave.Load())
+	status := "ok"
+	if !s.lastSaveOK.Load() {
+		status = "err"
+	}
+	field(b, "rdb_last_bgsave_status", status)
 	field(b, "wal_mode", m.WAL.Mode)
 	field(b, "flushes", m.Flush.Count)
 	if m.BackgroundError != nil {
@@ -180,7 +186,7 @@ func infoKeyspace(s *Server, b *strings.Builder) {
 func infoEngine(s *Server, b *strings.Builder) {
 	m := s.db.Metrics()
 	for level, l := range m.Levels {
-		fmt.Fprintf(b, "level%d:files=%d,bytes=%d\r\n", level, l.NumFiles, l.Size)
+		fmt.Fprintf(b, "level%d:files=%d,bytes=%d,score=%.2f\r\n", level, l.NumFiles, l.Size, l.Score)
 	}
 	field(b, "memtables", m.MemTable.Count)
 	field(b, "immutable_memtables", m.MemTable.Immutables)
@@ -190,7 +196,17 @@ func infoEngine(s *Server, b *strings.Builder) {
 	field(b, "wal_bytes", m.WAL.Bytes)
 	field(b, "wal_writes", m.WAL.Writes)
 	field(b, "wal_syncs", m.WAL.Syncs)
+	field(b, "base_level", m.BaseLevel)
+	field(b, "compactions", m.Compact.Count)
+	field(b, "compaction_moves", m.Compact.Moves)
+	field(b, "compaction_delete_only", m.Compact.DeleteOnly)
+	field(b, "compaction_bytes_read", m.Compact.BytesRead)
+	field(b, "compaction_bytes_written", m.Compact.BytesWritten)
+	field(b, "compaction_pending_bytes", m.Compact.PendingBytes)
+	field(b, "tables_deleted_without_read", m.Compact.TablesDeletedWithoutRead)
+	field(b, "write_amp", fmt.Sprintf("%.2f", m.WriteAmp))
 	field(b, "write_stalls", m.Stall.Count)
+	field(b, "write_slowdowns", m.Stall.Slowdowns)
 	field(b, "block_cache_hits", m.BlockCache.Hits)
 	field(b, "block_cache_misses", m.BlockCache.Misses)
 	field(b, "open_tables", m.TableCache.Open)

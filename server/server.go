@@ -46,6 +46,9 @@ type Server struct {
 		keyspaceMiss atomic.Int64
 	}
 	lastSave atomic.Int64
+	// saving is set while SAVE or BGSAVE writes a checkpoint.
+	saving       atomic.Bool
+	lastSaveOK   atomic.Bool
 
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
@@ -65,6 +68,10 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		MemTableSize:   int(cfg.Int("memtable-size")),
 		BlockCacheSize: cfg.Int("block-cache-size"),
 		Logger:         logger,
+		// Compactions drop expired strings: the in-engine half of expiry.
+		CompactionFilter: func(key, value []byte) bool {
+			return codec.CompactionDrop(key, value, time.Now().UnixMilli())
+		},
 	}
 	if opts.BlockCacheSize == 0 {
 		opts.BlockCacheSize = -1
@@ -86,6 +93,7 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	s.db = db
 	s.ks = codec.New(engineStore{db}, &codec.Options{MaxStringLen: cfg.Int("proto-max-bulk-len")})
 	s.lastSave.Store(time.Now().Unix())
+	s.lastSaveOK.Store(true)
 	return s, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -340,5 +342,70 @@ func TestProtocolErrors(t *testing.T) {
 	c := ts.client(t, 2)
 	if err := c.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("server stopped serving: %v", err)
+	}
+}
+
+func TestSaveCompactAndExpiredStrings(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir)
+	ctx := context.Background()
+	c := ts.client(t, 2)
+	for i := 0; i < 500; i++ {
+		c.Set(ctx, fmt.Sprintf("k%d", i), "v", 0)
+	}
+	if err := c.Do(ctx, "save").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(ctx, "bgsave", "bogus").Err(); err == nil || err.Error() != "ERR syntax error" {
+		t.Fatalf("bgsave bogus: %v", err)
+	}
+	if v, err := c.Do(ctx, "bgsave").Text(); err != nil || v != "Background saving started" {
+		t.Fatalf("bgsave: %q %v", v, err)
+	}
+	// Wait for the background save to finish.
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_bgsave_in_progress:1") {
+		if time.Now().After(deadline) {
+			t.Fatal("bgsave did not finish")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_last_bgsave_status:ok") {
+		t.Fatal("bgsave failed")
+	}
+	c.Set(ctx, "after-save", "x", 0)
+	// Expired strings are dropped by compaction; live ones stay.
+	if err := c.Set(ctx, "short", "v", 50*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for c.Exists(ctx, "short").Val() == 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("key did not expire")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := c.Do(ctx, "compact").Err(); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := c.Info(ctx, "engine").Result()
+	if !strings.Contains(info, "compactions:") {
+		t.Fatalf("info engine: %s", info)
+	}
+	if n, _ := c.DBSize(ctx).Result(); n != 501 {
+		t.Fatalf("dbsize after compact: %d", n)
+	}
+	ts.stop(t)
+	// Start a server on the checkpoint: it holds the saved keys only.
+	cp := t.TempDir()
+	if err := os.Rename(filepath.Join(dir, "checkpoint"), filepath.Join(cp, "db")); err != nil {
+		t.Fatal(err)
+	}
+	ts2 := startServer(t, cp)
+	c2 := ts2.client(t, 2)
+	if v, _ := c2.Get(ctx, "k42").Result(); v != "v" {
+		t.Fatalf("checkpoint k42 = %q", v)
+	}
+	if n, _ := c2.Exists(ctx, "after-save").Result(); n != 0 {
+		t.Fatal("checkpoint holds a key written after the save")
 	}
 }

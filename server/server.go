@@ -47,8 +47,8 @@ type Server struct {
 	}
 	lastSave atomic.Int64
 	// saving is set while SAVE or BGSAVE writes a checkpoint.
-	saving       atomic.Bool
-	lastSaveOK   atomic.Bool
+	saving     atomic.Bool
+	lastSaveOK atomic.Bool
 
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}

@@ -4,10 +4,11 @@
 //
 // Usage:
 //
-//	go run ./enginecmp [-n 1000000] [-rounds 3]
-//	    [-workloads fillseq,fillrandom,readrandom,readmissing,scan]
+//	go run ./enginecmp [-n 1000000] [-rounds 3] [-bign 10000000] [-bigrounds 1]
+//	    [-workloads fillseq,fillrandom,readrandom,readmissing,scan,overwrite,
+//	                fillrandom10m,readrandom10m,scan10m,deleterange]
 //	    [-writers 1] [-readers 1] [-cache 64] [-engines strata,pebble]
-//	    [-dir /tmp] [-cpuprofile prefix] [-metrics]
+//	    [-dir /tmp] [-quiesce 10m] [-cpuprofile prefix] [-metrics]
 //
 // Both engines get 16-byte keys and 100-byte values (compressible to about
 // half), the WAL on without per-write sync (Strata WALSyncNo, Pebble
@@ -15,9 +16,15 @@
 // 10-bit bloom filters and their default compression (both Snappy-class).
 // Each round runs every workload on Strata, then on Pebble, on fresh
 // directories: fillseq in a DB of its own; fillrandom loads the DB the
-// reads use, which is flushed and left to settle (no flush or compaction
-// running) before readrandom, readmissing and scan. README.md lists the
-// differences between the engines that the figures include.
+// reads use, which is flushed and left to quiesce (no flush or compaction
+// running, no level asking for one) before readrandom, readmissing, scan
+// and then overwrite; fillrandom10m loads -bign keys into a DB of its own
+// (first -bigrounds rounds only), which quiesces before readrandom10m and
+// scan10m; deleterange loads n keys into a DB of its own, deletes half of
+// them with DeleteRange and compacts. Write and space amplification are
+// reported after fillrandom, overwrite, fillrandom10m and deleterange.
+// README.md lists the differences between the engines that the figures
+// include.
 package main
 
 import (
@@ -209,7 +216,11 @@ func (r *engineRound) withDB(suffix string, fn func(e engine, dir string) error)
 	defer os.RemoveAll(d)
 	err = fn(e, d)
 	if err == nil && *flagMetrics {
-		fmt.Fprintf(os.Stderr, "round %d  %s metrics (%s DB):\n%s\n", r.round, r.spec.name, strings.TrimPrefix(suffix, "-"), e.metrics())
+		name := strings.TrimPrefix(suffix, "-")
+		if name == "" {
+			name = wFillRandom
+		}
+		fmt.Fprintf(os.Stderr, "round %d  %s metrics (%s DB):\n%s\n", r.round, r.spec.name, name, e.metrics())
 	}
 	if cerr := e.close(); err == nil {
 		err = cerr
@@ -534,7 +545,7 @@ func printAmp(res *results) {
 					quiesced++
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%s\t%s\t%.2f\t%.1f\t%.1f\t%.1f\t%d/%d\t\n", w, spec.name,
+			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%s\t%s\t%.2f\t%.1f\t%.2f\t%.1f\t%d/%d\t\n", w, spec.name,
 				med(func(a ampResult) float64 { return a.writeAmp }),
 				med(func(a ampResult) float64 { return a.nativeWA }),
 				mib(int64(med(func(a ampResult) float64 { return float64(a.diskSST) }))),

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,9 +63,24 @@ func (c *rawConn) mustDo(t testing.TB, args ...string) resp.Value {
 	t.Helper()
 	v, err := c.do(args...)
 	if err != nil {
-		t.Fatalf("%q: %v", args, err)
+		t.Fatalf("%s: %v", shortArgs(args), err)
 	}
 	return v
+}
+
+// shortArgs quotes args for a message, cutting long ones.
+func shortArgs(args []string) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if len(a) > 64 {
+			a = a[:64] + "..." + strconv.Itoa(len(a)) + " bytes"
+		}
+		b.WriteString(strconv.Quote(a))
+	}
+	return b.String()
 }
 
 // freePort returns a loopback port that was free a moment ago.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/memtable"
 	"github.com/strata-db/strata/wal"
 )
 
@@ -163,7 +164,12 @@ func (d *DB) makeRoomForWrite(b *Batch) error {
 // rotateMemTableLocked makes the mutable memtable immutable, starts a new
 // WAL for the new one and schedules a flush. Requires commit.mu and d.mu.
 func (d *DB) rotateMemTableLocked(minSize int) error {
-	size := max(d.opts.MemTableSize, minSize)
+	// A batch larger than a memtable gets a memtable of its own, with room
+	// for the arena's fixed overhead.
+	size := d.opts.MemTableSize
+	if minSize > 0 && minSize+memtable.MinArenaSize > size {
+		size = minSize + memtable.MinArenaSize
+	}
 	var logNum = d.commit.logNum
 	if d.commit.log != nil {
 		logNum = d.vs.allocFileNum()
@@ -176,7 +182,6 @@ func (d *DB) rotateMemTableLocked(minSize int) error {
 			return fmt.Errorf("lsm: syncing directory: %w", err)
 		}
 		old := d.commit.log
-		d.addClosedLogMetrics(old.Metrics())
 		// Closing writes and syncs every record appended so far, so the old
 		// WAL is complete before the new one receives anything.
 		if err := old.Close(); err != nil {
@@ -185,6 +190,7 @@ func (d *DB) rotateMemTableLocked(minSize int) error {
 		}
 		d.commit.log = wal.NewWriter(f, logNum, d.walWriterOptions())
 		d.commit.logNum = logNum
+		d.setWALForStats(d.commit.log, old.Metrics())
 	}
 	m := newMemTable(size, logNum)
 	d.mu.mem.queue = append(d.mu.mem.queue, m)
@@ -207,12 +213,17 @@ func (d *DB) walWriterOptions() wal.WriterOptions {
 	return o
 }
 
-func (d *DB) addClosedLogMetrics(m wal.WriterMetrics) {
-	c := &d.commit.closedLogs
-	c.Records += m.Records
-	c.Bytes += m.Bytes
-	c.Writes += m.Writes
-	c.Syncs += m.Syncs
+// setWALForStats publishes the current WAL writer to Metrics and adds the
+// closed writer's final counters.
+func (d *DB) setWALForStats(cur *wal.Writer, closed wal.WriterMetrics) {
+	d.walStats.mu.Lock()
+	defer d.walStats.mu.Unlock()
+	d.walStats.log = cur
+	c := &d.walStats.closed
+	c.Records += closed.Records
+	c.Bytes += closed.Bytes
+	c.Writes += closed.Writes
+	c.Syncs += closed.Syncs
 }
 
 // Write stall settings for the bytes compactions still have to rewrite.

@@ -51,8 +51,16 @@ type DB struct {
 		// log is the current WAL writer (nil with the WAL disabled).
 		log    *wal.Writer
 		logNum base.FileNum
-		// closedLogs collects metrics of WAL writers already closed.
-		closedLogs wal.WriterMetrics
+	}
+
+	// walStats lets Metrics read the WAL counters without the commit
+	// mutex, which a stalled writer holds while it waits.
+	walStats struct {
+		mu sync.Mutex
+		// log is the current WAL writer (also in commit.log).
+		log *wal.Writer
+		// closed collects the metrics of WAL writers already closed.
+		closed wal.WriterMetrics
 	}
 
 	// pub publishes applied batches in sequence order.

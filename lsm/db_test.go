@@ -123,3 +123,24 @@ func TestSnapshot(t *testing.T) {
 	}
 	s.Close()
 }
+
+// TestBatchLargerThanMemtable: a batch that cannot fit a memtable gets one
+// of its own instead of rotating forever.
+func TestBatchLargerThanMemtable(t *testing.T) {
+	fs := vfs.NewMem()
+	d := openMem(t, fs, &Options{MemTableSize: 64 << 10})
+	big := bytes.Repeat([]byte("x"), 1<<20)
+	if err := d.Set([]byte("big"), big, nil); err != nil {
+		t.Fatal(err)
+	}
+	d.Set([]byte("small"), []byte("1"), nil)
+	if v, err := d.Get([]byte("big")); err != nil || !bytes.Equal(v, big) {
+		t.Fatalf("big value: %d bytes, %v", len(v), err)
+	}
+	d.Close()
+	d = openMem(t, fs, &Options{MemTableSize: 64 << 10})
+	defer d.Close()
+	if v, err := d.Get([]byte("big")); err != nil || !bytes.Equal(v, big) {
+		t.Fatalf("big value after reopen: %d bytes, %v", len(v), err)
+	}
+}

@@ -79,16 +79,16 @@ type Metrics struct {
 // Metrics returns a snapshot of the engine's metrics.
 func (d *DB) Metrics() *Metrics {
 	m := &Metrics{}
-	d.commit.mu.Lock()
-	wm := d.commit.closedLogs
-	if d.commit.log != nil {
-		cur := d.commit.log.Metrics()
+	d.walStats.mu.Lock()
+	wm := d.walStats.closed
+	if d.walStats.log != nil {
+		cur := d.walStats.log.Metrics()
 		wm.Records += cur.Records
 		wm.Bytes += cur.Bytes
 		wm.Writes += cur.Writes
 		wm.Syncs += cur.Syncs
 	}
-	d.commit.mu.Unlock()
+	d.walStats.mu.Unlock()
 	m.WAL.Mode = d.opts.WALMode
 	m.WAL.Records, m.WAL.Bytes, m.WAL.Writes, m.WAL.Syncs = asU64(wm)
 

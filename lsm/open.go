@@ -134,6 +134,7 @@ func Open(dirname string, opts *Options) (db *DB, err error) {
 			return nil, fmt.Errorf("lsm: syncing directory: %w", err)
 		}
 		d.commit.log = wal.NewWriter(f, logNum, d.walWriterOptions())
+		d.setWALForStats(d.commit.log, wal.WriterMetrics{})
 	}
 	d.commit.logNum = logNum
 	recovered.logNumber = logNum
@@ -218,8 +219,8 @@ func (d *DB) replayWAL(num base.FileNum, maxSeq base.SeqNum, edit *versionEdit) 
 			if err := flush(); err != nil {
 				return 0, err
 			}
-			if b.memSize > m.Capacity() {
-				m = newMemTable(b.memSize, num)
+			if b.memSize+memtable.MinArenaSize > m.Capacity() {
+				m = newMemTable(b.memSize+memtable.MinArenaSize, num)
 			}
 			if !m.Reserve(b.memSize) {
 				return 0, fmt.Errorf("lsm: replaying %s: batch of %d bytes does not fit a memtable", name, b.memSize)

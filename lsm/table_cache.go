@@ -42,10 +42,13 @@ func newTableCache(d *DB, limit int) *tableCache {
 	return &tableCache{d: d, limit: limit, m: make(map[base.FileNum]*tableCacheEntry)}
 }
 
-func (e *tableCacheEntry) unref() {
+// unref drops a reference; the last one closes the reader and returns
+// the close error.
+func (e *tableCacheEntry) unref() error {
 	if e.refs.Add(-1) == 0 && e.reader != nil {
-		e.reader.Close()
+		return e.reader.Close()
 	}
+	return nil
 }
 
 // acquire returns the reader of f with a reference; release drops it.
@@ -74,7 +77,7 @@ func (c *tableCache) acquire(f *FileMetadata) (*tableCacheEntry, error) {
 		if e.err != nil {
 			err := e.err
 			c.drop(e) // do not cache failures: a later read retries
-			e.unref()
+			e.unref() // the reader failed to open: nothing to close
 			return nil, err
 		}
 		return e, nil
@@ -95,7 +98,7 @@ func (c *tableCache) evictLocked(keep *tableCacheEntry) {
 			return
 		}
 		delete(c.m, victim.num)
-		victim.unref()
+		c.logClose(victim.num, victim.unref())
 	}
 }
 
@@ -109,7 +112,15 @@ func (c *tableCache) drop(e *tableCacheEntry) {
 	}
 	delete(c.m, e.num)
 	c.mu.Unlock()
-	e.unref()
+	c.logClose(e.num, e.unref())
+}
+
+// logClose logs a failure to close a table that was only read: nothing is
+// lost, but the operator should know.
+func (c *tableCache) logClose(num base.FileNum, err error) {
+	if err != nil {
+		c.d.opts.Logger.Warn("closing table", "table", num, "err", err)
+	}
 }
 
 func (c *tableCache) open(num base.FileNum) (*sstable.Reader, error) {
@@ -136,7 +147,7 @@ func (c *tableCache) newIter(f *FileMetadata, lower, upper []byte) (base.Interna
 	}
 	it, err := e.reader.NewIter(lower, upper)
 	if err != nil {
-		e.unref()
+		c.logClose(e.num, e.unref())
 		return nil, err
 	}
 	return &refIter{InternalIterator: it, e: e}, nil
@@ -151,7 +162,9 @@ type refIter struct {
 func (it *refIter) Close() error {
 	err := it.InternalIterator.Close()
 	if it.e != nil {
-		it.e.unref()
+		if cerr := it.e.unref(); err == nil {
+			err = cerr
+		}
 		it.e = nil
 	}
 	return err
@@ -163,7 +176,7 @@ func (c *tableCache) get(dst []byte, f *FileMetadata, key []byte, seq base.SeqNu
 	if err != nil {
 		return nil, 0, false, err
 	}
-	defer e.unref()
+	defer func() { c.logClose(e.num, e.unref()) }()
 	return e.reader.Get(dst, key, seq)
 }
 
@@ -177,7 +190,7 @@ func (c *tableCache) tombstones(f *FileMetadata) ([]tombstone, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer e.unref()
+	defer func() { c.logClose(e.num, e.unref()) }()
 	e.tsOnce.Do(func() {
 		it, err := e.reader.NewRangeDelIter()
 		if err != nil {
@@ -197,7 +210,7 @@ func (c *tableCache) evict(num base.FileNum) {
 	delete(c.m, num)
 	c.mu.Unlock()
 	if e != nil {
-		e.unref()
+		c.logClose(num, e.unref())
 	}
 	if c.d.blockCache != nil {
 		c.d.blockCache.EvictFile(num)
@@ -217,8 +230,11 @@ func (c *tableCache) close() error {
 	entries := c.m
 	c.m = make(map[base.FileNum]*tableCacheEntry)
 	c.mu.Unlock()
+	var firstErr error
 	for _, e := range entries {
-		e.unref()
+		if err := e.unref(); err != nil && firstErr == nil {
+			firstErr = err
+		}
 	}
-	return nil
+	return firstErr
 }

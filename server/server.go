@@ -136,6 +136,7 @@ func (s *Server) Serve() error {
 
 func (s *Server) acceptLoop(ln net.Listener) {
 	defer s.wg.Done()
+	var backoff time.Duration
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -144,13 +145,22 @@ func (s *Server) acceptLoop(ln net.Listener) {
 				return
 			default:
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
-			s.logger.Error("accept", "err", err)
-			return
+			// Out of file descriptors, an aborted connection and the like
+			// pass: log, back off a little and keep accepting, as Redis
+			// does, rather than stop serving new clients.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.logger.Warn("accept", "err", err, "retry_in", backoff)
+			select {
+			case <-s.shutdownCh:
+				return
+			case <-time.After(backoff):
+			}
+			continue
 		}
+		backoff = 0
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()

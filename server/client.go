@@ -140,7 +140,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	}
 	name := cmd.fullName()
 	c.lastCmd.Store(&name)
+	start := time.Now()
 	cmd.handler(c, args)
+	s.slowlog.maybeAdd(s, c, args, time.Since(start))
 }
 
 // replyErr writes err as an error reply, mapping engine and codec errors

@@ -66,6 +66,9 @@ var configTable = []setting{
 	{name: "protected-mode", kind: kindBool, def: "yes", mutable: true},
 	{name: "proto-max-bulk-len", kind: kindMemory, def: "512mb", min: 1 << 20, max: math.MaxInt64, mutable: true},
 	{name: "requirepass", kind: kindString, def: "", mutable: true},
+	{name: "slowlog-log-slower-than", kind: kindInt, def: "10000", min: -1, max: math.MaxInt64, mutable: true,
+		doc: "log commands slower than this many microseconds (-1 disables, 0 logs every command)"},
+	{name: "slowlog-max-len", kind: kindInt, def: "128", min: 0, max: math.MaxInt32, mutable: true},
 	{name: "timeout", kind: kindInt, def: "0", min: 0, max: math.MaxInt32, mutable: true,
 		doc: "close a client after this many idle seconds (0 = never)"},
 }

@@ -45,6 +45,7 @@ type Server struct {
 		keyspaceHits atomic.Int64
 		keyspaceMiss atomic.Int64
 	}
+	slowlog  slowlog
 	lastSave atomic.Int64
 	// saving is set while SAVE or BGSAVE writes a checkpoint.
 	saving     atomic.Bool

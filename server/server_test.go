@@ -409,3 +409,39 @@ func TestSaveCompactAndExpiredStrings(t *testing.T) {
 		t.Fatal("checkpoint holds a key written after the save")
 	}
 }
+
+func TestSlowlog(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	ctx := context.Background()
+	c := ts.client(t, 2)
+	c.Do(ctx, "client", "setname", "slowpoke")
+	if err := c.ConfigSet(ctx, "slowlog-log-slower-than", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.Do(ctx, "slowlog", "reset")
+	long := strings.Repeat("x", 200)
+	c.Set(ctx, "k", long, 0)
+	entries, err := c.SlowLogGet(ctx, -1).Result()
+	if err != nil || len(entries) < 1 {
+		t.Fatalf("slowlog get: %v %v", entries, err)
+	}
+	var found bool
+	for _, e := range entries {
+		if len(e.Args) == 3 && e.Args[0] == "set" && e.Args[2] == strings.Repeat("x", 128)+"... (72 more bytes)" && e.ClientName == "slowpoke" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the SET is not in the slow log as Redis records it: %+v", entries)
+	}
+	if n, _ := c.Do(ctx, "slowlog", "len").Int(); n < 1 {
+		t.Fatalf("slowlog len %d", n)
+	}
+	c.ConfigSet(ctx, "slowlog-log-slower-than", "-1")
+	c.Do(ctx, "slowlog", "reset")
+	c.Set(ctx, "k", "v", 0)
+	if n, _ := c.Do(ctx, "slowlog", "len").Int(); n != 0 {
+		t.Fatalf("slowlog disabled but len %d", n)
+	}
+	expectErr(t, c.Do(ctx, "slowlog", "get", "-2").Err(), "ERR count should be greater than or equal to -1")
+}

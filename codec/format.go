@@ -16,6 +16,9 @@ const (
 	FamilyMeta   byte = 'm' // m | db | userkey -> metadata
 	FamilyData   byte = 'd' // d | db | uuid | sub | field -> element data
 	FamilyExpiry byte = 'x' // x | expire-at | db | userkey -> empty
+	// FamilyConfig holds keyspace-wide state, outside every database's
+	// ranges (FLUSHALL keeps it): 'c' | name.
+	FamilyConfig byte = 'c'
 )
 
 // Type is the Redis type tag stored in the first byte of a metadata value.

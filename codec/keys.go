@@ -112,10 +112,10 @@ func (d *DB) Copy(src, dst []byte, dstDB int, replace bool) (bool, error) {
 	if err := checkDB(dstDB); err != nil {
 		return false, err
 	}
-	if int(d.num) == dstDB && equalKeys(src, dst) {
+	if d.num == d.ks.physical(dstDB) && equalKeys(src, dst) {
 		return false, ErrSameObject
 	}
-	return d.transfer(src, dst, uint8(dstDB), replace, false)
+	return d.transfer(src, dst, d.ks.physical(dstDB), replace, false)
 }
 
 // Move implements MOVE: moves key with its TTL to database dstDB unless it
@@ -125,10 +125,10 @@ func (d *DB) Move(key []byte, dstDB int) (bool, error) {
 	if err := checkDB(dstDB); err != nil {
 		return false, err
 	}
-	if int(d.num) == dstDB {
+	if d.num == d.ks.physical(dstDB) {
 		return false, ErrSameObject
 	}
-	return d.transfer(key, key, uint8(dstDB), false, true)
+	return d.transfer(key, key, d.ks.physical(dstDB), false, true)
 }
 
 // transfer is COPY and MOVE: src in d to dst in dstDB.

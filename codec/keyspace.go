@@ -2,6 +2,7 @@ package codec
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,9 @@ type Keyspace struct {
 	now          func() time.Time
 	maxStringLen int64
 	cursors      *cursorTable
+	// dbMap maps logical database numbers (SELECT, SWAPDB) to the physical
+	// numbers in the keys. Replaced whole by SwapDB.
+	dbMap atomic.Pointer[[MaxDBs]uint8]
 }
 
 // New returns a Keyspace over store. opts may be nil.
@@ -52,13 +56,19 @@ func New(store Store, opts *Options) *Keyspace {
 	if o.ScanCursors <= 0 {
 		o.ScanCursors = DefaultScanCursors
 	}
-	return &Keyspace{
+	ks := &Keyspace{
 		store:        store,
 		locks:        NewLocks(o.LockStripes),
 		now:          o.Now,
 		maxStringLen: o.MaxStringLen,
 		cursors:      newCursorTable(o.ScanCursors),
 	}
+	var identity [MaxDBs]uint8
+	for i := range identity {
+		identity[i] = uint8(i)
+	}
+	ks.dbMap.Store(&identity)
+	return ks
 }
 
 // Store returns the underlying store.
@@ -84,10 +94,13 @@ func (ks *Keyspace) DB(n int) *DB {
 	if n < 0 || n >= MaxDBs {
 		panic("codec: database index out of range")
 	}
-	return &DB{ks: ks, num: uint8(n)}
+	return &DB{ks: ks, num: ks.physical(n)}
 }
 
-// Num returns the database number.
+// physical maps a logical database number to the number in its keys.
+func (ks *Keyspace) physical(n int) uint8 { return ks.dbMap.Load()[n] }
+
+// Num returns the database's physical number (the one in its keys).
 func (d *DB) Num() int { return int(d.num) }
 
 // stored is a metadata record as read from the store, live or not.

@@ -42,6 +42,7 @@ func init() {
 		k1(&command{name: "move", arity: 3, flags: flagWrite | flagFast, summary: "Moves a key to another database.", handler: cmdMove}),
 		&command{name: "dbsize", arity: 1, flags: flagReadOnly | flagFast, group: "server", summary: "Returns the number of keys in the database.", handler: cmdDBSize},
 		&command{name: "flushdb", arity: -1, flags: flagWrite, group: "server", summary: "Remove all keys from the current database.", handler: cmdFlushDB},
+		&command{name: "swapdb", arity: 3, flags: flagWrite | flagFast, group: "server", summary: "Swaps two Redis databases.", handler: cmdSwapDB},
 		&command{name: "flushall", arity: -1, flags: flagWrite, group: "server", summary: "Removes all keys from all databases.", handler: cmdFlushAll},
 	)
 }
@@ -349,6 +350,30 @@ func cmdFlushAll(c *client, args [][]byte) {
 		return
 	}
 	if err := c.s.ks.FlushAll(); err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.w.SimpleString("OK")
+}
+
+// cmdSwapDB implements SWAPDB index1 index2.
+func cmdSwapDB(c *client, args [][]byte) {
+	a, ok1 := parseInt(args[1])
+	if !ok1 {
+		c.w.Error("ERR invalid first DB index")
+		return
+	}
+	b, ok2 := parseInt(args[2])
+	if !ok2 {
+		c.w.Error("ERR invalid second DB index")
+		return
+	}
+	n := c.s.cfg.Int("databases")
+	if a < 0 || a >= n || b < 0 || b >= n {
+		c.w.Error(errDBIndex)
+		return
+	}
+	if err := c.s.ks.SwapDB(int(a), int(b)); err != nil {
 		c.replyErr(err)
 		return
 	}

@@ -93,6 +93,10 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.db = db
 	s.ks = codec.New(engineStore{db}, &codec.Options{MaxStringLen: cfg.Int("proto-max-bulk-len")})
+	if err := s.ks.LoadDBMap(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.lastSave.Store(time.Now().Unix())
 	s.lastSaveOK.Store(true)
 	return s, nil

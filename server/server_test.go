@@ -445,3 +445,28 @@ func TestSlowlog(t *testing.T) {
 	}
 	expectErr(t, c.Do(ctx, "slowlog", "get", "-2").Err(), "ERR count should be greater than or equal to -1")
 }
+
+func TestSwapDBPersists(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir)
+	ctx := context.Background()
+	c := ts.client(t, 2)
+	c.Set(ctx, "k", "zero", 0)
+	if err := c.Do(ctx, "swapdb", "0", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Exists(ctx, "k").Result(); n != 0 {
+		t.Fatal("db 0 still holds the key after SWAPDB")
+	}
+	expectErr(t, c.Do(ctx, "swapdb", "x", "1").Err(), "ERR invalid first DB index")
+	expectErr(t, c.Do(ctx, "swapdb", "0", "y").Err(), "ERR invalid second DB index")
+	expectErr(t, c.Do(ctx, "swapdb", "0", "99").Err(), "ERR DB index is out of range")
+	c.Close()
+	ts.stop(t)
+	ts2 := startServer(t, dir)
+	c2 := redis.NewClient(&redis.Options{Addr: ts2.addr, DB: 1, DisableIdentity: true})
+	defer c2.Close()
+	if v, _ := c2.Get(ctx, "k").Result(); v != "zero" {
+		t.Fatalf("db 1 after restart: %q", v)
+	}
+}

@@ -253,12 +253,21 @@ func testPingFlood(t *testing.T, ts *testServer) {
 
 func testIdleConnections(t *testing.T, ts *testServer) {
 	const n = 2000
+	// Count only the clients this case opens: connections of earlier cases
+	// may still be closing.
+	firstID := ts.s.nextClientID.Load()
 	countClients := func() int {
 		ts.s.mu.Lock()
 		defer ts.s.mu.Unlock()
-		return len(ts.s.mu.clients)
+		n := 0
+		for id := range ts.s.mu.clients {
+			if id > firstID {
+				n++
+			}
+		}
+		return n
 	}
-	base := countClients()
+	base := 0
 	conns := make([]net.Conn, 0, n)
 	defer func() {
 		for _, c := range conns {
@@ -272,7 +281,15 @@ func testIdleConnections(t *testing.T, ts *testServer) {
 		}
 		conns = append(conns, c)
 	}
-	waitUntil(t, 30*time.Second, "the server to register idle clients", func() bool { return countClients() >= base+n })
+	last := 0
+	deadline := time.Now().Add(30 * time.Second)
+	for last = countClients(); last < base+n; last = countClients() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s the server has registered %d of %d idle clients", last-base, n)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
+	}
+	t.Logf("base %d, now %d", base, countClients())
 	t.Logf("%d clients registered", countClients())
 	c := dialRaw(t, ts.addr)
 	if v := c.mustDo(t, "SET", "idle", "ok"); v.Str != "OK" {

@@ -46,7 +46,17 @@ type blockIter struct {
 // The key buffer is kept across blocks so that steady-state iteration does
 // not allocate.
 func (i *blockIter) init(cmp func(a, b []byte) int, data []byte) error {
-	*i = blockIter{cmp: cmp, keyBuf: i.keyBuf[:0]}
+	if err := checkBlock(data); err != nil {
+		*i = blockIter{cmp: cmp, keyBuf: i.keyBuf[:0]}
+		return err
+	}
+	i.initChecked(cmp, data)
+	return nil
+}
+
+// checkBlock validates a block's restart array. A data block is checked
+// once, when it is read from the file, before it enters the block cache.
+func checkBlock(data []byte) error {
 	if len(data) < 4 {
 		return base.CorruptionErrorf("sstable: block of %d bytes is too short", len(data))
 	}
@@ -66,10 +76,14 @@ func (i *blockIter) init(cmp func(a, b []byte) int, data []byte) error {
 		}
 		prev = r
 	}
-	i.data = data
-	i.restartsOff = restartsOff
-	i.numRestarts = int(n)
 	return nil
+}
+
+// initChecked positions i on a block that checkBlock accepted: only the
+// restart count is read.
+func (i *blockIter) initChecked(cmp func(a, b []byte) int, data []byte) {
+	n := int(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	*i = blockIter{cmp: cmp, keyBuf: i.keyBuf[:0], data: data, restartsOff: len(data) - 4 - 4*n, numRestarts: n}
 }
 
 func (i *blockIter) restart(j int) int {

@@ -178,6 +178,10 @@ func (r *Reader) readDataBlock(h blockHandle) (Handle, error) {
 	if err != nil {
 		return Handle{}, err
 	}
+	// Checked once here; loads from the cache trust it.
+	if err := checkBlock(b); err != nil {
+		return Handle{}, err
+	}
 	if r.cache != nil {
 		return r.cache.insert(r.fileNum, h.Offset, b), nil
 	}

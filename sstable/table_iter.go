@@ -67,9 +67,7 @@ func (t *tableIter) loadBlock() bool {
 		return t.fail(err)
 	}
 	t.handle, t.handleOff = hd, h.Offset
-	if err := t.data.init(t.r.cmp, hd.Get()); err != nil {
-		return t.fail(err)
-	}
+	t.data.initChecked(t.r.cmp, hd.Get())
 	return true
 }
 

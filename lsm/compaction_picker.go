@@ -65,14 +65,6 @@ func (c *compaction) allInputs() []*FileMetadata {
 	return append(append([]*FileMetadata(nil), c.inputs[0]...), c.inputs[1]...)
 }
 
-func levelSize(files []*FileMetadata) uint64 {
-	var n uint64
-	for _, f := range files {
-		n += f.Size
-	}
-	return n
-}
-
 // levelTargets computes the dynamic level sizes of v: the base level L0
 // compacts into, and each level's target size. The bottom level holds most
 // data; each level above is LevelMultiplier times smaller, up to the first
@@ -82,7 +74,7 @@ func (d *DB) levelTargets(v *version) (baseLevel int, maxBytes [numLevels]uint64
 	first := -1
 	var dbSize uint64
 	for level := 1; level < numLevels; level++ {
-		if sz := levelSize(v.levels[level]); sz > 0 {
+		if sz := v.sizes[level]; sz > 0 {
 			if first < 0 {
 				first = level
 			}
@@ -117,7 +109,7 @@ func (d *DB) levelScores(v *version) (scores [numLevels]float64, baseLevel int) 
 	scores[0] = float64(len(v.levels[0])) / float64(d.opts.L0CompactionThreshold)
 	for level := 1; level < numLevels-1; level++ {
 		if maxBytes[level] > 0 {
-			scores[level] = float64(levelSize(v.levels[level])) / float64(maxBytes[level])
+			scores[level] = float64(v.sizes[level]) / float64(maxBytes[level])
 		}
 	}
 	return scores, baseLevel
@@ -129,10 +121,10 @@ func (d *DB) pendingCompactionBytes(v *version) uint64 {
 	_, maxBytes := d.levelTargets(v)
 	var n uint64
 	if len(v.levels[0]) >= d.opts.L0CompactionThreshold {
-		n += levelSize(v.levels[0])
+		n += v.sizes[0]
 	}
 	for level := 1; level < numLevels-1; level++ {
-		if sz := levelSize(v.levels[level]); maxBytes[level] > 0 && sz > maxBytes[level] {
+		if sz := v.sizes[level]; maxBytes[level] > 0 && sz > maxBytes[level] {
 			n += sz - maxBytes[level]
 		}
 	}

@@ -203,28 +203,23 @@ func (d *DB) getFromTable(dst []byte, f *FileMetadata, key []byte, seq, rangeSeq
 
 // Set writes value under key.
 func (d *DB) Set(key, value []byte, o *WriteOptions) error {
-	b := batchPool.Get().(*Batch)
-	b.Set(key, value)
-	err := d.Apply(b, o)
-	b.Reset()
-	batchPool.Put(b)
-	return err
+	return d.applyOne(base.InternalKeyKindSet, key, value, o)
 }
 
 // Delete deletes key.
 func (d *DB) Delete(key []byte, o *WriteOptions) error {
-	b := batchPool.Get().(*Batch)
-	b.Delete(key)
-	err := d.Apply(b, o)
-	b.Reset()
-	batchPool.Put(b)
-	return err
+	return d.applyOne(base.InternalKeyKindDelete, key, nil, o)
 }
 
 // DeleteRange deletes every key in [start, end).
 func (d *DB) DeleteRange(start, end []byte, o *WriteOptions) error {
+	return d.applyOne(base.InternalKeyKindRangeDelete, start, end, o)
+}
+
+// applyOne commits a single write through a pooled batch.
+func (d *DB) applyOne(kind base.InternalKeyKind, key, value []byte, o *WriteOptions) error {
 	b := batchPool.Get().(*Batch)
-	b.DeleteRange(start, end)
+	b.add(kind, key, value, kind != base.InternalKeyKindDelete)
 	err := d.Apply(b, o)
 	b.Reset()
 	batchPool.Put(b)

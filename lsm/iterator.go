@@ -75,11 +75,7 @@ func (d *DB) newIter(o *IterOptions, seq base.SeqNum) (*Iterator, error) {
 		if len(files) == 0 {
 			continue
 		}
-		lf := make([]iterator.LevelFile, len(files))
-		for i, f := range files {
-			lf[i] = iterator.LevelFile{Smallest: f.Smallest, Largest: f.Largest}
-		}
-		children = append(children, iterator.NewLevel(lf, func(i int, lower, upper []byte) (base.InternalIterator, error) {
+		children = append(children, iterator.NewLevel(v.levelFiles[level], func(i int, lower, upper []byte) (base.InternalIterator, error) {
 			return d.tableCache.newIter(files[i], lower, upper)
 		}, it.lower, it.upper))
 	}

@@ -130,9 +130,7 @@ func (d *DB) Metrics() *Metrics {
 	m.BackgroundError = d.mu.bgErr
 	for level, files := range d.vs.current.levels {
 		m.Levels[level].NumFiles = len(files)
-		for _, f := range files {
-			m.Levels[level].Size += f.Size
-		}
+		m.Levels[level].Size = d.vs.current.sizes[level]
 	}
 	d.mu.Unlock()
 	if d.blockCache != nil {

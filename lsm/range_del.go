@@ -137,36 +137,51 @@ func (d *DB) collectTombstones(rs *readState, lower, upper []byte) ([]tombstone,
 }
 
 // maxCoveringSeq returns the largest sequence number (<= readSeq) of the
-// tombstones in rs that cover key, or 0.
+// tombstones in rs that cover key, or 0. It runs on every point read, so
+// it copies nothing and looks only where a covering tombstone can be: the
+// memtables that hold any, the L0 tables whose bounds include key and at
+// most one table per deeper level.
 func (d *DB) maxCoveringSeq(rs *readState, key []byte, readSeq base.SeqNum) (base.SeqNum, error) {
 	var best base.SeqNum
-	consider := func(ts []tombstone) {
+	for _, m := range rs.memtables {
+		if m.rangeDels.Load() == 0 {
+			continue
+		}
+		it := m.NewRangeDelIter()
+		// Sorted by start key: nothing past key can cover it.
+		for ok := it.First(); ok && bytes.Compare(it.Key().UserKey, key) <= 0; ok = it.Next() {
+			if s := it.Key().SeqNum(); s <= readSeq && s > best && bytes.Compare(key, it.Value()) < 0 {
+				best = s
+			}
+		}
+		if err := it.Close(); err != nil {
+			return 0, err
+		}
+	}
+	consider := func(f *FileMetadata) error {
+		if f.numRangeDels == 0 || !f.overlaps(key, key) {
+			return nil
+		}
+		ts, err := d.tableCache.tombstones(f)
 		for _, t := range ts {
 			if t.seq <= readSeq && t.seq > best && t.covers(key, 0) {
 				best = t.seq
 			}
 		}
+		return err
 	}
-	for _, m := range rs.memtables {
-		if m.rangeDels.Load() == 0 {
-			continue
-		}
-		ts, err := readTombstones(m.NewRangeDelIter())
-		if err != nil {
+	v := rs.version
+	for _, f := range v.levels[0] {
+		if err := consider(f); err != nil {
 			return 0, err
 		}
-		consider(ts)
 	}
-	for _, files := range rs.version.levels {
-		for _, f := range files {
-			if !f.overlaps(key, key) {
-				continue
-			}
-			ts, err := d.tableCache.tombstones(f)
-			if err != nil {
+	for level := 1; level < numLevels; level++ {
+		files := v.levels[level]
+		if i := searchLevel(files, key); i < len(files) {
+			if err := consider(files[i]); err != nil {
 				return 0, err
 			}
-			consider(ts)
 		}
 	}
 	return best, nil

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/iterator"
 )
 
 // FileMetadata describes one sstable of the LSM.
@@ -69,7 +70,12 @@ func (f *FileMetadata) overlaps(start, end []byte) bool {
 //  2. Files of L1..L6 are ordered by Smallest and do not overlap.
 type version struct {
 	levels [numLevels][]*FileMetadata
-	refs   atomic.Int32
+	// Derived once when the version is installed (versions are
+	// immutable): each level's byte size, and levels 1-6 as the level
+	// iterator wants them.
+	sizes      [numLevels]uint64
+	levelFiles [numLevels][]iterator.LevelFile
+	refs       atomic.Int32
 	// onZero is called once when the last reference is dropped.
 	onZero func(*version)
 }

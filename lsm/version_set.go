@@ -1,7 +1,6 @@
 package lsm
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/iterator"
 	"github.com/strata-db/strata/internal/vfs"
 	"github.com/strata-db/strata/wal"
 )
@@ -26,7 +26,6 @@ type versionSet struct {
 	fs      vfs.FS
 	dir     string
 	dirFile vfs.File
-	logger  interface{ Error(string, ...any) }
 
 	// mu is the DB's mutex; it guards current.
 	mu      *sync.Mutex
@@ -65,9 +64,17 @@ func (vs *versionSet) markUsed(n base.FileNum) {
 // newVersion wraps levels into a referenced version whose release feeds the
 // obsolete-file list.
 func (vs *versionSet) initVersion(v *version) {
-	for _, files := range v.levels {
+	for level, files := range v.levels {
 		for _, f := range files {
 			f.refs.Add(1)
+			v.sizes[level] += f.Size
+		}
+		if level > 0 && len(files) > 0 {
+			lf := make([]iterator.LevelFile, len(files))
+			for i, f := range files {
+				lf[i] = iterator.LevelFile{Smallest: f.Smallest, Largest: f.Largest}
+			}
+			v.levelFiles[level] = lf
 		}
 	}
 	v.onZero = vs.versionReleased
@@ -344,8 +351,6 @@ func setCurrent(fs vfs.FS, dir string, dirFile vfs.File, num, tmpNum base.FileNu
 	}
 	return nil
 }
-
-var errNoCurrent = errors.New("lsm: no CURRENT file")
 
 // snapshotEdit returns one edit that describes the whole version v, as the
 // first record of a new MANIFEST.

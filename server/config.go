@@ -250,11 +250,44 @@ func (c *Config) ApplyArgs(args []string) error {
 	return c.loadString(strings.Join(lines, "\n"), "(command line)")
 }
 
+// quoteConfigArg writes a value so that splitConfigArgs reads it back:
+// as is when plain, else double-quoted with Redis's escapes (sdscatrepr).
 func quoteConfigArg(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\"'\\") {
+	plain := s != ""
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c > ' ' && c < 0x7f && c != '"' && c != '\'' && c != '\\'
+	}
+	if plain {
 		return s
 	}
-	return strconv.Quote(s)
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		default:
+			if c < ' ' || c >= 0x7f {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // splitConfigArgs splits a config line with Redis's quoting rules.

@@ -72,3 +72,30 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRewriteQuotingRoundTrips: values with spaces, quotes, backslashes,
+// control bytes and non-ASCII survive CONFIG REWRITE and a reload.
+func TestRewriteQuotingRoundTrips(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "strata.conf")
+	os.WriteFile(path, nil, 0o644)
+	c := NewConfig()
+	if err := c.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"plain", "two words", `q"uote`, `back\slash`, "tab\tnl\ncr\r", "caf\xc3\xa9", "\x00\x01\xff", "it's"} {
+		if _, msg := c.ConfigSet([]string{"requirepass", v}); msg != "" {
+			t.Fatal(msg)
+		}
+		if err := c.Rewrite(); err != nil {
+			t.Fatal(err)
+		}
+		c2 := NewConfig()
+		if err := c2.LoadFile(path); err != nil {
+			data, _ := os.ReadFile(path)
+			t.Fatalf("%q: reload: %v\n%s", v, err, data)
+		}
+		if got := c2.Get("requirepass"); got != v {
+			t.Fatalf("%q came back as %q", v, got)
+		}
+	}
+}

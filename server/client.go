@@ -27,7 +27,7 @@ type client struct {
 	authed          bool
 	proto           int
 	name            atomic.Pointer[string]
-	lastCmd         atomic.Pointer[string]
+	lastCmd         atomic.Pointer[command]
 	lastInteraction atomic.Int64
 	// closeAfterReply ends the connection once pending replies are flushed
 	// (QUIT, protocol errors, CLIENT KILL of itself).
@@ -103,8 +103,9 @@ func (s *Server) serveConn(conn net.Conn) {
 			}
 			return
 		}
-		c.lastInteraction.Store(time.Now().UnixNano())
-		s.dispatch(c, args)
+		now := time.Now()
+		c.lastInteraction.Store(now.UnixNano())
+		s.dispatch(c, args, now)
 		if c.closeAfterReply {
 			c.flush()
 			return
@@ -127,7 +128,7 @@ func (c *client) flush() error {
 }
 
 // dispatch runs one command.
-func (s *Server) dispatch(c *client, args [][]byte) {
+func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 	s.stats.commands.Add(1)
 	cmd, errMsg := lookupCommand(args)
 	if errMsg != "" {
@@ -138,9 +139,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		c.w.Error(errNoAuth)
 		return
 	}
-	name := cmd.fullName()
-	c.lastCmd.Store(&name)
-	start := time.Now()
+	c.lastCmd.Store(cmd)
 	cmd.handler(c, args)
 	s.slowlog.maybeAdd(s, c, args, time.Since(start))
 }
@@ -159,7 +158,7 @@ func (c *client) info() string {
 	}
 	cmd := "NULL"
 	if p := c.lastCmd.Load(); p != nil {
-		cmd = *p
+		cmd = p.fullName()
 	}
 	now := time.Now()
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=N db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d",

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -356,11 +358,7 @@ func (s *Server) clientsByID() []*client {
 	for _, c := range s.mu.clients {
 		out = append(out, c)
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].id < out[j-1].id; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortFunc(out, func(a, b *client) int { return cmp.Compare(a.id, b.id) })
 	return out
 }
 

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/strata-db/strata/lsm"
 )
 
 // redisVersion is the Redis version Strata is compatible with; clients
@@ -24,7 +26,7 @@ func init() {
 // all of them, "everything" too.
 var infoSections = []struct {
 	name string
-	gen  func(s *Server, b *strings.Builder)
+	gen  func(s *Server, m *lsm.Metrics, b *strings.Builder)
 }{
 	{"server", infoServer},
 	{"clients", infoClients},
@@ -44,6 +46,7 @@ func cmdInfo(c *client, args [][]byte) {
 	}
 	all := len(want) == 0 || want["all"] || want["default"] || want["everything"]
 	var b strings.Builder
+	m := c.s.db.Metrics() // once: several sections use it
 	for _, sec := range infoSections {
 		if !all && !want[sec.name] {
 			continue
@@ -52,7 +55,7 @@ func cmdInfo(c *client, args [][]byte) {
 			b.WriteString("\r\n")
 		}
 		fmt.Fprintf(&b, "# %s\r\n", strings.ToUpper(sec.name[:1])+sec.name[1:])
-		sec.gen(c.s, &b)
+		sec.gen(c.s, m, &b)
 	}
 	c.w.Verbatim("txt", []byte(b.String()))
 }
@@ -61,7 +64,7 @@ func field(b *strings.Builder, name string, v any) {
 	fmt.Fprintf(b, "%s:%v\r\n", name, v)
 }
 
-func infoServer(s *Server, b *strings.Builder) {
+func infoServer(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	up := time.Since(s.start)
 	field(b, "redis_version", redisVersion)
 	field(b, "strata_version", strataVersion)
@@ -86,7 +89,7 @@ func executable() string {
 	return p
 }
 
-func infoClients(s *Server, b *strings.Builder) {
+func infoClients(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	s.mu.Lock()
 	n := len(s.mu.clients)
 	s.mu.Unlock()
@@ -95,10 +98,9 @@ func infoClients(s *Server, b *strings.Builder) {
 	field(b, "blocked_clients", 0)
 }
 
-func infoMemory(s *Server, b *strings.Builder) {
+func infoMemory(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	m := s.db.Metrics()
 	field(b, "used_memory", ms.HeapAlloc)
 	field(b, "used_memory_human", humanBytes(ms.HeapAlloc))
 	field(b, "used_memory_rss", ms.Sys-ms.HeapReleased)
@@ -122,8 +124,7 @@ func humanBytes(n uint64) string {
 	return fmt.Sprintf("%dB", n)
 }
 
-func infoPersistence(s *Server, b *strings.Builder) {
-	m := s.db.Metrics()
+func infoPersistence(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	field(b, "loading", 0)
 	field(b, "aof_enabled", boolInt(s.cfg.Bool("appendonly")))
 	field(b, "appendfsync", s.cfg.Get("appendfsync"))
@@ -151,7 +152,7 @@ func boolInt(v bool) int {
 	return 0
 }
 
-func infoStats(s *Server, b *strings.Builder) {
+func infoStats(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	st := &s.stats
 	field(b, "total_connections_received", st.connections.Load())
 	field(b, "total_commands_processed", st.commands.Load())
@@ -162,18 +163,18 @@ func infoStats(s *Server, b *strings.Builder) {
 	field(b, "keyspace_misses", st.keyspaceMiss.Load())
 }
 
-func infoReplication(s *Server, b *strings.Builder) {
+func infoReplication(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	field(b, "role", "master")
 	field(b, "connected_slaves", 0)
 }
 
-func infoCPU(s *Server, b *strings.Builder) {
+func infoCPU(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	sys, user := cpuTimes()
 	field(b, "used_cpu_sys", fmt.Sprintf("%.6f", sys))
 	field(b, "used_cpu_user", fmt.Sprintf("%.6f", user))
 }
 
-func infoKeyspace(s *Server, b *strings.Builder) {
+func infoKeyspace(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	for db := 0; db < int(s.cfg.Int("databases")); db++ {
 		n, err := s.ks.DB(db).DBSize()
 		if err != nil || n == 0 {
@@ -183,8 +184,7 @@ func infoKeyspace(s *Server, b *strings.Builder) {
 	}
 }
 
-func infoEngine(s *Server, b *strings.Builder) {
-	m := s.db.Metrics()
+func infoEngine(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	for level, l := range m.Levels {
 		fmt.Fprintf(b, "level%d:files=%d,bytes=%d,score=%.2f\r\n", level, l.NumFiles, l.Size, l.Score)
 	}

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/strata-db/strata/codec"
+	"github.com/strata-db/strata/lsm"
 )
 
 // testServer is an in-process server on a free loopback port.
@@ -384,8 +387,22 @@ func TestSaveCompactAndExpiredStrings(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// An expired string with no expiry-index entry: the active cycle cannot
+	// see it, only the server's compaction filter can drop it.
+	ghost := codec.MetaKey(0, []byte("ghost"))
+	meta := codec.Metadata{Type: codec.TypeString, ExpireAt: time.Now().Add(-time.Hour).UnixMilli(), Value: []byte("v")}
+	if err := ts.s.db.Set(ghost, meta.Encode(nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	live := codec.MetaKey(0, []byte("k42"))
 	if err := c.Do(ctx, "compact").Err(); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := ts.s.db.Get(ghost); !errors.Is(err, lsm.ErrNotFound) {
+		t.Fatalf("compaction kept an expired string: %v", err)
+	}
+	if _, err := ts.s.db.Get(live); err != nil {
+		t.Fatalf("compaction dropped a live string: %v", err)
 	}
 	info, _ := c.Info(ctx, "engine").Result()
 	if !strings.Contains(info, "compactions:") {

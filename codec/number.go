@@ -131,26 +131,7 @@ func parseLongDouble(b []byte) (v *big.Float, isInf bool, ok bool) {
 	if digits == 0 {
 		return nil, false, false
 	}
-	exp := int64(0)
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		j := i + 1
-		eneg := false
-		if j < len(s) && (s[j] == '+' || s[j] == '-') {
-			eneg = s[j] == '-'
-			j++
-		}
-		if j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			for ; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
-				if exp < 1e9 {
-					exp = exp*10 + int64(s[j]-'0')
-				}
-			}
-			if eneg {
-				exp = -exp
-			}
-			i = j
-		} // else strtold stops before the 'e', which is then trailing garbage
-	}
+	exp, i := parseExponent(s, i, 'e')
 	if i != len(s) {
 		return nil, false, false
 	}
@@ -224,26 +205,7 @@ mantissaDone:
 	if digits == 0 {
 		return nil, false
 	}
-	exp := int64(0)
-	if i < len(s) && (s[i] == 'p' || s[i] == 'P') {
-		j := i + 1
-		eneg := false
-		if j < len(s) && (s[j] == '+' || s[j] == '-') {
-			eneg = s[j] == '-'
-			j++
-		}
-		if j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			for ; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
-				if exp < 1e9 {
-					exp = exp*10 + int64(s[j]-'0')
-				}
-			}
-			if eneg {
-				exp = -exp
-			}
-			i = j
-		}
-	}
+	exp, i := parseExponent(s, i, 'p')
 	if i != len(s) {
 		return nil, false
 	}
@@ -302,4 +264,32 @@ func formatLongDouble(v *big.Float) []byte {
 		s = "0"
 	}
 	return []byte(s)
+}
+
+// parseExponent reads an optional exponent at s[i:]: the marker letter
+// (either case), an optional sign and at least one digit, as strtold does.
+// Without digits the marker is not consumed (it is then trailing garbage).
+// The exponent saturates at 1e9, far past any representable value.
+func parseExponent(s string, i int, marker byte) (exp int64, next int) {
+	if i >= len(s) || (s[i] != marker && s[i] != marker-'a'+'A') {
+		return 0, i
+	}
+	j := i + 1
+	neg := false
+	if j < len(s) && (s[j] == '+' || s[j] == '-') {
+		neg = s[j] == '-'
+		j++
+	}
+	if j >= len(s) || s[j] < '0' || s[j] > '9' {
+		return 0, i
+	}
+	for ; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+		if exp < 1e9 {
+			exp = exp*10 + int64(s[j]-'0')
+		}
+	}
+	if neg {
+		exp = -exp
+	}
+	return exp, j
 }

@@ -63,7 +63,47 @@ func (s *MemStore) Keys() [][]byte {
 
 // NewIter implements Store.
 func (s *MemStore) NewIter(lower, upper []byte) (Iterator, error) {
-	entries := s.snapshot()
+	return newMemIter(s.snapshot(), lower, upper), nil
+}
+
+// NewSnapshot implements Store: the current entries slice, which commits
+// never modify, is the snapshot.
+func (s *MemStore) NewSnapshot() Snapshot { return &memSnapshot{entries: s.snapshot()} }
+
+type memSnapshot struct {
+	entries []memEntry
+	closed  bool
+}
+
+func (s *memSnapshot) Get(key []byte) ([]byte, error) {
+	if s.closed {
+		return nil, errSnapshotClosed
+	}
+	i, ok := search(s.entries, key)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return bytes.Clone(s.entries[i].value), nil
+}
+
+func (s *memSnapshot) NewIter(lower, upper []byte) (Iterator, error) {
+	if s.closed {
+		return nil, errSnapshotClosed
+	}
+	return newMemIter(s.entries, lower, upper), nil
+}
+
+func (s *memSnapshot) Close() error {
+	if s.closed {
+		return errSnapshotClosed
+	}
+	s.closed = true
+	return nil
+}
+
+var errSnapshotClosed = errors.New("codec: snapshot used or closed after Close")
+
+func newMemIter(entries []memEntry, lower, upper []byte) *memIter {
 	lo, hi := 0, len(entries)
 	if lower != nil {
 		lo, _ = search(entries, lower)
@@ -74,7 +114,7 @@ func (s *MemStore) NewIter(lower, upper []byte) (Iterator, error) {
 	if hi < lo {
 		hi = lo
 	}
-	return &memIter{entries: entries[lo:hi], pos: -1}, nil
+	return &memIter{entries: entries[lo:hi], pos: -1}
 }
 
 type memOp struct {

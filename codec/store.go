@@ -12,12 +12,11 @@ var ErrNotFound = base.ErrNotFound
 //
 // Keys are compared bytewise. Implementations are safe for concurrent use.
 type Store interface {
-	// Get returns the value of key, or ErrNotFound. The returned slice is a
-	// fresh copy that the caller may keep and modify.
-	Get(key []byte) ([]byte, error)
-	// NewIter returns an iterator over the keys in [lower, upper); a nil
-	// bound is unbounded. The iterator reads a consistent snapshot.
-	NewIter(lower, upper []byte) (Iterator, error)
+	Reader
+	// NewSnapshot returns a frozen view of the store as of now: reads of
+	// several keys through it agree with one another (a command reading a
+	// key's metadata and then its elements sees one state). Close it.
+	NewSnapshot() Snapshot
 	// NewBatch returns an empty batch for this store.
 	NewBatch() Batch
 	// Commit applies every operation of b atomically, in the order they were
@@ -57,4 +56,22 @@ type Batch interface {
 	Delete(k []byte)
 	// DeleteRange deletes every key in [start, end).
 	DeleteRange(start, end []byte)
+}
+
+// Reader is the read half of a Store, shared by snapshots.
+type Reader interface {
+	// Get returns the value of key, or ErrNotFound. The returned slice is a
+	// fresh copy that the caller may keep and modify.
+	Get(key []byte) ([]byte, error)
+	// NewIter returns an iterator over the keys in [lower, upper); a nil
+	// bound is unbounded. The iterator reads a consistent snapshot.
+	NewIter(lower, upper []byte) (Iterator, error)
+}
+
+// Snapshot is a Reader frozen at the moment it was created. Close releases
+// it (the engine keeps the versions it pins until then); Close is called
+// exactly once.
+type Snapshot interface {
+	Reader
+	Close() error
 }

@@ -29,6 +29,29 @@ func (s engineStore) NewIter(lower, upper []byte) (codec.Iterator, error) {
 	return it, nil
 }
 
+func (s engineStore) NewSnapshot() codec.Snapshot { return engineSnapshot{s.db.NewSnapshot()} }
+
+// engineSnapshot adapts an engine snapshot to codec.Snapshot.
+type engineSnapshot struct{ snap *lsm.Snapshot }
+
+func (s engineSnapshot) Get(key []byte) ([]byte, error) {
+	v, err := s.snap.Get(key)
+	if errors.Is(err, lsm.ErrNotFound) {
+		return nil, codec.ErrNotFound
+	}
+	return v, err
+}
+
+func (s engineSnapshot) NewIter(lower, upper []byte) (codec.Iterator, error) {
+	it, err := s.snap.NewIter(&lsm.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+func (s engineSnapshot) Close() error { return s.snap.Close() }
+
 func (s engineStore) NewBatch() codec.Batch { return s.db.NewBatch() }
 
 func (s engineStore) Commit(b codec.Batch) error {

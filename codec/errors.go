@@ -38,9 +38,6 @@ var (
 	ErrLCSNotString = errors.New("ERR The specified keys must contain string values")
 	// ErrLCSTooBig: the LCS table would exceed LCSOptions.MaxTableBytes.
 	ErrLCSTooBig = errors.New("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
-	// ErrNotImplemented: an operation on a complex type whose support has
-	// not been written yet (see hooks.go).
-	ErrNotImplemented = errors.New("ERR operation not supported yet on this type")
 )
 
 // ErrCorruption is the class of corruption errors (malformed keys or

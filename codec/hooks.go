@@ -15,11 +15,31 @@ func dropComplexData(b Batch, db uint8, m *Metadata) {
 	b.DeleteRange(r.Start, r.End)
 }
 
-// copyComplexData would add to b a copy of the elements of m (in srcDB) under
-// a freshly allocated uuid in dstDB and return the new metadata. COPY of a
-// complex key and MOVE of one to another database need it: data keys carry
-// the database number, so the elements must be rewritten. Not implemented
-// until uuid allocation (persistent, never reused) and the types exist.
-func copyComplexData(_ Batch, _ uint8, _ *Metadata, _ uint8) (Metadata, error) {
-	return Metadata{}, ErrNotImplemented
+// copyComplexData adds to b a copy of every element of the incarnation m
+// (in database srcDB) under a fresh uuid in database dstDB, and returns the
+// copy's metadata. COPY and MOVE use it: data keys carry the database
+// number, so the elements are rewritten (O(elements), as COPY is in Redis).
+// The caller holds the key's lock, so the latest state is read.
+func (ks *Keyspace) copyComplexData(b Batch, srcDB uint8, m *Metadata, dstDB uint8) (Metadata, error) {
+	u, err := ks.newUUID()
+	if err != nil {
+		return Metadata{}, err
+	}
+	r := DataRange(srcDB, m.UUID)
+	it, err := ks.store.NewIter(r.Start, r.End)
+	if err != nil {
+		return Metadata{}, err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		k := DataKey(dstDB, u, 0, nil)
+		k = append(k[:dataPrefixLen], it.Key()[dataPrefixLen:]...)
+		b.Set(k, append([]byte(nil), it.Value()...))
+	}
+	if err := it.Error(); err != nil {
+		return Metadata{}, err
+	}
+	c := *m
+	c.UUID = u
+	return c, nil
 }

@@ -14,7 +14,7 @@ func (d *DB) Del(keys ...[]byte) (int64, error) {
 	now := d.ks.nowMs()
 	seen := make(map[string]bool, len(keys))
 	var n int64
-	b := d.ks.store.NewBatch()
+	b := d.ks.newBatch()
 	for _, k := range keys {
 		if seen[string(k)] {
 			continue
@@ -32,7 +32,7 @@ func (d *DB) Del(keys ...[]byte) (int64, error) {
 	if n == 0 {
 		return 0, nil // keep DEL of missing keys free of writes
 	}
-	return n, d.ks.store.Commit(b)
+	return n, b.commit()
 }
 
 // Exists implements EXISTS: the number of keys that exist, counting a key
@@ -147,10 +147,10 @@ func (d *DB) transfer(src, dst []byte, dstDB uint8, replace, move bool) (bool, e
 	if t.live && !replace {
 		return false, nil
 	}
-	b := d.ks.store.NewBatch()
+	b := d.ks.newBatch()
 	m := s.m
 	if m.Type.IsComplex() {
-		if m, err = copyComplexData(b, d.num, &s.m, dstDB); err != nil {
+		if m, err = d.ks.copyComplexData(b, d.num, &s.m, dstDB); err != nil {
 			return false, err
 		}
 	}
@@ -158,7 +158,7 @@ func (d *DB) transfer(src, dst []byte, dstDB uint8, replace, move bool) (bool, e
 	if move {
 		deleteStored(b, d.num, src, &s)
 	}
-	return true, d.ks.store.Commit(b)
+	return true, b.commit()
 }
 
 // RandomKey implements RANDOMKEY: some live key of the database, or

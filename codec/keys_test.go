@@ -156,17 +156,42 @@ func TestCopyMove(t *testing.T) {
 		t.Fatal("MOVE missing")
 	}
 	f.checkIndex()
-	// Complex types are not copied yet: a clear error, and nothing written.
-	f.putComplex(0, "h", TypeHash, 9, 0)
-	if _, err := f.db.Copy(b("h"), b("h2"), 0, false); !errors.Is(err, ErrNotImplemented) {
-		t.Fatalf("COPY hash: %v", err)
+	// A complex key is copied element by element under a new uuid, with
+	// its TTL; MOVE rewrites it into the other database.
+	if _, err := f.db.HSet(b("h"), [][]byte{b("a"), b("1"), b("b"), b("2")}); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := f.db.Move(b("h"), 2); !errors.Is(err, ErrNotImplemented) {
-		t.Fatalf("MOVE hash: %v", err)
+	f.db.Expire(b("h"), t0+900, 0)
+	if ok, err := f.db.Copy(b("h"), b("h2"), 0, false); !ok || err != nil {
+		t.Fatalf("COPY hash: %v %v", ok, err)
 	}
-	if n, _ := f.db.Exists(b("h2"), b("h")); n != 1 {
-		t.Fatal("failed COPY/MOVE wrote")
+	if _, err := f.db.HSet(b("h"), [][]byte{b("a"), b("changed")}); err != nil {
+		t.Fatal(err)
 	}
+	if v, _, _ := f.db.HGet(b("h2"), b("a")); string(v) != "1" {
+		t.Fatalf("COPY shares data with its source: %q", v)
+	}
+	if p, _ := f.db.PTTL(b("h2")); p != 900 {
+		t.Fatalf("COPY hash TTL %d", p)
+	}
+	if ok, err := f.db.Move(b("h2"), 2); !ok || err != nil {
+		t.Fatalf("MOVE hash: %v %v", ok, err)
+	}
+	db2 := f.ks.DB(2)
+	if fs, vs, _ := db2.HGetAll(b("h2")); len(fs) != 2 || string(vs[0]) != "1" || string(vs[1]) != "2" {
+		t.Fatalf("MOVE hash: %q %q", fs, vs)
+	}
+	if n, _ := f.db.Exists(b("h2")); n != 0 {
+		t.Fatal("MOVE left the source")
+	}
+	// Nothing of the moved-away incarnation is left in database 0.
+	f.db.Del(b("h"))
+	for _, k := range f.store.Keys() {
+		if k[0] == FamilyData && k[1] == 0 {
+			t.Fatalf("data key left in db 0: %q", k)
+		}
+	}
+	f.checkIndex()
 }
 
 func TestRandomKeyDBSizeFlush(t *testing.T) {

@@ -20,6 +20,8 @@ type Options struct {
 	// ScanCursors is the number of SCAN positions remembered at once.
 	// Default: DefaultScanCursors.
 	ScanCursors int
+	// Notifier, if set, learns every modified key (WATCH, blocked clients).
+	Notifier Notifier
 }
 
 // Defaults.
@@ -36,6 +38,8 @@ type Keyspace struct {
 	now          func() time.Time
 	maxStringLen int64
 	cursors      *cursorTable
+	notifier     Notifier
+	uuids        *uuidAllocator
 	// dbMap maps logical database numbers (SELECT, SWAPDB) to the physical
 	// numbers in the keys. Replaced whole by SwapDB.
 	dbMap atomic.Pointer[[MaxDBs]uint8]
@@ -62,6 +66,8 @@ func New(store Store, opts *Options) *Keyspace {
 		now:          o.Now,
 		maxStringLen: o.MaxStringLen,
 		cursors:      newCursorTable(o.ScanCursors),
+		notifier:     o.Notifier,
+		uuids:        &uuidAllocator{},
 	}
 	var identity [MaxDBs]uint8
 	for i := range identity {
@@ -153,6 +159,9 @@ func (d *DB) lookupString(userKey []byte) ([]byte, bool, error) {
 	return m.Value, true, nil
 }
 
+// newUUID allocates a key-incarnation uuid (uuid.go).
+func (ks *Keyspace) newUUID() (uint64, error) { return ks.uuids.newUUID(ks.store) }
+
 // removeMeta adds to b the deletion of a stored record's metadata and its
 // expiry index entry, but not its data.
 func removeMeta(b Batch, db uint8, userKey []byte, s *stored) {
@@ -196,9 +205,9 @@ func putMeta(b Batch, db uint8, userKey []byte, old *stored, m *Metadata) {
 
 // commit builds a batch with fn and commits it.
 func (ks *Keyspace) commit(fn func(b Batch)) error {
-	b := ks.store.NewBatch()
+	b := ks.newBatch()
 	fn(b)
-	return ks.store.Commit(b)
+	return b.commit()
 }
 
 // lockKeys locks the metadata keys of userKeys in db.

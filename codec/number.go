@@ -293,3 +293,11 @@ func parseExponent(s string, i int, marker byte) (exp int64, next int) {
 	}
 	return exp, j
 }
+
+// ParseFloatArg checks a float argument the way Redis's
+// getLongDoubleFromObject does: ok is false when b is not a valid float;
+// isInf reports an infinity (which several commands refuse).
+func ParseFloatArg(b []byte) (isInf, ok bool) {
+	_, isInf, ok = parseLongDouble(b)
+	return isInf, ok
+}

@@ -177,8 +177,8 @@ func cmdKeys(c *client, args [][]byte) {
 
 // cmdScan implements SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
 func cmdScan(c *client, args [][]byte) {
-	cursor, err := strconv.ParseUint(string(args[1]), 10, 64)
-	if err != nil {
+	cursor, ok := parseScanCursor(args[1])
+	if !ok {
 		c.w.Error("ERR invalid cursor")
 		return
 	}

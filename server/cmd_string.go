@@ -340,7 +340,8 @@ func cmdIncrByFloat(c *client, args [][]byte) {
 }
 
 // cmdLCS implements LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN].
-func cmdLCS(c *client, args [][]byte) {
+// lcsOptions parses LCS's options, or returns the error reply.
+func lcsOptions(args [][]byte) (codec.LCSOptions, string) {
 	var o codec.LCSOptions
 	for i := 3; i < len(args); i++ {
 		switch strings.ToLower(string(args[i])) {
@@ -352,26 +353,40 @@ func cmdLCS(c *client, args [][]byte) {
 			o.WithMatchLen = true
 		case "minmatchlen":
 			if i+1 >= len(args) {
-				c.w.Error(errSyntax)
-				return
+				return o, errSyntax
 			}
 			n, ok := parseInt(args[i+1])
 			if !ok {
-				c.w.Error(errNotInteger)
-				return
+				return o, errNotInteger
 			}
-			if n < 0 {
-				n = 0
-			}
-			o.MinMatchLen = n
+			o.MinMatchLen = max(n, 0)
 			i++
 		default:
-			c.w.Error(errSyntax)
-			return
+			return o, errSyntax
 		}
 	}
 	if o.Len && o.IDX {
-		c.w.Error("ERR If you want both the length and indexes, please just use IDX.")
+		return o, "ERR If you want both the length and indexes, please just use IDX."
+	}
+	return o, ""
+}
+
+func cmdLCS(c *client, args [][]byte) {
+	o, errReply := lcsOptions(args)
+	if errReply != "" {
+		// Redis checks the keys' types before it reads the options.
+		for _, k := range args[1:3] {
+			typ, err := c.kdb().Type(k)
+			if err != nil {
+				c.replyErr(err)
+				return
+			}
+			if typ != "none" && typ != "string" {
+				c.replyErr(codec.ErrLCSNotString)
+				return
+			}
+		}
+		c.w.Error(errReply)
 		return
 	}
 	res, err := c.kdb().LCS(args[1], args[2], o)

@@ -69,6 +69,74 @@ type diffRun struct {
 	gen        *diffGen
 	mismatches int
 	kinds      map[string]int // reply kinds seen from Redis, for the log
+	family     *diffFamily    // nil: the string and key commands only
+}
+
+// diffFamily is a group of commands (one data type) that the differential
+// test mixes into the string and key commands: TestDifferentialTypes runs
+// one sub-test per registered family. Each type's test file registers its
+// family in an init function.
+type diffFamily struct {
+	name string
+	gen  func(g *diffGen) []string // one random command of the family
+}
+
+var diffFamilies []*diffFamily
+
+// diffCompare holds, by lower-case command name, comparisons for replies
+// that are equal in meaning but not byte for byte (unordered sets, random
+// picks). Errors are always compared exactly.
+var diffCompare = map[string]func(want, got resp.Value) bool{}
+
+// sameUnordered compares two arrays as multisets of their elements.
+func sameUnordered(want, got resp.Value) bool {
+	if want.Kind != got.Kind || len(want.Elems) != len(got.Elems) {
+		return want.String() == got.String()
+	}
+	a, b := make([]string, len(want.Elems)), make([]string, len(got.Elems))
+	for i := range want.Elems {
+		a[i], b[i] = want.Elems[i].String(), got.Elems[i].String()
+	}
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// TestDifferentialTypes runs the differential test once per registered
+// type family, mixing its commands with the key commands (DEL, RENAME,
+// EXPIRE, TYPE, COPY, ...) and strings, so types collide (WRONGTYPE).
+func TestDifferentialTypes(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServer(t, t.TempDir())
+	steps := 4000
+	if raceEnabled {
+		steps = 1500
+	}
+	for fi, fam := range diffFamilies {
+		for _, proto := range []int{2, 3} {
+			seed := uint64(100*fi + proto)
+			t.Run(fmt.Sprintf("%s-resp%d", fam.name, proto), func(t *testing.T) {
+				d := &diffRun{
+					t:      t,
+					redis:  dialRaw(t, redisAddr),
+					strata: dialRaw(t, ts.addr),
+					gen:    newDiffGen(seed),
+					kinds:  map[string]int{},
+					family: fam,
+				}
+				d.both("FLUSHALL")
+				if proto == 3 {
+					d.redis.mustDo(t, "HELLO", "3")
+					d.strata.mustDo(t, "HELLO", "3")
+				}
+				for i := 0; i < steps && d.mismatches < 20; i++ {
+					d.step(i)
+				}
+				d.both("SELECT", "0")
+				t.Logf("replies by kind: %v", d.kinds)
+			})
+		}
+	}
 }
 
 // both runs a setup command on both servers, which has to succeed.
@@ -82,7 +150,12 @@ func (d *diffRun) both(args ...string) {
 }
 
 func (d *diffRun) step(i int) {
-	args := d.gen.next()
+	var args []string
+	if d.family != nil && d.gen.r.IntN(10) < 7 {
+		args = d.family.gen(d.gen)
+	} else {
+		args = d.gen.next()
+	}
 	name := strings.ToLower(args[0])
 	if name == "scan" && len(args) > 1 && args[1] == "0" {
 		d.compareScan(i, args)
@@ -175,6 +248,12 @@ func (d *diffRun) compareScan(i int, args []string) {
 
 // sameReply compares two replies to command name.
 func sameReply(name string, want, got resp.Value) bool {
+	if cmp, ok := diffCompare[name]; ok {
+		if want.Kind == resp.KindError || got.Kind == resp.KindError {
+			return want.String() == got.String()
+		}
+		return cmp(want, got)
+	}
 	switch name {
 	case "ttl", "expiretime":
 		return closeInts(want, got, 2)

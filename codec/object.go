@@ -1,0 +1,286 @@
+package codec
+
+import (
+	"bytes"
+	"errors"
+)
+
+// The framework shared by the complex types (hash, list, set, zset).
+//
+// A write opens each key it changes as an object, under the key's lock
+// stripe: the object holds the stored record, a working copy of its
+// metadata and the batch. Element writes go into the batch; finish adds the
+// metadata change (new incarnation, count, expiry) or, when the key was
+// emptied, its complete deletion, so every command commits one atomic batch.
+//
+// A read opens a view on a snapshot, so a command that reads metadata and
+// then elements sees one state without taking locks.
+
+// Sub-families of data keys (on-disk format, FORMAT.md): the byte after the
+// uuid.
+const (
+	// subElement: hash field -> value; set member -> empty; list index(8)
+	// -> element; sorted-set member -> score(8).
+	subElement byte = 1
+	// subScore: sorted-set score(8, order-preserving) | member -> empty.
+	subScore byte = 2
+)
+
+// object is a complex key opened for writing. The caller holds its lock.
+type object struct {
+	ks    *Keyspace
+	db    uint8
+	key   []byte
+	typ   Type
+	old   stored   // the record as loaded (may be absent or expired)
+	m     Metadata // working metadata; valid when live
+	live  bool     // the key exists with type typ (loaded live, or created)
+	b     *writeBatch
+	dirty bool // something changed: finish must write metadata or touch
+}
+
+// openObject loads key for a write of type t into batch b. A live key of
+// another type is ErrWrongType; an absent or expired key opens as not live.
+func (d *DB) openObject(b *writeBatch, key []byte, t Type, now int64) (*object, error) {
+	s, err := d.load(key, now)
+	if err != nil {
+		return nil, err
+	}
+	o := &object{ks: d.ks, db: d.num, key: key, typ: t, old: s, b: b}
+	if s.live {
+		if s.m.Type != t {
+			return nil, ErrWrongType
+		}
+		o.m, o.live = s.m, true
+	}
+	return o, nil
+}
+
+// create makes a new, empty incarnation of a key that is not live: a fresh
+// uuid, no expiry, count 0.
+func (o *object) create() error {
+	if o.live {
+		return nil
+	}
+	u, err := o.ks.newUUID()
+	if err != nil {
+		return err
+	}
+	o.m = Metadata{Type: o.typ, UUID: u}
+	if o.typ == TypeList {
+		o.m.Head, o.m.Tail = ListInitialIndex, ListInitialIndex
+	}
+	o.live, o.dirty = true, true
+	return nil
+}
+
+// dataKey returns the data key of one element of the live incarnation.
+func (o *object) dataKey(sub byte, field []byte) []byte {
+	return DataKey(o.db, o.m.UUID, sub, field)
+}
+
+// get reads one element (latest committed state; the caller holds the lock).
+func (o *object) get(sub byte, field []byte) ([]byte, bool, error) {
+	if !o.live {
+		return nil, false, nil
+	}
+	return getValue(o.ks.store, o.dataKey(sub, field))
+}
+
+func getValue(r Reader, k []byte) ([]byte, bool, error) {
+	v, err := r.Get(k)
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return v, true, nil
+}
+
+// set and del write one element. Count bookkeeping is the caller's.
+func (o *object) set(sub byte, field, value []byte) {
+	o.b.Set(o.dataKey(sub, field), value)
+	o.dirty = true
+}
+
+func (o *object) del(sub byte, field []byte) {
+	o.b.Delete(o.dataKey(sub, field))
+	o.dirty = true
+}
+
+// iter returns an iterator over one sub-family of the live incarnation, in
+// the latest committed state (not this object's pending writes).
+func (o *object) iter(sub byte) (Iterator, []byte, error) {
+	return subIter(o.ks.store, o.db, o.m.UUID, sub)
+}
+
+// subIter returns an iterator over [d|db|uuid|sub, d|db|uuid|sub+1) and the
+// prefix to strip from its keys.
+func subIter(r Reader, db uint8, uuid uint64, sub byte) (Iterator, []byte, error) {
+	prefix := DataKey(db, uuid, sub, nil)
+	it, err := r.NewIter(prefix, prefixEnd(prefix))
+	return it, prefix, err
+}
+
+// finish adds the metadata change to the batch: the complete deletion of an
+// emptied key, the new or updated metadata, or a touch when only elements
+// changed. It does not commit.
+func (o *object) finish() {
+	if !o.dirty {
+		return
+	}
+	if o.live && o.m.Count == 0 {
+		deleteStored(o.b, o.db, o.key, &o.old)
+		if !o.old.exists || o.old.m.UUID != o.m.UUID || !o.old.m.Type.IsComplex() {
+			dropComplexData(o.b, o.db, &o.m) // a new incarnation emptied at once
+		}
+		o.live = false
+		return
+	}
+	if o.live {
+		if o.old.live && metaEqual(&o.old.m, &o.m) {
+			o.b.touch(o.db, o.key)
+			return
+		}
+		putMeta(o.b, o.db, o.key, &o.old, &o.m)
+	}
+}
+
+func metaEqual(a, b *Metadata) bool {
+	return a.Type == b.Type && a.ExpireAt == b.ExpireAt && a.UUID == b.UUID &&
+		a.Count == b.Count && a.Head == b.Head && a.Tail == b.Tail && bytes.Equal(a.Value, b.Value)
+}
+
+// update runs fn on key opened for a write of type t, under the key's lock,
+// and commits what it wrote as one batch. fn's error aborts without writing.
+func update[T any](d *DB, key []byte, t Type, fn func(o *object) (T, error)) (T, error) {
+	unlock := d.lockKeys(key)
+	defer unlock()
+	b := d.ks.newBatch()
+	o, err := d.openObject(b, key, t, d.ks.nowMs())
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	res, err := fn(o)
+	if err != nil {
+		return res, err
+	}
+	o.finish()
+	if !o.dirty {
+		return res, nil
+	}
+	return res, b.commit()
+}
+
+// view is a complex key opened for reading on a snapshot.
+type view struct {
+	r    Reader
+	db   uint8
+	m    Metadata
+	live bool
+}
+
+// openView loads key of type t from r. A live key of another type is
+// ErrWrongType; an absent or expired key opens as not live.
+func (d *DB) openView(r Reader, key []byte, t Type, now int64) (*view, error) {
+	v := &view{r: r, db: d.num}
+	raw, err := r.Get(MetaKey(d.num, key))
+	if errors.Is(err, ErrNotFound) {
+		return v, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := DecodeMetadata(raw)
+	if err != nil {
+		return nil, err
+	}
+	if m.ExpiredAt(now) {
+		return v, nil
+	}
+	if m.Type != t {
+		return nil, ErrWrongType
+	}
+	v.m, v.live = m, true
+	return v, nil
+}
+
+func (v *view) get(sub byte, field []byte) ([]byte, bool, error) {
+	if !v.live {
+		return nil, false, nil
+	}
+	return getValue(v.r, DataKey(v.db, v.m.UUID, sub, field))
+}
+
+func (v *view) iter(sub byte) (Iterator, []byte, error) {
+	return subIter(v.r, v.db, v.m.UUID, sub)
+}
+
+// read runs fn on key opened for reading on a fresh snapshot.
+func read[T any](d *DB, key []byte, t Type, fn func(v *view) (T, error)) (T, error) {
+	snap := d.ks.store.NewSnapshot()
+	defer snap.Close()
+	v, err := d.openView(snap, key, t, d.ks.nowMs())
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return fn(v)
+}
+
+// ScanResult is one call of HSCAN, SSCAN or ZSCAN: the next cursor (0 when
+// done) and the fields (with values for HSCAN and ZSCAN, interleaved).
+type ScanResult struct {
+	Cursor uint64
+	Items  [][]byte
+}
+
+// scanElements is the cursor walk shared by HSCAN, SSCAN and ZSCAN over a
+// key's subElement family. It examines up to count elements after the
+// cursor's position; emit appends the reply items for one element whose
+// field matched. Positions are data keys in the SCAN cursor table; a cursor
+// from another incarnation or database restarts the walk.
+func (v *view) scanElements(ks *Keyspace, cursor uint64, match []byte, count int,
+	emit func(out [][]byte, field, value []byte) ([][]byte, error)) (ScanResult, error) {
+	var res ScanResult
+	if !v.live {
+		return res, nil
+	}
+	if count <= 0 {
+		count = DefaultScanCount
+	}
+	it, prefix, err := v.iter(subElement)
+	if err != nil {
+		return res, err
+	}
+	defer it.Close()
+	start := prefix
+	if cursor != 0 {
+		if pos, ok := ks.cursors.lookup(cursor, v.db); ok && bytes.HasPrefix(pos, prefix) {
+			start = append(pos, 0)
+		}
+	}
+	matchAll := match == nil || isMatchAll(match)
+	examined := 0
+	var last []byte
+	ok := it.SeekGE(start)
+	for ; ok && examined < count; ok = it.Next() {
+		examined++
+		last = it.Key()
+		field := last[len(prefix):]
+		if matchAll || Match(match, field) {
+			if res.Items, err = emit(res.Items, field, it.Value()); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := it.Error(); err != nil {
+		return res, err
+	}
+	if ok {
+		res.Cursor = ks.cursors.save(v.db, last)
+	}
+	return res, nil
+}

@@ -147,6 +147,17 @@ func (d *DB) load(userKey []byte, nowMs int64) (stored, error) {
 	return d.ks.load(d.num, userKey, nowMs)
 }
 
+// Metadata returns the metadata of a live key (OBJECT, MEMORY USAGE and
+// tests read it).
+func (d *DB) Metadata(key []byte) (Metadata, bool, error) { return d.lookup(key) }
+
+// Stored reports whether key has a stored record, live or expired, and
+// whether that record is expired.
+func (d *DB) Stored(key []byte) (stored, expired bool, err error) {
+	s, err := d.load(key, d.ks.nowMs())
+	return s.exists, s.exists && !s.live, err
+}
+
 // StoredExpired reports whether key has a stored record that is expired
 // (lazily invisible, not yet deleted). WATCH uses it: a watched key that
 // expires before EXEC aborts the transaction.

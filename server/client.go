@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/strata-db/strata/codec"
 	"io"
 	"net"
 	"strings"
@@ -32,6 +34,19 @@ type client struct {
 	// closeAfterReply ends the connection once pending replies are flushed
 	// (QUIT, protocol errors, CLIENT KILL of itself).
 	closeAfterReply bool
+	// cr is what r reads: the connection, plus bytes read while blocked.
+	cr connReader
+	// blocked is set while the client waits in a blocking command.
+	blocked atomic.Bool
+
+	// Transactions (cmd_multi.go).
+	multi      bool        // between MULTI and EXEC/DISCARD
+	multiErr   bool        // a command was refused while queuing
+	queued     []queuedCmd // commands queued for EXEC
+	watched    []watchedKey
+	watchDirty atomic.Bool // a watched key was written (set by keyEvents)
+	inExec     bool        // running EXEC's commands
+	txks       *codec.Keyspace
 }
 
 const protectedModeMessage = "DENIED Strata is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Strata you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Strata from the same host the server is running, however MAKE SURE Strata is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Strata configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
@@ -85,9 +100,11 @@ func (s *Server) serveConn(conn net.Conn) {
 		s.mu.Lock()
 		delete(s.mu.clients, c.id)
 		s.mu.Unlock()
+		c.unwatchAll()
 	}()
 	c.authed = s.cfg.Get("requirepass") == ""
-	c.r = resp.NewReader(conn, s.limits())
+	c.cr.conn = conn
+	c.r = resp.NewReader(&c.cr, s.limits())
 	c.r.SetAuthRequired(!c.authed)
 	for {
 		args, err := c.r.ReadCommand()
@@ -132,16 +149,36 @@ func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 	s.stats.commands.Add(1)
 	cmd, errMsg := lookupCommand(args)
 	if errMsg != "" {
-		c.w.Error(errMsg)
+		c.rejectCommand(args, errMsg)
 		return
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
+		c.multiErr = c.multi
 		c.w.Error(errNoAuth)
 		return
 	}
 	c.lastCmd.Store(cmd)
+	if c.multi && !runsInMulti(cmd) {
+		c.queue(cmd, args)
+		return
+	}
 	cmd.handler(c, args)
 	s.slowlog.maybeAdd(s, c, args, time.Since(start))
+	s.serveReady()
+}
+
+// rejectCommand replies to a command refused before it ran. Inside MULTI
+// the refusal dooms the transaction, and a refused EXEC ends it at once
+// with EXECABORT (even outside MULTI, and forgetting watched keys), as in
+// Redis 7.
+func (c *client) rejectCommand(args [][]byte, errMsg string) {
+	if strings.EqualFold(string(args[0]), "exec") {
+		c.discardMulti()
+		c.w.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(errMsg, "ERR "))
+		return
+	}
+	c.multiErr = c.multi
+	c.w.Error(errMsg)
 }
 
 // replyErr writes err as an error reply, mapping engine and codec errors

@@ -180,6 +180,7 @@ func cmdHello(c *client, args [][]byte) {
 }
 
 func cmdReset(c *client, args [][]byte) {
+	c.discardMulti()
 	c.db = 0
 	c.proto = 2
 	c.w.SetProtocol(2)

@@ -24,6 +24,10 @@ type Server struct {
 	logger *slog.Logger
 	db     *lsm.DB
 	ks     *codec.Keyspace
+	// events receives the keyspace's modified keys (WATCH, blocked clients);
+	// serveMu serialises the serving of blocked clients (blocking.go).
+	events  *keyEvents
+	serveMu sync.Mutex
 
 	listeners []net.Listener
 	start     time.Time
@@ -92,7 +96,8 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.db = db
-	s.ks = codec.New(engineStore{db}, &codec.Options{MaxStringLen: cfg.Int("proto-max-bulk-len")})
+	s.events = newKeyEvents()
+	s.ks = codec.New(engineStore{db}, &codec.Options{MaxStringLen: cfg.Int("proto-max-bulk-len"), Notifier: s.events})
 	if err := s.ks.LoadDBMap(); err != nil {
 		db.Close()
 		return nil, err
@@ -241,6 +246,9 @@ func (s *Server) closeIdleClients(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.mu.clients {
+		if c.blocked.Load() {
+			continue // blocked clients have their own timeout, as in Redis
+		}
 		if now.Sub(time.Unix(0, c.lastInteraction.Load())) > time.Duration(timeout)*time.Second {
 			c.conn.Close()
 		}

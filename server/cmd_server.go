@@ -300,7 +300,7 @@ func cmdConfigResetStat(c *client, args [][]byte) {
 }
 
 func replyHelp(c *client, cmd string, lines []string) {
-	c.w.ArrayHeader(len(lines) + 2)
+	c.w.ArrayHeader(len(lines) + 3) // the heading, the lines, HELP and its line
 	c.w.SimpleString(fmt.Sprintf("%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd))
 	for _, l := range lines {
 		c.w.SimpleString(l)

@@ -275,10 +275,12 @@ func cmdConfigSet(c *client, args [][]byte) {
 	for _, a := range args[2:] {
 		pairs = append(pairs, string(a))
 	}
-	if _, msg := c.s.cfg.ConfigSet(pairs); msg != "" {
+	changed, msg := c.s.cfg.ConfigSet(pairs)
+	if msg != "" {
 		c.w.Error(msg)
 		return
 	}
+	c.s.configChanged(changed)
 	c.w.SimpleString("OK")
 }
 

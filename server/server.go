@@ -44,7 +44,12 @@ type Server struct {
 		netOutput    atomic.Int64
 		keyspaceHits atomic.Int64
 		keyspaceMiss atomic.Int64
+		// outputLimitKills counts clients closed for their output
+		// buffer limit (Redis 7.0's INFO has no field for it).
+		outputLimitKills atomic.Int64
 	}
+	// obLimits is the parsed client-output-buffer-limit (outlimit.go).
+	obLimits atomic.Pointer[outputLimits]
 	slowlog  slowlog
 	lastSave atomic.Int64
 	// saving is set while SAVE or BGSAVE writes a checkpoint.
@@ -65,6 +70,7 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, logger: logger, start: time.Now(), shutdownCh: make(chan struct{})}
 	s.mu.clients = make(map[int64]*client)
 	s.runID = newRunID()
+	s.loadOutputLimits()
 	opts := &lsm.Options{
 		MemTableSize:   int(cfg.Int("memtable-size")),
 		BlockCacheSize: cfg.Int("block-cache-size"),

@@ -46,6 +46,10 @@ func init() {
 }
 
 func cmdPing(c *client, args [][]byte) {
+	if len(args) <= 2 && c.proto == 2 && c.subs.subscribed() {
+		pingSubscribed(c, args)
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.w.SimpleString("PONG")
@@ -180,6 +184,7 @@ func cmdHello(c *client, args [][]byte) {
 }
 
 func cmdReset(c *client, args [][]byte) {
+	c.s.unsubscribeAll(c)
 	c.db = 0
 	c.proto = 2
 	c.w.SetProtocol(2)

@@ -161,6 +161,10 @@ func infoStats(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	field(b, "expired_keys", st.expiredKeys.Load())
 	field(b, "keyspace_hits", st.keyspaceHits.Load())
 	field(b, "keyspace_misses", st.keyspaceMiss.Load())
+	channels, patterns, shard := s.pubsubCounts()
+	field(b, "pubsub_channels", channels)
+	field(b, "pubsub_patterns", patterns)
+	field(b, "pubsubshard_channels", shard)
 }
 
 func infoReplication(s *Server, m *lsm.Metrics, b *strings.Builder) {

@@ -50,6 +50,7 @@ type Server struct {
 	}
 	// obLimits is the parsed client-output-buffer-limit (outlimit.go).
 	obLimits atomic.Pointer[outputLimits]
+	pubsub   pubsub
 	slowlog  slowlog
 	lastSave atomic.Int64
 	// saving is set while SAVE or BGSAVE writes a checkpoint.
@@ -71,6 +72,7 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	s.mu.clients = make(map[int64]*client)
 	s.runID = newRunID()
 	s.loadOutputLimits()
+	s.pubsub.init()
 	opts := &lsm.Options{
 		MemTableSize:   int(cfg.Int("memtable-size")),
 		BlockCacheSize: cfg.Int("block-cache-size"),
@@ -247,6 +249,9 @@ func (s *Server) closeIdleClients(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.mu.clients {
+		if c.subs.subscribed() {
+			continue // subscribers wait for messages: never idle (as in Redis)
+		}
 		if now.Sub(time.Unix(0, c.lastInteraction.Load())) > time.Duration(timeout)*time.Second {
 			c.conn.Close()
 		}

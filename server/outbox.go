@@ -155,8 +155,8 @@ func (o *outbox) appendedLocked() bool {
 // closeClientOnOutputBufferLimitReached does: what it holds is dropped.
 func (o *outbox) overLimitLocked(lim outputLimit) {
 	pending := o.pendingLocked()
+	o.s.stats.outputLimitKills.Add(1) // counted before the client sees the close
 	o.closeLocked()
-	o.s.stats.outputLimitKills.Add(1)
 	o.s.logger.Warn("client closed for overcoming of output buffer limits",
 		"client", o.addr, "class", clientClassNames[o.mu.class], "pending", pending,
 		"hard", lim.hard, "soft", lim.soft, "soft_seconds", lim.softSeconds)

@@ -176,7 +176,7 @@ func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 		c.w.Error(errNoAuth)
 		return
 	}
-	if c.proto == 2 && c.subs.subscribed() && !allowedWhileSubscribed(cmd) {
+	if c.async && c.proto == 2 && c.subs.subscribed() && !allowedWhileSubscribed(cmd) { // subscribers are async
 		c.w.Error(fmt.Sprintf(errSubscribedContext, cmd.fullName()))
 		return
 	}

@@ -46,7 +46,7 @@ func init() {
 }
 
 func cmdPing(c *client, args [][]byte) {
-	if len(args) <= 2 && c.proto == 2 && c.subs.subscribed() {
+	if len(args) <= 2 && c.async && c.proto == 2 && c.subs.subscribed() {
 		pingSubscribed(c, args)
 		return
 	}

@@ -244,10 +244,14 @@ func (o *outbox) drain() {
 		o.changed.Broadcast()
 	}
 	o.mu.writing = false
+	if cap(o.mu.buf) > maxRetainedOutput {
+		o.mu.buf = nil // after a burst: an idle subscriber keeps little
+	}
 	o.changed.Broadcast()
 	o.mu.Unlock()
 }
 
-// maxRetainedOutput: a written buffer larger than this is released rather
-// than kept for the next write.
-const maxRetainedOutput = 1 << 20
+// maxRetainedOutput: a buffer larger than this is released once written,
+// rather than kept for the next write, so a client that had a burst of
+// output does not keep its size.
+const maxRetainedOutput = 64 << 10

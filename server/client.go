@@ -149,7 +149,9 @@ func (c *client) flush() error {
 }
 
 // enqueueReplies appends the buffered replies of an async client to its
-// outbox without waiting (pub/sub, to order them before messages).
+// outbox without waiting (pub/sub, to order them before messages). It must
+// be called only between whole replies: a reply split across two appends
+// (an EXEC array running SUBSCRIBE or PUBLISH) could get a message inside.
 func (c *client) enqueueReplies() {
 	c.out.appendReplies(c.w.Buffer(), c.proto, false)
 	c.w.Reset()

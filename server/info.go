@@ -174,6 +174,10 @@ func infoStats(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	field(b, "gc_tables_deleted_without_read", c.TablesDeletedWithoutRead)
 	field(b, "keyspace_hits", st.keyspaceHits.Load())
 	field(b, "keyspace_misses", st.keyspaceMiss.Load())
+	channels, patterns, shard := s.pubsubCounts()
+	field(b, "pubsub_channels", channels)
+	field(b, "pubsub_patterns", patterns)
+	field(b, "pubsubshard_channels", shard)
 }
 
 // maxPendingExpiriesCount caps INFO's count of the expiry backlog.

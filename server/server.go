@@ -48,7 +48,13 @@ type Server struct {
 		netOutput    atomic.Int64
 		keyspaceHits atomic.Int64
 		keyspaceMiss atomic.Int64
+		// outputLimitKills counts clients closed for their output
+		// buffer limit (Redis 7.0's INFO has no field for it).
+		outputLimitKills atomic.Int64
 	}
+	// obLimits is the parsed client-output-buffer-limit (outlimit.go).
+	obLimits atomic.Pointer[outputLimits]
+	pubsub   pubsub
 	slowlog  slowlog
 	lastSave atomic.Int64
 	// saving is set while SAVE or BGSAVE writes a checkpoint.
@@ -69,6 +75,8 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, logger: logger, start: time.Now(), shutdownCh: make(chan struct{})}
 	s.mu.clients = make(map[int64]*client)
 	s.runID = newRunID()
+	s.loadOutputLimits()
+	s.pubsub.init()
 	opts := &lsm.Options{
 		MemTableSize:   int(cfg.Int("memtable-size")),
 		BlockCacheSize: cfg.Int("block-cache-size"),
@@ -246,8 +254,8 @@ func (s *Server) closeIdleClients(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.mu.clients {
-		if c.blocked.Load() {
-			continue // blocked clients have their own timeout, as in Redis
+		if c.blocked.Load() || c.subs.subscribed() {
+			continue // blocked clients have their own timeout; subscribers wait for messages (as in Redis)
 		}
 		if now.Sub(time.Unix(0, c.lastInteraction.Load())) > time.Duration(timeout)*time.Second {
 			c.conn.Close()

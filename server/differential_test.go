@@ -79,6 +79,10 @@ type diffRun struct {
 type diffFamily struct {
 	name string
 	gen  func(g *diffGen) []string // one random command of the family
+	// resync, if set, runs after each matching reply and may bring Strata
+	// back to Redis's state where a command may legitimately leave them
+	// different (SPOP removes random members).
+	resync func(d *diffRun, args []string, want, got resp.Value)
 }
 
 var diffFamilies []*diffFamily
@@ -182,6 +186,8 @@ func (d *diffRun) step(i int) {
 	d.kinds[kind]++
 	if !sameReply(name, want, got) {
 		d.mismatch(i, args, want.String(), got.String())
+	} else if d.family != nil && d.family.resync != nil {
+		d.family.resync(d, args, want, got)
 	}
 	if name == "select" && want.Kind == resp.KindError && got.Kind != resp.KindError {
 		d.both("SELECT", "0") // keep both on the same database

@@ -81,6 +81,10 @@ type diffRun struct {
 type diffFamily struct {
 	name string
 	gen  func(g *diffGen) []string // one random command of the family
+	// resync, if set, runs after each matching reply and may bring Strata
+	// back to Redis's state where a command may legitimately leave them
+	// different (SPOP removes random members).
+	resync func(d *diffRun, args []string, want, got resp.Value)
 }
 
 var diffFamilies []*diffFamily
@@ -179,7 +183,17 @@ func (d *diffRun) step(i int) {
 		name = "queued:" + name // compared as sent; SCAN and DBSIZE just queue
 	}
 	if name == "scan" && len(args) > 1 && args[1] == "0" {
-		d.compareScan(i, args)
+		d.compareScan(i, args, 1, 1)
+		return
+	}
+	if (name == "sscan" || name == "hscan" || name == "zscan") && len(args) > 2 && args[2] == "0" {
+		// Cursors differ (Redis's come from its hash tables): compare
+		// what a full iteration returns.
+		group := 1
+		if name != "sscan" {
+			group = 2 // field/member and value/score stay together
+		}
+		d.compareScan(i, args, 2, group)
 		return
 	}
 	if name == "dbsize" {
@@ -207,6 +221,8 @@ func (d *diffRun) step(i int) {
 	d.kinds[kind]++
 	if !sameReply(name, want, got) {
 		d.mismatch(i, args, want.String(), got.String())
+	} else if d.family != nil && d.family.resync != nil {
+		d.family.resync(d, args, want, got)
 	}
 	// Track MULTI by Redis's replies (a mismatch has reset both servers).
 	switch {
@@ -248,13 +264,13 @@ func (d *diffRun) mismatch(i int, args []string, want, got string) {
 
 // compareScan iterates SCAN to the end on both servers with the same
 // options and compares the sets of keys returned.
-func (d *diffRun) compareScan(i int, args []string) {
+func (d *diffRun) compareScan(i int, args []string, cursorArg, group int) {
 	collect := func(c *rawConn) (string, []string) {
 		seen := map[string]bool{}
 		cursor := "0"
 		for n := 0; ; n++ {
 			a := slices.Clone(args)
-			a[1] = cursor
+			a[cursorArg] = cursor
 			v := c.mustDo(d.t, a...)
 			if v.Kind == resp.KindError {
 				return v.String(), nil
@@ -262,8 +278,13 @@ func (d *diffRun) compareScan(i int, args []string) {
 			if v.Kind != resp.KindArray || len(v.Elems) != 2 || n > 100000 {
 				return "malformed: " + v.String(), nil
 			}
-			for _, k := range v.Elems[1].Elems {
-				seen[k.Str] = true
+			items := v.Elems[1].Elems
+			for j := 0; j+group <= len(items); j += group {
+				var parts []string
+				for _, it := range items[j : j+group] {
+					parts = append(parts, it.String())
+				}
+				seen[strings.Join(parts, "=")] = true
 			}
 			cursor = v.Elems[0].Str
 			if cursor == "0" {

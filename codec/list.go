@@ -94,10 +94,33 @@ func stepIter(it Iterator, reverse bool) bool {
 	return it.Next()
 }
 
+// pointReadMax is the number of slots up to which collectSlots reads with
+// point lookups rather than an iterator: an LPOP, RPOP or LMOVE reads one
+// slot, and a Get (bloom filters, no merging iterator to build) is the
+// cheaper way to read a few keys.
+const pointReadMax = 4
+
 // collectSlots returns copies of the elements in slots [from, to), reversed
 // when reverse is set.
 func collectSlots(r Reader, db uint8, uuid, from, to uint64, reverse bool) ([][]byte, error) {
 	out := make([][]byte, 0, to-from)
+	if to-from <= pointReadMax {
+		for i := range to - from {
+			idx := from + i
+			if reverse {
+				idx = to - 1 - i
+			}
+			e, ok, err := getValue(r, listSlotKey(db, uuid, idx))
+			if err == nil && !ok {
+				err = base.CorruptionErrorf("codec: list %d slot %d missing", uuid, idx)
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	}
 	err := scanSlots(r, db, uuid, from, to, reverse, func(_ uint64, e []byte) bool {
 		out = append(out, bytes.Clone(e))
 		return true
@@ -342,12 +365,12 @@ func (d *DB) LIndex(key []byte, index int64) (elem []byte, found bool, err error
 		if index < 0 || index >= n {
 			return nil, nil
 		}
-		e, ok, err := getValue(v.r, listSlotKey(v.db, v.m.UUID, v.m.Head+uint64(index)))
-		if err == nil && !ok {
-			err = base.CorruptionErrorf("codec: list %d slot %d missing", v.m.UUID, v.m.Head+uint64(index))
+		es, err := collectSlots(v.r, v.db, v.m.UUID, v.m.Head+uint64(index), v.m.Head+uint64(index)+1, false)
+		if err != nil {
+			return nil, err
 		}
-		found = ok
-		return e, err
+		found = true
+		return es[0], nil
 	})
 	return elem, found && err == nil, err
 }

@@ -190,3 +190,47 @@ func TestListCommandInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestListEdgesAgainstRedis runs a fixed script of list edge cases, in RESP2
+// and RESP3, on Redis and on Strata and requires the same replies: the
+// nil kinds of LPOP and LMPOP, errors that depend on the key's existence,
+// option parsing, and Redis 7.0's treatment of RANK -2^63 in LPOS.
+func TestListEdgesAgainstRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServer(t, t.TempDir())
+	script := [][]string{
+		{"RPUSH", "l", "a", "b", "a", "c", "a"}, {"SET", "s", "x"},
+		{"LPOP", "none"}, {"LPOP", "none", "0"}, {"LPOP", "none", "2"}, {"LPOP", "l", "0"}, {"LPOP", "s", "0"},
+		{"LPOP", "none", "x"}, {"LPOP", "s", "-1"}, {"RPOP", "l", "1", "2"},
+		{"LPOS", "l", "a", "RANK", "-9223372036854775808"},
+		{"LPOS", "l", "a", "RANK", "-9223372036854775808", "COUNT", "1"},
+		{"LPOS", "l", "a", "RANK", "-9223372036854775808", "COUNT", "2", "MAXLEN", "3"},
+		{"LPOS", "l", "a", "RANK", "9223372036854775807"}, {"LPOS", "l", "a", "RANK", "-2", "COUNT", "0"},
+		{"LPOS", "l", "a", "COUNT", "0", "MAXLEN", "3"}, {"LPOS", "l", "a", "RANK", "2", "RANK", "1"},
+		{"LPOS", "none", "a"}, {"LPOS", "none", "a", "COUNT", "0"}, {"LPOS", "none", "a", "RANK", "0"},
+		{"LPOS", "s", "a"}, {"LPOS", "s", "a", "COUNT", "x"}, {"LPOS", "l", "a", "RANK"}, {"LPOS", "l", "a", "bogus", "1"},
+		{"LINDEX", "none", "x"}, {"LINDEX", "s", "x"}, {"LINDEX", "l", "x"}, {"LINDEX", "l", "-5"},
+		{"LSET", "none", "x", "v"}, {"LSET", "s", "x", "v"}, {"LSET", "l", "x", "v"}, {"LSET", "l", "5", "v"},
+		{"LINSERT", "none", "middle", "a", "b"}, {"LINSERT", "none", "before", "a", "b"}, {"LINSERT", "l", "AFTER", "z", "b"},
+		{"LREM", "none", "x", "a"}, {"LREM", "l", "-9223372036854775808", "a"}, {"LRANGE", "l", "0", "-1"},
+		{"LMOVE", "none", "s", "LEFT", "LEFT"}, {"LMOVE", "l", "s", "LEFT", "LEFT"}, {"LMOVE", "l", "m", "up", "left"},
+		{"LMOVE", "l", "l", "LEFT", "RIGHT"},
+		{"LMPOP", "0", "l", "LEFT"}, {"LMPOP", "x", "l", "LEFT"}, {"LMPOP", "2", "l", "LEFT"}, {"LMPOP", "1", "l", "MIDDLE"},
+		{"LMPOP", "1", "l", "LEFT", "COUNT", "0"}, {"LMPOP", "1", "l", "LEFT", "COUNT", "1", "COUNT", "1"},
+		{"LMPOP", "1", "l", "LEFT", "junk"}, {"LMPOP", "9223372036854775807", "l", "LEFT"},
+		{"LMPOP", "1", "none", "LEFT"}, {"LMPOP", "2", "none", "s", "LEFT"}, {"LMPOP", "2", "l", "s", "RIGHT", "COUNT", "9"},
+		{"EXISTS", "l"}, {"LPUSHX", "l", "a"}, {"RPUSH", "s", "a"}, {"LTRIM", "none", "x", "1"}, {"LTRIM", "none", "0", "1"},
+	}
+	for _, proto := range []string{"2", "3"} {
+		d := &diffRun{t: t, redis: dialRaw(t, redisAddr), strata: dialRaw(t, ts.addr)}
+		d.both("FLUSHALL")
+		d.both("HELLO", proto)
+		for i, args := range script {
+			want := d.redis.mustDo(t, args...)
+			got := d.strata.mustDo(t, args...)
+			if want.String() != got.String() {
+				t.Errorf("RESP%s step %d: %s\n  redis:  %s\n  strata: %s", proto, i, quoteArgs(args), want, got)
+			}
+		}
+	}
+}

@@ -145,11 +145,12 @@ func (e *keyEvents) removeWaiter(w *waiter) {
 // double, as in Redis 7.0); 0 blocks forever. Like Redis, an infinite or
 // huge timeout converts to a negative integer and is refused as negative.
 func parseTimeout(b []byte) (time.Duration, string) {
-	isInf, ok := codec.ParseFloatArg(b)
-	f, err := strconv.ParseFloat(string(b), 64)
-	if !ok || (err != nil && !isInf) {
+	if _, ok := codec.ParseFloatArg(b); !ok {
 		return 0, "ERR timeout is not a float or out of range"
 	}
+	// A long double holds what a float64 may not: beyond its range the
+	// value is huge (refused below like an infinity) or, underflowing, 0.
+	f, _ := strconv.ParseFloat(string(b), 64)
 	ms := f * 1000
 	if math.IsInf(ms, 0) || ms >= 0x1p63 || ms < -0x1p63 {
 		return 0, errTimeoutNegative
@@ -167,15 +168,11 @@ func parseTimeout(b []byte) (time.Duration, string) {
 	return time.Duration(tval) * time.Millisecond, ""
 }
 
-// block runs a blocking command: try is called at once, and when it finds
-// nothing the client waits on keys until another client's write lets try
-// succeed, the timeout passes (then timedOut writes the reply), or the
-// client goes away. Inside MULTI, and for a client that may not block,
-// the command does not block: it times out at once.
+// block makes the client wait on keys after its command found nothing:
+// until another client's write lets try succeed (try writes the reply), the
+// timeout passes (timedOut writes it), or the client goes away. Inside
+// MULTI the command does not block: it times out at once.
 func (c *client) block(keys [][]byte, timeout time.Duration, try func(w *resp.Writer) bool, timedOut func(w *resp.Writer)) {
-	if try(c.w) {
-		return
-	}
 	if c.inExec {
 		timedOut(c.w)
 		return

@@ -297,40 +297,56 @@ func (c *client) lmove(src, dst []byte, fromLeft, toLeft bool) {
 	c.bulkOrNull(e, found)
 }
 
+// mpopArgs parses the numkeys key [key ...] WHERE [COUNT count] tail of
+// LMPOP, BLMPOP, ZMPOP and BZMPOP, numkeys at args[at]; first/second are
+// the two accepted WHERE words (LEFT/RIGHT, MIN/MAX). first reports the
+// first word. On error the reply is written and ok is false.
+func (c *client) mpopArgs(args [][]byte, at int, first, second string) (keys [][]byte, isFirst bool, count int, ok bool) {
+	numKeys, isInt := parseInt(args[at])
+	if !isInt || numKeys < 1 {
+		c.w.Error(errNumKeys)
+		return nil, false, 0, false
+	}
+	if numKeys > int64(len(args)-at-2) {
+		c.w.Error(errSyntax) // no WHERE after the keys
+		return nil, false, 0, false
+	}
+	whereIdx := at + 1 + int(numKeys)
+	switch strings.ToLower(string(args[whereIdx])) {
+	case first:
+		isFirst = true
+	case second:
+	default:
+		c.w.Error(errSyntax)
+		return nil, false, 0, false
+	}
+	n := int64(-1)
+	for j := whereIdx + 1; j < len(args); j++ {
+		if n != -1 || !strings.EqualFold(string(args[j]), "count") || j+1 >= len(args) {
+			c.w.Error(errSyntax)
+			return nil, false, 0, false
+		}
+		j++
+		v, isInt := parseInt(args[j])
+		if !isInt || v < 1 {
+			c.w.Error(errCountPositive)
+			return nil, false, 0, false
+		}
+		n = v
+	}
+	if n == -1 {
+		n = 1
+	}
+	return args[at+1 : whereIdx], isFirst, int(min(n, math.MaxInt)), true
+}
+
 // cmdLMPop parses LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count].
 func cmdLMPop(c *client, args [][]byte) {
-	numKeys, ok := parseInt(args[1])
-	if !ok || numKeys < 1 {
-		c.w.Error(errNumKeys)
-		return
-	}
-	if numKeys > int64(len(args)-3) {
-		c.w.Error(errSyntax) // no LEFT|RIGHT after the keys
-		return
-	}
-	whereIdx := 2 + int(numKeys)
-	left, ok := c.listEnd(args[whereIdx])
+	keys, left, count, ok := c.mpopArgs(args, 1, "left", "right")
 	if !ok {
 		return
 	}
-	count := int64(-1)
-	for j := whereIdx + 1; j < len(args); j++ {
-		if count != -1 || !strings.EqualFold(string(args[j]), "count") || j+1 >= len(args) {
-			c.w.Error(errSyntax)
-			return
-		}
-		j++
-		n, ok := parseInt(args[j])
-		if !ok || n < 1 {
-			c.w.Error(errCountPositive)
-			return
-		}
-		count = n
-	}
-	if count == -1 {
-		count = 1
-	}
-	key, es, found, err := c.kdb().LMPop(args[2:whereIdx], left, int(min(count, math.MaxInt)))
+	key, es, found, err := c.kdb().LMPop(keys, left, count)
 	if err != nil {
 		c.replyErr(err)
 		return

@@ -92,10 +92,16 @@ func executable() string {
 func infoClients(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	s.mu.Lock()
 	n := len(s.mu.clients)
+	blocked := 0
+	for _, c := range s.mu.clients {
+		if c.blocked.Load() {
+			blocked++
+		}
+	}
 	s.mu.Unlock()
 	field(b, "connected_clients", n)
 	field(b, "maxclients", s.cfg.Get("maxclients"))
-	field(b, "blocked_clients", 0)
+	field(b, "blocked_clients", blocked)
 }
 
 func infoMemory(s *Server, m *lsm.Metrics, b *strings.Builder) {

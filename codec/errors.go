@@ -34,6 +34,8 @@ var (
 	ErrSameObject = errors.New("ERR source and destination objects are the same")
 	// ErrDBIndexOutOfRange: a database number outside [0, MaxDBs).
 	ErrDBIndexOutOfRange = errors.New("ERR DB index is out of range")
+	// ErrRandomCountTooLarge: a negative count beyond MaxRandomCount.
+	ErrRandomCountTooLarge = errors.New("ERR value is out of range, a negative count must be at least -16777216")
 	// ErrLCSNotString: LCS on a key that is not a string.
 	ErrLCSNotString = errors.New("ERR The specified keys must contain string values")
 	// ErrLCSTooBig: the LCS table would exceed LCSOptions.MaxTableBytes.

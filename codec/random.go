@@ -10,6 +10,10 @@ import (
 // access, so a selection is a sorted list of element ordinals that one pass
 // over the key's elements collects.
 
+// MaxRandomCount bounds |count| of HRANDFIELD, SRANDMEMBER and ZRANDMEMBER
+// with a negative count (picks with repetition).
+const MaxRandomCount = 1 << 24
+
 // randomOrdinals picks ordinals in [0, total): count of them, distinct when
 // distinct is set (count must then be <= total), with repetition otherwise.
 // The result is sorted; shuffle the collected elements for a random order.
@@ -87,6 +91,11 @@ func shuffle(es []element) {
 func (v *view) randomElements(count int64) ([]element, error) {
 	if !v.live || count == 0 || v.m.Count == 0 {
 		return nil, nil
+	}
+	if count < -MaxRandomCount {
+		// Redis would build the reply however large; Strata bounds it
+		// (each pick is materialised before the reply is written).
+		return nil, ErrRandomCountTooLarge
 	}
 	it, prefix, err := v.iter(subElement)
 	if err != nil {

@@ -23,6 +23,8 @@ type memTable struct {
 	// rangeDels counts the range tombstones applied, so that point reads
 	// skip the tombstone list of memtables that have none.
 	rangeDels atomic.Int64
+	// tombs indexes the range tombstones for reads (tomb_index.go).
+	tombs memTombs
 	// flushed is closed once the memtable is in an L0 table (or the flush
 	// failed, then flushErr says why).
 	flushed  chan struct{}
@@ -56,6 +58,7 @@ func (m *memTable) apply(b *Batch) error {
 			return err
 		}
 		if kind == base.InternalKeyKindRangeDelete {
+			m.tombs.add(key, value, seq)
 			m.rangeDels.Add(1)
 		}
 		seq++

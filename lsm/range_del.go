@@ -114,23 +114,22 @@ func (f *fragments) deleted(key []byte, entrySeq base.SeqNum) bool {
 // every table that may hold keys in [lower, upper) (nil = unbounded).
 func (d *DB) collectTombstones(rs *readState, lower, upper []byte) ([]tombstone, error) {
 	var out []tombstone
+	collect := func(t *tombstone) { out = append(out, *t) }
 	for _, m := range rs.memtables {
-		ts, err := readTombstones(m.NewRangeDelIter())
-		if err != nil {
-			return nil, err
+		if m.rangeDels.Load() > 0 {
+			m.tombs.visit(lower, upper, collect)
 		}
-		out = append(out, ts...)
 	}
 	for _, files := range rs.version.levels {
 		for _, f := range files {
-			if !f.overlapsRange(lower, upper) {
+			if f.numRangeDels == 0 || !f.overlapsRange(lower, upper) {
 				continue
 			}
-			ts, err := d.tableCache.tombstones(f)
+			x, err := d.tableCache.tombIndex(f)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, ts...)
+			x.visit(lower, upper, collect)
 		}
 	}
 	return out, nil
@@ -143,31 +142,22 @@ func (d *DB) collectTombstones(rs *readState, lower, upper []byte) ([]tombstone,
 // most one table per deeper level.
 func (d *DB) maxCoveringSeq(rs *readState, key []byte, readSeq base.SeqNum) (base.SeqNum, error) {
 	var best base.SeqNum
+	note := func(t *tombstone) {
+		if t.seq <= readSeq && t.seq > best {
+			best = t.seq
+		}
+	}
 	for _, m := range rs.memtables {
-		if m.rangeDels.Load() == 0 {
-			continue
-		}
-		it := m.NewRangeDelIter()
-		// Sorted by start key: nothing past key can cover it.
-		for ok := it.First(); ok && bytes.Compare(it.Key().UserKey, key) <= 0; ok = it.Next() {
-			if s := it.Key().SeqNum(); s <= readSeq && s > best && bytes.Compare(key, it.Value()) < 0 {
-				best = s
-			}
-		}
-		if err := it.Close(); err != nil {
-			return 0, err
+		if m.rangeDels.Load() > 0 {
+			m.tombs.covering(key, note)
 		}
 	}
 	consider := func(f *FileMetadata) error {
 		if f.numRangeDels == 0 || !f.overlaps(key, key) {
 			return nil
 		}
-		ts, err := d.tableCache.tombstones(f)
-		for _, t := range ts {
-			if t.seq <= readSeq && t.seq > best && t.covers(key, 0) {
-				best = t.seq
-			}
-		}
+		x, err := d.tableCache.tombIndex(f)
+		x.covering(key, note)
 		return err
 	}
 	v := rs.version

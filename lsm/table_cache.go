@@ -35,6 +35,7 @@ type tableCacheEntry struct {
 	// The table's range tombstones, read once.
 	tsOnce sync.Once
 	ts     []tombstone
+	tsIdx  *tombIndex
 	tsErr  error
 }
 
@@ -198,8 +199,28 @@ func (c *tableCache) tombstones(f *FileMetadata) ([]tombstone, error) {
 			return
 		}
 		e.ts, e.tsErr = readTombstones(it)
+		if e.tsErr == nil {
+			e.tsIdx = newTombIndex(e.ts)
+		}
 	})
 	return e.ts, e.tsErr
+}
+
+// tombIndex returns the index of a table's range tombstones (nil when it
+// has none).
+func (c *tableCache) tombIndex(f *FileMetadata) (*tombIndex, error) {
+	if f.numRangeDels == 0 {
+		return nil, nil
+	}
+	if _, err := c.tombstones(f); err != nil {
+		return nil, err
+	}
+	e, err := c.acquire(f)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { c.logClose(e.num, e.unref()) }()
+	return e.tsIdx, nil
 }
 
 // evict forgets the reader of an obsolete table (closing it once unused)

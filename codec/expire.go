@@ -129,14 +129,21 @@ func (d *DB) PExpireTime(key []byte) (int64, error) { return d.ttl(key, true, tr
 // returns the number of keys deleted; a caller that gets maxKeys entries'
 // worth of work done may call again at once.
 func (ks *Keyspace) ExpireCycle(now time.Time, maxKeys int) (expired int, err error) {
+	expired, _, err = ks.ExpireRound(now, maxKeys)
+	return expired, err
+}
+
+// ExpireRound is ExpireCycle that also reports how many index entries it
+// examined (stale ones included): fewer than maxKeys means none is left due.
+func (ks *Keyspace) ExpireRound(now time.Time, maxKeys int) (expired, examined int, err error) {
 	nowMs := now.UnixMilli()
 	if nowMs <= 0 || maxKeys <= 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	r := ExpiryDueRange(nowMs)
 	it, err := ks.store.NewIter(r.Start, r.End)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	var due [][]byte
 	for ok := it.First(); ok && len(due) < maxKeys; ok = it.Next() {
@@ -147,16 +154,16 @@ func (ks *Keyspace) ExpireCycle(now time.Time, maxKeys int) (expired int, err er
 		err = cerr
 	}
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	for _, xk := range due {
 		n, err := ks.expireOne(xk, nowMs)
 		if err != nil {
-			return expired, err
+			return expired, len(due), err
 		}
 		expired += n
 	}
-	return expired, nil
+	return expired, len(due), nil
 }
 
 func (ks *Keyspace) expireOne(xk []byte, nowMs int64) (int, error) {

@@ -3,6 +3,7 @@ package lsm
 import (
 	"bytes"
 	"fmt"
+	"sort"
 
 	"github.com/strata-db/strata/internal/base"
 )
@@ -241,31 +242,21 @@ func overlapping(files []*FileMetadata, start, end []byte) []*FileMetadata {
 	return out
 }
 
-// pickDeleteOnlyLocked finds tables wholly covered by a newer range
-// tombstone stored in another table, with no open snapshot that could
-// still see their data. Such tables are deleted without being read.
+// pickDeleteOnlyLocked finds tables wholly covered by newer range
+// tombstones stored in other tables (one tombstone, or adjacent and
+// overlapping ones together: a wave of expired keys deletes consecutive uuid
+// ranges), with no open snapshot that could still see their data. Such
+// tables are deleted without being read.
 func (d *DB) pickDeleteOnlyLocked(v *version) *compaction {
-	var ts []tombstone
-	for _, files := range v.levels {
-		for _, f := range files {
-			if f.numRangeDels == 0 {
-				continue
-			}
-			fts, err := d.tableCache.tombstones(f)
-			if err != nil {
-				continue
-			}
-			ts = append(ts, fts...)
-		}
-	}
-	if len(ts) == 0 {
+	x := d.versionTombstones(v)
+	if x == nil {
 		return nil
 	}
 	snaps := d.mu.snapshots.seqs()
 	var c *compaction
 	for level, files := range v.levels {
 		for _, f := range files {
-			if f.compacting || !coveredByTombstone(f, ts, snaps) {
+			if f.compacting || !coveredByTombstones(f, x, snaps) {
 				continue
 			}
 			if c == nil {
@@ -277,30 +268,69 @@ func (d *DB) pickDeleteOnlyLocked(v *version) *compaction {
 	return c
 }
 
-// coveredByTombstone reports whether one tombstone newer than every entry
-// of f covers f's whole key range, and no snapshot sits between them.
-func coveredByTombstone(f *FileMetadata, ts []tombstone, snaps []base.SeqNum) bool {
-	for _, t := range ts {
-		if t.seq <= f.LargestSeq {
-			continue
-		}
-		if bytes.Compare(t.start, f.Smallest.UserKey) > 0 {
-			continue
-		}
-		// The file's last key must be below the tombstone's end.
-		if c := bytes.Compare(f.Largest.UserKey, t.end); c > 0 || (c == 0 && !f.largestExclusive()) {
-			continue
-		}
-		visible := false
-		for _, s := range snaps {
-			if s >= f.SmallestSeq && s < t.seq {
-				visible = true
-				break
+// versionTombstones returns the index of every range tombstone stored in
+// v's tables, built once per version (versions are immutable); nil when
+// there are none.
+func (d *DB) versionTombstones(v *version) *tombIndex {
+	v.tombOnce.Do(func() {
+		var ts []tombstone
+		for _, files := range v.levels {
+			for _, f := range files {
+				if f.numRangeDels == 0 {
+					continue
+				}
+				fts, err := d.tableCache.tombstones(f)
+				if err != nil {
+					continue // the table's readers report the error
+				}
+				ts = append(ts, fts...)
 			}
 		}
-		if !visible {
-			return true
+		if len(ts) > 0 {
+			v.tombs = newTombIndex(ts)
+		}
+	})
+	return v.tombs
+}
+
+// coveredByTombstones reports whether tombstones newer than every entry of
+// f together cover f's whole key range, and no snapshot sits between f's
+// entries and them. Greedy interval cover over the tombstones sorted by
+// start: O(log n + tombstones inside f's range).
+func coveredByTombstones(f *FileMetadata, x *tombIndex, snaps []base.SeqNum) bool {
+	var newest base.SeqNum
+	var reach []byte
+	x.covering(f.Smallest.UserKey, func(t *tombstone) {
+		if t.seq > f.LargestSeq && (reach == nil || bytes.Compare(t.end, reach) > 0) {
+			reach = t.end
+			newest = max(newest, t.seq)
+		}
+	})
+	if reach == nil {
+		return false
+	}
+	past := func(r []byte) bool { // every key of f is below r
+		c := bytes.Compare(f.Largest.UserKey, r)
+		return c < 0 || (c == 0 && f.largestExclusive())
+	}
+	k := sort.Search(len(x.ts), func(i int) bool { return bytes.Compare(x.ts[i].start, f.Smallest.UserKey) > 0 })
+	for !past(reach) {
+		ext := reach
+		for ; k < len(x.ts) && bytes.Compare(x.ts[k].start, reach) <= 0; k++ {
+			if t := &x.ts[k]; t.seq > f.LargestSeq && bytes.Compare(t.end, ext) > 0 {
+				ext = t.end
+				newest = max(newest, t.seq)
+			}
+		}
+		if bytes.Equal(ext, reach) {
+			return false // a gap
+		}
+		reach = ext
+	}
+	for _, s := range snaps {
+		if s >= f.SmallestSeq && s < newest {
+			return false
 		}
 	}
-	return false
+	return true
 }

@@ -333,3 +333,49 @@ func TestCompactionIOErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteOnlyByAdjacentTombstones: tables covered only by a chain of
+// adjacent tombstones (the uuid ranges of keys that expired together) are
+// deleted without being read; a gap in the chain keeps its table.
+func TestDeleteOnlyByAdjacentTombstones(t *testing.T) {
+	o := quietOptions(vfs.NewMem())
+	d := openMem(t, o.FS, o)
+	defer d.Close()
+	for tbl := 0; tbl < 10; tbl++ {
+		for i := 0; i < 10; i++ {
+			d.Set(fmt.Appendf(nil, "u%03d%02d", tbl, i), []byte("value"), nil)
+		}
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One tombstone per key, [u00000, u00001), [u00001, u00002), ...,
+	// except for a hole at table 7's key 3.
+	for tbl := 0; tbl < 10; tbl++ {
+		for i := 0; i < 10; i++ {
+			if tbl == 7 && i == 3 {
+				continue
+			}
+			k := tbl*100 + i
+			if err := d.DeleteRange(fmt.Appendf(nil, "u%05d", k), fmt.Appendf(nil, "u%05d", k+1), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.waitIdle(); err != nil {
+		t.Fatal(err)
+	}
+	m := d.Metrics()
+	if m.Compact.TablesDeletedWithoutRead != 9 {
+		t.Fatalf("delete-only compaction removed %d tables, want 9:\n%s", m.Compact.TablesDeletedWithoutRead, m)
+	}
+	if got := mustGet(t, d, "u00703"); got != "value" {
+		t.Fatalf("the key in the gap reads %q", got)
+	}
+	if got := mustGet(t, d, "u00704"); got != "<nil>" {
+		t.Fatalf("deleted key reads %q", got)
+	}
+}

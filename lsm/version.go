@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/strata-db/strata/internal/base"
@@ -76,6 +77,10 @@ type version struct {
 	sizes      [numLevels]uint64
 	levelFiles [numLevels][]iterator.LevelFile
 	refs       atomic.Int32
+	// tombs indexes the range tombstones of the version's tables, for
+	// delete-only compactions (built on first use).
+	tombOnce sync.Once
+	tombs    *tombIndex
 	// onZero is called once when the last reference is dropped.
 	onZero func(*version)
 }

@@ -226,6 +226,30 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger) error {
 	return s.Serve()
 }
 
+// Active expiry budget: each 100 ms tick deletes due keys in rounds of
+// expireRound until none is due or expireBudget has passed (a quarter of
+// the tick, like Redis's slow cycle), so a wave of keys expiring together
+// is deleted at thousands per second without starving clients.
+const (
+	expireRound  = 200
+	expireBudget = 25 * time.Millisecond
+)
+
+func (s *Server) activeExpire(now time.Time) {
+	deadline := time.Now().Add(expireBudget)
+	for {
+		n, examined, err := s.ks.ExpireRound(now, expireRound)
+		s.stats.expiredKeys.Add(int64(n))
+		if err != nil {
+			s.logger.Warn("active expiry", "err", err)
+			return
+		}
+		if examined < expireRound || time.Now().After(deadline) {
+			return
+		}
+	}
+}
+
 // cronLoop runs periodic work: active expiry and idle-client timeouts.
 func (s *Server) cronLoop() {
 	defer s.wg.Done()
@@ -236,11 +260,7 @@ func (s *Server) cronLoop() {
 		case <-s.shutdownCh:
 			return
 		case now := <-t.C:
-			n, err := s.ks.ExpireCycle(now, 200)
-			if err != nil {
-				s.logger.Warn("active expiry", "err", err)
-			}
-			s.stats.expiredKeys.Add(int64(n))
+			s.activeExpire(now)
 			s.closeIdleClients(now)
 		}
 	}

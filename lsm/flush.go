@@ -128,7 +128,14 @@ func (d *DB) flushMemTable(m *memTable, nextLogNum base.FileNum) error {
 	ve := &versionEdit{logNumber: nextLogNum, lastSeqNum: base.SeqNum(m.maxSeq.Load())}
 	var bytes int64
 	if !m.Empty() {
-		meta, err := d.writeL0Table(m)
+		// Entries hidden by a tombstone of the same memtable need not reach
+		// the disk, unless a reader could still see them: a snapshot taken
+		// between the two, or one taken later with a sequence number below
+		// the tombstone's (only if the tombstone is not yet visible).
+		d.mu.Lock()
+		snaps := d.mu.snapshots.seqs()
+		d.mu.Unlock()
+		meta, err := d.writeL0Table(m, snaps, base.SeqNum(d.visibleSeq.Load()))
 		if err != nil {
 			return err
 		}
@@ -149,7 +156,11 @@ func (d *DB) flushMemTable(m *memTable, nextLogNum base.FileNum) error {
 
 // writeL0Table writes the memtable's entries to a new table file. It
 // returns nil metadata when the memtable held nothing.
-func (d *DB) writeL0Table(m *memTable) (meta *FileMetadata, err error) {
+//
+// A point entry covered by a tombstone of m is left out (and counted as
+// reclaimed) when the tombstone's sequence number is at most dropSeq and no
+// snapshot in snaps lies between the entry and the tombstone.
+func (d *DB) writeL0Table(m *memTable, snaps []base.SeqNum, dropSeq base.SeqNum) (meta *FileMetadata, err error) {
 	num := d.vs.allocFileNum()
 	name := d.fs.PathJoin(d.dirname, base.MakeFilename(base.FileTypeTable, num))
 	f, err := d.fs.Create(name)
@@ -163,7 +174,14 @@ func (d *DB) writeL0Table(m *memTable) (meta *FileMetadata, err error) {
 		}
 	}()
 	it := m.NewIter(nil, nil)
+	hasTombs := m.rangeDels.Load() > 0
+	var dropped, droppedBytes int64
 	for ok := it.First(); ok; ok = it.Next() {
+		if hasTombs && droppableAtFlush(m, it.Key(), snaps, dropSeq) {
+			dropped++
+			droppedBytes += int64(len(it.Key().UserKey) + len(it.Value()))
+			continue
+		}
 		if err = w.Add(it.Key(), it.Value()); err != nil {
 			it.Close()
 			w.Close()
@@ -196,6 +214,12 @@ func (d *DB) writeL0Table(m *memTable) (meta *FileMetadata, err error) {
 	if err = d.dirFile.Sync(); err != nil {
 		return nil, fmt.Errorf("lsm: syncing directory: %w", err)
 	}
+	if dropped > 0 {
+		d.mu.Lock()
+		d.mu.compact.rangeDelDropped += dropped
+		d.mu.compact.rangeDelDroppedBytes += droppedBytes
+		d.mu.Unlock()
+	}
 	wm := w.Metadata()
 	if wm.NumEntries == 0 && wm.NumRangeDels == 0 {
 		_ = d.fs.Remove(name)
@@ -220,4 +244,29 @@ func (d *DB) tableWriterOptions() sstable.WriterOptions {
 		Compression:          d.opts.Compression,
 		Comparer:             base.DefaultComparer,
 	}
+}
+
+// droppableAtFlush reports whether entry k of m is covered by a tombstone
+// of m that every reader sees (see writeL0Table).
+func droppableAtFlush(m *memTable, k base.InternalKey, snaps []base.SeqNum, dropSeq base.SeqNum) bool {
+	kind := k.Kind()
+	if kind != base.InternalKeyKindSet && kind != base.InternalKeyKindDelete {
+		return false
+	}
+	seq := k.SeqNum()
+	var cover base.SeqNum // the oldest tombstone newer than the entry that all see
+	m.tombs.covering(k.UserKey, func(t *tombstone) {
+		if t.seq > seq && t.seq <= dropSeq && (cover == 0 || t.seq < cover) {
+			cover = t.seq
+		}
+	})
+	if cover == 0 {
+		return false
+	}
+	for _, s := range snaps {
+		if s >= seq && s < cover {
+			return false
+		}
+	}
+	return true
 }

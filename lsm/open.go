@@ -174,7 +174,7 @@ func (d *DB) replayWAL(num base.FileNum, maxSeq base.SeqNum, edit *versionEdit) 
 		if m.Empty() {
 			return nil
 		}
-		meta, err := d.writeL0Table(m)
+		meta, err := d.writeL0Table(m, nil, base.SeqNumMax) // no reader yet
 		if err != nil {
 			return err
 		}

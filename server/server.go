@@ -138,6 +138,10 @@ func (s *Server) Listen() error {
 // Addr returns the first listener's address.
 func (s *Server) Addr() net.Addr { return s.listeners[0].Addr() }
 
+// Engine returns the storage engine, for tools and benchmarks that run a
+// server in process and inspect what the engine holds (bench/gcbench).
+func (s *Server) Engine() *lsm.DB { return s.db }
+
 // Serve accepts clients until Shutdown; it returns after every connection
 // and background task has ended and the engine is closed.
 func (s *Server) Serve() error {

@@ -190,7 +190,7 @@ func run(withGC bool) result {
 	writeRate := float64(perWave**flagWaves) / time.Since(writeStart).Seconds()
 	// With GC, let the last waves expire and their space be reclaimed.
 	if withGC {
-		time.Sleep(time.Until(expiry(*flagWaves-1).Add(period)))
+		time.Sleep(time.Until(expiry(*flagWaves - 1).Add(period)))
 	}
 	stop.Store(true)
 	wg.Wait()

@@ -175,3 +175,20 @@ func (ks *Keyspace) expireOne(xk []byte, nowMs int64) (int, error) {
 	}
 	return 0, ks.commit(func(b Batch) { b.Delete(xk) })
 }
+
+// PendingExpiries counts the expiry index entries due at now that the
+// expiry cycle has not processed yet, stopping at limit (the backlog is
+// read from the index, so the count costs one step per entry).
+func (ks *Keyspace) PendingExpiries(now time.Time, limit int) (int, error) {
+	r := ExpiryDueRange(now.UnixMilli())
+	it, err := ks.store.NewIter(r.Start, r.End)
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	n := 0
+	for ok := it.First(); ok && n < limit; ok = it.Next() {
+		n++
+	}
+	return n, it.Error()
+}

@@ -40,6 +40,12 @@ type Keyspace struct {
 	cursors      *cursorTable
 	notifier     Notifier
 	uuids        *uuidAllocator
+	// root is the store uuid reservations are committed to: store itself,
+	// or the store under a transaction's buffer.
+	root Store
+	// parent is the keyspace a transaction keyspace was made from; SWAPDB
+	// in a transaction updates its database map too.
+	parent *Keyspace
 	// dbMap maps logical database numbers (SELECT, SWAPDB) to the physical
 	// numbers in the keys. Replaced whole by SwapDB.
 	dbMap atomic.Pointer[[MaxDBs]uint8]
@@ -68,6 +74,7 @@ func New(store Store, opts *Options) *Keyspace {
 		cursors:      newCursorTable(o.ScanCursors),
 		notifier:     o.Notifier,
 		uuids:        &uuidAllocator{},
+		root:         store,
 	}
 	var identity [MaxDBs]uint8
 	for i := range identity {
@@ -140,6 +147,25 @@ func (d *DB) load(userKey []byte, nowMs int64) (stored, error) {
 	return d.ks.load(d.num, userKey, nowMs)
 }
 
+// Metadata returns the metadata of a live key (OBJECT, MEMORY USAGE and
+// tests read it).
+func (d *DB) Metadata(key []byte) (Metadata, bool, error) { return d.lookup(key) }
+
+// Stored reports whether key has a stored record, live or expired, and
+// whether that record is expired.
+func (d *DB) Stored(key []byte) (stored, expired bool, err error) {
+	s, err := d.load(key, d.ks.nowMs())
+	return s.exists, s.exists && !s.live, err
+}
+
+// StoredExpired reports whether key has a stored record that is expired
+// (lazily invisible, not yet deleted). WATCH uses it: a watched key that
+// expires before EXEC aborts the transaction.
+func (d *DB) StoredExpired(key []byte) (bool, error) {
+	s, err := d.load(key, d.ks.nowMs())
+	return s.exists && !s.live, err
+}
+
 // lookup returns the live metadata of userKey, if any (the read path).
 func (d *DB) lookup(userKey []byte) (Metadata, bool, error) {
 	s, err := d.load(userKey, d.ks.nowMs())
@@ -159,8 +185,29 @@ func (d *DB) lookupString(userKey []byte) ([]byte, bool, error) {
 	return m.Value, true, nil
 }
 
-// newUUID allocates a key-incarnation uuid (uuid.go).
-func (ks *Keyspace) newUUID() (uint64, error) { return ks.uuids.newUUID(ks.store) }
+// newUUID allocates a key-incarnation uuid (uuid.go). Reservations go to
+// the root store, never into a transaction's buffer.
+func (ks *Keyspace) newUUID() (uint64, error) { return ks.uuids.newUUID(ks.root) }
+
+// InTransaction returns a keyspace over store (a TxnStore buffering a
+// transaction's writes) that shares this one's clock, databases, cursors,
+// uuids and notifier, and takes no locks: the caller holds every stripe of
+// ks.Locks() (LockAll) for as long as it uses the result.
+func (ks *Keyspace) InTransaction(store Store) *Keyspace {
+	t := &Keyspace{
+		store:        store,
+		root:         ks.root,
+		locks:        &Locks{held: true},
+		now:          ks.now,
+		maxStringLen: ks.maxStringLen,
+		cursors:      ks.cursors,
+		notifier:     ks.notifier,
+		uuids:        ks.uuids,
+		parent:       ks,
+	}
+	t.dbMap.Store(ks.dbMap.Load())
+	return t
+}
 
 // removeMeta adds to b the deletion of a stored record's metadata and its
 // expiry index entry, but not its data.

@@ -56,6 +56,19 @@ func (d *DB) openObject(b *writeBatch, key []byte, t Type, now int64) (*object, 
 	return o, nil
 }
 
+// openReplacement opens key for a write that replaces whatever it holds,
+// of any type (SINTERSTORE and the other *STORE commands). The object starts
+// not live, so create makes a fresh incarnation whose finish drops the old
+// record through putMeta; if nothing is created, finish deletes the old
+// record (an empty result deletes the destination).
+func (d *DB) openReplacement(b *writeBatch, key []byte, t Type, now int64) (*object, error) {
+	s, err := d.load(key, now)
+	if err != nil {
+		return nil, err
+	}
+	return &object{ks: d.ks, db: d.num, key: key, typ: t, old: s, b: b, dirty: s.exists}, nil
+}
+
 // create makes a new, empty incarnation of a key that is not live: a fresh
 // uuid, no expiry, count 0.
 func (o *object) create() error {
@@ -130,7 +143,11 @@ func (o *object) finish() {
 	if !o.dirty {
 		return
 	}
-	if o.live && o.m.Count == 0 {
+	if !o.live {
+		deleteStored(o.b, o.db, o.key, &o.old) // replaced by nothing (openReplacement)
+		return
+	}
+	if o.m.Count == 0 {
 		deleteStored(o.b, o.db, o.key, &o.old)
 		if !o.old.exists || o.old.m.UUID != o.m.UUID || !o.old.m.Type.IsComplex() {
 			dropComplexData(o.b, o.db, &o.m) // a new incarnation emptied at once
@@ -138,13 +155,11 @@ func (o *object) finish() {
 		o.live = false
 		return
 	}
-	if o.live {
-		if o.old.live && metaEqual(&o.old.m, &o.m) {
-			o.b.touch(o.db, o.key)
-			return
-		}
-		putMeta(o.b, o.db, o.key, &o.old, &o.m)
+	if o.old.live && metaEqual(&o.old.m, &o.m) {
+		o.b.touch(o.db, o.key)
+		return
 	}
+	putMeta(o.b, o.db, o.key, &o.old, &o.m)
 }
 
 func metaEqual(a, b *Metadata) bool {
@@ -205,6 +220,12 @@ func (d *DB) openView(r Reader, key []byte, t Type, now int64) (*view, error) {
 	}
 	v.m, v.live = m, true
 	return v, nil
+}
+
+// view returns a view of the object's committed state (the store, read
+// under the caller's lock), for the read helpers such as randomElements.
+func (o *object) view() *view {
+	return &view{r: o.ks.store, db: o.db, m: o.m, live: o.live}
 }
 
 func (v *view) get(sub byte, field []byte) ([]byte, bool, error) {

@@ -97,7 +97,13 @@ func (d *DB) Scan(cursor uint64, o ScanOptions) (next uint64, keys [][]byte, err
 		if err != nil {
 			return 0, nil, err
 		}
-		if m.ExpiredAt(now) || (o.Type != "" && m.Type.String() != o.Type) {
+		if m.ExpiredAt(now) {
+			// Redis 7.0 reads an expired key's type as "none", so TYPE none
+			// returns the expired keys a SCAN meets (and only those).
+			if o.Type != "none" {
+				continue
+			}
+		} else if o.Type != "" && m.Type.String() != o.Type {
 			continue
 		}
 		k := last[metaPrefixLen:]

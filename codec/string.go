@@ -1,6 +1,9 @@
 package codec
 
-import "bytes"
+import (
+	"bytes"
+	"errors"
+)
 
 // String commands. A string lives entirely in its metadata value, so every
 // read is one Get and every write one batch with the metadata (and, when the
@@ -121,23 +124,37 @@ func (d *DB) GetEx(key []byte, o GetExOptions) (value []byte, found bool, err er
 }
 
 // MGet implements MGET: nil for a missing key or a key of another type, the
-// value (non-nil, possibly empty) otherwise.
+// value (non-nil, possibly empty) otherwise. Several keys are read from one
+// snapshot, so MGET is atomic like Redis's.
 func (d *DB) MGet(keys ...[]byte) ([][]byte, error) {
+	var r Reader = d.ks.store
+	if len(keys) > 1 {
+		snap := d.ks.store.NewSnapshot()
+		defer snap.Close()
+		r = snap
+	}
+	now := d.ks.nowMs()
 	out := make([][]byte, len(keys))
 	for i, k := range keys {
-		v, ok, err := d.lookupString(k)
-		if err == ErrWrongType {
+		raw, err := r.Get(MetaKey(d.num, k))
+		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			if v == nil {
-				v = []byte{}
-			}
-			out[i] = v
+		m, err := DecodeMetadata(raw)
+		if err != nil {
+			return nil, err
 		}
+		if m.Type != TypeString || m.ExpiredAt(now) {
+			continue
+		}
+		v := m.Value
+		if v == nil {
+			v = []byte{}
+		}
+		out[i] = v
 	}
 	return out, nil
 }

@@ -51,6 +51,9 @@ func (ks *Keyspace) SwapDB(a, b int) error {
 		return err
 	}
 	ks.dbMap.Store(&m)
+	if ks.parent != nil {
+		ks.parent.dbMap.Store(&m) // the transaction's caller holds every stripe
+	}
 	if ks.notifier != nil && ks.notifier.Active() {
 		ks.notifier.Modified(int(m[a]), nil)
 		ks.notifier.Modified(int(m[b]), nil)

@@ -20,12 +20,17 @@ type compactionState struct {
 	// compaction: the next one starts after it.
 	compactPointer [numLevels][]byte
 
-	count, moves, deleteOnly   int64
-	bytesRead, bytesWritten    int64
-	tablesRead, tablesWritten  int64
-	tablesDeletedWithoutRead   int64
-	duration                   time.Duration
-	levelBytesIn, levelWritten [numLevels]int64
+	count, moves, deleteOnly int64
+	// Point entries a compaction dropped because a range tombstone covered
+	// them, or the compaction filter asked (counted in key+value bytes).
+	rangeDelDropped, rangeDelDroppedBytes int64
+	filterDropped, filterDroppedBytes     int64
+	bytesDeletedWithoutRead               int64
+	bytesRead, bytesWritten               int64
+	tablesRead, tablesWritten             int64
+	tablesDeletedWithoutRead              int64
+	duration                              time.Duration
+	levelBytesIn, levelWritten            [numLevels]int64
 }
 
 // maybeScheduleCompactionLocked starts background compactions while there
@@ -89,16 +94,19 @@ func (d *DB) runCompaction(c *compaction) error {
 	switch c.kind {
 	case compactionDeleteOnly:
 		n := 0
+		var size int64
 		for level, fs := range c.deletions {
 			for _, f := range fs {
 				ve.deleteFile(level, f.FileNum)
 				n++
+				size += int64(f.Size)
 			}
 		}
 		defer func() {
 			d.mu.Lock()
 			d.mu.compact.deleteOnly++
 			d.mu.compact.tablesDeletedWithoutRead += int64(n)
+			d.mu.compact.bytesDeletedWithoutRead += size
 			d.mu.Unlock()
 		}()
 	case compactionMove:
@@ -271,6 +279,7 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 	lastStripe := -1
 	fragIdx := 0
 	filter := d.opts.CompactionFilter
+	var rdDropped, rdBytes, fDropped, fBytes int64
 	for ok := merged.First(); ok; ok = merged.Next() {
 		k := merged.Key()
 		newKey := curKey == nil || !bytes.Equal(k.UserKey, curKey)
@@ -289,6 +298,8 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 		lastStripe = st
 		if fragIdx < len(frags) && bytes.Compare(frags[fragIdx].start, curKey) <= 0 &&
 			frags[fragIdx].coveredInStripe(seq, stripes) {
+			rdDropped++
+			rdBytes += int64(len(k.UserKey) + len(merged.Value()))
 			continue // deleted by a range tombstone no reader sees past
 		}
 		kind := k.Kind()
@@ -297,6 +308,8 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 		}
 		value := merged.Value()
 		if kind == base.InternalKeyKindSet && filter != nil && st == newest && filter(k.UserKey, value) {
+			fDropped++
+			fBytes += int64(len(k.UserKey) + len(value))
 			if c.bottommost && st == 0 {
 				continue
 			}
@@ -315,6 +328,10 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 		return nil, err
 	}
 	d.mu.Lock()
+	d.mu.compact.rangeDelDropped += rdDropped
+	d.mu.compact.rangeDelDroppedBytes += rdBytes
+	d.mu.compact.filterDropped += fDropped
+	d.mu.compact.filterDroppedBytes += fBytes
 	d.mu.compact.bytesRead += bytesIn
 	d.mu.compact.tablesRead += int64(len(c.allInputs()))
 	d.mu.compact.levelBytesIn[c.outputLevel] += bytesIn

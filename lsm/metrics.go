@@ -56,8 +56,17 @@ type Metrics struct {
 		// TablesDeletedWithoutRead counts tables removed by delete-only
 		// compactions.
 		TablesDeletedWithoutRead int64
-		Duration                 time.Duration
-		PendingBytes             uint64
+		// BytesDeletedWithoutRead is the size of those tables.
+		BytesDeletedWithoutRead int64
+		// RangeDelDropped counts point entries compactions dropped because
+		// a range tombstone covered them (RangeDelDroppedBytes: their key
+		// and value bytes); FilterDropped those the compaction filter
+		// dropped. Together with the delete-only tables, this is the space
+		// the in-engine GC reclaimed.
+		RangeDelDropped, RangeDelDroppedBytes int64
+		FilterDropped, FilterDroppedBytes     int64
+		Duration                              time.Duration
+		PendingBytes                          uint64
 	}
 	// WriteAmp is the bytes written to tables (flushes and compactions)
 	// over the bytes flushed.
@@ -111,6 +120,9 @@ func (d *DB) Metrics() *Metrics {
 	m.Compact.BytesRead, m.Compact.BytesWritten = cs.bytesRead, cs.bytesWritten
 	m.Compact.TablesRead, m.Compact.TablesWritten = cs.tablesRead, cs.tablesWritten
 	m.Compact.TablesDeletedWithoutRead = cs.tablesDeletedWithoutRead
+	m.Compact.BytesDeletedWithoutRead = cs.bytesDeletedWithoutRead
+	m.Compact.RangeDelDropped, m.Compact.RangeDelDroppedBytes = cs.rangeDelDropped, cs.rangeDelDroppedBytes
+	m.Compact.FilterDropped, m.Compact.FilterDroppedBytes = cs.filterDropped, cs.filterDroppedBytes
 	m.Compact.Duration = cs.duration
 	m.Compact.PendingBytes = d.pendingCompactionBytes(d.vs.current)
 	scores, baseLevel := d.levelScores(d.vs.current)

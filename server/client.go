@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/strata-db/strata/codec"
 	"io"
 	"net"
 	"strings"
@@ -32,6 +34,25 @@ type client struct {
 	// closeAfterReply ends the connection once pending replies are flushed
 	// (QUIT, protocol errors, CLIENT KILL of itself).
 	closeAfterReply bool
+	// cr is what r reads: the connection, plus bytes read while blocked.
+	cr connReader
+	// blocked is set while the client waits in a blocking command.
+	blocked atomic.Bool
+
+	// Transactions (cmd_multi.go).
+	multi      bool        // between MULTI and EXEC/DISCARD
+	multiErr   bool        // a command was refused while queuing
+	queued     []queuedCmd // commands queued for EXEC
+	watched    []watchedKey
+	watchDirty atomic.Bool // a watched key was written (set by keyEvents)
+	inExec     bool        // running EXEC's commands
+	txks       *codec.Keyspace
+
+	// async: output goes through out and its drain goroutine rather than
+	// straight to conn (outbox.go). Set once, by the client's goroutine.
+	async bool
+	out   outbox
+	subs  clientSubs
 }
 
 const protectedModeMessage = "DENIED Strata is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Strata you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Strata from the same host the server is running, however MAKE SURE Strata is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Strata configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
@@ -61,6 +82,7 @@ func (s *Server) serveConn(conn net.Conn) {
 	}
 	c.lastInteraction.Store(time.Now().UnixNano())
 	c.w = resp.NewWriter(2)
+	c.out.init(s, conn, c.addr)
 	if s.cfg.Bool("protected-mode") && s.cfg.Get("requirepass") == "" && !isLoopback(conn.RemoteAddr()) {
 		c.w.Error(protectedModeMessage)
 		c.w.Flush(conn)
@@ -85,9 +107,15 @@ func (s *Server) serveConn(conn net.Conn) {
 		s.mu.Lock()
 		delete(s.mu.clients, c.id)
 		s.mu.Unlock()
+		c.unwatchAll()
+	}()
+	defer func() {
+		s.unsubscribeAll(c)
+		c.out.close()
 	}()
 	c.authed = s.cfg.Get("requirepass") == ""
-	c.r = resp.NewReader(conn, s.limits())
+	c.cr.conn = conn
+	c.r = resp.NewReader(&c.cr, s.limits())
 	c.r.SetAuthRequired(!c.authed)
 	for {
 		args, err := c.r.ReadCommand()
@@ -96,7 +124,7 @@ func (s *Server) serveConn(conn net.Conn) {
 			if errors.As(err, &pe) {
 				// Reply with Redis's protocol error, then close as Redis does.
 				c.w.Error(pe.Error())
-				c.flush()
+				c.finalFlush()
 				s.logger.Debug("protocol error", "client", c.addr, "err", err)
 			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				s.logger.Debug("client read", "client", c.addr, "err", err)
@@ -107,7 +135,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		c.lastInteraction.Store(now.UnixNano())
 		s.dispatch(c, args, now)
 		if c.closeAfterReply {
-			c.flush()
+			c.finalFlush()
 			return
 		}
 		// Keep executing while complete commands are buffered; flush once
@@ -120,11 +148,45 @@ func (s *Server) serveConn(conn net.Conn) {
 	}
 }
 
+// flush sends the buffered replies: in sync mode by writing them to the
+// connection, in async mode by appending them to the outbox (outbox.go).
+// A client switches to async mode here when its class has limits.
 func (c *client) flush() error {
-	n := c.w.Len()
-	err := c.w.Flush(c.conn)
-	c.s.stats.netOutput.Add(int64(n))
+	if !c.async {
+		if !c.s.outputLimits()[classNormal].enabled() {
+			n := c.w.Len()
+			err := c.w.Flush(c.conn)
+			c.s.stats.netOutput.Add(int64(n))
+			return err
+		}
+		c.async = true
+	}
+	err := c.out.appendReplies(c.w.Buffer(), c.proto, true)
+	c.w.Reset()
 	return err
+}
+
+// enqueueReplies appends the buffered replies of an async client to its
+// outbox without waiting (pub/sub, to order them before messages). It must
+// be called only between whole replies: a reply split across two appends
+// (an EXEC array running SUBSCRIBE or PUBLISH) could get a message inside.
+func (c *client) enqueueReplies() {
+	if c.inExec {
+		// EXEC's array is still being written: it is queued whole when
+		// EXEC ends (a message published meanwhile may precede it).
+		return
+	}
+	c.out.appendReplies(c.w.Buffer(), c.proto, false)
+	c.w.Reset()
+}
+
+// finalFlush sends the buffered replies and, in async mode, waits until
+// they are written, before the connection closes.
+func (c *client) finalFlush() {
+	if c.flush() == nil && c.async {
+		c.out.seal()
+		c.out.waitDrained()
+	}
 }
 
 // dispatch runs one command.
@@ -132,16 +194,40 @@ func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 	s.stats.commands.Add(1)
 	cmd, errMsg := lookupCommand(args)
 	if errMsg != "" {
-		c.w.Error(errMsg)
+		c.rejectCommand(args, errMsg)
 		return
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
+		c.multiErr = c.multi
 		c.w.Error(errNoAuth)
 		return
 	}
+	if c.async && c.proto == 2 && c.subs.subscribed() && !allowedWhileSubscribed(cmd) { // subscribers are async
+		c.w.Error(fmt.Sprintf(errSubscribedContext, cmd.fullName()))
+		return
+	}
 	c.lastCmd.Store(cmd)
+	if c.multi && !runsInMulti(cmd) {
+		c.queue(cmd, args)
+		return
+	}
 	cmd.handler(c, args)
 	s.slowlog.maybeAdd(s, c, args, time.Since(start))
+	s.serveReady()
+}
+
+// rejectCommand replies to a command refused before it ran. Inside MULTI
+// the refusal dooms the transaction, and a refused EXEC ends it at once
+// with EXECABORT (even outside MULTI, and forgetting watched keys), as in
+// Redis 7.
+func (c *client) rejectCommand(args [][]byte, errMsg string) {
+	if strings.EqualFold(string(args[0]), "exec") {
+		c.discardMulti()
+		c.w.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(errMsg, "ERR "))
+		return
+	}
+	c.multiErr = c.multi
+	c.w.Error(errMsg)
 }
 
 // replyErr writes err as an error reply, mapping engine and codec errors
@@ -160,8 +246,14 @@ func (c *client) info() string {
 	if p := c.lastCmd.Load(); p != nil {
 		cmd = p.fullName()
 	}
+	flags := "N"
+	if c.subs.subscribed() {
+		flags = "P"
+	}
 	now := time.Now()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=N db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=%d tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d",
 		c.id, c.addr, c.laddr, name, int(now.Sub(c.created).Seconds()),
-		int(now.Sub(time.Unix(0, c.lastInteraction.Load())).Seconds()), c.db, strings.ToLower(cmd), c.proto)
+		int(now.Sub(time.Unix(0, c.lastInteraction.Load())).Seconds()), flags, c.db,
+		c.subs.counts[subChannel].Load(), c.subs.counts[subPattern].Load(), c.subs.counts[subShard].Load(),
+		c.out.pending(), strings.ToLower(cmd), c.proto)
 }

@@ -272,7 +272,7 @@ func elementScanArgs(args [][]byte) (cursor uint64, match []byte, count int, err
 		v := args[i+1]
 		switch strings.ToLower(string(args[i])) {
 		case "match":
-			match = v
+			match = append([]byte{}, v...) // non-nil: "" matches nothing
 		case "count":
 			n, ok := parseInt(v)
 			if !ok {

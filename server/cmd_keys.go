@@ -191,7 +191,7 @@ func cmdScan(c *client, args [][]byte) {
 		v := args[i+1]
 		switch strings.ToLower(string(args[i])) {
 		case "match":
-			o.Match = v
+			o.Match = append([]byte{}, v...) // non-nil: "" matches nothing
 		case "count":
 			n, ok := parseInt(v)
 			if !ok {
@@ -349,7 +349,7 @@ func cmdFlushAll(c *client, args [][]byte) {
 	if !flushMode(c, args) {
 		return
 	}
-	if err := c.s.ks.FlushAll(); err != nil {
+	if err := c.keyspace().FlushAll(); err != nil {
 		c.replyErr(err)
 		return
 	}
@@ -373,7 +373,7 @@ func cmdSwapDB(c *client, args [][]byte) {
 		c.w.Error(errDBIndex)
 		return
 	}
-	if err := c.s.ks.SwapDB(int(a), int(b)); err != nil {
+	if err := c.keyspace().SwapDB(int(a), int(b)); err != nil {
 		c.replyErr(err)
 		return
 	}

@@ -46,6 +46,10 @@ func init() {
 }
 
 func cmdPing(c *client, args [][]byte) {
+	if len(args) <= 2 && c.async && c.proto == 2 && c.subs.subscribed() {
+		pingSubscribed(c, args)
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.w.SimpleString("PONG")
@@ -180,6 +184,8 @@ func cmdHello(c *client, args [][]byte) {
 }
 
 func cmdReset(c *client, args [][]byte) {
+	c.discardMulti()
+	c.s.unsubscribeAll(c)
 	c.db = 0
 	c.proto = 2
 	c.w.SetProtocol(2)
@@ -275,10 +281,12 @@ func cmdConfigSet(c *client, args [][]byte) {
 	for _, a := range args[2:] {
 		pairs = append(pairs, string(a))
 	}
-	if _, msg := c.s.cfg.ConfigSet(pairs); msg != "" {
+	changed, msg := c.s.cfg.ConfigSet(pairs)
+	if msg != "" {
 		c.w.Error(msg)
 		return
 	}
+	c.s.configChanged(changed)
 	c.w.SimpleString("OK")
 }
 
@@ -300,7 +308,7 @@ func cmdConfigResetStat(c *client, args [][]byte) {
 }
 
 func replyHelp(c *client, cmd string, lines []string) {
-	c.w.ArrayHeader(len(lines) + 2)
+	c.w.ArrayHeader(len(lines) + 3) // the heading, the lines, HELP and its line
 	c.w.SimpleString(fmt.Sprintf("%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd))
 	for _, l := range lines {
 		c.w.SimpleString(l)

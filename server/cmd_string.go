@@ -37,7 +37,7 @@ func init() {
 	)
 }
 
-func (c *client) kdb() *codec.DB { return c.s.ks.DB(c.db) }
+func (c *client) kdb() *codec.DB { return c.keyspace().DB(c.db) }
 
 func (c *client) bulkOrNull(v []byte, found bool) {
 	if !found {

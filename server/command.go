@@ -22,6 +22,7 @@ const (
 	flagNoScript
 	flagAllowBusy
 	flagDenyOOM
+	flagMovableKeys // key positions depend on the arguments (numkeys)
 )
 
 var flagNames = []struct {
@@ -30,7 +31,7 @@ var flagNames = []struct {
 }{
 	{flagWrite, "write"}, {flagReadOnly, "readonly"}, {flagDenyOOM, "denyoom"}, {flagAdmin, "admin"},
 	{flagPubSub, "pubsub"}, {flagNoScript, "noscript"}, {flagLoading, "loading"}, {flagStale, "stale"},
-	{flagNoAuth, "no_auth"}, {flagFast, "fast"}, {flagAllowBusy, "allow_busy"},
+	{flagNoAuth, "no_auth"}, {flagFast, "fast"}, {flagAllowBusy, "allow_busy"}, {flagMovableKeys, "movablekeys"},
 }
 
 // command is one entry of the command table: the data COMMAND reports and

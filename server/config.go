@@ -43,6 +43,9 @@ type setting struct {
 	// sensitive settings are not shown by CONFIG GET patterns other than
 	// their exact name... (Redis shows requirepass to CONFIG GET; so do we.)
 	doc string
+	// merge, when set, replaces normalize: it applies a value to the
+	// current one (client-output-buffer-limit sets some classes only).
+	merge func(old, value string) (string, error)
 }
 
 // configTable lists every setting. Keep it sorted by name.
@@ -54,6 +57,8 @@ var configTable = []setting{
 	{name: "bind", kind: kindString, def: "127.0.0.1", doc: "addresses to listen on, space-separated"},
 	{name: "block-cache-size", kind: kindMemory, def: "64mb", min: 0, max: 1 << 40,
 		doc: "byte budget of the engine's block cache (0 disables it)"},
+	{name: "client-output-buffer-limit", kind: kindString, def: defaultOutputLimits, mutable: true, merge: mergeOutputLimits,
+		doc: "output buffer limits per client class: <class> <hard> <soft> <soft-seconds> ..."},
 	{name: "client-query-buffer-limit", kind: kindMemory, def: "1gb", min: 1 << 20, max: math.MaxInt64, mutable: true,
 		doc: "largest query buffer of one client"},
 	{name: "databases", kind: kindInt, def: "16", min: 1, max: 256, doc: "number of logical databases"},
@@ -133,6 +138,14 @@ func (s *setting) normalize(value string) (string, error) {
 	return value, nil
 }
 
+// normalize is s.normalize, or s.merge with the current value.
+func (c *Config) normalize(s *setting, value string) (string, error) {
+	if s.merge != nil {
+		return s.merge(c.Get(s.name), value)
+	}
+	return s.normalize(value)
+}
+
 // parseMemory parses a byte count with Redis's units: k=1000, kb=1024,
 // m=1000^2, mb=1024^2, g=1000^3, gb=1024^3 (case-insensitive).
 func parseMemory(s string) (int64, bool) {
@@ -179,7 +192,7 @@ func (c *Config) set(name, value string, atRuntime bool) error {
 	if atRuntime && !s.mutable {
 		return fmt.Errorf("can't set immutable config")
 	}
-	v, err := s.normalize(value)
+	v, err := c.normalize(s, value)
 	if err != nil {
 		return err
 	}
@@ -321,7 +334,7 @@ func (c *Config) ConfigSet(pairs []string) (changed []string, errMsg string) {
 		if !s.mutable {
 			return nil, fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", pairs[i])
 		}
-		v, err := s.normalize(pairs[i+1])
+		v, err := c.normalize(s, pairs[i+1])
 		if err != nil {
 			return nil, fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", pairs[i], err)
 		}

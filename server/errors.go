@@ -28,4 +28,8 @@ const (
 	errSameObject      = "ERR source and destination objects are the same"
 	errFlushMemtable   = "ERR Failed to flush memtable: %s"
 	errTimeoutNegative = "ERR timeout is negative"
+	// errSubscribedContext: RESP2 clients with subscriptions (%s is the
+	// command's full name, "config|get").
+	errSubscribedContext = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+	errPubSubSubcmd      = "ERR unknown subcommand or wrong number of arguments for '%s'. Try PUBSUB HELP."
 )

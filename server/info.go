@@ -159,9 +159,29 @@ func infoStats(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	field(b, "total_net_output_bytes", st.netOutput.Load())
 	field(b, "rejected_connections", st.rejected.Load())
 	field(b, "expired_keys", st.expiredKeys.Load())
+	if n, err := s.ks.PendingExpiries(time.Now(), maxPendingExpiriesCount); err == nil {
+		// Keys past their expiry that the active cycle has yet to delete
+		// (they are already invisible); counted up to a cap.
+		field(b, "expired_keys_pending", n)
+	}
+	// Space the in-engine GC reclaimed: entries of dead keys (uuid ranges
+	// deleted by range tombstones, expired strings dropped by the
+	// compaction filter) that compactions did not rewrite, and tables
+	// deleted whole without being read.
+	c := &m.Compact
+	field(b, "gc_reclaimed_bytes", c.RangeDelDroppedBytes+c.FilterDroppedBytes+c.BytesDeletedWithoutRead)
+	field(b, "gc_dropped_entries", c.RangeDelDropped+c.FilterDropped)
+	field(b, "gc_tables_deleted_without_read", c.TablesDeletedWithoutRead)
 	field(b, "keyspace_hits", st.keyspaceHits.Load())
 	field(b, "keyspace_misses", st.keyspaceMiss.Load())
+	channels, patterns, shard := s.pubsubCounts()
+	field(b, "pubsub_channels", channels)
+	field(b, "pubsub_patterns", patterns)
+	field(b, "pubsubshard_channels", shard)
 }
+
+// maxPendingExpiriesCount caps INFO's count of the expiry backlog.
+const maxPendingExpiriesCount = 100000
 
 func infoReplication(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	field(b, "role", "master")

@@ -24,6 +24,10 @@ type Server struct {
 	logger *slog.Logger
 	db     *lsm.DB
 	ks     *codec.Keyspace
+	// events receives the keyspace's modified keys (WATCH, blocked clients);
+	// serveMu serialises the serving of blocked clients (blocking.go).
+	events  *keyEvents
+	serveMu sync.Mutex
 
 	listeners []net.Listener
 	start     time.Time
@@ -44,7 +48,13 @@ type Server struct {
 		netOutput    atomic.Int64
 		keyspaceHits atomic.Int64
 		keyspaceMiss atomic.Int64
+		// outputLimitKills counts clients closed for their output
+		// buffer limit (Redis 7.0's INFO has no field for it).
+		outputLimitKills atomic.Int64
 	}
+	// obLimits is the parsed client-output-buffer-limit (outlimit.go).
+	obLimits atomic.Pointer[outputLimits]
+	pubsub   pubsub
 	slowlog  slowlog
 	lastSave atomic.Int64
 	// saving is set while SAVE or BGSAVE writes a checkpoint.
@@ -65,6 +75,8 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, logger: logger, start: time.Now(), shutdownCh: make(chan struct{})}
 	s.mu.clients = make(map[int64]*client)
 	s.runID = newRunID()
+	s.loadOutputLimits()
+	s.pubsub.init()
 	opts := &lsm.Options{
 		MemTableSize:   int(cfg.Int("memtable-size")),
 		BlockCacheSize: cfg.Int("block-cache-size"),
@@ -92,7 +104,8 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.db = db
-	s.ks = codec.New(engineStore{db}, &codec.Options{MaxStringLen: cfg.Int("proto-max-bulk-len")})
+	s.events = newKeyEvents()
+	s.ks = codec.New(engineStore{db}, &codec.Options{MaxStringLen: cfg.Int("proto-max-bulk-len"), Notifier: s.events})
 	if err := s.ks.LoadDBMap(); err != nil {
 		db.Close()
 		return nil, err
@@ -241,6 +254,9 @@ func (s *Server) closeIdleClients(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.mu.clients {
+		if c.blocked.Load() || c.subs.subscribed() {
+			continue // blocked clients have their own timeout; subscribers wait for messages (as in Redis)
+		}
 		if now.Sub(time.Unix(0, c.lastInteraction.Load())) > time.Duration(timeout)*time.Second {
 			c.conn.Close()
 		}

@@ -177,6 +177,14 @@ func (w *Writer) Buffer() []byte { return w.buf }
 // Len returns the number of buffered bytes.
 func (w *Writer) Len() int { return len(w.buf) }
 
+// Truncate discards the replies written after the first n buffered bytes
+// (n is a Len taken earlier).
+func (w *Writer) Truncate(n int) {
+	if n >= 0 && n <= len(w.buf) {
+		w.buf = w.buf[:n]
+	}
+}
+
 // Reset discards the buffered replies.
 func (w *Writer) Reset() {
 	if cap(w.buf) > maxRetainedReplyBuf {

@@ -1,0 +1,278 @@
+package codec
+
+import (
+	"bytes"
+	"errors"
+	"sort"
+	"sync"
+)
+
+// TxnStore is a Store over a base Store that buffers every committed batch
+// instead of writing it to the base. It makes MULTI/EXEC atomic: the queued
+// commands run against the TxnStore, reading their own writes, and EXEC then
+// commits Pending() to the base as one batch.
+//
+//	txn := codec.NewTxnStore(base)
+//	// ... run the commands against txn ...
+//	if b := txn.Pending(); b != nil {
+//		err = base.Commit(b)
+//	}
+//
+// # Semantics
+//
+// Reads through a TxnStore return what the base would return had every
+// batch committed to the TxnStore been committed to the base directly, in
+// the same order: Set, Delete and DeleteRange interleave freely (a Set after
+// a DeleteRange over its key is visible; a DeleteRange hides both base keys
+// and earlier pending Sets).
+//
+// # Representation
+//
+// The pending state is an immutable value (txnState): a persistent treap of
+// point entries (a Set, or a Delete as a tombstone) and a sorted list of
+// disjoint, non-touching range deletions. Invariants:
+//
+//  1. A point entry decides its key: it is newer than every range deletion
+//     covering it, since a DeleteRange drops the point entries inside it.
+//  2. A key without a point entry is absent when a range deletion covers it
+//     and is read from the base otherwise.
+//  3. No tombstone lies inside a range deletion (it would be redundant).
+//  4. A published txnState is never modified: Commit builds the next one
+//     (copying only the paths it changes) and swaps it in, so iterators and
+//     snapshots hold a frozen pending state for free.
+//
+// # Concurrency and the base
+//
+// A TxnStore is safe for concurrent use. Reads of the base go to base.Get
+// and base.NewIter live: the caller holds the locks that keep the base
+// still for the life of the transaction. NewSnapshot pairs the current
+// pending state with base.NewSnapshot().
+//
+// # Cost
+//
+// With n pending point entries and r range deletions: Get is O(log n +
+// log r) plus one base.Get; Commit is O(log n) expected per Set or Delete
+// and O(log n + r) per DeleteRange; an iterator seek is O(log n) plus one
+// base seek, and a step is amortised O(1) plus one base step, a base key
+// hidden by a range deletion costing one base seek for the whole deletion.
+// Iterators never materialise the base. Pending is O(n + r).
+type TxnStore struct {
+	base Store
+	mu   struct {
+		sync.Mutex
+		state txnState // the published pending state; never modified
+		gen   uint64   // the generation of the last Commit (see pwriter)
+	}
+}
+
+var _ Store = (*TxnStore)(nil)
+
+// txnState is one immutable version of the pending writes.
+type txnState struct {
+	root *pnode // point entries; see txnstore_tree.go
+	dels []span // range deletions, sorted, disjoint and non-touching
+}
+
+func (s txnState) empty() bool { return s.root == nil && len(s.dels) == 0 }
+
+// span is a range deletion of [start, end), start < end.
+type span struct{ start, end []byte }
+
+// NewTxnStore returns a TxnStore with nothing pending over base.
+func NewTxnStore(base Store) *TxnStore { return &TxnStore{base: base} }
+
+func (t *TxnStore) state() txnState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.mu.state
+}
+
+// Empty reports whether nothing is pending.
+func (t *TxnStore) Empty() bool { return t.state().empty() }
+
+// Get implements Store: the pending writes over the base.
+func (t *TxnStore) Get(key []byte) ([]byte, error) { return txnGet(t.base, t.state(), key) }
+
+// NewIter implements Store: a merge of the base and the pending writes. The
+// pending part is frozen when the iterator is created; the base part is
+// whatever base.NewIter guarantees.
+func (t *TxnStore) NewIter(lower, upper []byte) (Iterator, error) {
+	return newTxnIter(t.base, t.state(), lower, upper)
+}
+
+// NewSnapshot implements Store: a base snapshot and the pending writes, both
+// as of now.
+func (t *TxnStore) NewSnapshot() Snapshot {
+	st := t.state()
+	return &txnSnapshot{base: t.base.NewSnapshot(), state: st}
+}
+
+func txnGet(base Reader, st txnState, key []byte) ([]byte, error) {
+	if n := st.root.find(key); n != nil {
+		if n.tomb {
+			return nil, ErrNotFound
+		}
+		return bytes.Clone(n.value), nil
+	}
+	if _, ok := covering(st.dels, key); ok {
+		return nil, ErrNotFound
+	}
+	return base.Get(key)
+}
+
+// covering returns the range deletion of dels that contains k, if any.
+func covering(dels []span, k []byte) (span, bool) {
+	i := sort.Search(len(dels), func(i int) bool { return bytes.Compare(dels[i].end, k) > 0 })
+	if i < len(dels) && bytes.Compare(dels[i].start, k) <= 0 {
+		return dels[i], true
+	}
+	return span{}, false
+}
+
+// addSpan returns a new list holding dels and [s, e) (s < e), coalescing
+// the spans that overlap or touch it. dels is not modified.
+func addSpan(dels []span, s, e []byte) []span {
+	i := sort.Search(len(dels), func(i int) bool { return bytes.Compare(dels[i].end, s) >= 0 })
+	j := sort.Search(len(dels), func(i int) bool { return bytes.Compare(dels[i].start, e) > 0 })
+	if i < j {
+		if bytes.Compare(dels[i].start, s) < 0 {
+			s = dels[i].start
+		}
+		if bytes.Compare(dels[j-1].end, e) > 0 {
+			e = dels[j-1].end
+		}
+	}
+	out := make([]span, 0, len(dels)-(j-i)+1)
+	out = append(out, dels[:i]...)
+	out = append(out, span{s, e})
+	return append(out, dels[j:]...)
+}
+
+type txnOpKind uint8
+
+const (
+	txnSet txnOpKind = iota
+	txnDelete
+	txnDeleteRange
+)
+
+type txnOp struct {
+	kind     txnOpKind
+	key, val []byte // for txnDeleteRange, the start and end
+}
+
+// txnBatch is the Batch of a TxnStore: a list of copied operations.
+type txnBatch struct {
+	owner     *TxnStore
+	ops       []txnOp
+	committed bool
+}
+
+// NewBatch implements Store.
+func (t *TxnStore) NewBatch() Batch { return &txnBatch{owner: t} }
+
+func (b *txnBatch) Set(k, v []byte) {
+	b.ops = append(b.ops, txnOp{txnSet, bytes.Clone(k), bytes.Clone(v)})
+}
+
+func (b *txnBatch) Delete(k []byte) {
+	b.ops = append(b.ops, txnOp{txnDelete, bytes.Clone(k), nil})
+}
+
+func (b *txnBatch) DeleteRange(start, end []byte) {
+	b.ops = append(b.ops, txnOp{txnDeleteRange, bytes.Clone(start), bytes.Clone(end)})
+}
+
+var errTxnForeignBatch = errors.New("codec: batch was not created by this TxnStore or was already committed")
+
+// Commit implements Store: it applies b's operations, in order, to the
+// pending state, never to the base. Readers see all of them or none.
+func (t *TxnStore) Commit(b Batch) error {
+	tb, ok := b.(*txnBatch)
+	if !ok || tb.owner != t || tb.committed {
+		return errTxnForeignBatch
+	}
+	tb.committed = true
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.mu.gen++
+	w := pwriter{gen: t.mu.gen}
+	st := t.mu.state
+	for _, op := range tb.ops {
+		switch op.kind {
+		case txnSet:
+			st.root = w.set(st.root, op.key, op.val, false)
+		case txnDelete:
+			if _, ok := covering(st.dels, op.key); ok {
+				// The range deletion already hides the key once its
+				// point entry is gone (invariant 3).
+				if st.root.find(op.key) != nil {
+					st.root = w.remove(st.root, op.key)
+				}
+			} else {
+				st.root = w.set(st.root, op.key, nil, true)
+			}
+		case txnDeleteRange:
+			if bytes.Compare(op.key, op.val) >= 0 {
+				continue // an empty range deletes nothing
+			}
+			st.root = w.removeRange(st.root, op.key, op.val)
+			st.dels = addSpan(st.dels, op.key, op.val)
+		}
+	}
+	t.mu.state = st
+	return nil
+}
+
+// Pending returns one batch of the base holding every pending write, or nil
+// when nothing is pending. Committing it to the base has the effect of
+// committing, in order, every batch committed to t: the range deletions come
+// first, then the point writes in key order (invariant 1). The pending state
+// is left as it is.
+func (t *TxnStore) Pending() Batch {
+	st := t.state()
+	if st.empty() {
+		return nil
+	}
+	b := t.base.NewBatch()
+	for _, sp := range st.dels {
+		b.DeleteRange(sp.start, sp.end)
+	}
+	st.root.walk(func(n *pnode) {
+		if n.tomb {
+			b.Delete(n.key)
+		} else {
+			b.Set(n.key, n.value)
+		}
+	})
+	return b
+}
+
+// txnSnapshot is a TxnStore's Snapshot: a base snapshot and a pending state.
+type txnSnapshot struct {
+	base   Snapshot
+	state  txnState
+	closed bool
+}
+
+func (s *txnSnapshot) Get(key []byte) ([]byte, error) {
+	if s.closed {
+		return nil, errSnapshotClosed
+	}
+	return txnGet(s.base, s.state, key)
+}
+
+func (s *txnSnapshot) NewIter(lower, upper []byte) (Iterator, error) {
+	if s.closed {
+		return nil, errSnapshotClosed
+	}
+	return newTxnIter(s.base, s.state, lower, upper)
+}
+
+func (s *txnSnapshot) Close() error {
+	if s.closed {
+		return errSnapshotClosed
+	}
+	s.closed = true
+	return s.base.Close()
+}

@@ -1,0 +1,704 @@
+package codec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// dump renders every key and value of r within [lower, upper) in order,
+// walking forward, as "k=v k=v".
+func dump(t *testing.T, r Reader, lower, upper []byte) string {
+	t.Helper()
+	it, err := r.NewIter(lower, upper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	for ok := it.First(); ok; ok = it.Next() {
+		fmt.Fprintf(&sb, "%s=%s ", it.Key(), it.Value())
+	}
+	if err := it.Error(); err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return sb.String()
+}
+
+// dumpReverse is dump walking backward, in the same (ascending) notation.
+func dumpReverse(t *testing.T, r Reader, lower, upper []byte) string {
+	t.Helper()
+	it, err := r.NewIter(lower, upper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rev []string
+	for ok := it.Last(); ok; ok = it.Prev() {
+		rev = append(rev, fmt.Sprintf("%s=%s ", it.Key(), it.Value()))
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	for i := len(rev) - 1; i >= 0; i-- {
+		sb.WriteString(rev[i])
+	}
+	return sb.String()
+}
+
+func commitOps(t *testing.T, s Store, ops ...string) {
+	t.Helper()
+	bt := s.NewBatch()
+	for _, op := range ops {
+		f := strings.Fields(op)
+		switch f[0] {
+		case "set":
+			bt.Set(b(f[1]), b(f[2]))
+		case "del":
+			bt.Delete(b(f[1]))
+		case "delrange":
+			bt.DeleteRange(b(f[1]), b(f[2]))
+		default:
+			t.Fatalf("bad op %q", op)
+		}
+	}
+	if err := s.Commit(bt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func getString(t *testing.T, r Reader, k string) string {
+	t.Helper()
+	v, err := r.Get(b(k))
+	if errors.Is(err, ErrNotFound) {
+		return "<nil>"
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(v)
+}
+
+func TestTxnStore(t *testing.T) {
+	base := NewMemStore()
+	commitOps(t, base, "set a 1", "set b 2", "set c 3", "set d 4", "set e 5")
+	before := dump(t, base, nil, nil)
+	txn := NewTxnStore(base)
+	if !txn.Empty() || txn.Pending() != nil {
+		t.Fatal("a new TxnStore has something pending")
+	}
+	if got := dump(t, txn, nil, nil); got != before {
+		t.Fatalf("empty overlay = %q, want %q", got, before)
+	}
+
+	commitOps(t, txn, "set bb x", "delrange b d", "set c 30", "del e", "set f 6")
+	for k, want := range map[string]string{"a": "1", "b": "<nil>", "bb": "<nil>", "c": "30", "d": "4", "e": "<nil>", "f": "6"} {
+		if got := getString(t, txn, k); got != want {
+			t.Errorf("Get(%s) = %s, want %s", k, got, want)
+		}
+	}
+	const want = "a=1 c=30 d=4 f=6 "
+	if got := dump(t, txn, nil, nil); got != want {
+		t.Fatalf("forward = %q, want %q", got, want)
+	}
+	if got := dumpReverse(t, txn, nil, nil); got != want {
+		t.Fatalf("backward = %q, want %q", got, want)
+	}
+	if got := dump(t, txn, b("b"), b("e")); got != "c=30 d=4 " {
+		t.Fatalf("bounded = %q", got)
+	}
+
+	// Get returns a fresh copy.
+	v, _ := txn.Get(b("c"))
+	v[0] = 'X'
+	if got := getString(t, txn, "c"); got != "30" {
+		t.Fatal("Get returned a shared slice")
+	}
+
+	// A snapshot and an iterator freeze the pending state.
+	snap := txn.NewSnapshot()
+	it, err := txn.NewIter(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitOps(t, txn, "delrange a z", "set q 9")
+	if got := dump(t, snap, nil, nil); got != want {
+		t.Fatalf("snapshot = %q, want %q", got, want)
+	}
+	if got := getString(t, snap, "q"); got != "<nil>" {
+		t.Fatal("snapshot sees a later write")
+	}
+	var keys []string
+	for ok := it.First(); ok; ok = it.Next() {
+		keys = append(keys, string(it.Key()))
+	}
+	if strings.Join(keys, ",") != "a,c,d,f" || it.Close() != nil || it.Close() == nil {
+		t.Fatalf("iterator across a commit = %v", keys)
+	}
+	if snap.Close() != nil || snap.Close() == nil {
+		t.Fatal("snapshot Close")
+	}
+	if got := dump(t, txn, nil, nil); got != "q=9 " {
+		t.Fatalf("after delrange = %q", got)
+	}
+
+	// Batches are checked.
+	bt := txn.NewBatch()
+	bt.Set(b("k"), b("v"))
+	if txn.Commit(bt) != nil || txn.Commit(bt) == nil {
+		t.Fatal("a batch committed twice")
+	}
+	if txn.Commit(base.NewBatch()) == nil || txn.Commit(NewTxnStore(base).NewBatch()) == nil {
+		t.Fatal("a foreign batch committed")
+	}
+
+	// The base is untouched until Pending is committed to it.
+	if got := dump(t, base, nil, nil); got != before {
+		t.Fatalf("base changed to %q", got)
+	}
+	if txn.Empty() {
+		t.Fatal("Empty with writes pending")
+	}
+	if err := base.Commit(txn.Pending()); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, base, nil, nil); got != "k=v q=9 " {
+		t.Fatalf("base after Pending = %q", got)
+	}
+}
+
+// TestTxnStoreEmptyRange checks that an empty or inverted DeleteRange is a
+// no-op, as it is on the base.
+func TestTxnStoreEmptyRange(t *testing.T) {
+	base := NewMemStore()
+	commitOps(t, base, "set b 1", "set c 2")
+	txn := NewTxnStore(base)
+	commitOps(t, txn, "delrange c b", "delrange b b")
+	if !txn.Empty() || dump(t, txn, nil, nil) != "b=1 c=2 " {
+		t.Fatal("an empty range deleted something")
+	}
+}
+
+// failStore is a base whose iterators fail after a number of positionings.
+type failStore struct {
+	*MemStore
+	after int
+}
+
+var errInjected = errors.New("injected")
+
+func (s failStore) NewIter(lower, upper []byte) (Iterator, error) {
+	it, err := s.MemStore.NewIter(lower, upper)
+	return &failIter{Iterator: it, left: s.after}, err
+}
+
+type failIter struct {
+	Iterator
+	left int
+	err  error
+}
+
+func (it *failIter) step(ok bool) bool {
+	if it.err != nil {
+		return false
+	}
+	if it.left--; it.left < 0 {
+		it.err = errInjected
+		return false
+	}
+	return ok
+}
+
+func (it *failIter) Valid() bool          { return it.err == nil && it.Iterator.Valid() }
+func (it *failIter) Error() error         { return it.err }
+func (it *failIter) First() bool          { return it.step(it.Iterator.First()) }
+func (it *failIter) Last() bool           { return it.step(it.Iterator.Last()) }
+func (it *failIter) Next() bool           { return it.step(it.Iterator.Next()) }
+func (it *failIter) Prev() bool           { return it.step(it.Iterator.Prev()) }
+func (it *failIter) SeekGE(k []byte) bool { return it.step(it.Iterator.SeekGE(k)) }
+func (it *failIter) SeekLT(k []byte) bool { return it.step(it.Iterator.SeekLT(k)) }
+
+// TestTxnStoreIterError checks that a base iterator's error ends the merged
+// iteration and is reported, even when pending keys remain.
+func TestTxnStoreIterError(t *testing.T) {
+	mem := NewMemStore()
+	commitOps(t, mem, "set a 1", "set c 2", "set e 3")
+	txn := NewTxnStore(failStore{mem, 2})
+	commitOps(t, txn, "set b x", "set d y", "set f z")
+	it, err := txn.NewIter(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	if !errors.Is(it.Error(), errInjected) || n == 6 || it.Valid() || it.SeekGE(b("a")) {
+		t.Fatalf("after %d keys, Error = %v", n, it.Error())
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTxnStoreSkipsDeletedRange checks that a pending range deletion over
+// many base keys costs the merged iterator one base seek, not a step per key.
+func TestTxnStoreSkipsDeletedRange(t *testing.T) {
+	mem := NewMemStore()
+	bt := mem.NewBatch()
+	for i := range 1000 {
+		bt.Set(fmt.Appendf(nil, "d%04d", i), b("v"))
+	}
+	bt.Set(b("a"), b("1"))
+	bt.Set(b("z"), b("2"))
+	mem.Commit(bt)
+	const budget = 1 << 30
+	txn := NewTxnStore(failStore{mem, budget})
+	commitOps(t, txn, "delrange d e", "set d0500 x")
+	it, err := txn.NewIter(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for ok := it.First(); ok; ok = it.Next() {
+		keys = append(keys, string(it.Key()))
+	}
+	for ok := it.Last(); ok; ok = it.Prev() {
+		keys = append(keys, string(it.Key()))
+	}
+	if got := strings.Join(keys, ","); got != "a,d0500,z,z,d0500,a" {
+		t.Fatalf("keys = %s", got)
+	}
+	if calls := budget - it.(*txnIter).base.(*failIter).left; calls > 12 {
+		t.Fatalf("%d base positionings for two walks over 3 keys", calls)
+	}
+	it.Close()
+}
+
+// TestTxnStoreConcurrent runs readers against a committing writer: every
+// batch rewrites all ten keys with one value, so a reader that sees two
+// values has seen a half-applied batch or a pending state modified under it.
+func TestTxnStoreConcurrent(t *testing.T) {
+	mem := NewMemStore()
+	commitOps(t, mem, "set k0 base", "set k5 base", "set zz base")
+	txn := NewTxnStore(mem)
+	const batches = 300
+	done := make(chan struct{})
+	errc := make(chan error, 3)
+	go func() {
+		defer close(done)
+		for i := range batches {
+			bt := txn.NewBatch()
+			if i%7 == 0 {
+				bt.DeleteRange(b("k"), b("l"))
+			}
+			for k := range 10 {
+				bt.Set(fmt.Appendf(nil, "k%d", k), fmt.Appendf(nil, "%d", i))
+			}
+			if err := txn.Commit(bt); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	read := func(r Reader) error {
+		it, err := r.NewIter(b("k"), b("l"))
+		if err != nil {
+			return err
+		}
+		defer it.Close()
+		var vals []string
+		for ok := it.Last(); ok; ok = it.Prev() {
+			vals = append(vals, string(it.Value()))
+		}
+		switch {
+		case len(vals) == 2 && vals[0] == "base" && vals[1] == "base":
+		case len(vals) == 10 && !slices.ContainsFunc(vals, func(v string) bool { return v != vals[0] }):
+		default:
+			return fmt.Errorf("torn read %v", vals)
+		}
+		return nil
+	}
+	for range 2 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errc <- nil
+					return
+				default:
+				}
+				snap := txn.NewSnapshot()
+				err := read(snap)
+				if err == nil {
+					err = read(txn)
+				}
+				snap.Close()
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if got := getString(t, txn, "k9"); got != fmt.Sprint(batches-1) {
+		t.Fatalf("k9 = %s", got)
+	}
+}
+
+// TestTxnStoreRandom is the model test: random batches of sets, deletes and
+// range deletions over a small key alphabet go to a TxnStore over a MemStore
+// holding some data, and to a model MemStore with the same data. Gets,
+// iterators (kept open across commits) and snapshots must agree with the
+// model; now and then the transaction ends: its Pending batch is committed to
+// the base, which must then equal the model, and a new TxnStore starts.
+// Until then the base must not change. More seeds: STRATA_TXN_SEEDS=500.
+func TestTxnStoreRandom(t *testing.T) {
+	seeds, steps := uint64(12), 2000
+	if testing.Short() {
+		seeds = 4
+	}
+	if n, err := strconv.ParseUint(os.Getenv("STRATA_TXN_SEEDS"), 10, 64); err == nil && n > 0 {
+		seeds = n
+	}
+	for seed := uint64(1); seed <= seeds; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runTxnModel(t, seed, steps) })
+	}
+}
+
+type txnModel struct {
+	t     *testing.T
+	rng   *rand.Rand
+	base  *MemStore
+	model *MemStore
+	txn   *TxnStore
+	// before is the base's content when txn started.
+	before string
+	iters  []iterPair
+	snaps  []snapPair
+	log    []string // the operations so far, printed on failure
+}
+
+type iterPair struct {
+	got, want Iterator
+	name      string
+}
+
+type snapPair struct{ got, want Snapshot }
+
+func runTxnModel(t *testing.T, seed uint64, steps int) {
+	m := &txnModel{
+		t:     t,
+		rng:   rand.New(rand.NewPCG(seed, seed*0x9e3779b97f4a7c15)),
+		base:  NewMemStore(),
+		model: NewMemStore(),
+	}
+	defer func() {
+		if t.Failed() {
+			start := max(0, len(m.log)-40)
+			t.Logf("last operations:\n%s", strings.Join(m.log[start:], "\n"))
+		}
+	}()
+	for range m.rng.IntN(20) {
+		k, v := m.key(), m.value()
+		for _, s := range []Store{m.base, m.model} {
+			bt := s.NewBatch()
+			bt.Set(k, v)
+			if err := s.Commit(bt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	m.begin()
+	for step := 0; step < steps && !t.Failed(); step++ {
+		switch r := m.rng.IntN(100); {
+		case r < 30:
+			m.batch()
+		case r < 45:
+			k := m.key()
+			m.logf("get %s", k)
+			m.checkGet(m.txn, m.model, k)
+		case r < 60:
+			m.openIter()
+		case r < 72:
+			if len(m.iters) > 0 {
+				m.walk(m.iters[m.rng.IntN(len(m.iters))], 1+m.rng.IntN(12))
+			}
+		case r < 77:
+			m.logf("snapshot %d", len(m.snaps))
+			m.snaps = append(m.snaps, snapPair{m.txn.NewSnapshot(), m.model.NewSnapshot()})
+		case r < 87:
+			m.readSnapshot()
+		case r < 93:
+			m.closeSome()
+		case r < 97:
+			m.checkBaseUntouched()
+		default:
+			m.exec()
+		}
+	}
+	m.exec()
+}
+
+func (m *txnModel) logf(format string, args ...any) {
+	m.log = append(m.log, fmt.Sprintf(format, args...))
+}
+
+// key returns one of 42 short keys, so that operations collide.
+func (m *txnModel) key() []byte {
+	const alphabet = "abcdef"
+	k := []byte{alphabet[m.rng.IntN(len(alphabet))]}
+	if m.rng.IntN(2) == 0 {
+		k = append(k, alphabet[m.rng.IntN(len(alphabet))])
+	}
+	return k
+}
+
+func (m *txnModel) value() []byte { return fmt.Appendf(nil, "v%d", m.rng.IntN(1000)) }
+
+// bound returns nil (unbounded) a third of the time, else a key.
+func (m *txnModel) bound() []byte {
+	if m.rng.IntN(3) == 0 {
+		return nil
+	}
+	return m.key()
+}
+
+// begin starts a transaction over the current base.
+func (m *txnModel) begin() {
+	m.txn = NewTxnStore(m.base)
+	m.before = dump(m.t, m.base, nil, nil)
+	m.logf("begin: base %s", m.before)
+}
+
+// batch commits the same random batch to the TxnStore and to the model.
+func (m *txnModel) batch() {
+	got, want := m.txn.NewBatch(), m.model.NewBatch()
+	var desc []string
+	for range 1 + m.rng.IntN(6) {
+		switch r := m.rng.IntN(8); {
+		case r < 4:
+			k, v := m.key(), m.value()
+			got.Set(k, v)
+			want.Set(k, v)
+			desc = append(desc, fmt.Sprintf("set %s %s", k, v))
+		case r < 6:
+			k := m.key()
+			got.Delete(k)
+			want.Delete(k)
+			desc = append(desc, fmt.Sprintf("del %s", k))
+		default:
+			s, e := m.key(), m.key()
+			if bytes.Compare(s, e) > 0 && m.rng.IntN(4) != 0 {
+				s, e = e, s // mostly well-formed, sometimes inverted
+			}
+			got.DeleteRange(s, e)
+			want.DeleteRange(s, e)
+			desc = append(desc, fmt.Sprintf("delrange %s %s", s, e))
+		}
+	}
+	m.logf("batch: %s", strings.Join(desc, ", "))
+	if err := m.txn.Commit(got); err != nil {
+		m.t.Fatal(err)
+	}
+	if err := m.model.Commit(want); err != nil {
+		m.t.Fatal(err)
+	}
+}
+
+func (m *txnModel) checkGet(got, want Reader, k []byte) {
+	m.t.Helper()
+	gv, gerr := got.Get(k)
+	wv, werr := want.Get(k)
+	if !bytes.Equal(gv, wv) || !errors.Is(gerr, werr) && !errors.Is(werr, gerr) {
+		m.t.Fatalf("Get(%s) = %q, %v; want %q, %v", k, gv, gerr, wv, werr)
+	}
+}
+
+// openIter creates an iterator pair with random bounds, walks it, and keeps
+// it open a third of the time.
+func (m *txnModel) openIter() {
+	m.openIterOn(m.txn, m.model, "txn")
+}
+
+func (m *txnModel) openIterOn(got, want Reader, what string) {
+	lower, upper := m.bound(), m.bound()
+	gi, err := got.NewIter(lower, upper)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	wi, err := want.NewIter(lower, upper)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	p := iterPair{gi, wi, fmt.Sprintf("%s iter [%q, %q)", what, lower, upper)}
+	m.logf("open %s", p.name)
+	m.walk(p, 1+m.rng.IntN(20))
+	if m.rng.IntN(3) == 0 {
+		m.iters = append(m.iters, p)
+		return
+	}
+	m.closeIter(p)
+}
+
+// walk runs n random positioning calls on both iterators, comparing them
+// after each.
+func (m *txnModel) walk(p iterPair, n int) {
+	m.t.Helper()
+	for range n {
+		var op string
+		var g, w bool
+		switch r := m.rng.IntN(10); {
+		case r < 3 && p.want.Valid():
+			op = "next"
+			g, w = p.got.Next(), p.want.Next()
+		case r < 6 && p.want.Valid():
+			op = "prev"
+			g, w = p.got.Prev(), p.want.Prev()
+		case r < 7:
+			op = "first"
+			g, w = p.got.First(), p.want.First()
+		case r < 8:
+			op = "last"
+			g, w = p.got.Last(), p.want.Last()
+		case r < 9:
+			k := m.key()
+			op = fmt.Sprintf("seekge %s", k)
+			g, w = p.got.SeekGE(k), p.want.SeekGE(k)
+		default:
+			k := m.key()
+			op = fmt.Sprintf("seeklt %s", k)
+			g, w = p.got.SeekLT(k), p.want.SeekLT(k)
+		}
+		m.logf("  %s: %s -> %v %s", p.name, op, w, p.want.Key())
+		if g != w || p.got.Valid() != w {
+			m.t.Fatalf("%s: %s = %v (Valid %v), want %v", p.name, op, g, p.got.Valid(), w)
+		}
+		if err := p.got.Error(); err != nil {
+			m.t.Fatalf("%s: %s: %v", p.name, op, err)
+		}
+		if w && (!bytes.Equal(p.got.Key(), p.want.Key()) || !bytes.Equal(p.got.Value(), p.want.Value())) {
+			m.t.Fatalf("%s: %s at %s=%s, want %s=%s", p.name, op, p.got.Key(), p.got.Value(), p.want.Key(), p.want.Value())
+		}
+	}
+}
+
+func (m *txnModel) closeIter(p iterPair) {
+	if err := p.got.Close(); err != nil {
+		m.t.Fatal(err)
+	}
+	p.want.Close()
+}
+
+// readSnapshot checks a Get, full walks in both directions and a random walk
+// on a kept snapshot.
+func (m *txnModel) readSnapshot() {
+	if len(m.snaps) == 0 {
+		return
+	}
+	i := m.rng.IntN(len(m.snaps))
+	s := m.snaps[i]
+	k := m.key()
+	m.logf("snapshot %d: get %s", i, k)
+	m.checkGet(s.got, s.want, k)
+	lower, upper := m.bound(), m.bound()
+	if got, want := dump(m.t, s.got, lower, upper), dump(m.t, s.want, lower, upper); got != want {
+		m.t.Fatalf("snapshot %d [%q, %q) = %q, want %q", i, lower, upper, got, want)
+	}
+	if got, want := dumpReverse(m.t, s.got, lower, upper), dump(m.t, s.want, lower, upper); got != want {
+		m.t.Fatalf("snapshot %d [%q, %q) backward = %q, want %q", i, lower, upper, got, want)
+	}
+	m.openIterOn(s.got, s.want, fmt.Sprintf("snapshot %d", i))
+}
+
+// closeSome closes a random kept iterator and snapshot.
+func (m *txnModel) closeSome() {
+	if n := len(m.iters); n > 0 {
+		i := m.rng.IntN(n)
+		m.logf("close %s", m.iters[i].name)
+		m.closeIter(m.iters[i])
+		m.iters = append(m.iters[:i], m.iters[i+1:]...)
+	}
+	if n := len(m.snaps); n > 0 && m.rng.IntN(2) == 0 {
+		i := m.rng.IntN(n)
+		m.logf("close snapshot %d", i)
+		if err := m.snaps[i].got.Close(); err != nil {
+			m.t.Fatal(err)
+		}
+		m.snaps[i].want.Close()
+		m.snaps = append(m.snaps[:i], m.snaps[i+1:]...)
+	}
+}
+
+func (m *txnModel) checkBaseUntouched() {
+	m.t.Helper()
+	if got := dump(m.t, m.base, nil, nil); got != m.before {
+		m.t.Fatalf("the base changed before EXEC: %q, was %q", got, m.before)
+	}
+}
+
+// exec ends the transaction: everything open is closed, Pending is
+// committed to the base, and the base must equal the model.
+func (m *txnModel) exec() {
+	m.t.Helper()
+	m.checkBaseUntouched()
+	for _, p := range m.iters {
+		m.closeIter(p)
+	}
+	for _, s := range m.snaps {
+		if err := s.got.Close(); err != nil {
+			m.t.Fatal(err)
+		}
+		s.want.Close()
+	}
+	m.iters, m.snaps = nil, nil
+	if got, want := dump(m.t, m.txn, nil, nil), dump(m.t, m.model, nil, nil); got != want {
+		m.t.Fatalf("before EXEC: txn %q, model %q", got, want)
+	}
+	p := m.txn.Pending()
+	if (p == nil) != m.txn.Empty() {
+		m.t.Fatalf("Pending nil = %v, Empty = %v", p == nil, m.txn.Empty())
+	}
+	m.logf("exec")
+	if p != nil {
+		if err := m.base.Commit(p); err != nil {
+			m.t.Fatal(err)
+		}
+	}
+	if got, want := dump(m.t, m.base, nil, nil), dump(m.t, m.model, nil, nil); got != want {
+		m.t.Fatalf("base after EXEC = %q, model %q", got, want)
+	}
+	m.begin()
+}
+
+// BenchmarkTxnStoreCommit commits one-write batches of random keys, the
+// shape of a long MULTI, reading each key back.
+func BenchmarkTxnStoreCommit(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	txn := NewTxnStore(NewMemStore())
+	for b.Loop() {
+		k := fmt.Appendf(nil, "k%08d", rng.IntN(1<<24))
+		bt := txn.NewBatch()
+		bt.Set(k, k)
+		if err := txn.Commit(bt); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := txn.Get(k); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package server
+
+import (
+	"github.com/strata-db/strata/codec"
+)
+
+// Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+//
+// Between MULTI and EXEC commands are checked (existence, arity) and
+// queued; an error in one aborts EXEC with EXECABORT. EXEC takes every lock
+// stripe, so no other write interleaves, checks the watched keys (any
+// write, and any expiry, since WATCH aborts it), then runs the queued
+// commands on a keyspace whose writes are buffered (codec.TxnStore) and
+// commits the buffer as one batch: readers without locks see all of the
+// transaction or none of it.
+
+func init() {
+	const f = flagNoScript | flagLoading | flagStale | flagFast | flagAllowBusy
+	register(
+		&command{name: "multi", arity: 1, flags: f, group: "transactions", summary: "Starts a transaction.", handler: cmdMulti},
+		&command{name: "exec", arity: 1, flags: flagNoScript | flagLoading | flagStale, group: "transactions", summary: "Executes all commands in a transaction.", handler: cmdExec},
+		&command{name: "discard", arity: 1, flags: f, group: "transactions", summary: "Discards a transaction.", handler: cmdDiscard},
+		&command{name: "watch", arity: -2, flags: f, firstKey: 1, lastKey: -1, step: 1, group: "transactions", summary: "Monitors changes to keys to determine the execution of a transaction.", handler: cmdWatch},
+		&command{name: "unwatch", arity: 1, flags: f, group: "transactions", summary: "Forgets about watched keys of a transaction.", handler: cmdUnwatch},
+	)
+}
+
+// queuedCmd is a command queued between MULTI and EXEC, its arguments
+// copied out of the reader's buffer.
+type queuedCmd struct {
+	cmd  *command
+	args [][]byte
+}
+
+// watchedKey is a key a client WATCHes.
+type watchedKey struct {
+	k       dbKey // physical database and key
+	logical int   // the database number the client named it in
+	// expired: the key was stored but expired when watched. Otherwise, the
+	// key expiring before EXEC aborts the transaction, as in Redis 7.
+	expired bool
+}
+
+// runsInMulti reports whether a command runs at once even inside MULTI.
+func runsInMulti(cmd *command) bool {
+	switch cmd.name {
+	case "exec", "discard", "multi", "watch", "quit", "reset":
+		return true
+	}
+	return false
+}
+
+// queue queues cmd for EXEC.
+func (c *client) queue(cmd *command, args [][]byte) {
+	cp := make([][]byte, len(args))
+	for i, a := range args {
+		cp[i] = append([]byte(nil), a...)
+	}
+	c.queued = append(c.queued, queuedCmd{cmd, cp})
+	c.w.SimpleString("QUEUED")
+}
+
+// keyspace is the keyspace the client's commands run on: the server's, or
+// during EXEC the transaction's.
+func (c *client) keyspace() *codec.Keyspace {
+	if c.txks != nil {
+		return c.txks
+	}
+	return c.s.ks
+}
+
+func cmdMulti(c *client, args [][]byte) {
+	if c.multi {
+		c.w.Error("ERR MULTI calls can not be nested")
+		return
+	}
+	c.multi = true
+	c.w.SimpleString("OK")
+}
+
+// discardMulti leaves MULTI state and forgets the watched keys.
+func (c *client) discardMulti() {
+	c.multi, c.multiErr, c.queued = false, false, nil
+	c.unwatchAll()
+}
+
+func (c *client) unwatchAll() {
+	c.s.events.unwatchAll(c, c.watched)
+	c.watched = nil
+	c.watchDirty.Store(false)
+}
+
+func cmdDiscard(c *client, args [][]byte) {
+	if !c.multi {
+		c.w.Error("ERR DISCARD without MULTI")
+		return
+	}
+	c.discardMulti()
+	c.w.SimpleString("OK")
+}
+
+func cmdWatch(c *client, args [][]byte) {
+	if c.multi {
+		c.w.Error("ERR WATCH inside MULTI is not allowed")
+		return
+	}
+	db := c.kdb()
+	for _, k := range args[1:] {
+		wk := watchedKey{k: dbKey{db.Num(), string(k)}, logical: c.db}
+		dup := false
+		for _, w := range c.watched {
+			if w.k == wk.k {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		stored, exp, err := db.Stored(k)
+		if err != nil {
+			c.replyErr(err)
+			return
+		}
+		wk.expired = exp
+		c.s.events.watchKey(c, wk.k, stored)
+		c.watched = append(c.watched, wk)
+	}
+	c.w.SimpleString("OK")
+}
+
+func cmdUnwatch(c *client, args [][]byte) {
+	c.unwatchAll()
+	c.w.SimpleString("OK")
+}
+
+// watchBroken reports whether a watched key was written, or expired, since
+// WATCH. The caller holds every lock stripe, so every committed write has
+// already been reported.
+func (c *client) watchBroken() (bool, error) {
+	if c.watchDirty.Load() {
+		return true, nil
+	}
+	for _, w := range c.watched {
+		if w.expired {
+			continue
+		}
+		exp, err := c.s.ks.DB(w.logical).StoredExpired([]byte(w.k.key))
+		if err != nil || exp {
+			return true, err
+		}
+	}
+	return false, nil
+}
+
+func cmdExec(c *client, args [][]byte) {
+	if !c.multi {
+		c.w.Error("ERR EXEC without MULTI")
+		return
+	}
+	queued := c.queued
+	if c.multiErr {
+		c.discardMulti()
+		c.w.Error("EXECABORT Transaction discarded because of previous errors.")
+		return
+	}
+	unlock := c.s.ks.Locks().LockAll()
+	defer unlock()
+	broken, err := c.watchBroken()
+	c.discardMulti()
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	if broken {
+		c.w.NullArray()
+		return
+	}
+	base := c.s.ks.Store()
+	txn := codec.NewTxnStore(base)
+	c.txks = c.s.ks.InTransaction(txn)
+	c.inExec = true
+	mark := c.w.Len()
+	c.w.ArrayHeader(len(queued))
+	for _, q := range queued {
+		c.lastCmd.Store(q.cmd)
+		q.cmd.handler(c, q.args)
+	}
+	c.txks, c.inExec = nil, false
+	if txn.Empty() {
+		return
+	}
+	if err := base.Commit(txn.Pending()); err != nil {
+		// Nothing was applied: replace the replies by the error.
+		c.w.Truncate(mark)
+		c.replyErr(err)
+	}
+}

@@ -1,0 +1,252 @@
+package server
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/strata-db/strata/server/resp"
+)
+
+func init() {
+	diffFamilies = append(diffFamilies, &diffFamily{name: "multi", gen: genMultiCommand})
+}
+
+// genMultiCommand mixes transaction commands into string and hash ones. One
+// connection drives both servers, so WATCH is broken only by the client's
+// own writes (which Redis counts too) and by expiry.
+func genMultiCommand(g *diffGen) []string {
+	switch g.r.IntN(12) {
+	case 0, 1:
+		return []string{"MULTI"}
+	case 2, 3:
+		return []string{"EXEC"}
+	case 4:
+		return []string{"DISCARD"}
+	case 5:
+		return []string{"WATCH", g.key(), g.key()}
+	case 6:
+		return []string{"UNWATCH"}
+	case 7:
+		return []string{g.pick("MULTI", "EXEC", "WATCH", "UNWATCH", "DISCARD"), g.key()} // wrong arity
+	case 8:
+		return []string{"NOSUCHCOMMAND", g.key()}
+	case 9, 10:
+		return genHashCommand(g)
+	}
+	return g.next()
+}
+
+func mustStr(t *testing.T, v resp.Value, want string) {
+	t.Helper()
+	if v.String() != want {
+		t.Fatalf("got %s, want %s", v, want)
+	}
+}
+
+func TestMultiExec(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	c := dialRaw(t, ts.addr)
+	mustStr(t, c.mustDo(t, "MULTI"), `+OK`)
+	mustStr(t, c.mustDo(t, "MULTI"), `-ERR MULTI calls can not be nested`)
+	mustStr(t, c.mustDo(t, "SET", "a", "1"), `+QUEUED`)
+	mustStr(t, c.mustDo(t, "HSET", "a", "f", "v"), `+QUEUED`) // fails at run time only
+	mustStr(t, c.mustDo(t, "INCR", "a"), `+QUEUED`)
+	mustStr(t, c.mustDo(t, "WATCH", "a"), `-ERR WATCH inside MULTI is not allowed`)
+	mustStr(t, c.mustDo(t, "EXEC"), `[+OK -WRONGTYPE Operation against a key holding the wrong kind of value :2]`)
+	mustStr(t, c.mustDo(t, "EXEC"), `-ERR EXEC without MULTI`)
+	mustStr(t, c.mustDo(t, "DISCARD"), `-ERR DISCARD without MULTI`)
+
+	// A refused command aborts the whole transaction.
+	c.mustDo(t, "MULTI")
+	c.mustDo(t, "SET", "a", "changed")
+	mustStr(t, c.mustDo(t, "NOSUCH"), `-ERR unknown command 'NOSUCH', with args beginning with: `)
+	mustStr(t, c.mustDo(t, "GET"), `-ERR wrong number of arguments for 'get' command`)
+	mustStr(t, c.mustDo(t, "EXEC"), `-EXECABORT Transaction discarded because of previous errors.`)
+	mustStr(t, c.mustDo(t, "GET", "a"), `"2"`)
+
+	// DISCARD and RESET drop the queue.
+	c.mustDo(t, "MULTI")
+	c.mustDo(t, "SET", "a", "x")
+	mustStr(t, c.mustDo(t, "DISCARD"), `+OK`)
+	c.mustDo(t, "MULTI")
+	c.mustDo(t, "SET", "a", "y")
+	mustStr(t, c.mustDo(t, "RESET"), `+RESET`)
+	mustStr(t, c.mustDo(t, "GET", "a"), `"2"`)
+
+	// Reads inside the transaction see its own writes; SELECT applies.
+	c.mustDo(t, "MULTI")
+	c.mustDo(t, "HSET", "h", "f", "1")
+	c.mustDo(t, "HINCRBY", "h", "f", "5")
+	c.mustDo(t, "HGET", "h", "f")
+	c.mustDo(t, "SELECT", "1")
+	c.mustDo(t, "SET", "h", "db1")
+	c.mustDo(t, "DEL", "a")
+	mustStr(t, c.mustDo(t, "EXEC"), `[:1 :6 "6" +OK +OK :0]`)
+	mustStr(t, c.mustDo(t, "GET", "h"), `"db1"`)
+	c.mustDo(t, "SELECT", "0")
+	mustStr(t, c.mustDo(t, "EXISTS", "a"), `:1`)
+	mustStr(t, c.mustDo(t, "HGET", "h", "f"), `"6"`)
+	// An empty transaction.
+	c.mustDo(t, "MULTI")
+	mustStr(t, c.mustDo(t, "EXEC"), `[]`)
+}
+
+func TestWatch(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	a := dialRaw(t, ts.addr)
+	b := dialRaw(t, ts.addr)
+	run := func(want string) {
+		t.Helper()
+		a.mustDo(t, "MULTI")
+		a.mustDo(t, "INCR", "n")
+		mustStr(t, a.mustDo(t, "EXEC"), want)
+	}
+	a.mustDo(t, "SET", "n", "0")
+
+	a.mustDo(t, "WATCH", "n", "other")
+	run(`[:1]`) // nothing touched the keys
+	a.mustDo(t, "WATCH", "n")
+	b.mustDo(t, "SET", "n", "10")
+	run(`(nil array)`)
+	mustStr(t, a.mustDo(t, "GET", "n"), `"10"`)
+
+	// Setting the same value still counts as a write; a failed SET NX does not.
+	a.mustDo(t, "WATCH", "n")
+	b.mustDo(t, "SET", "n", "10")
+	run(`(nil array)`)
+	a.mustDo(t, "WATCH", "n")
+	b.mustDo(t, "SET", "n", "99", "NX")
+	run(`[:11]`)
+
+	// A hash field overwritten with another value leaves the metadata as
+	// it was; it is a write all the same.
+	b.mustDo(t, "HSET", "h", "f", "1")
+	a.mustDo(t, "WATCH", "h")
+	b.mustDo(t, "HSET", "h", "f", "2")
+	run(`(nil array)`)
+
+	// The watching client's own writes count too; UNWATCH forgets.
+	a.mustDo(t, "WATCH", "n")
+	a.mustDo(t, "SET", "n", "0")
+	run(`(nil array)`)
+	a.mustDo(t, "WATCH", "n")
+	b.mustDo(t, "SET", "n", "0")
+	a.mustDo(t, "UNWATCH")
+	run(`[:1]`)
+
+	// Keys in another database are other keys; SWAPDB touches the keys of
+	// the two databases, FLUSHALL every key.
+	a.mustDo(t, "WATCH", "n")
+	b.mustDo(t, "SELECT", "3")
+	b.mustDo(t, "SET", "n", "x")
+	run(`[:2]`)
+	a.mustDo(t, "WATCH", "n")
+	b.mustDo(t, "SWAPDB", "3", "4")
+	run(`[:3]`)
+	a.mustDo(t, "WATCH", "n")
+	b.mustDo(t, "SWAPDB", "0", "4")
+	run(`(nil array)`)
+	a.mustDo(t, "DEL", "n")
+	a.mustDo(t, "WATCH", "n")
+	b.mustDo(t, "FLUSHALL")
+	run(`[:1]`) // n did not exist: FLUSHALL does not touch it
+	a.mustDo(t, "WATCH", "n")
+	b.mustDo(t, "FLUSHALL")
+	run(`(nil array)`)
+
+	// A watched key that expires aborts EXEC (Redis 7).
+	a.mustDo(t, "SET", "e", "v", "PX", "30")
+	a.mustDo(t, "WATCH", "e")
+	waitUntil(t, 10*time.Second, "e to expire", func() bool { return a.mustDo(t, "EXISTS", "e").Int == 0 })
+	a.mustDo(t, "MULTI")
+	a.mustDo(t, "GET", "e")
+	mustStr(t, a.mustDo(t, "EXEC"), `(nil array)`)
+	// A key already expired when watched does not.
+	a.mustDo(t, "WATCH", "e")
+	a.mustDo(t, "MULTI")
+	a.mustDo(t, "GET", "e")
+	mustStr(t, a.mustDo(t, "EXEC"), `[(nil)]`)
+
+	// A client that disconnects leaves no watch behind.
+	c := dialRaw(t, ts.addr)
+	c.mustDo(t, "WATCH", "n", "m")
+	c.conn.Close()
+	waitUntil(t, 10*time.Second, "watches to go", func() bool { return ts.s.events.active.Load() == 0 })
+}
+
+// TestExecIsAtomic: a reader that takes no lock never sees half of a
+// transaction, and no write of another client lands inside one.
+func TestExecIsAtomic(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	rounds := 300
+	if raceEnabled {
+		rounds = 100
+	}
+	w := dialRaw(t, ts.addr)
+	w.mustDo(t, "MSET", "a", "0", "b", "0")
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	errs := make(chan error, 2)
+	wg.Add(2)
+	go func() { // reader
+		defer wg.Done()
+		r := dialRaw(t, ts.addr)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			v, err := r.do("MGET", "a", "b")
+			if err != nil {
+				errs <- err
+				return
+			}
+			if len(v.Elems) != 2 || v.Elems[0].Str != v.Elems[1].Str {
+				errs <- fmt.Errorf("MGET saw half a transaction: %s", v)
+				return
+			}
+		}
+	}()
+	go func() { // a writer outside transactions bumps c only inside EXEC's window
+		defer wg.Done()
+		o := dialRaw(t, ts.addr)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := o.do("INCR", "c"); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	for i := 1; i <= rounds; i++ {
+		w.mustDo(t, "MULTI")
+		w.mustDo(t, "GET", "c")
+		w.mustDo(t, "INCR", "a")
+		w.mustDo(t, "INCR", "b")
+		w.mustDo(t, "GET", "c")
+		v := w.mustDo(t, "EXEC")
+		if len(v.Elems) != 4 || v.Elems[1].Int != int64(i) || v.Elems[2].Int != int64(i) {
+			t.Fatalf("round %d: %s", i, v)
+		}
+		if v.Elems[0].Str != v.Elems[3].Str {
+			t.Fatalf("round %d: another client's write landed inside EXEC: %s", i, v)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if v := w.mustDo(t, "GET", "a"); v.Str != strconv.Itoa(rounds) {
+		t.Fatalf("a = %s", v)
+	}
+}

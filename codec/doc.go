@@ -80,7 +80,6 @@
 //	score.go                 sorted-set scores: order-preserving encoding, strtod parsing, text
 //	zset.go, zset_range.go   sorted sets: members, ranges by rank/score/lex
 //	zset_setop.go, zset_pop.go  ZUNION/ZINTER/ZDIFF (sets as sources); pops for ZPOP*/BZPOP*
-//	destination.go           replacing a STORE command's destination whole
 //
 // # What is missing
 //

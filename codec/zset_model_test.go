@@ -530,8 +530,8 @@ func (z *zmodelRun) step(i int) {
 		got, err := db.ZRemRange(b(k), spec)
 		z.check(i, "ZREMRANGE "+z.specString(spec), fmt.Sprint(got, errOf(err)), fmt.Sprint(len(want), "<nil>"))
 	case 12: // ZRANGESTORE, the destination often the source
-		dst, src, spec := z.zkey(), z.key(), z.spec()
-		if r.IntN(3) == 0 && m.sets[src] == nil {
+		dst, src, spec := z.key(), z.key(), z.spec() // dst may be a set: replaced
+		if r.IntN(3) == 0 {
 			dst = src
 		}
 		got, err := db.ZRangeStore(b(dst), b(src), spec)
@@ -563,9 +563,9 @@ func (z *zmodelRun) step(i int) {
 			z.checkEnts(i, "set op "+what, toZents(members, scores), want)
 			return
 		}
-		dst := z.zkey()
-		if k := keys[r.IntN(len(keys))]; r.IntN(2) == 0 && m.sets[k] == nil {
-			dst = k
+		dst := z.key() // a set is replaced too
+		if r.IntN(2) == 0 {
+			dst = keys[r.IntN(len(keys))]
 		}
 		got, err := db.ZSetOpStore(b(dst), bkeys(keys), opts)
 		m.store(dst, want)
@@ -652,27 +652,26 @@ func (m *zmodel) popModel(k string, max bool, count int) []zent {
 	return out
 }
 
-// putSet stores a plain set with random members the way the set type lays
-// it out (subElement member -> empty), as a source for the set operations.
+// putSet stores a plain set with random members (SADD), a source for the
+// set operations.
 func (z *zmodelRun) putSet(k string) {
-	u, err := z.f.ks.newUUID()
-	if err != nil {
-		z.t.Fatal(err)
-	}
 	members := map[string]bool{}
 	for range 1 + z.r.IntN(4) {
 		members[z.member()] = true
 	}
-	bt := z.f.store.NewBatch()
-	md := Metadata{Type: TypeSet, UUID: u, Count: uint64(len(members))}
-	bt.Set(MetaKey(0, b(k)), md.Encode(nil))
-	for mem := range members {
-		bt.Set(DataKey(0, u, subElement, b(mem)), nil)
-	}
-	if err := z.f.store.Commit(bt); err != nil {
+	if _, err := z.f.db.SAdd(b(k), bkeys(sortedSetKeys(members))); err != nil {
 		z.t.Fatal(err)
 	}
 	z.m.sets[k] = members
+}
+
+func sortedSetKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // checkState compares every key with the model and checks the stored

@@ -547,3 +547,27 @@ func (v *view) rankOf(f []byte) (int64, error) {
 	}
 	return 0, errCountMismatch
 }
+
+// storeZSet replaces key, whatever it holds, by a sorted set of the
+// distinct members with their scores (an empty result deletes it), and
+// commits b. The caller holds the locks of key and of every source.
+func (d *DB) storeZSet(b *writeBatch, key []byte, members [][]byte, scores []float64, now int64) error {
+	o, err := d.openReplacement(b, key, TypeZSet, now)
+	if err != nil {
+		return err
+	}
+	if len(members) > 0 {
+		if err := o.create(); err != nil {
+			return err
+		}
+		w := newZWriter(o)
+		for i, m := range members {
+			w.put(m, 0, false, scores[i])
+		}
+	}
+	o.finish()
+	if !o.dirty {
+		return nil
+	}
+	return b.commit()
+}

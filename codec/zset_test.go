@@ -3,6 +3,7 @@ package codec
 import (
 	"errors"
 	"math"
+	"sync"
 	"testing"
 )
 
@@ -211,4 +212,60 @@ func TestZRangeLexSeek(t *testing.T) {
 	if _, ok := ParseLexBound(b("+x")); ok {
 		t.Error("+x was accepted")
 	}
+}
+
+// TestZSetOpReadsOneSnapshot runs a writer that increments a's member and
+// then copies a into b (ZRANGESTORE, a new incarnation of b), while
+// readers intersect a and b with weights 1 and -1: a reading of one state
+// always finds the member in both, a's score 0 or 1 above b's. Reads of
+// a and b at different times would see b's old incarnation gone, or b
+// ahead of a.
+func TestZSetOpReadsOneSnapshot(t *testing.T) {
+	f := newFixture(t)
+	f.zadd("a", 0.0, "m")
+	f.zadd("b", 0.0, "m")
+	done := make(chan struct{})
+	var writer sync.WaitGroup
+	writer.Add(1)
+	go func() {
+		defer writer.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := f.db.ZIncrBy(b("a"), b("m"), 1); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := f.db.ZRangeStore(b("b"), b("a"), ZRangeSpec{By: ZByRank, Start: 0, Stop: -1}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var readers sync.WaitGroup
+	for range 2 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for range 3000 {
+				for _, op := range []ZSetOp{ZInter, ZUnion} {
+					members, scores, err := f.db.ZSetOp(bs("a", "b"), ZSetOpOptions{Op: op, Weights: []float64{1, -1}})
+					if err != nil || len(members) != 1 || (scores[0] != 0 && scores[0] != 1) {
+						t.Errorf("op %d saw %q %v: %v", op, members, scores, err)
+						return
+					}
+				}
+				if n, err := f.db.ZInterCard(bs("b", "a"), 0); err != nil || n != 1 {
+					t.Errorf("ZINTERCARD saw %d: %v", n, err)
+					return
+				}
+			}
+		}()
+	}
+	readers.Wait()
+	close(done)
+	writer.Wait()
 }

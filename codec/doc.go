@@ -77,6 +77,9 @@
 //	expire.go, compaction.go TTLs, the active expiry cycle, the compaction filter's rule
 //	locks.go, glob.go        striped per-key locks; the Redis glob matcher
 //	errors.go                every error, with its exact Redis text
+//	score.go                 sorted-set scores: order-preserving encoding, strtod parsing, text
+//	zset.go, zset_range.go   sorted sets: members, ranges by rank/score/lex
+//	zset_setop.go, zset_pop.go  ZUNION/ZINTER/ZDIFF (sets as sources); pops for ZPOP*/BZPOP*
 //
 // # What is missing
 //

@@ -17,9 +17,19 @@ func init() {
 func genBlockingCommand(g *diffGen) []string {
 	r := g.r
 	timeout := g.pick("0.01", "0.01", "0.02", "-1", "abc", "inf", "1e400", "")
-	switch r.IntN(8) {
+	switch r.IntN(11) {
 	case 0, 1:
 		return []string{g.pick("RPUSH", "LPUSH"), g.key(), g.val(), g.val()}
+	case 8:
+		return []string{"ZADD", g.key(), g.pick("1", "2.5", "-inf"), g.val()}
+	case 9:
+		return []string{g.pick("BZPOPMIN", "BZPOPMAX"), g.key(), g.key(), timeout}
+	case 10:
+		a := []string{"BZMPOP", timeout, g.pick("1", "2", "0", "x"), g.key(), g.key(), g.pick("MIN", "MAX", "LEFT")}
+		if r.IntN(2) == 0 {
+			a = append(a, "COUNT", g.pick("1", "3", "0"))
+		}
+		return a
 	case 2:
 		return []string{g.pick("BLPOP", "BRPOP"), g.key(), g.key(), timeout}
 	case 3:
@@ -137,6 +147,18 @@ func TestBlockingPops(t *testing.T) {
 	ctl.mustDo(t, "RPUSH", "p", "1")
 	mustStr(t, cs[2].read(t), `["p" "1"]`)
 	mustStr(t, cs[2].read(t), `"yes"`)
+
+	// Sorted sets: BZPOPMIN serves the lowest score; BZMPOP a count.
+	cs[0].send(t, "BZPOPMIN", "z", "0")
+	waitBlocked(1)
+	ctl.mustDo(t, "ZADD", "z", "3", "c", "1", "a", "2", "b")
+	mustStr(t, cs[0].read(t), `["z" "a" "1"]`)
+	cs[0].send(t, "BZMPOP", "0", "2", "z0", "z", "MAX", "COUNT", "5")
+	mustStr(t, cs[0].read(t), `["z" [["c" "3"] ["b" "2"]]]`)
+	cs[0].send(t, "BZPOPMAX", "z", "0")
+	waitBlocked(1)
+	ctl.mustDo(t, "ZADD", "z", "7", "x")
+	mustStr(t, cs[0].read(t), `["z" "x" "7"]`)
 
 	// Bad timeouts.
 	mustStr(t, ctl.mustDo(t, "BLPOP", "k", "-1"), `-ERR timeout is negative`)

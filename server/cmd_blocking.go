@@ -8,7 +8,7 @@ import (
 	"github.com/strata-db/strata/server/resp"
 )
 
-// The blocking list commands. Each tries its non-blocking form at once and
+// The blocking list and sorted-set commands. Each tries its non-blocking form at once and
 // otherwise waits through client.block (blocking.go); the try runs again,
 // on behalf of the waiting client, whenever one of its keys is written.
 
@@ -18,6 +18,9 @@ func init() {
 		&command{name: "brpop", arity: -3, flags: flagWrite | flagNoScript, firstKey: 1, lastKey: -2, step: 1, group: "list", summary: "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", handler: blockingPop(false)},
 		&command{name: "blmove", arity: 6, flags: flagWrite | flagDenyOOM | flagNoScript, firstKey: 1, lastKey: 2, step: 1, group: "list", summary: "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", handler: cmdBLMove},
 		&command{name: "brpoplpush", arity: 4, flags: flagWrite | flagDenyOOM | flagNoScript, firstKey: 1, lastKey: 2, step: 1, group: "list", summary: "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", handler: cmdBRPopLPush},
+		&command{name: "bzpopmin", arity: -3, flags: flagWrite | flagNoScript | flagFast, firstKey: 1, lastKey: -2, step: 1, group: "sorted_set", summary: "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", handler: blockingZPop(false)},
+		&command{name: "bzpopmax", arity: -3, flags: flagWrite | flagNoScript | flagFast, firstKey: 1, lastKey: -2, step: 1, group: "sorted_set", summary: "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", handler: blockingZPop(true)},
+		&command{name: "bzmpop", arity: -5, flags: flagWrite | flagNoScript | flagMovableKeys, group: "sorted_set", summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", handler: cmdBZMPop},
 		&command{name: "blmpop", arity: -5, flags: flagWrite | flagNoScript | flagMovableKeys, group: "list", summary: "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", handler: cmdBLMPop},
 	)
 }
@@ -144,6 +147,54 @@ func cmdBLMPop(c *client, args [][]byte) {
 		for _, e := range es {
 			w.Bulk(e)
 		}
+		return true, nil
+	})
+	c.blockOn(keys, timeout, now, later, nullArrayReply)
+}
+
+// blockingZPop is BZPOPMIN and BZPOPMAX (max): key [key ...] timeout.
+func blockingZPop(max bool) func(c *client, args [][]byte) {
+	return func(c *client, args [][]byte) {
+		timeout, errMsg := parseTimeout(args[len(args)-1])
+		if errMsg != "" {
+			c.w.Error(errMsg)
+			return
+		}
+		keys := args[1 : len(args)-1]
+		db := c.kdb()
+		now, later := firstTry(func(w *resp.Writer) (bool, error) {
+			key, members, scores, err := db.ZMPop(keys, max, 1)
+			if err != nil || key == nil {
+				return false, err
+			}
+			w.ArrayHeader(3)
+			w.Bulk(key)
+			w.Bulk(members[0])
+			w.Double(scores[0])
+			return true, nil
+		})
+		c.blockOn(keys, timeout, now, later, nullArrayReply)
+	}
+}
+
+// cmdBZMPop is BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT n].
+func cmdBZMPop(c *client, args [][]byte) {
+	keys, min, count, ok := c.mpopArgs(args, 2, "min", "max")
+	if !ok {
+		return
+	}
+	timeout, errMsg := parseTimeout(args[1])
+	if errMsg != "" {
+		c.w.Error(errMsg)
+		return
+	}
+	db := c.kdb()
+	now, later := firstTry(func(w *resp.Writer) (bool, error) {
+		key, members, scores, err := db.ZMPop(keys, !min, count)
+		if err != nil || key == nil {
+			return false, err
+		}
+		writeZMPop(w, key, members, scores)
 		return true, nil
 	})
 	c.blockOn(keys, timeout, now, later, nullArrayReply)

@@ -69,6 +69,8 @@ func categoryOf(cmd *command) string {
 		return "string"
 	case "generic":
 		return "keyspace"
+	case "sorted-set":
+		return "sortedset"
 	}
 	return cmd.group
 }

@@ -199,7 +199,8 @@ func (c *client) randCountArgs(args [][]byte, with string) (count int64, hasCoun
 		return 0, false, false, false
 	}
 	if len(args) == 4 {
-		if n < -(1<<62) || n > 1<<62 {
+		// Redis: l < -LONG_MAX/2 || l > LONG_MAX/2, so ±2^62 are refused.
+		if n < -(1<<62-1) || n > 1<<62-1 {
 			c.w.Error("ERR value is out of range")
 			return 0, false, false, false
 		}

@@ -23,6 +23,43 @@ type gcType struct {
 }
 
 var gcTypes = []gcType{{
+	name: "set",
+	create: func(db *codec.DB, key []byte, i, n int) error {
+		return gcFill("set", db, key, i*1000, n)
+	},
+	check: func(db *codec.DB, key []byte, i, n int) error {
+		ms, err := db.SMembers(key)
+		if err != nil || len(ms) != n || string(ms[0]) != fmt.Sprintf("m%08d", i*1000) {
+			return fmt.Errorf("SMEMBERS %s: %q %v", key, ms, err)
+		}
+		return nil
+	},
+}, {
+	name: "list",
+	create: func(db *codec.DB, key []byte, i, n int) error {
+		return gcFill("list", db, key, i*1000, n)
+	},
+	check: func(db *codec.DB, key []byte, i, n int) error {
+		es, err := db.LRange(key, 0, -1)
+		if err != nil || len(es) != n || string(es[n-1]) != fmt.Sprintf("m%08d", i*1000+n-1) {
+			return fmt.Errorf("LRANGE %s: %q %v", key, es, err)
+		}
+		return nil
+	},
+}, {
+	name: "zset",
+	create: func(db *codec.DB, key []byte, i, n int) error {
+		return gcFill("zset", db, key, i*1000, n)
+	},
+	check: func(db *codec.DB, key []byte, i, n int) error {
+		s, ok, err := db.ZScore(key, fmt.Appendf(nil, "m%08d", i*1000))
+		c, _ := db.ZCard(key)
+		if err != nil || !ok || s != float64(i*1000) || c != int64(n) {
+			return fmt.Errorf("ZSCORE %s: %v %v %v card %d", key, s, ok, err, c)
+		}
+		return nil
+	},
+}, {
 	name: "hash",
 	create: func(db *codec.DB, key []byte, i, n int) error {
 		var pairs [][]byte
@@ -263,6 +300,24 @@ func gcFill(typ string, db *codec.DB, key []byte, from, count int) error {
 			pairs = append(pairs, fmt.Appendf(nil, "field-%08d", j), []byte("v"))
 		}
 		_, err := db.HSet(key, pairs)
+		return err
+	}
+	members := make([][]byte, 0, count)
+	scores := make([]float64, 0, count)
+	for j := from; j < from+count; j++ {
+		members = append(members, fmt.Appendf(nil, "m%08d", j))
+		scores = append(scores, float64(j))
+	}
+	var err error
+	switch typ {
+	case "set":
+		_, err = db.SAdd(key, members)
+		return err
+	case "list":
+		_, err = db.Push(key, members, false, false)
+		return err
+	case "zset":
+		_, err = db.ZAdd(key, codec.ZAddOptions{}, scores, members)
 		return err
 	}
 	return fmt.Errorf("gcFill: unknown type %s", typ)

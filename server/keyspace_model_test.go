@@ -73,7 +73,20 @@ func runKeyspaceModel(t *testing.T, seed uint64, steps int) {
 	for step := range steps {
 		var name string
 		var op func(db *codec.DB) string
-		switch r.IntN(24) {
+		switch r.IntN(27) {
+		case 24, 25:
+			k, ms := key(), elems()
+			sc := make([]float64, len(ms))
+			for i := range sc {
+				sc[i] = float64(r.IntN(5))
+			}
+			name, op = "ZADD", func(db *codec.DB) string { return show(db.ZAdd(k, codec.ZAddOptions{}, sc, ms)) }
+		case 26:
+			k, max, n := key(), r.IntN(2) == 0, 1+r.IntN(3)
+			name, op = "ZPOP", func(db *codec.DB) string {
+				ms, sc, err := db.ZPop(k, max, n)
+				return show(fmt.Sprint(ms, sc), err)
+			}
 		case 0, 1:
 			k, pairs := key(), [][]byte{elem(), big(), elem(), elem()}
 			name, op = "HSET", func(db *codec.DB) string { return show(db.HSet(k, pairs)) }
@@ -213,6 +226,10 @@ func dumpKey(db *codec.DB, k []byte) string {
 		vs, err := db.LRange(k, 0, -1)
 		n, _ := db.LLen(k)
 		out += fmt.Sprintf("%q len=%d %v", vs, n, err)
+	case "zset":
+		ms, sc, err := db.ZRange(k, codec.ZRangeSpec{Start: 0, Stop: -1})
+		n, _ := db.ZCard(k)
+		out += fmt.Sprintf("%q %v card=%d %v", ms, sc, n, err)
 	case "set":
 		vs, err := db.SMembers(k)
 		slices.SortFunc(vs, func(a, b []byte) int { return bytesCompare(a, b) })

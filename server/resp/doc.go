@@ -90,6 +90,7 @@
 // Limits.MaxMultibulkLen defaults to INT_MAX as in Redis 7 (Redis 6 used
 // 1024*1024); before authentication the Reader applies Redis's fixed limits
 // of 10 arguments of 16 KiB (SetAuthRequired). Doubles are formatted as
-// Redis 7.2 does (shortest round-trip digits, integral values as integers);
-// Redis 7.0 used %.17g for RESP2. Both parse to the same double.
+// Redis 7.0 does, with %.17g in RESP2 and RESP3 alike ("0.10000000000000001";
+// 7.2 sends the shortest round-trip digits, "0.1"). Both parse to the same
+// double.
 package resp

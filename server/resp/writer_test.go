@@ -46,7 +46,7 @@ func TestWriterBothProtocols(t *testing.T) {
 		{"double inf", func(w *Writer) { w.Double(math.Inf(1)) }, "$3\r\ninf\r\n", ",inf\r\n"},
 		{"double -inf", func(w *Writer) { w.Double(math.Inf(-1)) }, "$4\r\n-inf\r\n", ",-inf\r\n"},
 		{"double nan", func(w *Writer) { w.Double(math.NaN()) }, "$3\r\nnan\r\n", ",nan\r\n"},
-		{"double tiny", func(w *Writer) { w.Double(1e-7) }, "$4\r\n1e-7\r\n", ",1e-7\r\n"},
+		{"double tiny", func(w *Writer) { w.Double(1e-7) }, "$22\r\n9.9999999999999995e-08\r\n", ",9.9999999999999995e-08\r\n"},
 		{"bool true", func(w *Writer) { w.Bool(true) }, ":1\r\n", "#t\r\n"},
 		{"bool false", func(w *Writer) { w.Bool(false) }, ":0\r\n", "#f\r\n"},
 		{"big number", func(w *Writer) { w.BigNumber("3492890328409238509324850943850943825024385") },

@@ -5,7 +5,7 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 TESTFLAGS ?=
 
-.PHONY: all build run test test-short lint bench fuzz clean
+.PHONY: all build run test test-short lint bench bench-gc fuzz clean
 
 all: build
 
@@ -30,6 +30,11 @@ lint:
 	$(GO) test -run TestImportRules ./internal/layering/
 
 # Benchmarks: the engine's micro-benchmarks and the comparison with Pebble.
+# The in-engine GC on the windowed-sets workload (issue 5): GCFLAGS passes
+# options, e.g. GCFLAGS="-n 100000 -period 6s" for a shorter run.
+bench-gc:
+	cd bench && $(GO) run ./gcbench $(GCFLAGS)
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./lsm/
 	cd bench && $(GO) run ./enginecmp

@@ -635,6 +635,13 @@ func (g *diffGen) next() []string {
 		if r.IntN(5) == 0 {
 			return []string{"SELECT", g.pick("16", "-1", "abc", "1.0", "", "4294967296", " 1")}
 		}
+		if r.IntN(3) == 0 {
+			// SWAPDB moves whole databases under the client's feet.
+			if r.IntN(4) == 0 {
+				return []string{"SWAPDB", g.pick("0", "16", "-1", "x"), g.pick("1", "abc", "")}
+			}
+			return []string{"SWAPDB", strconv.Itoa(r.IntN(3)), strconv.Itoa(r.IntN(3))}
+		}
 		return []string{"SELECT", strconv.Itoa(r.IntN(3))}
 	case 34:
 		if r.IntN(10) == 0 {

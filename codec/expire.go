@@ -156,31 +156,61 @@ func (ks *Keyspace) ExpireRound(now time.Time, maxKeys int) (expired, examined i
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, xk := range due {
-		n, err := ks.expireOne(xk, nowMs)
-		if err != nil {
-			return expired, len(due), err
-		}
+	examined = len(due)
+	for len(due) > 0 {
+		chunk := due[:min(len(due), expireBatch)]
+		due = due[len(chunk):]
+		n, err := ks.expireChunk(chunk, nowMs)
 		expired += n
+		if err != nil {
+			return expired, examined, err
+		}
 	}
-	return expired, len(due), nil
+	return expired, examined, nil
 }
 
-func (ks *Keyspace) expireOne(xk []byte, nowMs int64) (int, error) {
-	at, db, key, err := DecodeExpiryKey(xk)
-	if err != nil {
-		return 0, err
+// expireBatch is how many due index entries one batch handles: the keys'
+// stripes are locked together and their deletions committed at once, so a
+// wave of expiring keys costs a commit per expireBatch keys, not per key.
+const expireBatch = 64
+
+// expireChunk deletes the keys of due index entries (or, for a stale entry,
+// just the entry) in one batch.
+func (ks *Keyspace) expireChunk(xks [][]byte, nowMs int64) (int, error) {
+	type entry struct {
+		at  int64
+		db  uint8
+		key []byte
 	}
-	unlock := ks.locks.Lock(MetaKey(db, key))
+	es := make([]entry, 0, len(xks))
+	mks := make([][]byte, 0, len(xks))
+	for _, xk := range xks {
+		at, db, key, err := DecodeExpiryKey(xk)
+		if err != nil {
+			return 0, err
+		}
+		es = append(es, entry{at, db, key})
+		mks = append(mks, MetaKey(db, key))
+	}
+	unlock := ks.locks.Lock(mks...)
 	defer unlock()
-	s, err := ks.load(db, key, nowMs)
-	if err != nil {
-		return 0, err
+	b := ks.newBatch()
+	n := 0
+	deleted := map[string]bool{}
+	for i, e := range es {
+		s, err := ks.load(e.db, e.key, nowMs)
+		if err != nil {
+			return 0, err
+		}
+		if s.exists && s.m.ExpireAt == e.at && s.m.ExpiredAt(nowMs) && !deleted[string(mks[i])] {
+			deleted[string(mks[i])] = true
+			deleteStored(b, e.db, e.key, &s) // deletes this index entry too
+			n++
+		} else {
+			b.Delete(xks[i]) // stale: the key changed or is gone
+		}
 	}
-	if s.exists && s.m.ExpireAt == at && s.m.ExpiredAt(nowMs) {
-		return 1, ks.commit(func(b Batch) { deleteStored(b, db, key, &s) })
-	}
-	return 0, ks.commit(func(b Batch) { b.Delete(xk) })
+	return n, b.commit()
 }
 
 // PendingExpiries counts the expiry index entries due at now that the

@@ -3,6 +3,7 @@ package lsm
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/strata-db/strata/internal/base"
@@ -103,14 +104,18 @@ func (d *DB) levelTargets(v *version) (baseLevel int, maxBytes [numLevels]uint64
 }
 
 // levelScores returns each level's compaction score: for L0 the file
-// count over the trigger, for others the size over the target. A score of
-// 1 or more asks for a compaction.
+// count over the trigger, for others the size over the target. Sizes are
+// compensated: the bytes a level's range tombstones cover below it count
+// (compensation.go), and for L0 covering LBaseMaxBytes is a full score. A
+// score of 1 or more asks for a compaction.
 func (d *DB) levelScores(v *version) (scores [numLevels]float64, baseLevel int) {
 	baseLevel, maxBytes := d.levelTargets(v)
-	scores[0] = float64(len(v.levels[0])) / float64(d.opts.L0CompactionThreshold)
+	cov := d.versionCoverage(v)
+	scores[0] = max(float64(len(v.levels[0]))/float64(d.opts.L0CompactionThreshold),
+		float64(cov.perLevel[0])/float64(d.opts.LBaseMaxBytes))
 	for level := 1; level < numLevels-1; level++ {
 		if maxBytes[level] > 0 {
-			scores[level] = float64(v.sizes[level]) / float64(maxBytes[level])
+			scores[level] = float64(v.sizes[level]+cov.perLevel[level]) / float64(maxBytes[level])
 		}
 	}
 	return scores, baseLevel
@@ -175,8 +180,21 @@ func levelBusy(files []*FileMetadata) bool {
 
 // nextFileToCompactLocked picks the file after the level's compaction
 // pointer (round-robin over the key space, as LevelDB does).
+//
+// A table whose tombstones cover more bytes below it than its own size goes
+// first (the most covering one), so dead data is reclaimed early.
 func (d *DB) nextFileToCompactLocked(v *version, level int) *FileMetadata {
 	files := v.levels[level]
+	var best *FileMetadata
+	var bestCov uint64
+	for f, c := range d.versionCoverage(v).perFile {
+		if c > f.Size && c > bestCov && slices.Contains(files, f) {
+			best, bestCov = f, c
+		}
+	}
+	if best != nil {
+		return best
+	}
 	ptr := d.mu.compact.compactPointer[level]
 	for _, f := range files {
 		if ptr == nil || bytes.Compare(f.Smallest.UserKey, ptr) > 0 {

@@ -379,3 +379,43 @@ func TestDeleteOnlyByAdjacentTombstones(t *testing.T) {
 		t.Fatalf("deleted key reads %q", got)
 	}
 }
+
+// TestTombstonesTriggerCompaction: range tombstones covering half of the
+// data in the bottom level (every other key's range, so no table is wholly
+// covered) make their level score high enough to be compacted down without
+// any other pressure, and the covered entries are reclaimed.
+func TestTombstonesTriggerCompaction(t *testing.T) {
+	o := quietOptions(vfs.NewMem())
+	o.LBaseMaxBytes = 256 << 10
+	o.TargetFileSize = 64 << 10
+	d := openMem(t, o.FS, o)
+	defer d.Close()
+	val := bytes.Repeat([]byte("v"), 200)
+	const n = 4000
+	for i := range n {
+		d.Set(fmt.Appendf(nil, "k%05d", i), val, nil)
+	}
+	if err := d.Compact(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i += 2 {
+		d.DeleteRange(fmt.Appendf(nil, "k%05d", i), fmt.Appendf(nil, "k%05d", i+1), nil)
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.waitIdle(); err != nil {
+		t.Fatal(err)
+	}
+	entries := 0
+	d.ScanInternal(nil, nil, func(k []byte, seq uint64, kind EntryKind, v []byte) error {
+		entries++
+		return nil
+	})
+	if entries != n/2 {
+		t.Fatalf("%d entries remain, want the %d live ones:\n%s", entries, n/2, d.Metrics())
+	}
+	if got := mustGet(t, d, "k00011"); got != string(val) {
+		t.Fatalf("live key lost")
+	}
+}

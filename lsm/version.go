@@ -81,6 +81,10 @@ type version struct {
 	// delete-only compactions (built on first use).
 	tombOnce sync.Once
 	tombs    *tombIndex
+	// cov estimates the bytes each table's tombstones cover below it
+	// (compensation.go).
+	covOnce sync.Once
+	cov     *coverage
 	// onZero is called once when the last reference is dropped.
 	onZero func(*version)
 }

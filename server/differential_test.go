@@ -642,6 +642,12 @@ func (g *diffGen) next() []string {
 			}
 			return []string{"SWAPDB", strconv.Itoa(r.IntN(3)), strconv.Itoa(r.IntN(3))}
 		}
+		if r.IntN(4) == 0 {
+			// Entries depend on timing: compare what does not.
+			return g.pick2([]string{"SLOWLOG", "RESET"}, []string{"SLOWLOG", "GET", g.pick("abc", "1.5", "")},
+				[]string{"SLOWLOG", "bogus"}, []string{"SLOWLOG"}, []string{"SLOWLOG", "LEN", "x"},
+				[]string{"SLOWLOG", g.pick("GET", "get"), "1", "2"})
+		}
 		return []string{"SELECT", strconv.Itoa(r.IntN(3))}
 	case 34:
 		if r.IntN(10) == 0 {

@@ -74,7 +74,8 @@ func (l *slowlog) maybeAdd(s *Server, c *client, args [][]byte, d time.Duration)
 func cmdSlowlogGet(c *client, args [][]byte) {
 	count := 10
 	if len(args) > 3 {
-		c.w.Error(fmt.Sprintf(errWrongArity, "slowlog|get"))
+		// Redis 7.0's wording for SLOWLOG GET with too many arguments.
+		c.w.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try SLOWLOG HELP.", truncate(string(args[1]), 128)))
 		return
 	}
 	if len(args) == 3 {

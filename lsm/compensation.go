@@ -38,6 +38,14 @@ func (d *DB) versionCoverage(v *version) *coverage {
 				}
 				var covered uint64
 				for _, sp := range coalesce(ts) {
+					if level == 0 {
+						// Older L0 tables (unsorted; a handful) count too.
+						for _, g := range files {
+							if g != f && g.LargestSeq < f.SmallestSeq && g.overlapsRange(sp.start, sp.end) {
+								covered += g.Size / 2
+							}
+						}
+					}
 					for lower := level + 1; lower < numLevels; lower++ {
 						lf := v.levels[lower]
 						for i := searchLevel(lf, sp.start); i < len(lf) && bytes.Compare(lf[i].Smallest.UserKey, sp.end) < 0; i++ {

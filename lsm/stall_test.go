@@ -20,6 +20,14 @@ func TestWriteStalls(t *testing.T) {
 	d.mu.Lock()
 	d.mu.compact.manual = true
 	d.mu.Unlock()
+	resume := func() {
+		d.mu.Lock()
+		d.mu.compact.manual = false
+		d.maybeScheduleCompactionLocked()
+		d.mu.cond.Broadcast()
+		d.mu.Unlock()
+	}
+	defer resume() // on failure too, or the stalled writer keeps Close waiting
 
 	const n = 3000
 	value := make([]byte, 1000)
@@ -30,6 +38,15 @@ func TestWriteStalls(t *testing.T) {
 				done <- err
 				return
 			}
+			// Let flushes keep pace (L0 then grows one table at a time, with
+			// commits in between), as slowdowns assume: a writer far ahead
+			// of its flushes waits on the memtables instead and may see L0
+			// jump past the slowdown band.
+			d.mu.Lock()
+			for len(d.mu.mem.queue) > 1 && !d.mu.closed && d.mu.bgErr == nil {
+				d.mu.cond.Wait()
+			}
+			d.mu.Unlock()
 		}
 		done <- nil
 	}()
@@ -54,11 +71,7 @@ func TestWriteStalls(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	// Let compactions run again: the stall must end.
-	d.mu.Lock()
-	d.mu.compact.manual = false
-	d.maybeScheduleCompactionLocked()
-	d.mu.cond.Broadcast()
-	d.mu.Unlock()
+	resume()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}

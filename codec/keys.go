@@ -208,6 +208,33 @@ func (d *DB) DBSize() (int64, error) {
 	return n, err
 }
 
+// KeyStats are INFO keyspace's figures for one database.
+type KeyStats struct {
+	Keys, Expires int64
+	// AvgTTL is the mean remaining time to live in ms of the keys with one.
+	AvgTTL int64
+}
+
+// Stats reads every live key's metadata (O(keys), like DBSize) and returns
+// the key count, how many have a TTL and their average remaining TTL.
+func (d *DB) Stats() (KeyStats, error) {
+	var st KeyStats
+	var ttlSum float64
+	now := d.ks.nowMs()
+	err := d.forEachLive(nil, func(_ []byte, m *Metadata) (bool, error) {
+		st.Keys++
+		if m.ExpireAt != 0 {
+			st.Expires++
+			ttlSum += float64(m.ExpireAt - now)
+		}
+		return true, nil
+	})
+	if st.Expires > 0 {
+		st.AvgTTL = int64(ttlSum / float64(st.Expires))
+	}
+	return st, err
+}
+
 // forEachLive calls fn with every live key of the database whose user key
 // starts with prefix, in key order, until fn returns false. The key passed is
 // valid only during the call.

@@ -255,3 +255,18 @@ func TestRandomKeyDBSizeFlush(t *testing.T) {
 		t.Fatalf("FLUSHALL left %d keys", f.store.Len())
 	}
 }
+
+func TestKeyStats(t *testing.T) {
+	f := newFixture(t)
+	f.set("a", "1")
+	f.setEx("b", "2", t0+1000)
+	f.setEx("c", "3", t0+3000)
+	f.setEx("gone", "4", t0-1) // expired: not counted
+	if _, err := f.db.SAdd(b("s"), [][]byte{b("m")}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.db.Stats()
+	if err != nil || st != (KeyStats{Keys: 4, Expires: 2, AvgTTL: 2000}) {
+		t.Fatalf("Stats = %+v, %v", st, err)
+	}
+}

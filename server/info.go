@@ -202,11 +202,11 @@ func infoCPU(s *Server, m *lsm.Metrics, b *strings.Builder) {
 
 func infoKeyspace(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	for db := 0; db < int(s.cfg.Int("databases")); db++ {
-		n, err := s.ks.DB(db).DBSize()
-		if err != nil || n == 0 {
+		st, err := s.ks.DB(db).Stats()
+		if err != nil || st.Keys == 0 {
 			continue
 		}
-		fmt.Fprintf(b, "db%d:keys=%d,expires=0,avg_ttl=0\r\n", db, n)
+		fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=%d\r\n", db, st.Keys, st.Expires, st.AvgTTL)
 	}
 }
 

@@ -251,6 +251,13 @@ func TestConfigAndAdmin(t *testing.T) {
 	if !strings.Contains(info, "redis_version:7.") || !strings.Contains(info, "level0:files=") {
 		t.Fatalf("info: %s", info)
 	}
+	raw := dialRaw(t, ts.addr)
+	raw.mustDo(t, "SELECT", "9")
+	raw.mustDo(t, "SET", "ttl1", "v", "EX", "3600")
+	raw.mustDo(t, "SET", "nottl", "v")
+	if info := c.Info(ctx, "keyspace").Val(); !strings.Contains(info, "db9:keys=2,expires=1,avg_ttl=") {
+		t.Fatalf("info keyspace: %s", info)
+	}
 	if n, _ := c.Do(ctx, "command", "count").Int(); n < 50 {
 		t.Fatalf("command count %d", n)
 	}

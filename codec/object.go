@@ -289,7 +289,8 @@ func (v *view) scanElements(ks *Keyspace, cursor uint64, match []byte, count int
 	ok := it.SeekGE(start)
 	for ; ok && examined < count; ok = it.Next() {
 		examined++
-		last = it.Key()
+		// A copy: the loop moves the iterator once more before last is saved.
+		last = append(last[:0], it.Key()...)
 		field := last[len(prefix):]
 		if matchAll || Match(match, field) {
 			if res.Items, err = emit(res.Items, field, it.Value()); err != nil {

@@ -92,7 +92,8 @@ func (d *DB) Scan(cursor uint64, o ScanOptions) (next uint64, keys [][]byte, err
 	ok := it.SeekGE(start)
 	for ; ok && examined < count; ok = it.Next() {
 		examined++
-		last = it.Key()
+		// A copy: the loop moves the iterator once more before last is saved.
+		last = append(last[:0], it.Key()...)
 		m, err := DecodeMetadata(it.Value())
 		if err != nil {
 			return 0, nil, err

@@ -43,6 +43,9 @@ type watchedKey struct {
 
 // runsInMulti reports whether a command runs at once even inside MULTI.
 func runsInMulti(cmd *command) bool {
+	if cmd.parent != nil {
+		return false // a subcommand (SLOWLOG RESET is not RESET)
+	}
 	switch cmd.name {
 	case "exec", "discard", "multi", "watch", "quit", "reset":
 		return true

@@ -1,9 +1,6 @@
 package lsm
 
-import (
-	"bytes"
-	"slices"
-)
+import "bytes"
 
 // Range tombstones hide data in lower levels that only a compaction pushing
 // the tombstones down to it reclaims. Sizes alone never ask for that: a
@@ -72,13 +69,12 @@ func (d *DB) versionCoverage(v *version) *coverage {
 // span is a key range [start, end).
 type span struct{ start, end []byte }
 
-// coalesce merges tombstones into maximal spans of overlapping or adjacent
-// ones (each deleted key's uuid range ends where the next one starts).
+// coalesce merges tombstones sorted by start (as tableCache.tombstones
+// returns them) into maximal spans of overlapping or adjacent ones (each
+// deleted key's uuid range ends where the next one starts).
 func coalesce(ts []tombstone) []span {
-	sorted := slices.Clone(ts)
-	slices.SortFunc(sorted, func(a, b tombstone) int { return bytes.Compare(a.start, b.start) })
 	var out []span
-	for _, t := range sorted {
+	for _, t := range ts {
 		if bytes.Compare(t.start, t.end) >= 0 {
 			continue
 		}

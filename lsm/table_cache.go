@@ -34,7 +34,6 @@ type tableCacheEntry struct {
 
 	// The table's range tombstones, read once.
 	tsOnce sync.Once
-	ts     []tombstone
 	tsIdx  *tombIndex
 	tsErr  error
 }
@@ -181,9 +180,9 @@ func (c *tableCache) get(dst []byte, f *FileMetadata, key []byte, seq base.SeqNu
 	return e.reader.Get(dst, key, seq)
 }
 
-// tombstones returns the range tombstones of f, read once per opening of
-// the table.
-func (c *tableCache) tombstones(f *FileMetadata) ([]tombstone, error) {
+// tombIndex returns the index of f's range tombstones (nil when it has
+// none), read and built once per opening of the table.
+func (c *tableCache) tombIndex(f *FileMetadata) (*tombIndex, error) {
 	if f.numRangeDels == 0 {
 		return nil, nil
 	}
@@ -198,29 +197,21 @@ func (c *tableCache) tombstones(f *FileMetadata) ([]tombstone, error) {
 			e.tsErr = err
 			return
 		}
-		e.ts, e.tsErr = readTombstones(it)
-		if e.tsErr == nil {
-			e.tsIdx = newTombIndex(e.ts)
+		ts, err := readTombstones(it)
+		if e.tsErr = err; err == nil {
+			e.tsIdx = newTombIndex(ts)
 		}
 	})
-	return e.ts, e.tsErr
+	return e.tsIdx, e.tsErr
 }
 
-// tombIndex returns the index of a table's range tombstones (nil when it
-// has none).
-func (c *tableCache) tombIndex(f *FileMetadata) (*tombIndex, error) {
-	if f.numRangeDels == 0 {
-		return nil, nil
-	}
-	if _, err := c.tombstones(f); err != nil {
+// tombstones returns f's range tombstones, sorted by start key.
+func (c *tableCache) tombstones(f *FileMetadata) ([]tombstone, error) {
+	x, err := c.tombIndex(f)
+	if x == nil {
 		return nil, err
 	}
-	e, err := c.acquire(f)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { c.logClose(e.num, e.unref()) }()
-	return e.tsIdx, nil
+	return x.ts, err
 }
 
 // evict forgets the reader of an obsolete table (closing it once unused)

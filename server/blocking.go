@@ -170,11 +170,12 @@ func parseTimeout(b []byte) (time.Duration, string) {
 
 // block makes the client wait on keys after its command found nothing:
 // until another client's write lets try succeed (try writes the reply), the
-// timeout passes (timedOut writes it), or the client goes away. Inside
+// timeout passes (the reply is then a null array, as for every blocking
+// command in Redis 7), or the client goes away. Inside
 // MULTI the command does not block: it times out at once.
-func (c *client) block(keys [][]byte, timeout time.Duration, try func(w *resp.Writer) bool, timedOut func(w *resp.Writer)) {
+func (c *client) block(keys [][]byte, timeout time.Duration, try func(w *resp.Writer) bool) {
 	if c.inExec {
-		timedOut(c.w)
+		c.w.NullArray()
 		return
 	}
 	db := c.kdb().Num()
@@ -214,7 +215,7 @@ func (c *client) block(keys [][]byte, timeout time.Duration, try func(w *resp.Wr
 		c.w.Raw(w.reply)
 		return
 	}
-	timedOut(c.w)
+	c.w.NullArray()
 }
 
 // cancel ends the wait unless the waiter was served; it reports whether it

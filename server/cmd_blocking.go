@@ -8,9 +8,10 @@ import (
 	"github.com/strata-db/strata/server/resp"
 )
 
-// The blocking list and sorted-set commands. Each tries its non-blocking form at once and
-// otherwise waits through client.block (blocking.go); the try runs again,
-// on behalf of the waiting client, whenever one of its keys is written.
+// The blocking list and sorted-set commands. Each tries its non-blocking
+// form at once and otherwise waits through client.block (blocking.go); the
+// try runs again, on behalf of the waiting client, whenever one of its keys
+// is written.
 
 func init() {
 	register(
@@ -25,51 +26,50 @@ func init() {
 	)
 }
 
-// waitErr is how a try reports an error: a key of another type keeps the
-// client waiting (as in Redis, it is served once the key holds the right
-// type); any other error is the reply.
-func waitErr(w *resp.Writer, err error) bool {
-	if errors.Is(err, codec.ErrWrongType) {
-		return false
+// serveOrBlock runs a blocking command: try at once, where an error (a key
+// of another type included) is the reply; when it finds nothing, the client
+// waits on keys and try runs again for it at each write to one of them.
+// There a key of another type keeps it waiting, as in Redis (it is served
+// once the key holds the right type); any other error is the reply.
+func (c *client) serveOrBlock(keys [][]byte, timeout time.Duration, try func(w *resp.Writer) (bool, error)) {
+	ok, err := try(c.w)
+	if err != nil {
+		c.replyErr(err)
+		return
 	}
-	w.Error(errorReply(err))
-	return true
+	if ok {
+		return
+	}
+	c.block(keys, timeout, func(w *resp.Writer) bool {
+		ok, err := try(w)
+		if err == nil || errors.Is(err, codec.ErrWrongType) {
+			return ok
+		}
+		w.Error(errorReply(err))
+		return true
+	})
 }
 
-// firstTry wraps a try for its first, immediate run: there a key of
-// another type is the command's WRONGTYPE reply.
-func firstTry(try func(w *resp.Writer) (bool, error)) (immediate, later func(w *resp.Writer) bool) {
-	immediate = func(w *resp.Writer) bool {
-		ok, err := try(w)
-		if err != nil {
-			w.Error(errorReply(err))
-			return true
-		}
-		return ok
+// keysThenTimeout parses BLPOP's, BRPOP's and BZPOPMIN/MAX's arguments:
+// key [key ...] timeout. ok is false after replying with the error.
+func (c *client) keysThenTimeout(args [][]byte) (keys [][]byte, timeout time.Duration, ok bool) {
+	timeout, errMsg := parseTimeout(args[len(args)-1])
+	if errMsg != "" {
+		c.w.Error(errMsg)
+		return nil, 0, false
 	}
-	later = func(w *resp.Writer) bool {
-		ok, err := try(w)
-		if err != nil {
-			return waitErr(w, err)
-		}
-		return ok
-	}
-	return immediate, later
+	return args[1 : len(args)-1], timeout, true
 }
 
-func nullArrayReply(w *resp.Writer) { w.NullArray() }
-
-// blockingPop is BLPOP (left) and BRPOP: key [key ...] timeout.
+// blockingPop is BLPOP (left) and BRPOP.
 func blockingPop(left bool) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
-		timeout, errMsg := parseTimeout(args[len(args)-1])
-		if errMsg != "" {
-			c.w.Error(errMsg)
+		keys, timeout, ok := c.keysThenTimeout(args)
+		if !ok {
 			return
 		}
-		keys := args[1 : len(args)-1]
 		db := c.kdb()
-		now, later := firstTry(func(w *resp.Writer) (bool, error) {
+		c.serveOrBlock(keys, timeout, func(w *resp.Writer) (bool, error) {
 			key, es, found, err := db.LMPop(keys, left, 1)
 			if err != nil || !found {
 				return false, err
@@ -79,16 +79,7 @@ func blockingPop(left bool) func(c *client, args [][]byte) {
 			w.Bulk(es[0])
 			return true, nil
 		})
-		c.blockOn(keys, timeout, now, later, nullArrayReply)
 	}
-}
-
-// blockOn is client.block with separate first and later tries.
-func (c *client) blockOn(keys [][]byte, timeout time.Duration, now, later func(w *resp.Writer) bool, timedOut func(w *resp.Writer)) {
-	if now(c.w) {
-		return
-	}
-	c.block(keys, timeout, later, timedOut)
 }
 
 func cmdBLMove(c *client, args [][]byte) {
@@ -113,7 +104,7 @@ func (c *client) blmove(args [][]byte, from, to bool, timeoutArg []byte) {
 	}
 	src, dst := args[1], args[2]
 	db := c.kdb()
-	now, later := firstTry(func(w *resp.Writer) (bool, error) {
+	c.serveOrBlock([][]byte{src}, timeout, func(w *resp.Writer) (bool, error) {
 		e, found, err := db.LMove(src, dst, from, to)
 		if err != nil || !found {
 			return false, err
@@ -121,7 +112,6 @@ func (c *client) blmove(args [][]byte, from, to bool, timeoutArg []byte) {
 		w.Bulk(e)
 		return true, nil
 	})
-	c.blockOn([][]byte{src}, timeout, now, later, nullArrayReply)
 }
 
 // cmdBLMPop is BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT n].
@@ -136,7 +126,7 @@ func cmdBLMPop(c *client, args [][]byte) {
 		return
 	}
 	db := c.kdb()
-	now, later := firstTry(func(w *resp.Writer) (bool, error) {
+	c.serveOrBlock(keys, timeout, func(w *resp.Writer) (bool, error) {
 		key, es, found, err := db.LMPop(keys, left, count)
 		if err != nil || !found {
 			return false, err
@@ -149,20 +139,17 @@ func cmdBLMPop(c *client, args [][]byte) {
 		}
 		return true, nil
 	})
-	c.blockOn(keys, timeout, now, later, nullArrayReply)
 }
 
-// blockingZPop is BZPOPMIN and BZPOPMAX (max): key [key ...] timeout.
+// blockingZPop is BZPOPMIN and BZPOPMAX (max).
 func blockingZPop(max bool) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
-		timeout, errMsg := parseTimeout(args[len(args)-1])
-		if errMsg != "" {
-			c.w.Error(errMsg)
+		keys, timeout, ok := c.keysThenTimeout(args)
+		if !ok {
 			return
 		}
-		keys := args[1 : len(args)-1]
 		db := c.kdb()
-		now, later := firstTry(func(w *resp.Writer) (bool, error) {
+		c.serveOrBlock(keys, timeout, func(w *resp.Writer) (bool, error) {
 			key, members, scores, err := db.ZMPop(keys, max, 1)
 			if err != nil || key == nil {
 				return false, err
@@ -173,7 +160,6 @@ func blockingZPop(max bool) func(c *client, args [][]byte) {
 			w.Double(scores[0])
 			return true, nil
 		})
-		c.blockOn(keys, timeout, now, later, nullArrayReply)
 	}
 }
 
@@ -183,13 +169,13 @@ func cmdBZMPop(c *client, args [][]byte) {
 	if !ok {
 		return
 	}
-	timeout, errMsg := parseTimeout(args[1])
+	timeout, errMsg := parseTimeout(args[1]) // after the other arguments, as in Redis
 	if errMsg != "" {
 		c.w.Error(errMsg)
 		return
 	}
 	db := c.kdb()
-	now, later := firstTry(func(w *resp.Writer) (bool, error) {
+	c.serveOrBlock(keys, timeout, func(w *resp.Writer) (bool, error) {
 		key, members, scores, err := db.ZMPop(keys, !min, count)
 		if err != nil || key == nil {
 			return false, err
@@ -197,5 +183,4 @@ func cmdBZMPop(c *client, args [][]byte) {
 		writeZMPop(w, key, members, scores)
 		return true, nil
 	})
-	c.blockOn(keys, timeout, now, later, nullArrayReply)
 }

@@ -22,11 +22,16 @@ func (d *DB) HSet(key []byte, pairs [][]byte) (int64, error) {
 			return 0, err
 		}
 		var added int64
-		seen := make(map[string]bool, len(pairs)/2)
+		var seen map[string]bool // a field named twice counts once
+		if len(pairs) > 2 {
+			seen = make(map[string]bool, len(pairs)/2)
+		}
 		for i := 0; i+1 < len(pairs); i += 2 {
 			f := pairs[i]
-			if !seen[string(f)] {
-				seen[string(f)] = true
+			if seen == nil || !seen[string(f)] {
+				if seen != nil {
+					seen[string(f)] = true
+				}
 				_, found, err := o.get(subElement, f)
 				if err != nil {
 					return 0, err
@@ -89,26 +94,7 @@ func (d *DB) HMGet(key []byte, fields [][]byte) (values [][]byte, found []bool, 
 
 // HDel implements HDEL: returns the number of fields removed.
 func (d *DB) HDel(key []byte, fields [][]byte) (int64, error) {
-	return update(d, key, TypeHash, func(o *object) (int64, error) {
-		var n int64
-		seen := make(map[string]bool, len(fields))
-		for _, f := range fields {
-			if seen[string(f)] {
-				continue
-			}
-			seen[string(f)] = true
-			_, found, err := o.get(subElement, f)
-			if err != nil {
-				return 0, err
-			}
-			if found {
-				o.del(subElement, f)
-				n++
-			}
-		}
-		o.m.Count -= uint64(n)
-		return n, nil
-	})
+	return update(d, key, TypeHash, func(o *object) (int64, error) { return o.removeElements(fields) })
 }
 
 // count returns the element count of a live view, 0 otherwise.

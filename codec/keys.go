@@ -12,14 +12,9 @@ func (d *DB) Del(keys ...[]byte) (int64, error) {
 	unlock := d.lockKeys(keys...)
 	defer unlock()
 	now := d.ks.nowMs()
-	seen := make(map[string]bool, len(keys))
 	var n int64
 	b := d.ks.newBatch()
-	for _, k := range keys {
-		if seen[string(k)] {
-			continue
-		}
-		seen[string(k)] = true
+	for _, k := range distinct(keys) {
 		s, err := d.load(k, now)
 		if err != nil {
 			return 0, err

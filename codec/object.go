@@ -122,6 +122,41 @@ func (o *object) del(sub byte, field []byte) {
 	o.dirty = true
 }
 
+// removeElements deletes the subElement entries of fields that exist
+// (each field once) and returns how many it deleted: HDEL and SREM.
+func (o *object) removeElements(fields [][]byte) (int64, error) {
+	var n int64
+	for _, f := range distinct(fields) {
+		_, found, err := o.get(subElement, f)
+		if err != nil {
+			return 0, err
+		}
+		if found {
+			o.del(subElement, f)
+			n++
+		}
+	}
+	o.m.Count -= uint64(n)
+	return n, nil
+}
+
+// distinct returns xs without repeats, in first-seen order (xs itself when
+// it has fewer than two elements: no map for the common single argument).
+func distinct(xs [][]byte) [][]byte {
+	if len(xs) < 2 {
+		return xs
+	}
+	seen := make(map[string]bool, len(xs))
+	out := xs[:0:0]
+	for _, x := range xs {
+		if !seen[string(x)] {
+			seen[string(x)] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // iter returns an iterator over one sub-family of the live incarnation, in
 // the latest committed state (not this object's pending writes).
 func (o *object) iter(sub byte) (Iterator, []byte, error) {

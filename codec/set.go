@@ -24,12 +24,7 @@ func (d *DB) SAdd(key []byte, members [][]byte) (int64, error) {
 			return 0, err
 		}
 		var added int64
-		seen := make(map[string]bool, len(members))
-		for _, m := range members {
-			if seen[string(m)] {
-				continue
-			}
-			seen[string(m)] = true
+		for _, m := range distinct(members) {
 			_, found, err := o.get(subElement, m)
 			if err != nil {
 				return 0, err
@@ -47,26 +42,7 @@ func (d *DB) SAdd(key []byte, members [][]byte) (int64, error) {
 // SRem implements SREM: returns the number of members removed. A set left
 // empty is deleted.
 func (d *DB) SRem(key []byte, members [][]byte) (int64, error) {
-	return update(d, key, TypeSet, func(o *object) (int64, error) {
-		var n int64
-		seen := make(map[string]bool, len(members))
-		for _, m := range members {
-			if seen[string(m)] {
-				continue
-			}
-			seen[string(m)] = true
-			_, found, err := o.get(subElement, m)
-			if err != nil {
-				return 0, err
-			}
-			if found {
-				o.del(subElement, m)
-				n++
-			}
-		}
-		o.m.Count -= uint64(n)
-		return n, nil
-	})
+	return update(d, key, TypeSet, func(o *object) (int64, error) { return o.removeElements(members) })
 }
 
 // SCard implements SCARD, from the metadata's count.

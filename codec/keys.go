@@ -195,12 +195,8 @@ func (d *DB) RandomKey() (key []byte, found bool, err error) {
 // DBSize implements DBSIZE: the number of live keys. It reads every metadata
 // record of the database, O(keys); a maintained counter is future work.
 func (d *DB) DBSize() (int64, error) {
-	var n int64
-	err := d.forEachLive(nil, func(_ []byte, _ *Metadata) (bool, error) {
-		n++
-		return true, nil
-	})
-	return n, err
+	st, err := d.Stats()
+	return st.Keys, err
 }
 
 // KeyStats are INFO keyspace's figures for one database.

@@ -173,11 +173,11 @@ func infoStats(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	// Space the in-engine GC reclaimed: entries of dead keys (uuid ranges
 	// deleted by range tombstones, expired strings dropped by the
 	// compaction filter) that compactions did not rewrite, and tables
-	// deleted whole without being read.
+	// deleted whole without being read (counted in INFO engine's
+	// tables_deleted_without_read).
 	c := &m.Compact
 	field(b, "gc_reclaimed_bytes", c.RangeDelDroppedBytes+c.FilterDroppedBytes+c.BytesDeletedWithoutRead)
 	field(b, "gc_dropped_entries", c.RangeDelDropped+c.FilterDropped)
-	field(b, "gc_tables_deleted_without_read", c.TablesDeletedWithoutRead)
 	field(b, "keyspace_hits", st.keyspaceHits.Load())
 	field(b, "keyspace_misses", st.keyspaceMiss.Load())
 	channels, patterns, shard := s.pubsubCounts()

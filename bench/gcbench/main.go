@@ -328,16 +328,11 @@ func dial(addr string) *client {
 	return &client{conn: c, br: bufio.NewReaderSize(c, 64<<10)}
 }
 
+// appendCmd appends a command as a multibulk request.
 func appendCmd(dst []byte, args ...string) []byte {
-	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(len(args)), 10)
-	dst = append(dst, "\r\n"...)
+	dst = resp.AppendArrayHeader(dst, len(args))
 	for _, a := range args {
-		dst = append(dst, '$')
-		dst = strconv.AppendInt(dst, int64(len(a)), 10)
-		dst = append(dst, "\r\n"...)
-		dst = append(dst, a...)
-		dst = append(dst, "\r\n"...)
+		dst = resp.AppendBulkString(dst, a)
 	}
 	return dst
 }

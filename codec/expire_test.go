@@ -194,3 +194,37 @@ func TestExpireCycle(t *testing.T) {
 		t.Fatalf("final cycle %d, %d meta left", n, f.familyCount(FamilyMeta))
 	}
 }
+
+// TestPendingExpiries: the expiry backlog INFO shows counts due index
+// entries until the cycle deletes them, and stops at its limit.
+func TestPendingExpiries(t *testing.T) {
+	f := newFixture(t)
+	for i := range 5 {
+		f.setEx(fmt.Sprintf("k%d", i), "v", t0+100)
+	}
+	f.setEx("later", "v", t0+10_000)
+	count := func(limit int) int {
+		t.Helper()
+		n, err := f.ks.PendingExpiries(f.clock.Now(), limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(100); n != 0 {
+		t.Fatalf("%d pending before anything is due", n)
+	}
+	f.clock.Advance(100)
+	if n := count(100); n != 5 {
+		t.Fatalf("%d pending, want 5", n)
+	}
+	if n := count(3); n != 3 {
+		t.Fatalf("limit 3: %d", n)
+	}
+	if _, err := f.ks.ExpireCycle(f.clock.Now(), 100); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(100); n != 0 {
+		t.Fatalf("%d pending after the cycle", n)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -321,4 +323,52 @@ func gcFill(typ string, db *codec.DB, key []byte, from, count int) error {
 		return err
 	}
 	return fmt.Errorf("gcFill: unknown type %s", typ)
+}
+
+// infoField returns one field of an INFO section as an integer.
+func infoField(t *testing.T, c *rawConn, section, name string) int64 {
+	t.Helper()
+	for _, line := range strings.Split(c.mustDo(t, "INFO", section).Str, "\r\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatalf("INFO %s: %s", name, line)
+			}
+			return n
+		}
+	}
+	t.Fatalf("INFO %s has no %s", section, name)
+	return 0
+}
+
+// TestInfoShowsReclaimedSpace: after big complex keys are deleted and the
+// data compacted, INFO stats reports the bytes and entries reclaimed.
+func TestInfoShowsReclaimedSpace(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	c := dialRaw(t, ts.addr)
+	if n := infoField(t, c, "stats", "gc_reclaimed_bytes"); n != 0 {
+		t.Fatalf("gc_reclaimed_bytes %d on a new server", n)
+	}
+	val := strings.Repeat("x", 100)
+	for k := range 10 {
+		args := []string{"HSET", fmt.Sprintf("h%d", k)}
+		for f := range 200 {
+			args = append(args, fmt.Sprintf("f%d", f), val)
+		}
+		c.mustDo(t, args...)
+	}
+	c.mustDo(t, "FLUSHMEMTABLE") // the fields reach a table before their deletion
+	for k := range 10 {
+		c.mustDo(t, "DEL", fmt.Sprintf("h%d", k))
+	}
+	c.mustDo(t, "COMPACT")
+	if n := infoField(t, c, "stats", "gc_dropped_entries"); n < 2000 {
+		t.Fatalf("gc_dropped_entries %d, want the 2000 fields", n)
+	}
+	if n := infoField(t, c, "stats", "gc_reclaimed_bytes"); n < 2000*100 {
+		t.Fatalf("gc_reclaimed_bytes %d, want at least the fields' values", n)
+	}
+	if n := infoField(t, c, "stats", "expired_keys_pending"); n != 0 {
+		t.Fatalf("expired_keys_pending %d with no TTL set", n)
+	}
 }

@@ -1,0 +1,38 @@
+// Package jemallocprof is Strata's allocator wrapper: every large buffer of
+// the engine and the server (memtable arenas, block cache blocks, WAL and
+// batch buffers, client query and reply buffers) is allocated through it
+// with a purpose tag, so the process can say at any moment where its memory
+// is, and heap profiling can be switched on and dumped at run time.
+//
+// # Usage
+//
+//	buf := jemallocprof.Alloc(jemallocprof.BlockCache, n)
+//	...
+//	jemallocprof.Free(jemallocprof.BlockCache, buf)
+//
+// Memory that changes role without being copied (an active memtable that
+// becomes immutable, a cached block that stays alive only because an
+// iterator pins it) moves between purposes with Move. Buffers that are not
+// allocated here but must still be counted (a bufio.Reader's buffer) are
+// declared with Track and Untrack.
+//
+// # Contract
+//
+//  1. Every Alloc is matched by exactly one Free with the same purpose (or
+//     the purpose it was last moved to) and the slice Alloc returned, or a
+//     reslice of it with the same first byte; Free counts cap(buf).
+//  2. After Free the buffer must not be touched: in the jemalloc build it
+//     is returned to jemalloc at once.
+//  3. Figures are exact and always on: per purpose live bytes, live and
+//     total allocation counts, peak live bytes and the largest single
+//     allocation, kept in cache-line padded atomics.
+//  4. All functions are safe for concurrent use.
+//
+// # Two builds, one API
+//
+// The default build is pure Go: Alloc is make([]byte, n) and heap profiles
+// are the Go runtime's, in pprof format. The jemalloc build tag (cgo and
+// Debian's libjemalloc-dev) allocates buffers off the Go heap through
+// jemalloc and adds jemalloc's own profiler (prof.active, prof.dump), whose
+// dumps jeprof reads. Allocator names the build.
+package jemallocprof

@@ -66,9 +66,13 @@ func (d *DB) Apply(b *Batch, o *WriteOptions) error {
 		err = fmt.Errorf("lsm: applying batch to memtable: %w", aerr)
 		d.setBackgroundError(err)
 	}
-	b.mem.Applied()
-	b.mem.writers.Done()
+	m := b.mem
+	m.Applied()
+	m.writers.Done()
 	d.publish(b)
+	if m.rangeDels.Load() >= tombCheckMin {
+		d.maybeCheckTombstonePressure(m)
+	}
 	return err
 }
 

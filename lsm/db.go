@@ -96,6 +96,9 @@ type DB struct {
 			running bool
 			count   int64
 			bytes   int64
+			// forTombstones counts memtables rotated early because
+			// their range tombstones covered enough tables.
+			forTombstones int64
 		}
 		stalls      int64
 		stallWaitNs int64
@@ -107,6 +110,10 @@ type DB struct {
 	closing  chan struct{}
 	bgWG     sync.WaitGroup
 	obsolete chan struct{}
+	// tombCheckRunning is set while a tombstone-pressure check runs.
+	tombCheckRunning atomic.Bool
+	// tombChecks counts completed tombstone-pressure checks.
+	tombChecks atomic.Int64
 }
 
 // Get returns a copy of the latest value of key, or ErrNotFound.

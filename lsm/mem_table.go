@@ -23,6 +23,10 @@ type memTable struct {
 	// rangeDels counts the range tombstones applied, so that point reads
 	// skip the tombstone list of memtables that have none.
 	rangeDels atomic.Int64
+	// tombCheckAt is the rangeDels count at which the next check of
+	// whether the tombstones are worth an early flush runs (tomb_flush.go);
+	// 0 means tombCheckMin.
+	tombCheckAt atomic.Int64
 	// tombs indexes the range tombstones for reads (tomb_index.go).
 	tombs memTombs
 	// flushed is closed once the memtable is in an L0 table (or the flush

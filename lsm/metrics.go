@@ -44,6 +44,9 @@ type Metrics struct {
 		Count   int64
 		Bytes   int64
 		Running bool
+		// ForTombstones counts memtables flushed early because their
+		// range tombstones covered enough tables (tomb_flush.go).
+		ForTombstones int64
 	}
 	Levels    [numLevels]LevelMetrics
 	BaseLevel int
@@ -109,6 +112,7 @@ func (d *DB) Metrics() *Metrics {
 	m.MemTable.Count = len(d.mu.mem.queue)
 	m.MemTable.Immutables = len(d.mu.mem.queue) - 1
 	m.Flush.Count = d.mu.flush.count
+	m.Flush.ForTombstones = d.mu.flush.forTombstones
 	m.Flush.Bytes = d.mu.flush.bytes
 	m.Flush.Running = d.mu.flush.running
 	m.Stall.Count = d.mu.stalls
@@ -177,7 +181,7 @@ func (m *Metrics) String() string {
 		m.MemTable.Count, m.MemTable.Immutables, m.MemTable.Size, m.MemTable.Capacity)
 	fmt.Fprintf(&b, "wal: mode=%s records=%d bytes=%d writes=%d syncs=%d\n",
 		m.WAL.Mode, m.WAL.Records, m.WAL.Bytes, m.WAL.Writes, m.WAL.Syncs)
-	fmt.Fprintf(&b, "flushes: %d (%d bytes)\n", m.Flush.Count, m.Flush.Bytes)
+	fmt.Fprintf(&b, "flushes: %d (%d bytes, %d early for tombstones)\n", m.Flush.Count, m.Flush.Bytes, m.Flush.ForTombstones)
 	fmt.Fprintf(&b, "stalls: %d (%s), slowdowns: %d\n", m.Stall.Count, m.Stall.Duration, m.Stall.Slowdowns)
 	fmt.Fprintf(&b, "snapshots: %d, open tables: %d, visible seq: %d\n", m.Snapshots, m.TableCache.Open, m.VisibleSeqNum)
 	if m.BackgroundError != nil {

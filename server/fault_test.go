@@ -333,3 +333,31 @@ func TestFaultAtStartup(t *testing.T) {
 	}
 	fd.check(t, dialRaw(t, ts.addr), "after the fault cleared")
 }
+
+// TestFaultIdleEverysecSync: under appendfsync everysec the WAL is synced
+// by a timer, with no client waiting. A failed timed sync must turn the
+// engine read-only at once, so INFO reports it on an idle server (it used
+// to wait for the next write to find the WAL's sticky error).
+func TestFaultIdleEverysecSync(t *testing.T) {
+	fault := errorfs.NewToggle(syscall.EIO, pathFilter(".log", errorfs.OpSync))
+	ts, err := openFaultServer(t, t.TempDir(), fault, "--appendfsync", "everysec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dialRaw(t, ts.addr)
+	fault.On()
+	if v := c.mustDo(t, "SET", "k", "v"); v.Str != "OK" {
+		t.Fatalf("SET before the timed sync: %s", v)
+	}
+	// Reads only from here on: the timed sync (every second) meets the
+	// fault. Polling INFO with a deadline.
+	waitUntil(t, 10*time.Second, "INFO engine_read_only:1 after a failed timed sync", func() bool {
+		return infoText(t, c, "persistence", "engine_read_only") == "1"
+	})
+	if got := infoText(t, c, "persistence", "engine_error"); !strings.Contains(got, syscall.EIO.Error()) {
+		t.Fatalf("INFO engine_error = %q", got)
+	}
+	if v := c.mustDo(t, "GET", "k"); v.Str != "v" {
+		t.Fatalf("GET on the read-only engine: %s", v)
+	}
+}

@@ -1,14 +1,17 @@
 package lsm
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/vfs"
 	"github.com/strata-db/strata/internal/vfs/errorfs"
+	"github.com/strata-db/strata/wal"
 )
 
 // TestTimedWALSyncErrorIsSticky: under WALSyncEverySec the WAL is synced by
@@ -48,5 +51,67 @@ func TestTimedWALSyncErrorIsSticky(t *testing.T) {
 	}
 	if v, err := d.Get([]byte("k")); err != nil || string(v) != "v" {
 		t.Fatalf("Get on the read-only DB: %q %v", v, err)
+	}
+}
+
+// bufFile is a wal.File in memory.
+type bufFile struct{ bytes.Buffer }
+
+func (*bufFile) Sync() error  { return nil }
+func (*bufFile) Close() error { return nil }
+
+// TestRecoverTornRecordHoldingAChunk: a client value that holds a valid
+// chunk of the WAL it is written to (here, on purpose) and a write cut
+// short in the middle of its record, as kill -9 or ENOSPC can leave it.
+// The tail is torn, not corrupt: the DB must open with everything before
+// the record (the reader used to take the embedded chunk for data written
+// after the damage and refuse to open).
+func TestRecoverTornRecordHoldingAChunk(t *testing.T) {
+	mem := vfs.NewMem()
+	d := openMem(t, mem, &Options{WALMode: WALSyncAlways})
+	if err := d.Set([]byte("before"), []byte("v"), nil); err != nil {
+		t.Fatal(err)
+	}
+	d.commit.mu.Lock()
+	logNum := d.commit.logNum
+	d.commit.mu.Unlock()
+	// A record of this log, framed by the WAL writer itself.
+	var forged bufFile
+	w := wal.NewWriter(&forged, logNum, wal.WriterOptions{})
+	if err := w.Append([]byte("forged record"), true, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	value := append(append([]byte("prefix:"), forged.Bytes()...), bytes.Repeat([]byte("z"), 100)...)
+	if err := d.Set([]byte("torn"), value, nil); err != nil {
+		t.Fatal(err)
+	}
+	name := "db/" + base.MakeFilename(base.FileTypeLog, logNum)
+	data, err := vfs.ReadFile(mem, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(data, forged.Bytes())
+	if at < 0 {
+		t.Fatal("the value is not in the WAL")
+	}
+	crashed := mem.CrashClone(vfs.CrashCloneOptions{UnsyncedDataPercent: 100})
+	d.Close()
+	// The write stopped just after the embedded chunk.
+	if err := vfs.WriteFile(crashed, name, data[:at+forged.Len()+10]); err != nil {
+		t.Fatal(err)
+	}
+	d2, err := Open("db", &Options{FS: crashed, WALMode: WALSyncAlways})
+	if err != nil {
+		t.Fatalf("open after a torn record holding a chunk: %v", err)
+	}
+	defer d2.Close()
+	if v, err := d2.Get([]byte("before")); err != nil || string(v) != "v" {
+		t.Fatalf("Get before: %q %v", v, err)
+	}
+	if _, err := d2.Get([]byte("torn")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get of the torn record: %v, want ErrNotFound", err)
 	}
 }

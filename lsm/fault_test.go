@@ -3,7 +3,9 @@ package lsm
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -114,4 +116,62 @@ func TestRecoverTornRecordHoldingAChunk(t *testing.T) {
 	if _, err := d2.Get([]byte("torn")); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get of the torn record: %v, want ErrNotFound", err)
 	}
+}
+
+// TestBackgroundCompactionDiskFull: the disk fills up while a compaction
+// that nobody waits for (triggered by L0 files) writes its output. The DB
+// must turn read-only with the compaction and ENOSPC named in its error,
+// keep serving every acknowledged write, and reopen with all of them once
+// space is back. TestCompactionIOErrors covers every operation of a
+// manual compaction; this is the automatic one.
+func TestBackgroundCompactionDiskFull(t *testing.T) {
+	const pad, flushes = 200, 4
+	mem := vfs.NewMem()
+	var creates atomic.Int64
+	full := errorfs.InjectorFunc(func(op errorfs.Op, path string) error {
+		if !strings.HasSuffix(path, ".sst") || (op != errorfs.OpCreate && op != errorfs.OpWrite) {
+			return nil
+		}
+		if op == errorfs.OpCreate && creates.Add(1) <= flushes {
+			return nil // the flushes' tables
+		}
+		if creates.Load() > flushes {
+			return errorfs.NewError(op, path, syscall.ENOSPC)
+		}
+		return nil
+	})
+	d := openMem(t, errorfs.Wrap(mem, full), &Options{WALMode: WALSyncAlways, MemTableSize: 64 << 10, L0CompactionThreshold: flushes})
+	acked := map[string]bool{}
+	for f := 0; f < flushes; f++ {
+		for bid, ok := range writeFaultBatches(t, d, fmt.Sprintf("f%d", f), 20, pad, Sync) {
+			acked[bid] = ok
+		}
+		// The last flush may already report the compaction it triggers.
+		if err := d.Flush(); err != nil && (f < flushes-1 || !errors.Is(err, syscall.ENOSPC)) {
+			t.Fatalf("flush %d: %v", f, err)
+		}
+	}
+	// The last flush made L0 reach the trigger: a compaction runs in the
+	// background and meets the full disk. Polling with a deadline.
+	deadline := time.Now().Add(10 * time.Second)
+	for d.BackgroundError() == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no background error (%d table creates)", creates.Load())
+		}
+		time.Sleep(time.Millisecond) // polling interval, not synchronisation
+	}
+	bg := d.BackgroundError()
+	if !errors.Is(bg, ErrReadOnly) || !errors.Is(bg, syscall.ENOSPC) || !strings.Contains(bg.Error(), "compaction") {
+		t.Fatalf("background error %q: want ErrReadOnly naming the compaction and ENOSPC", bg)
+	}
+	if err := d.Set([]byte("x"), []byte("y"), Sync); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("write after the failed compaction: %v", err)
+	}
+	st := readFaultState(t, d, pad, func(bid string) bool { return acked[bid] })
+	requireBatches(t, st, acked, "reads after the failed compaction")
+	_ = d.Close() // returns the sticky error
+	d2 := openMem(t, mem, &Options{WALMode: WALSyncAlways, MemTableSize: 64 << 10})
+	defer d2.Close()
+	st = readFaultState(t, d2, pad, func(bid string) bool { return acked[bid] })
+	requireBatches(t, st, acked, "after reopening with space back")
 }

@@ -1,6 +1,8 @@
 package crashtest
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -78,6 +80,12 @@ func (s *keyState) canon() string {
 	b.WriteString(" ")
 	switch s.fam {
 	case famString:
+		if len(s.str) > 256 {
+			// Long values by digest: the model keeps a state per op.
+			sum := sha256.Sum256([]byte(s.str))
+			fmt.Fprintf(&b, "len=%d sha256=%x", len(s.str), sum[:8])
+			break
+		}
 		b.WriteString(strconv.Quote(s.str))
 	case famHash:
 		for _, f := range sortedKeys(s.hash) {
@@ -170,6 +178,10 @@ func (s *keyState) nextString(r *rand.Rand, key, tag string) command {
 		return cmd("+OK", "SET", key, s.str)
 	case p < 7:
 		s.exists, s.str, s.ttl = true, "x"+tag, true
+		if r.IntN(8) == 0 {
+			// A value of 8 to 100 KiB: WAL records spanning blocks.
+			s.str = bigValue(tag, 8<<10+r.IntN(92<<10))
+		}
 		return cmd("+OK", "SET", key, s.str, "EX", strconv.Itoa(ttlSeconds))
 	default:
 		if !s.exists {
@@ -267,4 +279,16 @@ func (s *keyState) nextZSet(r *rand.Rand, key, tag string) command {
 		s.settle()
 		return cmd(boolReply(had), "ZREM", key, m)
 	}
+}
+
+// bigValue returns a value of n bytes that starts with tag.
+func bigValue(tag string, n int) string {
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString("big" + tag + ":")
+	for i := 0; b.Len() < n; i++ {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte(' ')
+	}
+	return b.String()[:n]
 }

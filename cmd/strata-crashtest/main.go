@@ -27,6 +27,7 @@ func main() {
 	minRun := flag.Duration("min-run", 100*time.Millisecond, "shortest run before a kill")
 	maxRun := flag.Duration("max-run", 1500*time.Millisecond, "longest run before a kill")
 	dir := flag.String("dir", "", "parent of the data directories (default: the system's temporary directory)")
+	extra := flag.String("args", "", `extra server arguments, e.g. "--memtable-size 64kb"`)
 	verbose := flag.Bool("v", false, "print a line per cycle")
 	flag.Parse()
 
@@ -52,7 +53,7 @@ func main() {
 		}
 		res, err := crashtest.Run(crashtest.Options{
 			Binary: *bin, Mode: mode, Cycles: *cycles, Writers: *writers, Seed: *seed,
-			MinRun: *minRun, MaxRun: *maxRun, Dir: *dir, Logf: logf,
+			MinRun: *minRun, MaxRun: *maxRun, Dir: *dir, ExtraArgs: strings.Fields(*extra), Logf: logf,
 		})
 		if err != nil {
 			fatal(err)

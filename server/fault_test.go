@@ -361,3 +361,47 @@ func TestFaultIdleEverysecSync(t *testing.T) {
 		t.Fatalf("GET on the read-only engine: %s", v)
 	}
 }
+
+// TestFaultWALOffFlush: with the WAL off, FLUSHMEMTABLE is what makes
+// writes durable. When it fails (disk full) the client is told, the engine
+// turns read-only while reads still see everything, and a restart keeps
+// everything the last successful FLUSHMEMTABLE covered.
+func TestFaultWALOffFlush(t *testing.T) {
+	dir := t.TempDir()
+	fault := errorfs.NewToggle(syscall.ENOSPC, pathFilter(".sst", errorfs.OpCreate, errorfs.OpWrite, errorfs.OpSync))
+	ts, err := openFaultServer(t, dir, fault, "--appendonly", "no")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dialRaw(t, ts.addr)
+	fd := &faultData{}
+	fd.write(t, c, 100)
+	if v := c.mustDo(t, "FLUSHMEMTABLE"); v.Str != "OK" {
+		t.Fatalf("FLUSHMEMTABLE: %s", v)
+	}
+	if v := c.mustDo(t, "SET", "after-flush", "x"); v.Str != "OK" {
+		t.Fatalf("SET: %s", v)
+	}
+	fault.On()
+	v := c.mustDo(t, "FLUSHMEMTABLE")
+	if v.Kind != resp.KindError || !strings.HasPrefix(v.Str, "ERR Failed to flush memtable: ") || !strings.Contains(v.Str, syscall.ENOSPC.Error()) {
+		t.Fatalf("FLUSHMEMTABLE with the disk full: %s", v)
+	}
+	if v := c.mustDo(t, "SET", "k", "v"); v.Kind != resp.KindError || !strings.Contains(v.Str, "read-only") {
+		t.Fatalf("SET after the failed flush: %s", v)
+	}
+	if got := infoText(t, c, "persistence", "engine_read_only"); got != "1" {
+		t.Fatalf("INFO engine_read_only = %q", got)
+	}
+	fd.check(t, c, "reads after the failed flush")
+	if v := c.mustDo(t, "GET", "after-flush"); v.Str != "x" {
+		t.Fatalf("GET after-flush on the read-only engine: %s", v)
+	}
+	fault.Off()
+	ts.shutdown() // the sticky error; the memtable cannot be flushed
+	ts2, err := openFaultServer(t, dir, nil, "--appendonly", "no")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd.check(t, dialRaw(t, ts2.addr), "after the restart")
+}

@@ -3,9 +3,11 @@ GO        ?= go
 BIN       := bin/strata-server
 PKGS      := ./...
 FUZZTIME  ?= 30s
+CYCLES    ?= 20
+MODES     ?= always,everysec,appendonly-no
 TESTFLAGS ?=
 
-.PHONY: all build run test test-short lint bench bench-gc fuzz clean
+.PHONY: all build run test test-short lint bench bench-gc fuzz crashtest clean
 
 all: build
 
@@ -46,6 +48,11 @@ fuzz:
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# Kills a real strata-server CYCLES times per persistence mode and checks
+# what each restart shows (internal/crashtest); `make test` runs a few cycles.
+crashtest: build
+	$(GO) run ./cmd/strata-crashtest -bin $(BIN) -cycles $(CYCLES) -modes $(MODES)
 
 clean:
 	rm -rf bin

@@ -206,6 +206,13 @@ func (d *DB) rotateMemTableLocked(minSize int) error {
 
 func (d *DB) walWriterOptions() wal.WriterOptions {
 	o := wal.WriterOptions{SyncInterval: d.opts.WALSyncInterval}
+	// A failed write or sync turns the DB read-only at once, even a timed
+	// sync (everysec) that no commit waits for. Asynchronously: the
+	// flusher calls this while a memtable rotation may hold d.mu and wait
+	// for the flusher to finish (Close).
+	o.OnError = func(err error) {
+		go d.setBackgroundError(fmt.Errorf("lsm: writing WAL: %w", err))
+	}
 	switch d.opts.WALMode {
 	case WALSyncAlways:
 		o.SyncPolicy = wal.SyncAlways

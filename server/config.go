@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/strata-db/strata/internal/vfs"
 	"github.com/strata-db/strata/server/resp"
 )
 
@@ -20,6 +21,10 @@ type Config struct {
 	values map[string]string
 	// file is the config file the server was started with ("" for none).
 	file string
+	// engineFS, when set, is the filesystem under the engine instead of
+	// the OS's: tests inject I/O errors through it (internal/vfs/errorfs).
+	// No setting reaches it.
+	engineFS vfs.FS
 }
 
 type settingKind int

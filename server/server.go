@@ -81,6 +81,7 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		MemTableSize:   int(cfg.Int("memtable-size")),
 		BlockCacheSize: cfg.Int("block-cache-size"),
 		Logger:         logger,
+		FS:             cfg.engineFS, // nil: the OS filesystem
 		// Compactions drop expired strings: the in-engine half of expiry.
 		CompactionFilter: func(key, value []byte) bool {
 			return codec.CompactionDrop(key, value, time.Now().UnixMilli())

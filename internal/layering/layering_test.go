@@ -17,6 +17,7 @@ const module = "github.com/strata-db/strata"
 // module, except the packages under internal/ marked shared below.
 var allowed = map[string][]string{
 	"cmd/strata-server":    {"server", "lsm", "jemallocprof"},
+	"cmd/strata-crashtest": {"internal/crashtest"},
 	"server":               {"server/resp", "codec", "lsm", "jemallocprof", "internal/*"},
 	"server/resp":          {},
 	"codec":                {"internal/base"},
@@ -31,6 +32,7 @@ var allowed = map[string][]string{
 	"internal/iterator":    {"internal/base"},
 	"internal/itertest":    {"internal/base"},
 	"internal/layering":    {},
+	"internal/crashtest":   {"server/resp"},
 	"internal/invariants":  {},
 }
 

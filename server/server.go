@@ -61,6 +61,11 @@ type Server struct {
 	saving     atomic.Bool
 	lastSaveOK atomic.Bool
 
+	// memStartup is used_memory once the engine had opened; memPeak the
+	// highest used_memory seen (memstats.go).
+	memStartup int64
+	memPeak    atomic.Int64
+
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 	wg           sync.WaitGroup
@@ -112,6 +117,8 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.lastSave.Store(time.Now().Unix())
 	s.lastSaveOK.Store(true)
+	s.memStartup = usedMemory()
+	s.notePeak(s.memStartup)
 	return s, nil
 }
 
@@ -259,13 +266,16 @@ func (s *Server) cronLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
-	for {
+	for tick := 0; ; tick++ {
 		select {
 		case <-s.shutdownCh:
 			return
 		case now := <-t.C:
 			s.activeExpire(now)
 			s.closeIdleClients(now)
+			if tick%10 == 0 {
+				s.notePeak(usedMemory()) // used_memory_peak, sampled each second
+			}
 		}
 	}
 }

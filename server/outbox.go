@@ -74,8 +74,8 @@ type outbox struct {
 		// declares buf, spare and that buffer as client reply memory.
 		inflightCap int
 		mem         bufTrack
-		writing  bool   // a drain goroutine is running
-		closed   bool
+		writing     bool // a drain goroutine is running
+		closed      bool
 		// sealed: the client's last reply is in (QUIT); messages are
 		// dropped from then on, as Redis drops output after QUIT.
 		sealed bool

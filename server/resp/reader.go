@@ -86,8 +86,8 @@ func NewReader(rd io.Reader, lim Limits) *Reader {
 // read from rd. The buffers are kept for reuse.
 func (r *Reader) Reset(rd io.Reader) {
 	*r = Reader{
-		rd:      rd,
-		lim:     r.lim,
+		rd:       rd,
+		lim:      r.lim,
 		buf:      r.buf,
 		args:     r.args[:0],
 		bulkLen:  -1,

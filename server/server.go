@@ -30,8 +30,10 @@ type Server struct {
 	serveMu sync.Mutex
 
 	listeners []net.Listener
-	start     time.Time
-	runID     string
+	// status is the HTTP status server, nil when status-addr is empty.
+	status *statusServer
+	start  time.Time
+	runID  string
 
 	mu struct {
 		sync.Mutex
@@ -71,6 +73,10 @@ type Server struct {
 	wg           sync.WaitGroup
 }
 
+// engineOptionsHook, when set (by tests), adjusts the engine's options
+// before Open opens it: an error-injecting filesystem, for instance.
+var engineOptionsHook func(*lsm.Options)
+
 // Open opens the engine in the configured directory and prepares the
 // server; Serve starts accepting clients.
 func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
@@ -93,6 +99,9 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	}
 	if opts.BlockCacheSize == 0 {
 		opts.BlockCacheSize = -1
+	}
+	if engineOptionsHook != nil {
+		engineOptionsHook(opts)
 	}
 	if cfg.Bool("appendonly") {
 		mode, err := lsm.ParseWALMode(cfg.Get("appendfsync"))
@@ -139,6 +148,13 @@ func (s *Server) Listen() error {
 	if len(s.listeners) == 0 {
 		return errors.New("no bind address configured")
 	}
+	if err := s.listenStatus(); err != nil {
+		for _, l := range s.listeners {
+			l.Close()
+		}
+		s.listeners = nil
+		return err
+	}
 	return nil
 }
 
@@ -158,7 +174,9 @@ func (s *Server) Serve() error {
 	}
 	s.wg.Add(1)
 	go s.cronLoop()
+	s.serveStatus()
 	<-s.shutdownCh
+	s.stopStatus()
 	s.wg.Wait()
 	return s.db.Close()
 }
@@ -227,6 +245,9 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger) error {
 	}
 	logger.Info("Strata ready to accept connections", "addr", s.Addr().String(), "dir", cfg.Get("dir"),
 		"appendonly", cfg.Get("appendonly"), "appendfsync", cfg.Get("appendfsync"))
+	if a := s.StatusAddr(); a != nil {
+		logger.Info("status server listening", "addr", a.String())
+	}
 	go func() {
 		select {
 		case <-ctx.Done():

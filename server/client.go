@@ -53,6 +53,8 @@ type client struct {
 	async bool
 	out   outbox
 	subs  clientSubs
+	// mem declares the client's buffers to jemallocprof (clientmem.go).
+	mem clientMem
 }
 
 const protectedModeMessage = "DENIED Strata is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Strata you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Strata from the same host the server is running, however MAKE SURE Strata is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Strata configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
@@ -81,6 +83,8 @@ func (s *Server) serveConn(conn net.Conn) {
 		addr: conn.RemoteAddr().String(), laddr: conn.LocalAddr().String(), proto: 2,
 	}
 	c.lastInteraction.Store(time.Now().UnixNano())
+	c.mem.init()
+	defer c.mem.release()
 	c.w = resp.NewWriter(2)
 	c.out.init(s, conn, c.addr)
 	if s.cfg.Bool("protected-mode") && s.cfg.Get("requirepass") == "" && !isLoopback(conn.RemoteAddr()) {
@@ -115,7 +119,9 @@ func (s *Server) serveConn(conn net.Conn) {
 	}()
 	c.authed = s.cfg.Get("requirepass") == ""
 	c.cr.conn = conn
+	c.cr.mem = &c.mem.pending
 	c.r = resp.NewReader(&c.cr, s.limits())
+	c.r.SetBufferHook(func(_, newCap int) { c.mem.query.set(newCap) })
 	c.r.SetAuthRequired(!c.authed)
 	for {
 		args, err := c.r.ReadCommand()
@@ -134,6 +140,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		now := time.Now()
 		c.lastInteraction.Store(now.UnixNano())
 		s.dispatch(c, args, now)
+		c.mem.reply.set(c.w.Cap())
 		if c.closeAfterReply {
 			c.finalFlush()
 			return
@@ -141,7 +148,9 @@ func (s *Server) serveConn(conn net.Conn) {
 		// Keep executing while complete commands are buffered; flush once
 		// before the reader would block (HasCommand parses ahead).
 		if c.w.Len() > 64<<10 || !c.r.HasCommand() {
-			if err := c.flush(); err != nil {
+			err := c.flush()
+			c.mem.reply.set(c.w.Cap())
+			if err != nil {
 				return
 			}
 		}

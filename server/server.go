@@ -73,10 +73,6 @@ type Server struct {
 	wg           sync.WaitGroup
 }
 
-// engineOptionsHook, when set (by tests), adjusts the engine's options
-// before Open opens it: an error-injecting filesystem, for instance.
-var engineOptionsHook func(*lsm.Options)
-
 // Open opens the engine in the configured directory and prepares the
 // server; Serve starts accepting clients.
 func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
@@ -100,9 +96,6 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	}
 	if opts.BlockCacheSize == 0 {
 		opts.BlockCacheSize = -1
-	}
-	if engineOptionsHook != nil {
-		engineOptionsHook(opts)
 	}
 	if cfg.Bool("appendonly") {
 		mode, err := lsm.ParseWALMode(cfg.Get("appendfsync"))

@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/strata-db/strata/internal/vfs"
 	"github.com/strata-db/strata/internal/vfs/errorfs"
 	"github.com/strata-db/strata/lsm"
 )
@@ -256,10 +255,10 @@ func portOf(t *testing.T, a net.Addr) string {
 // read-only, /healthz answers 503 with the error.
 func TestHealthzReadOnly(t *testing.T) {
 	full := errorfs.NewToggle(syscall.ENOSPC, errorfs.WriteOps)
-	engineOptionsHook = func(o *lsm.Options) { o.FS = errorfs.Wrap(vfs.Default, full) }
-	t.Cleanup(func() { engineOptionsHook = nil })
-	ts := startServer(t, t.TempDir(), "--status-addr", "127.0.0.1:0", "--appendonly", "no")
-	engineOptionsHook = nil
+	ts, err := openFaultServer(t, t.TempDir(), full, "--status-addr", "127.0.0.1:0", "--appendonly", "no")
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := dialRaw(t, ts.addr)
 	c.expectDo(t, "+OK", "SET", "k", "v")
 	if code, _ := httpGet(t, statusURL(ts, "/healthz"), nil); code != 200 {

@@ -161,7 +161,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 	}
-	if err := s.db.Metrics().BackgroundError; err != nil {
+	if err := s.db.BackgroundError(); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, "read-only: %s\n", oneLine(err))
 		return

@@ -21,16 +21,12 @@
 //  1. Every Alloc is matched by exactly one Free with the same purpose (or
 //     the purpose it was last moved to) and the slice Alloc returned, or a
 //     reslice of it with the same first byte; Free counts cap(buf).
-//
 //  2. After Free the buffer must not be touched: in the jemalloc build it
 //     is returned to jemalloc at once.
-//
 //  3. Figures are exact and always on: per purpose live bytes, live and
 //     total allocation counts, peak live bytes and the largest single
 //     allocation, kept in cache-line padded atomics.
-//
 //  4. All functions are safe for concurrent use.
-//
 //  5. Memory from Alloc never holds Go pointers: in the jemalloc build the
 //     garbage collector does not scan it.
 //

@@ -242,19 +242,6 @@ func (c *Cache) Capacity() int64 {
 	return n
 }
 
-// EvictAll drops every resident block, as when the DB closes; the budget
-// is unchanged. Blocks pinned by handles stay valid until released.
-func (c *Cache) EvictAll() {
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		for _, e := range s.mu.entries {
-			s.removeLocked(e)
-		}
-		s.mu.Unlock()
-	}
-}
-
 // EvictFile drops every block of a file, for when the table is deleted.
 // Blocks pinned by handles stay valid until released.
 func (c *Cache) EvictFile(fileNum base.FileNum) {

@@ -239,11 +239,11 @@ func TestCacheAccounting(t *testing.T) {
 	c.SetCapacity(16 << 10)
 	c.insert(1, 6, testBlock(5, 4096)).Release()
 	checkTracked(t, "grown again", base, c, 0)
-	c.EvictAll()
+	c.SetCapacity(0)
 	if m := c.Metrics(); m.Bytes != 0 || m.Count != 0 {
-		t.Fatalf("after EvictAll: %s", m)
+		t.Fatalf("after emptying: %s", m)
 	}
-	checkTracked(t, "after EvictAll", base, c, 0)
+	checkTracked(t, "after emptying", base, c, 0)
 }
 
 // TestReaderAccounting reads a table through a small cache and without
@@ -293,7 +293,7 @@ func TestReaderAccounting(t *testing.T) {
 					}
 				}
 				if cache != nil {
-					cache.EvictAll()
+					cache.SetCapacity(0)
 				}
 				if got := trackedBlocks(); got != start {
 					t.Fatalf("after closing (cache %v): %+v, want %+v", cache != nil, got, start)

@@ -7,7 +7,7 @@ CYCLES    ?= 20
 MODES     ?= always,everysec,appendonly-no
 TESTFLAGS ?=
 
-.PHONY: all build run test test-short lint bench bench-gc fuzz crashtest clean
+.PHONY: all build run test test-jemalloc test-short lint bench bench-gc fuzz crashtest clean
 
 all: build
 
@@ -19,9 +19,27 @@ run: build
 	mkdir -p data
 	./$(BIN) --bind 127.0.0.1 --port 6379 --dir ./data
 
-# All tests, with the race detector and the invariants build tag.
+# All tests, with the race detector and the invariants build tag; then the
+# engine's packages again in the jemalloc build.
 test:
 	$(GO) test -race -tags invariants -timeout 20m $(TESTFLAGS) $(PKGS)
+	@$(MAKE) --no-print-directory test-jemalloc
+
+# The engine's packages in the jemalloc build (cgo, libjemalloc-dev; buffers
+# off the Go heap), without the race detector: the suite under -short, then
+# the full-size memory tests (the RSS bound is meaningless under -race).
+# Without jemalloc's header or cgo it is skipped with a message, except under
+# CI=true, where that is an error.
+JEMALLOC_PKGS := ./jemallocprof/ ./memtable/ ./sstable/ ./wal/ ./lsm/
+test-jemalloc:
+	@if [ "$$($(GO) env CGO_ENABLED)" != 1 ] || \
+	   ! echo '#include <jemalloc/jemalloc.h>' | $$($(GO) env CC) -E -x c - >/dev/null 2>&1; then \
+	  if [ "$$CI" = true ]; then echo "test-jemalloc: needs cgo and libjemalloc-dev (CI=true)"; exit 1; fi; \
+	  echo "test-jemalloc: skipped: needs cgo and libjemalloc-dev (apt-get install libjemalloc-dev)"; \
+	else \
+	  $(GO) test -tags jemalloc,invariants -short -timeout 20m $(TESTFLAGS) $(JEMALLOC_PKGS) && \
+	  $(GO) test -tags jemalloc -run '^(TestRSSBoundedDuringScan|TestMemoryAccountingComplete)$$' -timeout 20m $(TESTFLAGS) ./lsm/; \
+	fi
 
 test-short:
 	$(GO) test -short $(PKGS)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/jemallocprof"
 	"github.com/strata-db/strata/memtable"
 	"github.com/strata-db/strata/wal"
 )
@@ -23,10 +24,21 @@ import (
 //     memtable, concurrently with other batches.
 //  3. Publish in order: the visible sequence number only moves past a batch
 //     once every earlier batch has been applied too.
+//
+// The batch's buffer counts as jemallocprof.Batch while it is in the
+// pipeline (Track/Untrack: two atomic additions, no allocation).
 func (d *DB) Apply(b *Batch, o *WriteOptions) error {
 	if b.Empty() {
 		return nil
 	}
+	n := cap(b.data)
+	jemallocprof.Track(jemallocprof.Batch, n)
+	err := d.apply(b, o)
+	jemallocprof.Untrack(jemallocprof.Batch, n)
+	return err
+}
+
+func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	if o == nil {
 		o = NoSync
 	}
@@ -170,7 +182,7 @@ func (d *DB) makeRoomForWrite(b *Batch) error {
 func (d *DB) rotateMemTableLocked(minSize int) error {
 	// A batch larger than a memtable gets a memtable of its own, with room
 	// for the arena's fixed overhead.
-	size := d.opts.MemTableSize
+	size := int(d.memTableSize.Load())
 	if minSize > 0 && minSize+memtable.MinArenaSize > size {
 		size = minSize + memtable.MinArenaSize
 	}
@@ -196,7 +208,8 @@ func (d *DB) rotateMemTableLocked(minSize int) error {
 		d.commit.logNum = logNum
 		d.setWALForStats(d.commit.log, old.Metrics())
 	}
-	m := newMemTable(size, logNum)
+	d.mu.mem.mutable.markImmutableLocked()
+	m := d.newMemTable(size, logNum)
 	d.mu.mem.queue = append(d.mu.mem.queue, m)
 	d.mu.mem.mutable = m
 	d.updateReadStateLocked()

@@ -38,6 +38,12 @@ type DB struct {
 	tableCache *tableCache
 	blockCache *sstable.Cache
 
+	// memAcct counts the live memtable arenas (memtables in the queue and
+	// zombies still read); memTableSize is the arena size of the next
+	// memtable (SetMemTableSize).
+	memAcct      memAccounting
+	memTableSize atomic.Int64
+
 	// visibleSeq is the largest published sequence number: reads see every
 	// write at or below it and none above.
 	visibleSeq atomic.Uint64

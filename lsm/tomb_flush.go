@@ -24,10 +24,10 @@ import (
 // first check.
 const tombCheckMin = 64
 
-// maybeCheckTombstonePressure starts a check of m's tombstones when enough
-// have arrived since the last one. Called after a commit into m. One check
-// runs at a time; when it ends it looks at the mutable memtable again, so a
-// commit that found it busy is not forgotten once writes stop.
+// maybeCheckTombstonePressure starts a check of the mutable memtable's
+// tombstones when enough have arrived in m since the last one. Called after
+// a commit into m, when m may already be flushed: only m's own counters are
+// read here, never its arena. One check runs at a time.
 func (d *DB) maybeCheckTombstonePressure(m *memTable) {
 	if !m.tombCheckDue() || !d.tombCheckRunning.CompareAndSwap(false, true) {
 		return
@@ -43,18 +43,35 @@ func (d *DB) maybeCheckTombstonePressure(m *memTable) {
 	go func() {
 		defer d.bgWG.Done()
 		for {
+			// Check the mutable memtable (m, unless it has been rotated
+			// meanwhile), holding a reference: a flushed memtable's
+			// arena is freed once the last reference goes.
+			d.mu.Lock()
+			m = d.mu.mem.mutable
+			closed := d.mu.closed
+			if !closed {
+				m.ref()
+			}
+			d.mu.Unlock()
+			if closed {
+				d.tombCheckRunning.Store(false)
+				return
+			}
 			if m.claimTombCheck() {
 				if d.memTombstonesWorthFlushing(m) {
 					d.flushForTombstones(m)
 				}
 				d.tombChecks.Add(1)
 			}
+			m.unref()
 			d.tombCheckRunning.Store(false)
+			// A commit may have found the check busy and left: look
+			// again, so none is forgotten once writes stop.
 			d.mu.Lock()
-			m = d.mu.mem.mutable
-			closed := d.mu.closed
+			var next *memTable
+			next, closed = d.mu.mem.mutable, d.mu.closed
 			d.mu.Unlock()
-			if closed || !m.tombCheckDue() || !d.tombCheckRunning.CompareAndSwap(false, true) {
+			if closed || !next.tombCheckDue() || !d.tombCheckRunning.CompareAndSwap(false, true) {
 				return
 			}
 		}

@@ -24,6 +24,8 @@ type seed struct {
 var seedCorpora = map[string]func(testing.TB) []seed{
 	"FuzzRESPRequest": respRequestSeeds,
 	"FuzzRESPReply":   respReplySeeds,
+	"FuzzWALReader":   walSeeds,
+	"FuzzBatch":       batchSeeds,
 }
 
 // marshalSeed encodes args in the "go test fuzz v1" corpus format for the
@@ -73,4 +75,15 @@ func TestSeedCorpus(t *testing.T) {
 			}
 		}
 	}
+}
+
+// seedInput returns the first argument of the seed named name, for targets
+// that build on another's seeds.
+func seedInput(seeds []seed, name string) []byte {
+	for _, s := range seeds {
+		if s.name == name {
+			return s.args[0].([]byte)
+		}
+	}
+	panic("no seed " + name)
 }

@@ -18,7 +18,7 @@ func FuzzBatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var b *lsm.Batch
 		var err error
-		checkAllocs(t, "decoding a batch", len(data), 16, func() {
+		checkAllocs(t, "decoding a batch", linearBudget(len(data), 16), func() {
 			b, err = lsm.DecodeBatch(data)
 		})
 		if err != nil {

@@ -19,15 +19,19 @@ func heapAllocated() uint64 {
 	return heapAllocSample[0].Value.Uint64()
 }
 
-// checkAllocs runs fn and fails t if fn allocated more than
-// perByte*inputLen+allocSlack bytes: a reader of inputLen untrusted bytes
-// that allocates from a declared length fails it.
-func checkAllocs(t *testing.T, what string, inputLen int, perByte uint64, fn func()) {
+// linearBudget is the allocation budget of a reader of inputLen untrusted
+// bytes that may allocate perByte bytes per input byte.
+func linearBudget(inputLen int, perByte uint64) uint64 {
+	return perByte*uint64(inputLen) + allocSlack
+}
+
+// checkAllocs runs fn and fails t if fn allocated more than budget bytes:
+// a reader that allocates from a declared length fails it.
+func checkAllocs(t *testing.T, what string, budget uint64, fn func()) {
 	t.Helper()
 	before := heapAllocated()
 	fn()
-	got := heapAllocated() - before
-	if budget := perByte*uint64(inputLen) + allocSlack; got > budget {
-		t.Fatalf("%s allocated %d bytes for %d bytes of input (budget %d)", what, got, inputLen, budget)
+	if got := heapAllocated() - before; got > budget {
+		t.Fatalf("%s allocated %d bytes (budget %d)", what, got, budget)
 	}
 }

@@ -85,7 +85,7 @@ func inline(cmds [][][]byte) []byte {
 // and as inline ones, read back unchanged.
 func FuzzRESPRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, auth bool) {
-		checkAllocs(t, "reading requests", len(data), 4, func() {
+		checkAllocs(t, "reading requests", linearBudget(len(data), 4), func() {
 			r := resp.NewReader(bytes.NewReader(data), allocLimits)
 			r.SetAuthRequired(auth)
 			for {
@@ -280,7 +280,7 @@ func FuzzRESPReply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// A reply preallocates at most 64 elements per aggregate header (a
 		// few bytes of input) and 64 KiB ahead of one bulk's arrival.
-		checkAllocs(t, "reading replies", len(data), 2<<10, func() {
+		checkAllocs(t, "reading replies", linearBudget(len(data), 2<<10), func() {
 			br := bufio.NewReaderSize(bytes.NewReader(data), 16)
 			for {
 				if _, err := resp.ReadReply(br); err != nil {

@@ -52,7 +52,7 @@ func readLog(t *testing.T, rd io.Reader, inputLen int) ([][]byte, error) {
 // tail never changes what came before it).
 func FuzzWALReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkAllocs(t, "reading a log", len(data), 4, func() {
+		checkAllocs(t, "reading a log", linearBudget(len(data), 4), func() {
 			r := wal.NewReader(bytes.NewReader(data), walLogNum)
 			for {
 				if _, err := r.Next(); err != nil {

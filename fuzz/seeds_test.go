@@ -25,6 +25,9 @@ var seedCorpora = map[string]func(testing.TB) []seed{
 	"FuzzRESPRequest":   respRequestSeeds,
 	"FuzzRESPReply":     respReplySeeds,
 	"FuzzWALReader":     walSeeds,
+	"FuzzCodecKeys":     codecKeySeeds,
+	"FuzzCodecMetadata": codecMetadataSeeds,
+	"FuzzParseScore":    parseScoreSeeds,
 	"FuzzBatch":         batchSeeds,
 	"FuzzSSTableReader": sstableSeeds,
 }

@@ -48,7 +48,8 @@ func (b *Batch) Delete(key []byte) {
 }
 
 // DeleteRange adds a deletion of every key in [start, end). The cost is
-// independent of the number of keys in the range.
+// independent of the number of keys in the range. A range with start >= end
+// deletes nothing.
 func (b *Batch) DeleteRange(start, end []byte) {
 	b.add(base.InternalKeyKindRangeDelete, start, end, true)
 }

@@ -3,6 +3,7 @@ GO        ?= go
 BIN       := bin/strata-server
 PKGS      := ./...
 FUZZTIME  ?= 30s
+FUZZFLAGS ?=
 TESTFLAGS ?=
 
 .PHONY: all build run test test-short lint bench bench-gc fuzz clean
@@ -39,11 +40,13 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./lsm/
 	cd bench && $(GO) run ./enginecmp
 
-# Runs every fuzz target for FUZZTIME each.
+# Runs every fuzz target of every package (most are in fuzz/) for FUZZTIME
+# each, one after the other; FUZZFLAGS=-parallel=1 keeps it to one worker.
+# See docs/RELIABILITY.md.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg || exit 1; \
 	  done; \
 	done
 

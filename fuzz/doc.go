@@ -4,16 +4,17 @@
 //
 // # Targets
 //
-//	FuzzRESPRequest   server/resp Reader on client requests (multibulk and inline)
-//	FuzzRESPReply     server/resp ReadReply on RESP2/RESP3 replies, re-encoded by AppendValue and Writer
-//	FuzzCodecKeys     codec key layouts: round trips, byte order = semantic order, uuid ranges
-//	FuzzCodecMetadata codec metadata values: decode -> encode is the identity
-//	FuzzCodecScore    codec score encoding: order, round trip, -0, infinities
-//	FuzzParseScore    codec score text: every accepted score survives its own text
-//	FuzzWALReader     wal Reader on arbitrary bytes
-//	FuzzSSTableReader sstable Reader on arbitrary bytes
-//	FuzzBatch         lsm DecodeBatch: an error, or a batch that re-encodes to the input
-//	FuzzEngine        lsm DB driven by an operation sequence, checked against a sorted map
+//	FuzzRESPRequest   server/resp Reader on client requests (multibulk and inline)     resp_test.go
+//	FuzzRESPReply     server/resp ReadReply on RESP2/RESP3 replies, re-encoded         resp_test.go
+//	FuzzCodecKeys     codec key layouts and scores: round trips, byte order = order    codec_test.go
+//	FuzzCodecMetadata codec metadata values: decode -> encode is the identity          codec_test.go
+//	FuzzParseScore    codec score text: every accepted score survives its own text     codec_test.go
+//	FuzzWALReader     wal Reader on arbitrary bytes                                    wal_test.go
+//	FuzzSSTableReader sstable Reader on arbitrary bytes                                sstable_test.go
+//	FuzzBatch         lsm DecodeBatch: an error, or a batch that re-encodes to input   batch_test.go
+//	FuzzEngine        lsm DB run by an operation script against a sorted map           engine_test.go
+//
+// docs/RELIABILITY.md details what each checks and what fuzzing found.
 //
 // # Seed corpora
 //

@@ -3,6 +3,7 @@
 package lsm
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -98,5 +99,42 @@ func TestEmptyRangeDeletion(t *testing.T) {
 	check("after a reopen")
 	if err := d.Set([]byte("after"), nil, nil); err != nil {
 		t.Fatalf("write after the flush: %v", err)
+	}
+}
+
+// TestCompactionEmptyKeyVersions pins a bug found by fuzz/FuzzEngine: the
+// compaction loop took a nil current key for "no key yet", so every version
+// of the empty key looked like a new key. A bottommost compaction dropped
+// the tombstone of "" and kept the older value under it, which came back.
+func TestCompactionEmptyKeyVersions(t *testing.T) {
+	d := openMem(t, vfs.NewMem(), nil)
+	defer d.Close()
+	b := d.NewBatch()
+	b.Set(nil, []byte("old"))
+	b.Delete(nil)
+	if err := d.Apply(b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Set([]byte(""), []byte("older"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"newer", ""} {
+		if v == "" {
+			if err := d.Delete(nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := d.Set(nil, []byte(v), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Compact(nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.Get(nil)
+		if v == "" && !errors.Is(err, ErrNotFound) || v != "" && (err != nil || string(got) != v) {
+			t.Fatalf("after writing %q and compacting: Get(\"\") = %q, %v", v, got, err)
+		}
 	}
 }

@@ -3,11 +3,13 @@
 package lsm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"testing"
 
+	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/vfs"
 )
 
@@ -136,5 +138,22 @@ func TestCompactionEmptyKeyVersions(t *testing.T) {
 		if v == "" && !errors.Is(err, ErrNotFound) || v != "" && (err != nil || string(got) != v) {
 			t.Fatalf("after writing %q and compacting: Get(\"\") = %q, %v", v, got, err)
 		}
+	}
+}
+
+// TestDecodeBatchOverlongLength pins a bug found by fuzz/FuzzBatch:
+// DecodeBatch accepted a length written in more bytes than needed (0x80
+// 0x00 for 0), so a decoded batch re-encoded to other bytes.
+func TestDecodeBatchOverlongLength(t *testing.T) {
+	b := new(Batch)
+	b.Set([]byte("k"), nil)
+	repr := b.Repr()
+	if _, err := DecodeBatch(repr); err != nil {
+		t.Fatalf("canonical batch: %v", err)
+	}
+	// The value's length, 0, is the last byte: write it as 0x80 0x00.
+	overlong := append(bytes.Clone(repr[:len(repr)-1]), 0x80, 0x00)
+	if _, err := DecodeBatch(overlong); !errors.Is(err, base.ErrCorruption) {
+		t.Fatalf("overlong length: DecodeBatch = %v, want corruption", err)
 	}
 }

@@ -5,6 +5,7 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 CYCLES    ?= 20
 MODES     ?= always,everysec,appendonly-no
+FUZZFLAGS ?=
 TESTFLAGS ?=
 
 .PHONY: all build run test test-jemalloc test-short lint bench bench-gc fuzz crashtest clean
@@ -59,11 +60,13 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./lsm/
 	cd bench && $(GO) run ./enginecmp
 
-# Runs every fuzz target for FUZZTIME each.
+# Runs every fuzz target of every package (most are in fuzz/) for FUZZTIME
+# each, one after the other; FUZZFLAGS=-parallel=1 keeps it to one worker.
+# See docs/RELIABILITY.md.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg || exit 1; \
 	  done; \
 	done
 

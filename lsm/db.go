@@ -224,7 +224,8 @@ func (d *DB) Delete(key []byte, o *WriteOptions) error {
 	return d.applyOne(base.InternalKeyKindDelete, key, nil, o)
 }
 
-// DeleteRange deletes every key in [start, end).
+// DeleteRange deletes every key in [start, end). A range with start >= end
+// deletes nothing.
 func (d *DB) DeleteRange(start, end []byte, o *WriteOptions) error {
 	return d.applyOne(base.InternalKeyKindRangeDelete, start, end, o)
 }

@@ -1,6 +1,7 @@
 package lsm
 
 import (
+	"bytes"
 	"sync"
 	"sync/atomic"
 
@@ -115,6 +116,13 @@ func (m *memTable) apply(b *Batch) error {
 		}
 		if !ok {
 			break
+		}
+		if kind == base.InternalKeyKindRangeDelete && bytes.Compare(key, value) >= 0 {
+			// An empty or inverted range deletes nothing. Kept, it would
+			// fail the flush (sstable.ErrEmptyRange) and turn the DB
+			// read-only; the record keeps its sequence number.
+			seq++
+			continue
 		}
 		if err := m.Add(base.MakeInternalKey(key, seq, kind), value); err != nil {
 			return err

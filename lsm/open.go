@@ -276,9 +276,8 @@ func (d *DB) Close() error {
 		firstErr = err
 	}
 	d.rs.mu.Lock()
-	if d.rs.val != nil {
-		d.rs.val.unref()
-		d.rs.val = nil
+	if old := d.rs.val.Swap(nil); old != nil {
+		old.unref()
 	}
 	d.rs.mu.Unlock()
 	d.deleteObsoleteFiles()

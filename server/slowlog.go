@@ -38,8 +38,8 @@ type slowlog struct {
 	// here so that the check after every command reads no configuration.
 	threshold atomic.Int64
 	mu        sync.Mutex
-	entries []slowlogEntry // newest first
-	nextID  int64
+	entries   []slowlogEntry // newest first
+	nextID    int64
 }
 
 func (l *slowlog) maybeAdd(s *Server, c *client, args [][]byte, d time.Duration) {

@@ -31,9 +31,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -82,6 +84,15 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fmt.Fprintln(os.Stderr, "serverbench: interrupted, stopping the servers")
+		running.stopAll()
+		os.RemoveAll(tmp)
+		os.Exit(1)
+	}()
 
 	strataBin := *flagStrata
 	if strataBin == "" {

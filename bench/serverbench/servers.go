@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -84,6 +85,7 @@ func start(spec serverSpec, parent string) (*server, error) {
 		return nil, fmt.Errorf("starting %s: %w", spec.name, err)
 	}
 	s := &server{name: spec.name, port: port, dir: dir, cmd: cmd, log: logf}
+	running.add(s)
 	if err := s.waitReady(30 * time.Second); err != nil {
 		s.stop()
 		b, _ := os.ReadFile(logf.Name())
@@ -162,8 +164,42 @@ func (s *server) info(section string) (map[string]string, error) {
 	return out, nil
 }
 
+// running is the set of started servers, stopped on SIGINT or SIGTERM too.
+var running = &serverSet{m: map[*server]bool{}}
+
+type serverSet struct {
+	mu sync.Mutex
+	m  map[*server]bool
+}
+
+func (r *serverSet) add(s *server) {
+	r.mu.Lock()
+	r.m[s] = true
+	r.mu.Unlock()
+}
+
+// stopAll stops every server still running (after a signal).
+func (r *serverSet) stopAll() {
+	r.mu.Lock()
+	var all []*server
+	for s := range r.m {
+		all = append(all, s)
+	}
+	r.mu.Unlock()
+	for _, s := range all {
+		s.stop()
+	}
+}
+
 // stop sends SIGTERM, waits for the process and removes its directory.
 func (s *server) stop() {
+	running.mu.Lock()
+	if !running.m[s] {
+		running.mu.Unlock()
+		return
+	}
+	delete(running.m, s)
+	running.mu.Unlock()
 	if s.cmd.Process != nil && s.cmd.ProcessState == nil {
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})

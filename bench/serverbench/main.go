@@ -94,6 +94,16 @@ func run() error {
 		os.Exit(1)
 	}()
 
+	// The servers run in their own directories: make the paths absolute.
+	for _, p := range []*string{flagStrata, flagBaseline} {
+		if *p != "" && strings.ContainsRune(*p, filepath.Separator) {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return err
+			}
+			*p = abs
+		}
+	}
 	strataBin := *flagStrata
 	if strataBin == "" {
 		strataBin = filepath.Join(tmp, "strata-server")

@@ -7,8 +7,14 @@ CYCLES    ?= 20
 MODES     ?= always,everysec,appendonly-no
 FUZZFLAGS ?=
 TESTFLAGS ?=
+# Options of the server comparison (bench/serverbench), e.g. BENCHFLAGS="-n 20000 -rounds 1".
+BENCHFLAGS ?=
+# Options of the engine comparison with Pebble (bench/enginecmp); the default
+# leaves out the 10,000,000-key workloads (minutes per engine on 2 cores):
+# ENGINECMPFLAGS= runs them too.
+ENGINECMPFLAGS ?= -workloads fillseq,fillrandom,readrandom,readmissing,scan,overwrite,deleterange
 
-.PHONY: all build run test test-jemalloc test-short lint bench bench-gc fuzz crashtest clean
+.PHONY: all build run test test-jemalloc test-short lint bench bench-server bench-engine bench-enginecmp bench-gc fuzz crashtest clean
 
 all: build
 
@@ -50,15 +56,24 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) test -run TestImportRules ./internal/layering/
 
-# Benchmarks: the engine's micro-benchmarks and the comparison with Pebble.
+# Benchmarks (bench/README.md). make bench: Strata against redis-server under
+# redis-benchmark, everysec and always (docs/BENCHMARKS.md is rewritten), then
+# the engine against Pebble. The engine's micro-benchmarks: make bench-engine.
+bench: bench-server bench-enginecmp
+
+bench-server:
+	cd bench && $(GO) run ./serverbench -root .. -out ../docs/BENCHMARKS.md $(BENCHFLAGS)
+
+bench-enginecmp:
+	cd bench && $(GO) run ./enginecmp $(ENGINECMPFLAGS)
+
+bench-engine:
+	$(GO) test -run '^$$' -bench . -benchmem ./lsm/
+
 # The in-engine GC on the windowed-sets workload (issue 5): GCFLAGS passes
 # options, e.g. GCFLAGS="-n 100000 -period 6s" for a shorter run.
 bench-gc:
 	cd bench && $(GO) run ./gcbench $(GCFLAGS)
-
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./lsm/
-	cd bench && $(GO) run ./enginecmp
 
 # Runs every fuzz target of every package (most are in fuzz/) for FUZZTIME
 # each, one after the other; FUZZFLAGS=-parallel=1 keeps it to one worker.

@@ -53,7 +53,7 @@ func (d *DB) Expire(key []byte, at int64, cond ExpireCond) (bool, error) {
 // setExpireLocked sets the expiry of the live record s to at (absolute ms;
 // 0 removes the TTL; <= now deletes the key). The caller holds the key's lock.
 func (d *DB) setExpireLocked(key []byte, s *stored, at int64, now int64) error {
-	return d.ks.commit(func(b Batch) {
+	return d.ks.commit(func(b *writeBatch) {
 		if at != 0 && at <= now {
 			deleteStored(b, d.num, key, s)
 			return

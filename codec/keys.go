@@ -93,7 +93,7 @@ func (d *DB) rename(src, dst []byte, nx bool) (bool, error) {
 	if nx && t.live {
 		return false, nil
 	}
-	return true, d.ks.commit(func(b Batch) {
+	return true, d.ks.commit(func(b *writeBatch) {
 		removeMeta(b, d.num, src, &s) // the data, under the uuid, moves with the metadata
 		putMeta(b, d.num, dst, &t, &s.m)
 	})
@@ -265,7 +265,7 @@ func (d *DB) forEachLive(prefix []byte, fn func(key []byte, m *Metadata) (bool, 
 func (d *DB) FlushDB() error {
 	unlock := d.ks.locks.LockAll()
 	defer unlock()
-	return d.ks.commit(func(b Batch) {
+	return d.ks.commit(func(b *writeBatch) {
 		for _, r := range DBRanges(d.num) {
 			b.DeleteRange(r.Start, r.End)
 		}
@@ -276,7 +276,7 @@ func (d *DB) FlushDB() error {
 func (ks *Keyspace) FlushAll() error {
 	unlock := ks.locks.LockAll()
 	defer unlock()
-	return ks.commit(func(b Batch) {
+	return ks.commit(func(b *writeBatch) {
 		for _, r := range AllRanges() {
 			b.DeleteRange(r.Start, r.End)
 		}

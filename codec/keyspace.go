@@ -2,6 +2,7 @@ package codec
 
 import (
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -49,6 +50,8 @@ type Keyspace struct {
 	// dbMap maps logical database numbers (SELECT, SWAPDB) to the physical
 	// numbers in the keys. Replaced whole by SwapDB.
 	dbMap atomic.Pointer[[MaxDBs]uint8]
+	// batches recycles committed write batches (notify.go).
+	batches sync.Pool
 }
 
 // New returns a Keyspace over store. opts may be nil.
@@ -99,6 +102,7 @@ func (ks *Keyspace) nowMs() int64 { return ks.now().UnixMilli() }
 type DB struct {
 	ks  *Keyspace
 	num uint8
+	buf *Buffers // nil: Get and Set allocate their key and value
 }
 
 // DB returns database n. It panics if n is outside [0, MaxDBs): the server
@@ -108,6 +112,28 @@ func (ks *Keyspace) DB(n int) *DB {
 		panic("codec: database index out of range")
 	}
 	return &DB{ks: ks, num: ks.physical(n)}
+}
+
+// Buffers is scratch space that a caller running one command at a time (a
+// client connection) lends to Get and Set so that they allocate nothing in
+// steady state: the metadata key they build and the value Get reads.
+//
+// The slices Get and Set return (the value, SetResult.Old) then alias the
+// buffers and are valid only until the next call on a DB with the same
+// Buffers. A Buffers is not safe for concurrent use.
+type Buffers struct {
+	key, value []byte
+}
+
+// maxKeptBuffer bounds the value buffer a Buffers keeps between calls: a
+// connection that once read a large value does not hold its size forever.
+const maxKeptBuffer = 64 << 10
+
+// DBWith is DB with buf lent to its Get and Set (see Buffers).
+func (ks *Keyspace) DBWith(n int, buf *Buffers) *DB {
+	d := ks.DB(n)
+	d.buf = buf
+	return d
 }
 
 // physical maps a logical database number to the number in its keys.
@@ -127,8 +153,15 @@ type stored struct {
 // load reads the metadata of userKey in db db. It applies lazy expiry: an
 // expired record is reported with exists=true, live=false.
 func (ks *Keyspace) load(db uint8, userKey []byte, nowMs int64) (stored, error) {
-	s := stored{key: MetaKey(db, userKey)}
-	v, err := ks.store.Get(s.key)
+	mk := MetaKey(db, userKey)
+	v, err := ks.store.Get(mk)
+	return decodeStored(mk, v, err, nowMs)
+}
+
+// decodeStored builds the stored record of metadata key mk from the result
+// of reading it.
+func decodeStored(mk, v []byte, err error, nowMs int64) (stored, error) {
+	s := stored{key: mk}
 	if errors.Is(err, ErrNotFound) {
 		return s, nil
 	}
@@ -145,6 +178,42 @@ func (ks *Keyspace) load(db uint8, userKey []byte, nowMs int64) (stored, error) 
 
 func (d *DB) load(userKey []byte, nowMs int64) (stored, error) {
 	return d.ks.load(d.num, userKey, nowMs)
+}
+
+// appendGetter is a Reader that can append a value to a caller's buffer
+// rather than return a fresh copy (the engine's adapter).
+type appendGetter interface {
+	GetAppend(dst, key []byte) ([]byte, error)
+}
+
+// metaKey returns the metadata key of userKey, in d's buffers if it has
+// some.
+func (d *DB) metaKey(userKey []byte) []byte {
+	if d.buf == nil {
+		return MetaKey(d.num, userKey)
+	}
+	if cap(d.buf.key) > maxKeptBuffer {
+		d.buf.key = nil
+	}
+	d.buf.key = AppendMetaKey(d.buf.key[:0], d.num, userKey)
+	return d.buf.key
+}
+
+// loadBuffered is load of the metadata key mk (from metaKey), reading the
+// value into d's buffers when it has some and the store can. Only the
+// one-key commands that use nothing read before their last load call it.
+func (d *DB) loadBuffered(mk []byte, nowMs int64) (stored, error) {
+	if d.buf != nil {
+		if ag, ok := d.ks.store.(appendGetter); ok {
+			v, err := ag.GetAppend(d.buf.value[:0], mk)
+			if err == nil && cap(v) <= maxKeptBuffer {
+				d.buf.value = v
+			}
+			return decodeStored(mk, v, err, nowMs)
+		}
+	}
+	v, err := d.ks.store.Get(mk)
+	return decodeStored(mk, v, err, nowMs)
 }
 
 // Metadata returns the metadata of a live key (OBJECT, MEMORY USAGE and
@@ -235,7 +304,7 @@ func deleteStored(b Batch, db uint8, userKey []byte, s *stored) {
 // the stored record old (which may be absent or expired): the old expiry
 // index entry is deleted if it changes, the new one written, and the old
 // incarnation's data dropped unless m keeps its uuid.
-func putMeta(b Batch, db uint8, userKey []byte, old *stored, m *Metadata) {
+func putMeta(b *writeBatch, db uint8, userKey []byte, old *stored, m *Metadata) {
 	if old.exists {
 		if old.m.ExpireAt != 0 && old.m.ExpireAt != m.ExpireAt {
 			b.Delete(ExpiryKey(old.m.ExpireAt, db, userKey))
@@ -244,14 +313,14 @@ func putMeta(b Batch, db uint8, userKey []byte, old *stored, m *Metadata) {
 			dropComplexData(b, db, &old.m)
 		}
 	}
-	b.Set(old.key, m.Encode(make([]byte, 0, m.EncodedLen())))
+	b.Set(old.key, b.encodeMeta(m))
 	if m.ExpireAt != 0 {
 		b.Set(ExpiryKey(m.ExpireAt, db, userKey), nil)
 	}
 }
 
 // commit builds a batch with fn and commits it.
-func (ks *Keyspace) commit(fn func(b Batch)) error {
+func (ks *Keyspace) commit(fn func(b *writeBatch)) error {
 	b := ks.newBatch()
 	fn(b)
 	return b.commit()

@@ -353,6 +353,36 @@ func (d *DB) LRange(key []byte, start, stop int64) ([][]byte, error) {
 	})
 }
 
+// LRangeEach is LRange streamed to the caller, who writes the reply as it
+// goes instead of collecting copies (LRANGE of a hundred elements made a
+// hundred and one allocations): begin receives the number of elements, then
+// each receives them in order, aliasing the engine's buffers, valid only
+// during the call. After an error begin and some calls of each may have
+// happened: the caller discards what they wrote.
+func (d *DB) LRangeEach(key []byte, start, stop int64, begin func(n int), each func(elem []byte)) error {
+	_, err := read(d, key, TypeList, func(v *view) (struct{}, error) {
+		from, to, ok := listRange(v.count(), start, stop)
+		if !ok {
+			begin(0)
+			return struct{}{}, nil
+		}
+		begin(int(to - from))
+		first, end := v.m.Head+uint64(from), v.m.Head+uint64(to)
+		if end-first <= pointReadMax {
+			es, err := collectSlots(v.r, v.db, v.m.UUID, first, end, false)
+			for _, e := range es {
+				each(e)
+			}
+			return struct{}{}, err
+		}
+		return struct{}{}, scanSlots(v.r, v.db, v.m.UUID, first, end, false, func(_ uint64, e []byte) bool {
+			each(e)
+			return true
+		})
+	})
+	return err
+}
+
 // LIndex implements LINDEX: the element at index (negative from the tail),
 // one point lookup. found is false for a missing key or an index outside
 // the list.

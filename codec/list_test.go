@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -799,3 +800,38 @@ type countingIter struct {
 
 func (it *countingIter) Next() bool { it.cs.steps++; return it.Iterator.Next() }
 func (it *countingIter) Prev() bool { it.cs.steps++; return it.Iterator.Prev() }
+
+// LRangeEach streams exactly what LRange returns, for short (point reads)
+// and long (scan) ranges, and a missing key is an empty range.
+func TestLRangeEachMatchesLRange(t *testing.T) {
+	f := newFixture(t)
+	var elems [][]byte
+	for i := range 40 {
+		elems = append(elems, []byte(fmt.Sprintf("e%02d", i)))
+	}
+	if _, err := f.db.Push(b("l"), elems, false, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"l", "missing"} {
+		for _, r := range [][2]int64{{0, -1}, {0, 2}, {5, 9}, {-3, -1}, {10, 5}, {38, 100}, {-100, 3}} {
+			want, err := f.db.LRange(b(key), r[0], r[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := -1
+			var got [][]byte
+			err = f.db.LRangeEach(b(key), r[0], r[1], func(k int) { n = k }, func(e []byte) { got = append(got, bytes.Clone(e)) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != len(want) || len(got) != len(want) {
+				t.Fatalf("%s %v: begin(%d), %d elements, want %d", key, r, n, len(got), len(want))
+			}
+			for i := range want {
+				if !bytes.Equal(got[i], want[i]) {
+					t.Fatalf("%s %v: element %d = %q, want %q", key, r, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -23,10 +23,13 @@ type Locks struct {
 	stripes []paddedMutex
 }
 
-// paddedMutex keeps neighbouring stripes on separate cache lines.
+// paddedMutex keeps neighbouring stripes on separate cache lines. unlock
+// is its Unlock method value, made once so that Lock of one key returns it
+// without allocating a closure per call.
 type paddedMutex struct {
 	sync.Mutex
-	_ [56]byte
+	unlock func()
+	_      [48]byte
 }
 
 // DefaultLockStripes is the stripe count used when Options.LockStripes is 0.
@@ -42,26 +45,34 @@ func NewLocks(n int) *Locks {
 	for size < n {
 		size <<= 1
 	}
-	return &Locks{seed: maphash.MakeSeed(), mask: uint64(size - 1), stripes: make([]paddedMutex, size)}
+	l := &Locks{seed: maphash.MakeSeed(), mask: uint64(size - 1), stripes: make([]paddedMutex, size)}
+	for i := range l.stripes {
+		l.stripes[i].unlock = l.stripes[i].Unlock
+	}
+	return l
 }
 
 func (l *Locks) stripe(key []byte) int {
 	return int(maphash.Bytes(l.seed, key) & l.mask)
 }
 
+// noUnlock is the unlock function of a lock that took nothing.
+func noUnlock() {}
+
 // Lock locks the stripes of keys and returns the function that unlocks them.
-// The unlock function must be called exactly once.
+// The unlock function must be called exactly once. Locking one key
+// allocates nothing.
 func (l *Locks) Lock(keys ...[]byte) (unlock func()) {
 	if l.held {
-		return func() {}
+		return noUnlock
 	}
 	switch len(keys) {
 	case 0:
-		return func() {}
+		return noUnlock
 	case 1:
 		m := &l.stripes[l.stripe(keys[0])]
 		m.Lock()
-		return m.Unlock
+		return m.unlock
 	}
 	idx := make([]int, len(keys))
 	for i, k := range keys {
@@ -83,7 +94,7 @@ func (l *Locks) Lock(keys ...[]byte) (unlock func()) {
 // function that unlocks them.
 func (l *Locks) LockAll() (unlock func()) {
 	if l.held {
-		return func() {}
+		return noUnlock
 	}
 	for i := range l.stripes {
 		l.stripes[i].Lock()

@@ -24,19 +24,61 @@ const AllDBs = -1
 // the store's batch and, when the notifier is active, records the metadata
 // keys it writes or deletes: every change to a key touches its metadata
 // key, or is marked with touch when it leaves the metadata as it was.
+//
+// Write batches are recycled: commit returns the batch to its keyspace's
+// pool, with the store's batch too when that can be emptied for reuse
+// (resettable), so that steady-state writes allocate no batch. A batch
+// must not be used after commit; one dropped without commit is merely
+// garbage.
 type writeBatch struct {
 	Batch
 	ks      *Keyspace
 	track   bool
 	touched [][]byte // metadata keys, or a one- or two-byte m-range start
+	// enc holds the encodings of the metadata values the batch sets
+	// (encodeMeta); the store's batch copies them no later than Commit.
+	enc []byte
 }
 
+// resettable is a store batch that can be emptied and used again after
+// its commit (lsm.Batch).
+type resettable interface{ Reset() }
+
 func (ks *Keyspace) newBatch() *writeBatch {
-	return &writeBatch{
-		Batch: ks.store.NewBatch(),
-		ks:    ks,
-		track: ks.notifier != nil && ks.notifier.Active(),
+	w, _ := ks.batches.Get().(*writeBatch)
+	if w == nil {
+		w = &writeBatch{ks: ks}
 	}
+	if w.Batch == nil {
+		w.Batch = ks.store.NewBatch()
+	}
+	w.track = ks.notifier != nil && ks.notifier.Active()
+	return w
+}
+
+// release empties w and returns it to the pool.
+func (w *writeBatch) release() {
+	if r, ok := w.Batch.(resettable); ok {
+		r.Reset()
+	} else {
+		w.Batch = nil
+	}
+	clear(w.touched)
+	w.touched = w.touched[:0]
+	w.enc = w.enc[:0]
+	w.ks.batches.Put(w)
+}
+
+// encodeMeta returns the encoding of m in w's own buffer, valid until w is
+// committed.
+func (w *writeBatch) encodeMeta(m *Metadata) []byte {
+	if len(w.enc)+m.EncodedLen() > cap(w.enc) {
+		// Earlier encodings keep the old array; start a new one.
+		w.enc = make([]byte, 0, max(2*cap(w.enc), m.EncodedLen(), 256))
+	}
+	start := len(w.enc)
+	w.enc = m.Encode(w.enc)
+	return w.enc[start:len(w.enc):len(w.enc)]
 }
 
 func (w *writeBatch) record(k []byte) {
@@ -72,8 +114,9 @@ func (w *writeBatch) touch(db uint8, userKey []byte) {
 	}
 }
 
-// commit commits the batch and then notifies.
+// commit commits the batch, notifies, and recycles the batch.
 func (w *writeBatch) commit() error {
+	defer w.release()
 	if err := w.ks.store.Commit(w.Batch); err != nil {
 		return err
 	}

@@ -29,21 +29,31 @@ type SetResult struct {
 }
 
 // Get returns the string at key. found is false for a missing (or expired)
-// key; ErrWrongType if the key holds another type.
+// key; ErrWrongType if the key holds another type. With Buffers, value
+// aliases them.
 func (d *DB) Get(key []byte) (value []byte, found bool, err error) {
-	return d.lookupString(key)
+	s, err := d.loadBuffered(d.metaKey(key), d.ks.nowMs())
+	if err != nil || !s.live {
+		return nil, false, err
+	}
+	if s.m.Type != TypeString {
+		return nil, false, ErrWrongType
+	}
+	return s.m.Value, true, nil
 }
 
 // Set implements SET (and, through it, SETEX, PSETEX, SETNX, GETSET): the
 // Redis rules are that GET checks the type before anything is written, NX
 // and XX are judged on the live key, and the TTL is cleared unless KeepTTL
-// or a new expiry is given. Any old value of any type is replaced.
+// or a new expiry is given. Any old value of any type is replaced. With
+// Buffers, SetResult.Old aliases them.
 func (d *DB) Set(key, value []byte, o SetOptions) (SetResult, error) {
 	var res SetResult
-	unlock := d.lockKeys(key)
+	mk := d.metaKey(key)
+	unlock := d.ks.locks.Lock(mk)
 	defer unlock()
 	now := d.ks.nowMs()
-	old, err := d.load(key, now)
+	old, err := d.loadBuffered(mk, now)
 	if err != nil {
 		return res, err
 	}
@@ -61,13 +71,13 @@ func (d *DB) Set(key, value []byte, o SetOptions) (SetResult, error) {
 	if o.ExpireAt == 0 && o.KeepTTL && old.live {
 		m.ExpireAt = old.m.ExpireAt
 	}
-	return res, d.ks.commit(func(b Batch) {
-		if m.ExpireAt != 0 && m.ExpireAt <= now {
-			deleteStored(b, d.num, key, &old)
-			return
-		}
+	b := d.ks.newBatch()
+	if m.ExpireAt != 0 && m.ExpireAt <= now {
+		deleteStored(b, d.num, key, &old)
+	} else {
 		putMeta(b, d.num, key, &old, &m)
-	})
+	}
+	return res, b.commit()
 }
 
 // SetNX implements SETNX: set only if absent; reports whether it set.
@@ -93,7 +103,7 @@ func (d *DB) GetDel(key []byte) (value []byte, found bool, err error) {
 	if s.m.Type != TypeString {
 		return nil, false, ErrWrongType
 	}
-	err = d.ks.commit(func(b Batch) { deleteStored(b, d.num, key, &s) })
+	err = d.ks.commit(func(b *writeBatch) { deleteStored(b, d.num, key, &s) })
 	return s.m.Value, err == nil, err
 }
 
@@ -190,7 +200,7 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 		}
 		olds[i] = s
 	}
-	return true, d.ks.commit(func(b Batch) {
+	return true, d.ks.commit(func(b *writeBatch) {
 		for i, k := range keys {
 			m := Metadata{Type: TypeString, Value: values[i]}
 			putMeta(b, d.num, k, &olds[i], &m)
@@ -224,7 +234,7 @@ func (d *DB) modifyString(key []byte, fn func(cur []byte, found bool) (next []by
 	if s.live {
 		m.ExpireAt = s.m.ExpireAt
 	}
-	return d.ks.commit(func(b Batch) { putMeta(b, d.num, key, &s, &m) })
+	return d.ks.commit(func(b *writeBatch) { putMeta(b, d.num, key, &s, &m) })
 }
 
 // Append implements APPEND and returns the new length.

@@ -491,3 +491,34 @@ func TestIncrByFloat(t *testing.T) {
 		}
 	}
 }
+
+// A DB with Buffers gives the same answers; values alias the buffers until
+// the next call.
+func TestBuffersGetSet(t *testing.T) {
+	f := newFixture(t)
+	var buf Buffers
+	d := f.ks.DBWith(0, &buf)
+	for i := range 3 {
+		v := fmt.Sprintf("value-%d", i)
+		res, err := d.Set(b("k"), b(v), SetOptions{Get: true})
+		if err != nil || !res.Written || res.OldFound != (i > 0) {
+			t.Fatalf("Set %d: %+v %v", i, res, err)
+		}
+		if i > 0 && string(res.Old) != fmt.Sprintf("value-%d", i-1) {
+			t.Fatalf("Set %d: old %q", i, res.Old)
+		}
+		got, found, err := d.Get(b("k"))
+		if err != nil || !found || string(got) != v {
+			t.Fatalf("Get %d: %q %v %v", i, got, found, err)
+		}
+	}
+	if _, found, err := d.Get(b("missing")); found || err != nil {
+		t.Fatalf("Get missing: %v %v", found, err)
+	}
+	if _, err := f.db.Push(b("list"), [][]byte{b("x")}, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Get(b("list")); err != ErrWrongType {
+		t.Fatalf("Get of a list: %v", err)
+	}
+}

@@ -47,7 +47,7 @@ func (ks *Keyspace) SwapDB(a, b int) error {
 	defer unlock()
 	m := *ks.dbMap.Load()
 	m[a], m[b] = m[b], m[a]
-	if err := ks.commit(func(batch Batch) { batch.Set(dbMapKey, m[:]) }); err != nil {
+	if err := ks.commit(func(batch *writeBatch) { batch.Set(dbMapKey, m[:]) }); err != nil {
 		return err
 	}
 	ks.dbMap.Store(&m)

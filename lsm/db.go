@@ -78,9 +78,11 @@ type DB struct {
 		buf []*Batch
 	}
 
+	// rs is the current read state. Readers load it without a lock
+	// (loadReadState); mu serialises the writers that replace it.
 	rs struct {
-		mu  sync.RWMutex
-		val *readState
+		mu  sync.Mutex
+		val atomic.Pointer[readState]
 	}
 
 	mu struct {

@@ -161,14 +161,32 @@ func (s *readState) unref() {
 	}
 }
 
+// tryRef adds a reference unless the count already dropped to zero (the
+// state was replaced and released: it must not come back to life).
+func (s *readState) tryRef() bool {
+	for {
+		n := s.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if s.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
 // loadReadState returns the current read state with a reference the caller
-// must drop with unref.
+// must drop with unref. It takes no lock: a state replaced between the load
+// and the reference is either still referenced by someone (then it is as
+// good as if the load had come just before the replacement) or released
+// (tryRef fails and the new one is loaded; it is published before the old
+// one's reference is dropped, so the loop ends).
 func (d *DB) loadReadState() *readState {
-	d.rs.mu.RLock()
-	s := d.rs.val
-	s.refs.Add(1)
-	d.rs.mu.RUnlock()
-	return s
+	for {
+		if s := d.rs.val.Load(); s.tryRef() {
+			return s
+		}
+	}
 }
 
 // updateReadStateLocked publishes a read state for the current memtables and
@@ -184,8 +202,7 @@ func (d *DB) updateReadStateLocked() {
 	}
 	s.refs.Store(1)
 	d.rs.mu.Lock()
-	old := d.rs.val
-	d.rs.val = s
+	old := d.rs.val.Swap(s)
 	d.rs.mu.Unlock()
 	if old != nil {
 		old.unref()

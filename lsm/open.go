@@ -304,9 +304,8 @@ func (d *DB) Close() error {
 // such an iterator loads later are never cached.
 func (d *DB) releaseMemory() {
 	d.rs.mu.Lock()
-	if d.rs.val != nil {
-		d.rs.val.unref()
-		d.rs.val = nil
+	if old := d.rs.val.Swap(nil); old != nil {
+		old.unref()
 	}
 	d.rs.mu.Unlock()
 	d.mu.Lock()

@@ -55,6 +55,10 @@ type client struct {
 	subs  clientSubs
 	// mem declares the client's buffers to jemallocprof (clientmem.go).
 	mem clientMem
+
+	// bufs is the scratch space of GET and SET (kdb): the connection runs
+	// one command at a time and writes each reply before the next.
+	bufs codec.Buffers
 }
 
 const protectedModeMessage = "DENIED Strata is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Strata you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Strata from the same host the server is running, however MAKE SURE Strata is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Strata configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."

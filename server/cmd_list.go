@@ -107,12 +107,13 @@ func cmdLRange(c *client, args [][]byte) {
 		c.w.Error(errNotInteger)
 		return
 	}
-	es, err := c.kdb().LRange(args[1], start, stop)
-	if err != nil {
+	// The elements go straight into the reply; an error drops what was
+	// written of it.
+	mark := c.w.Len()
+	if err := c.kdb().LRangeEach(args[1], start, stop, c.w.ArrayHeader, c.w.Bulk); err != nil {
+		c.w.Truncate(mark)
 		c.replyErr(err)
-		return
 	}
-	c.bulkArray(es)
 }
 
 // badIndex replies to LINDEX or LSET with an index that is not an integer.

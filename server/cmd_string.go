@@ -37,7 +37,9 @@ func init() {
 	)
 }
 
-func (c *client) kdb() *codec.DB { return c.keyspace().DB(c.db) }
+// kdb is the client's current database, with the client's buffers lent to
+// GET and SET: a value it returns is valid until the next command.
+func (c *client) kdb() *codec.DB { return c.keyspace().DBWith(c.db, &c.bufs) }
 
 func (c *client) bulkOrNull(v []byte, found bool) {
 	if !found {

@@ -85,8 +85,7 @@ func register(cmds ...*command) {
 // lookupCommand finds the command (and subcommand) for args, or returns the
 // error reply to send.
 func lookupCommand(args [][]byte) (*command, string) {
-	name := strings.ToLower(string(args[0]))
-	cmd := commandTable[name]
+	cmd := lookupName(commandTable, args[0])
 	if cmd == nil {
 		return nil, unknownCommandError(args)
 	}
@@ -94,8 +93,7 @@ func lookupCommand(args [][]byte) (*command, string) {
 		return nil, fmt.Sprintf(errWrongArity, cmd.name)
 	}
 	if cmd.subs != nil && len(args) >= 2 {
-		subName := strings.ToLower(string(args[1]))
-		sub := cmd.subs[subName]
+		sub := lookupName(cmd.subs, args[1])
 		if sub == nil {
 			return nil, fmt.Sprintf(errUnknownSubcmd, truncate(string(args[1]), 128), strings.ToUpper(cmd.name))
 		}
@@ -105,6 +103,23 @@ func lookupCommand(args [][]byte) (*command, string) {
 		return sub, ""
 	}
 	return cmd, ""
+}
+
+// lookupName looks name up in table case-insensitively, without
+// allocating: names are lowered into a buffer on the stack (no command name
+// is longer than it).
+func lookupName(table map[string]*command, name []byte) *command {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return nil
+	}
+	for i, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf[i] = ch
+	}
+	return table[string(buf[:len(name)])]
 }
 
 func arityOK(arity, n int) bool {

@@ -191,8 +191,11 @@ func (s *Server) loadOutputLimits() {
 // server keeps a parsed copy of.
 func (s *Server) configChanged(names []string) {
 	for _, n := range names {
-		if n == "client-output-buffer-limit" {
+		switch n {
+		case "client-output-buffer-limit":
 			s.loadOutputLimits()
+		case "slowlog-log-slower-than":
+			s.slowlog.threshold.Store(s.cfg.Int(n))
 		}
 	}
 }

@@ -83,6 +83,7 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	s.mu.clients = make(map[int64]*client)
 	s.runID = newRunID()
 	s.loadOutputLimits()
+	s.slowlog.threshold.Store(cfg.Int("slowlog-log-slower-than"))
 	s.pubsub.init()
 	opts := &lsm.Options{
 		MemTableSize:   int(cfg.Int("memtable-size")),

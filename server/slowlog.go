@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,13 +34,16 @@ type slowlogEntry struct {
 }
 
 type slowlog struct {
-	mu      sync.Mutex
-	entries []slowlogEntry // newest first
-	nextID  int64
+	// threshold is slowlog-log-slower-than in microseconds (-1: off), kept
+	// here so that the check after every command reads no configuration.
+	threshold atomic.Int64
+	mu        sync.Mutex
+	entries   []slowlogEntry // newest first
+	nextID    int64
 }
 
 func (l *slowlog) maybeAdd(s *Server, c *client, args [][]byte, d time.Duration) {
-	threshold := s.cfg.Int("slowlog-log-slower-than")
+	threshold := l.threshold.Load()
 	if threshold < 0 || d.Microseconds() < threshold {
 		return
 	}

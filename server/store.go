@@ -21,6 +21,15 @@ func (s engineStore) Get(key []byte) ([]byte, error) {
 	return v, err
 }
 
+// GetAppend is Get appending the value to dst (codec's Buffers).
+func (s engineStore) GetAppend(dst, key []byte) ([]byte, error) {
+	v, err := s.db.GetAppend(dst, key)
+	if errors.Is(err, lsm.ErrNotFound) {
+		return nil, codec.ErrNotFound
+	}
+	return v, err
+}
+
 func (s engineStore) NewIter(lower, upper []byte) (codec.Iterator, error) {
 	it, err := s.db.NewIter(&lsm.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 // needTool returns the path of an external tool. Locally a missing tool
 // skips the test with a message; in CI (CI=true) it fails, so CI never
 // silently skips.
-func needTool(t *testing.T, name string) string {
+func needTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
@@ -83,7 +83,7 @@ func TestRedisBenchmarkCompletes(t *testing.T) {
 	}
 }
 
-func splitHostPort(t *testing.T, addr string) (string, string) {
+func splitHostPort(t testing.TB, addr string) (string, string) {
 	i := strings.LastIndexByte(addr, ':')
 	if i < 0 {
 		t.Fatalf("bad addr %q", addr)

@@ -1,6 +1,9 @@
 package wal
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // flushLoop is the flusher goroutine. Each pass takes everything appended
 // since the previous pass (a group), writes it with one write call, syncs at
@@ -17,6 +20,10 @@ func (w *Writer) flushLoop() {
 		timed := false
 		select {
 		case <-w.flushC:
+			// Let the committers that are runnable append before the
+			// group is taken: without it, on few cores, the flusher wakes
+			// for each record and writes them one by one.
+			runtime.Gosched()
 		case <-tick:
 			timed = true
 		}

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// key names one measured configuration.
+type key struct {
+	mode     string // "everysec" or "always"
+	test     string
+	pipeline int
+}
+
+// results holds every sample, per configuration and server, in round order.
+type results struct {
+	samples map[key]map[string][]sample
+	servers []string // in the order they were first seen
+}
+
+func newResults() *results { return &results{samples: map[key]map[string][]sample{}} }
+
+func (r *results) add(k key, server string, s sample) {
+	if r.samples[k] == nil {
+		r.samples[k] = map[string][]sample{}
+	}
+	r.samples[k][server] = append(r.samples[k][server], s)
+	if !slices.Contains(r.servers, server) {
+		r.servers = append(r.servers, server)
+	}
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// summary is the medians of one server's samples and its ratios to Redis.
+type summary struct {
+	rps, p50, p99 float64
+	rpsRatio      float64 // median over rounds of rps / Redis's rps of the same round
+	p99Ratio      float64 // median over rounds of p99 / Redis's p99
+}
+
+func summarize(own, ref []sample) summary {
+	var s summary
+	var rps, p50, p99, rr, pr []float64
+	for i, x := range own {
+		rps, p50, p99 = append(rps, x.rps), append(p50, x.p50), append(p99, x.p99)
+		if i < len(ref) {
+			rr = append(rr, x.rps/ref[i].rps)
+			if ref[i].p99 > 0 {
+				pr = append(pr, x.p99/ref[i].p99)
+			}
+		}
+	}
+	s.rps, s.p50, s.p99 = median(rps), median(p50), median(p99)
+	s.rpsRatio, s.p99Ratio = median(rr), median(pr)
+	return s
+}
+
+// verdict compares a ratio with the goals: at least 1.0x Redis's
+// requests/s at -P 16 (0.9x at -P 1) with a p99 at most 2x Redis's; the
+// bar is 0.7x.
+func verdict(pipeline int, s summary) string {
+	goal := 1.0
+	if pipeline == 1 {
+		goal = 0.9
+	}
+	switch {
+	case s.rpsRatio >= goal && s.p99Ratio <= 2:
+		return "goal"
+	case s.rpsRatio >= goal:
+		return "p99 > 2x"
+	case s.rpsRatio >= 0.7:
+		return "bar"
+	}
+	return "MISS"
+}
+
+// env describes the machine and the versions of a run.
+type env struct {
+	cpu, kernel, ram, goVersion, redis, commit string
+	cores                                      int
+	loadStart, loadEnd                         string
+	started                                    time.Time
+	elapsed                                    time.Duration
+}
+
+func collectEnv(root, redisBin string) env {
+	e := env{cpu: cpuModel(), cores: runtime.NumCPU(), ram: memTotal(), goVersion: "unknown",
+		redis: "unknown", commit: "unknown"}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		e.kernel = strings.TrimSpace(string(b))
+	}
+	if out, err := exec.Command("go", "version").Output(); err == nil {
+		e.goVersion = strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
+	}
+	if out, err := exec.Command(redisBin, "--version").Output(); err == nil {
+		e.redis = strings.TrimSpace(string(out))
+	}
+	git := exec.Command("git", "rev-parse", "--short", "HEAD")
+	git.Dir = root
+	if out, err := git.Output(); err == nil {
+		e.commit = strings.TrimSpace(string(out))
+		st := exec.Command("git", "status", "--porcelain", "--untracked-files=no")
+		st.Dir = root
+		if out, err := st.Output(); err == nil && len(out) > 0 {
+			e.commit += " (with uncommitted changes)"
+		}
+	}
+	return e
+}
+
+func formatReport(e env, r *results, tests []string, pipelines []int, dur *durability) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Run of %s (%s), strata commit %s.\n\n", e.started.Format("2006-01-02 15:04"), e.elapsed.Round(time.Second), e.commit)
+	fmt.Fprintf(&b, "- machine: %s, %d cores, %s RAM, Linux %s\n", e.cpu, e.cores, e.ram, e.kernel)
+	fmt.Fprintf(&b, "- versions: %s; %s\n", e.goVersion, e.redis)
+	fmt.Fprintf(&b, "- redis-benchmark -c %d -d %d -r %d -n %d --csv, %d rounds (A B A B); load average %s at the start, %s at the end\n",
+		*flagClients, *flagData, *flagKeyspace, *flagN, *flagRounds, e.loadStart, e.loadEnd)
+	fmt.Fprintf(&b, "- both servers: appendonly yes, appendfsync everysec (Strata's defaults; Redis with save \"\")\n\n")
+	others := []string{}
+	for _, s := range r.servers {
+		if s != "redis" {
+			others = append(others, s)
+		}
+	}
+	fmt.Fprintf(&b, "rps = requests/s (median of rounds), p50/p99 in ms (median of rounds), ratio = median over rounds of Strata/Redis.\n")
+	fmt.Fprintf(&b, "Goal: ratio >= 1.0 at -P 16, >= 0.9 at -P 1, p99 <= 2x Redis; bar: >= 0.7.\n\n")
+	header := "| test | P | redis rps | redis p50 | redis p99 |"
+	sep := "|---|--:|--:|--:|--:|"
+	for _, o := range others {
+		header += fmt.Sprintf(" %s rps | %s p50 | %s p99 | rps ratio | p99 ratio | verdict |", o, o, o)
+		sep += "--:|--:|--:|--:|--:|---|"
+	}
+	b.WriteString(header + "\n" + sep + "\n")
+	for _, p := range pipelines {
+		for _, t := range tests {
+			k := key{"everysec", t, p}
+			ref := r.samples[k]["redis"]
+			rs := summarize(ref, ref)
+			fmt.Fprintf(&b, "| %s | %d | %.0f | %.3f | %.3f |", strings.ToUpper(t), p, rs.rps, rs.p50, rs.p99)
+			for _, o := range others {
+				s := summarize(r.samples[k][o], ref)
+				fmt.Fprintf(&b, " %.0f | %.3f | %.3f | %.2f | %.2f | %s |", s.rps, s.p50, s.p99, s.rpsRatio, s.p99Ratio, verdict(p, s))
+			}
+			b.WriteString("\n")
+		}
+	}
+	if dur != nil {
+		k := key{"always", "set", 1}
+		ref := r.samples[k]["redis"]
+		rs := summarize(ref, ref)
+		fmt.Fprintf(&b, "\nDurability: both servers with appendfsync always, SET -c %d -P 1 -n %d, %d rounds. Goal: Strata >= 2x Redis.\n\n",
+			*flagClients, *flagAlwaysN, *flagAlwaysR)
+		b.WriteString("| server | rps | p50 | p99 | rps ratio | p99 ratio | WAL records | WAL writes | WAL syncs | records per sync |\n")
+		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		fmt.Fprintf(&b, "| redis | %.0f | %.3f | %.3f | 1.00 | 1.00 | | | | |\n", rs.rps, rs.p50, rs.p99)
+		for _, o := range others {
+			s := summarize(r.samples[k][o], ref)
+			w := dur.wal[o]
+			per := 0.0
+			if w[2] > 0 {
+				per = float64(w[0]) / float64(w[2])
+			}
+			fmt.Fprintf(&b, "| %s | %.0f | %.3f | %.3f | %.2f | %.2f | %d | %d | %d | %.1f |\n",
+				o, s.rps, s.p50, s.p99, s.rpsRatio, s.p99Ratio, w[0], w[1], w[2], per)
+		}
+	}
+	return b.String()
+}
+
+const (
+	beginMarker = "<!-- serverbench:begin (generated by make bench; edits inside are overwritten) -->"
+	endMarker   = "<!-- serverbench:end -->"
+)
+
+// writeSection replaces the generated section of the Markdown file at path
+// (creating the file, or appending the section, when it has none).
+func writeSection(path, report string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	section := beginMarker + "\n" + report + endMarker + "\n"
+	text := string(old)
+	i, j := strings.Index(text, beginMarker), strings.Index(text, endMarker)
+	switch {
+	case i >= 0 && j > i:
+		text = text[:i] + section + strings.TrimPrefix(text[j+len(endMarker):], "\n")
+	case len(text) == 0:
+		text = "# Benchmarks\n\n" + section
+	default:
+		text += "\n" + section
+	}
+	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+// cpuModel returns the first "model name" of /proc/cpuinfo, or "unknown".
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// memTotal returns MemTotal of /proc/meminfo in GiB.
+func memTotal() string {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		var kb int64
+		if _, err := fmt.Sscanf(s.Text(), "MemTotal: %d kB", &kb); err == nil {
+			return fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+		}
+	}
+	return "unknown"
+}
+
+// loadAvg returns the first three fields of /proc/loadavg.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

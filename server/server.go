@@ -95,8 +95,11 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 			return codec.CompactionDrop(key, value, time.Now().UnixMilli())
 		},
 	}
-	if opts.BlockCacheSize == 0 {
-		opts.BlockCacheSize = -1
+	// A zero budget still opens a cache (emptied below), so CONFIG SET
+	// block-cache-size can grow it at run time.
+	zeroCache := opts.BlockCacheSize == 0
+	if zeroCache {
+		opts.BlockCacheSize = 1
 	}
 	if cfg.Bool("appendonly") {
 		mode, err := lsm.ParseWALMode(cfg.Get("appendfsync"))
@@ -113,6 +116,12 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.db = db
+	if zeroCache {
+		if err := db.SetBlockCacheSize(0); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	s.events = newKeyEvents()
 	s.ks = codec.New(engineStore{db}, &codec.Options{MaxStringLen: cfg.Int("proto-max-bulk-len"), Notifier: s.events})
 	if err := s.ks.LoadDBMap(); err != nil {

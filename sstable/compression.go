@@ -82,12 +82,20 @@ var (
 	zstdDec  *zstd.Decoder
 )
 
+// zstdWindow is the encoder's window: larger than any ordinary block.
+const zstdWindow = 256 << 10
+
 func zstdCodecs() (*zstd.Encoder, *zstd.Decoder) {
 	zstdOnce.Do(func() {
 		var err error
+		// Blocks are compressed one at a time, so a window past a
+		// block's size buys nothing; the default (8 MiB) made the
+		// encoder keep 16 MiB of history on the Go heap.
 		zstdEnc, err = zstd.NewWriter(nil,
 			zstd.WithEncoderLevel(zstd.SpeedDefault),
 			zstd.WithEncoderConcurrency(1),
+			zstd.WithWindowSize(zstdWindow),
+			zstd.WithLowerEncoderMem(true),
 			zstd.WithZeroFrames(true))
 		if err != nil {
 			panic(err) // only on invalid options

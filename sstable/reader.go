@@ -42,6 +42,9 @@ type Reader struct {
 
 	getIters sync.Pool // *tableIter reused by Get
 	closed   bool
+	// metaBytes are the index, filter and range-deletion blocks held for
+	// the reader's life, declared to jemallocprof as table_meta.
+	metaBytes int
 }
 
 // NewReader opens the table in f: it reads and checks the footer,
@@ -119,6 +122,7 @@ func newReader(f vfs.File, opts ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sstable: index: %w", err)
 	}
+	r.metaBytes += cap(ib)
 	if err := r.index.init(r.cmp, ib); err != nil {
 		return nil, err
 	}
@@ -131,6 +135,7 @@ func newReader(f vfs.File, opts ReaderOptions) (*Reader, error) {
 		if r.filter, err = decodeBloom(fb); err != nil {
 			return nil, err
 		}
+		r.metaBytes += cap(fb)
 		r.hasFilter = true
 	}
 	if h, ok := meta[metaRangeDelName]; ok {
@@ -141,8 +146,10 @@ func newReader(f vfs.File, opts ReaderOptions) (*Reader, error) {
 		if err := r.rangeDel.init(r.cmp, rb); err != nil {
 			return nil, err
 		}
+		r.metaBytes += cap(rb)
 	}
 	r.getIters.New = func() any { return &tableIter{} }
+	jemallocprof.Track(jemallocprof.TableMeta, r.metaBytes)
 	return r, nil
 }
 
@@ -303,5 +310,6 @@ func (r *Reader) Close() error {
 		return ErrReaderClosed
 	}
 	r.closed = true
+	jemallocprof.Untrack(jemallocprof.TableMeta, r.metaBytes)
 	return r.f.Close()
 }

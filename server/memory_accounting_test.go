@@ -103,3 +103,46 @@ func TestServerMemoryAccounting(t *testing.T) {
 		t.Fatalf("tracked total %d and live heap %d differ by more than 10%%:\n%s", tracked, heap, db.Metrics())
 	}
 }
+
+// TestConfigSetEngineBudgets: CONFIG SET block-cache-size empties or grows
+// the cache at once, and memtable-size applies to the next memtable.
+func TestConfigSetEngineBudgets(t *testing.T) {
+	ts := startServer(t, t.TempDir(), "--memtable-size", "4mb", "--block-cache-size", "0")
+	c := dialRaw(t, ts.addr)
+	db := ts.s.Engine()
+	n := pipelineSets(t, c, 2<<20, 1000)
+	c.expectDo(t, "+OK", "FLUSHMEMTABLE")
+	readAll := func() {
+		for i := range n {
+			c.mustDo(t, "GET", "acct:"+strconv.Itoa(i))
+		}
+	}
+	readAll()
+	if b := db.Metrics().BlockCache.Bytes; b != 0 {
+		t.Fatalf("a zero budget cached %d bytes", b)
+	}
+	c.expectDo(t, "+OK", "CONFIG", "SET", "block-cache-size", "8mb")
+	readAll()
+	if b := db.Metrics().BlockCache.Bytes; b == 0 || b > 8<<20 {
+		t.Fatalf("an 8 MiB budget holds %d bytes", b)
+	}
+	c.expectDo(t, "+OK", "CONFIG", "SET", "block-cache-size", "0")
+	if b := db.Metrics().BlockCache.Bytes; b != 0 {
+		t.Fatalf("shrinking to zero left %d bytes", b)
+	}
+
+	c.expectDo(t, "+OK", "CONFIG", "SET", "memtable-size", "1mb")
+	if got := db.Metrics().MemTable.Capacity; got != 4<<20 {
+		t.Fatalf("the mutable memtable changed size at once: %d", got)
+	}
+	c.mustDo(t, "SET", "next", "memtable")
+	c.expectDo(t, "+OK", "FLUSHMEMTABLE")
+	waitUntil(t, time.Minute, "the old memtables to go", func() bool {
+		m := db.Metrics()
+		return m.MemTable.Count == 1 && m.MemTable.Zombies == 0
+	})
+	if got := db.Metrics().MemTable.Capacity; got != 1<<20 {
+		t.Fatalf("the next memtable has %d bytes, want 1 MiB", got)
+	}
+	c.expectDo(t, "-ERR CONFIG SET failed (possibly related to argument 'memtable-size') - argument must be between 65536 and 4294967295 inclusive", "CONFIG", "SET", "memtable-size", "1")
+}

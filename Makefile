@@ -3,6 +3,9 @@ GO        ?= go
 BIN       := bin/strata-server
 PKGS      := ./...
 FUZZTIME  ?= 30s
+CYCLES    ?= 20
+MODES     ?= always,everysec,appendonly-no
+FUZZFLAGS ?=
 TESTFLAGS ?=
 # Options of the server comparison (bench/serverbench), e.g. BENCHFLAGS="-n 20000 -rounds 1".
 BENCHFLAGS ?=
@@ -11,7 +14,7 @@ BENCHFLAGS ?=
 # ENGINECMPFLAGS= runs them too.
 ENGINECMPFLAGS ?= -workloads fillseq,fillrandom,readrandom,readmissing,scan,overwrite,deleterange
 
-.PHONY: all build run test test-short lint bench bench-server bench-engine bench-enginecmp bench-gc fuzz clean
+.PHONY: all build run test test-jemalloc test-short lint bench bench-server bench-engine bench-enginecmp bench-gc fuzz crashtest clean
 
 all: build
 
@@ -23,9 +26,27 @@ run: build
 	mkdir -p data
 	./$(BIN) --bind 127.0.0.1 --port 6379 --dir ./data
 
-# All tests, with the race detector and the invariants build tag.
+# All tests, with the race detector and the invariants build tag; then the
+# engine's packages again in the jemalloc build.
 test:
 	$(GO) test -race -tags invariants -timeout 20m $(TESTFLAGS) $(PKGS)
+	@$(MAKE) --no-print-directory test-jemalloc
+
+# The engine's packages in the jemalloc build (cgo, libjemalloc-dev; buffers
+# off the Go heap), without the race detector: the suite under -short, then
+# the full-size memory tests (the RSS bound is meaningless under -race).
+# Without jemalloc's header or cgo it is skipped with a message, except under
+# CI=true, where that is an error.
+JEMALLOC_PKGS := ./jemallocprof/ ./memtable/ ./sstable/ ./wal/ ./lsm/
+test-jemalloc:
+	@if [ "$$($(GO) env CGO_ENABLED)" != 1 ] || \
+	   ! echo '#include <jemalloc/jemalloc.h>' | $$($(GO) env CC) -E -x c - >/dev/null 2>&1; then \
+	  if [ "$$CI" = true ]; then echo "test-jemalloc: needs cgo and libjemalloc-dev (CI=true)"; exit 1; fi; \
+	  echo "test-jemalloc: skipped: needs cgo and libjemalloc-dev (apt-get install libjemalloc-dev)"; \
+	else \
+	  $(GO) test -tags jemalloc,invariants -short -timeout 20m $(TESTFLAGS) $(JEMALLOC_PKGS) && \
+	  $(GO) test -tags jemalloc -run '^(TestRSSBoundedDuringScan|TestMemoryAccountingComplete)$$' -timeout 20m $(TESTFLAGS) ./lsm/; \
+	fi
 
 test-short:
 	$(GO) test -short $(PKGS)
@@ -54,13 +75,20 @@ bench-engine:
 bench-gc:
 	cd bench && $(GO) run ./gcbench $(GCFLAGS)
 
-# Runs every fuzz target for FUZZTIME each.
+# Runs every fuzz target of every package (most are in fuzz/) for FUZZTIME
+# each, one after the other; FUZZFLAGS=-parallel=1 keeps it to one worker.
+# See docs/RELIABILITY.md.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg || exit 1; \
 	  done; \
 	done
+
+# Kills a real strata-server CYCLES times per persistence mode and checks
+# what each restart shows (internal/crashtest); `make test` runs a few cycles.
+crashtest: build
+	$(GO) run ./cmd/strata-crashtest -bin $(BIN) -cycles $(CYCLES) -modes $(MODES)
 
 clean:
 	rm -rf bin

@@ -200,26 +200,3 @@ func TestMetadataCorrupt(t *testing.T) {
 		}
 	}
 }
-
-func FuzzMetadata(f *testing.F) {
-	f.Add(Metadata{Type: TypeString, Value: b("v"), ExpireAt: t0}.encoded())
-	f.Add(Metadata{Type: TypeHash, UUID: 1, Count: 3}.encoded())
-	f.Add(Metadata{Type: TypeList, UUID: 2, Count: 1, Head: 1 << 63, Tail: 1<<63 + 1}.encoded())
-	f.Add([]byte{})
-	f.Add([]byte{5, 1, 0})
-	f.Fuzz(func(t *testing.T, in []byte) {
-		m, err := DecodeMetadata(in)
-		if err != nil {
-			if !errors.Is(err, ErrCorruption) {
-				t.Fatalf("error outside the corruption class: %v", err)
-			}
-			return
-		}
-		if out := m.Encode(nil); !bytes.Equal(out, in) {
-			t.Fatalf("encode(decode(%q)) = %q", in, out)
-		}
-	})
-}
-
-// encoded is a test convenience.
-func (m Metadata) encoded() []byte { return m.Encode(nil) }

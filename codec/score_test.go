@@ -117,19 +117,6 @@ func binaryScore(bits uint64) []byte {
 	return b
 }
 
-func FuzzScoreEncoding(f *testing.F) {
-	for _, s := range specialScores {
-		f.Add(math.Float64bits(s), math.Float64bits(1.5))
-	}
-	f.Fuzz(func(t *testing.T, x, y uint64) {
-		a, b := math.Float64frombits(x), math.Float64frombits(y)
-		if math.IsNaN(a) || math.IsNaN(b) {
-			return
-		}
-		checkScorePair(t, a, b)
-	})
-}
-
 // TestParseScore pins getDoubleFromObject's rules, as observed on Redis
 // 7.0 (strtod checked against glibc).
 func TestParseScore(t *testing.T) {
@@ -192,21 +179,4 @@ func TestAppendScoreText(t *testing.T) {
 			t.Errorf("AppendScoreText(%v) = %q, want %q", c.in, got, c.want)
 		}
 	}
-}
-
-// FuzzParseScore checks that every accepted score survives its own text.
-func FuzzParseScore(f *testing.F) {
-	for _, s := range []string{"1", "0.1", "-inf", "0x1.8p3", "1e-320", "  1", "(5", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		v, ok := ParseScore([]byte(s))
-		if ok {
-			back, ok2 := ParseScore(AppendScoreText(nil, v))
-			if !ok2 || back != v {
-				t.Fatalf("%q -> %v -> %q -> %v, %v", s, v, AppendScoreText(nil, v), back, ok2)
-			}
-		}
-		ParseScoreBound([]byte(s))
-	})
 }

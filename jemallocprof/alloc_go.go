@@ -9,6 +9,7 @@ func Alloc(p Purpose, n int) []byte {
 		return nil
 	}
 	b := make([]byte, n)
+	noteAlloc(b)
 	table[p].add(int64(cap(b)))
 	return b
 }
@@ -20,6 +21,7 @@ func Free(p Purpose, b []byte) {
 	if cap(b) == 0 {
 		return
 	}
+	noteFree(b)
 	table[p].sub(int64(cap(b)))
 }
 

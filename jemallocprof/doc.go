@@ -27,12 +27,28 @@
 //     total allocation counts, peak live bytes and the largest single
 //     allocation, kept in cache-line padded atomics.
 //  4. All functions are safe for concurrent use.
+//  5. Memory from Alloc never holds Go pointers: in the jemalloc build the
+//     garbage collector does not scan it.
 //
 // # Two builds, one API
 //
 // The default build is pure Go: Alloc is make([]byte, n) and heap profiles
 // are the Go runtime's, in pprof format. The jemalloc build tag (cgo and
 // Debian's libjemalloc-dev) allocates buffers off the Go heap through
-// jemalloc and adds jemalloc's own profiler (prof.active, prof.dump), whose
-// dumps jeprof reads. Allocator names the build.
+// jemalloc (mallocx with MALLOCX_ZERO, sdallocx) and adds jemalloc's own
+// profiler: the cgo preamble sets malloc_conf to
+// "prof:true,prof_active:false,lg_prof_sample:19", so jemalloc records
+// backtraces from the start, EnableProfiling sets prof.active, and
+// DumpHeapProfile calls prof.dump for a .jeprof file beside the Go
+// profile. If jemalloc runs without profiling (MALLOC_CONF=prof:false, or
+// a jemalloc built without it), EnableProfiling fails with
+// ErrNativeProfilingUnavailable. Allocator names the build ("go",
+// "jemalloc-5.3.0"); OffHeap says where Alloc's memory lives.
+//
+// # Invariants build
+//
+// With the invariants build tag (make test) every live buffer is recorded:
+// a Free of a buffer that is not live panics, and freed memory is filled
+// with 0xdb before it is released, so a use after Free shows up as garbage
+// in either build.
 package jemallocprof

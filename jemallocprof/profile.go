@@ -21,6 +21,13 @@ const DetailedProfileRate = 4096
 // profiling is off.
 var ErrProfilingDisabled = errors.New("jemallocprof: heap profiling is not enabled")
 
+// ErrNativeProfilingUnavailable is returned by EnableProfiling in the
+// jemalloc build when the jemalloc the process runs on was not started
+// with profiling (opt.prof false: a jemalloc built without --enable-prof,
+// or a MALLOC_CONF environment variable overriding the build's
+// malloc_conf). The pure-Go build never returns it.
+var ErrNativeProfilingUnavailable = errors.New("jemallocprof: jemalloc heap profiling is not available in this process (opt.prof is false)")
+
 var prof struct {
 	mu          sync.Mutex
 	enabled     bool

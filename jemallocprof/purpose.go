@@ -22,6 +22,9 @@ const (
 	ClientQuery
 	// ClientReply are client reply (write) buffers.
 	ClientReply
+	// TableMeta are the index, filter and range-deletion blocks each open
+	// table's reader keeps (Go heap memory, declared with Track).
+	TableMeta
 	// Other is anything large that fits none of the above.
 	Other
 
@@ -38,6 +41,7 @@ var purposeNames = [NumPurposes]string{
 	Batch:             "batch",
 	ClientQuery:       "client_query",
 	ClientReply:       "client_reply",
+	TableMeta:         "table_meta",
 	Other:             "other",
 }
 

@@ -48,7 +48,8 @@ func (b *Batch) Delete(key []byte) {
 }
 
 // DeleteRange adds a deletion of every key in [start, end). The cost is
-// independent of the number of keys in the range.
+// independent of the number of keys in the range. A range with start >= end
+// deletes nothing.
 func (b *Batch) DeleteRange(start, end []byte) {
 	b.add(base.InternalKeyKindRangeDelete, start, end, true)
 }
@@ -165,7 +166,10 @@ func (r *batchReader) next() (kind base.InternalKeyKind, key, value []byte, ok b
 
 func (r *batchReader) bytes() ([]byte, error) {
 	n, w := binary.Uvarint(r.rest)
-	if w <= 0 || n > uint64(len(r.rest)-w) {
+	// A length is written in its shortest form: an overlong one (a last
+	// byte of 0 after continuation bytes) is corruption, which keeps the
+	// encoding canonical.
+	if w <= 0 || (w > 1 && r.rest[w-1] == 0) || n > uint64(len(r.rest)-w) {
 		return nil, errBatchCorrupt
 	}
 	b := r.rest[w : w+int(n)]

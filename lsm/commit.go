@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/jemallocprof"
 	"github.com/strata-db/strata/memtable"
 	"github.com/strata-db/strata/wal"
 )
@@ -23,10 +24,21 @@ import (
 //     memtable, concurrently with other batches.
 //  3. Publish in order: the visible sequence number only moves past a batch
 //     once every earlier batch has been applied too.
+//
+// The batch's buffer counts as jemallocprof.Batch while it is in the
+// pipeline (Track/Untrack: two atomic additions, no allocation).
 func (d *DB) Apply(b *Batch, o *WriteOptions) error {
 	if b.Empty() {
 		return nil
 	}
+	n := cap(b.data)
+	jemallocprof.Track(jemallocprof.Batch, n)
+	err := d.apply(b, o)
+	jemallocprof.Untrack(jemallocprof.Batch, n)
+	return err
+}
+
+func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	if o == nil {
 		o = NoSync
 	}
@@ -66,9 +78,13 @@ func (d *DB) Apply(b *Batch, o *WriteOptions) error {
 		err = fmt.Errorf("lsm: applying batch to memtable: %w", aerr)
 		d.setBackgroundError(err)
 	}
-	b.mem.Applied()
-	b.mem.writers.Done()
+	m := b.mem
+	m.Applied()
+	m.writers.Done()
 	d.publish(b)
+	if m.rangeDels.Load() >= tombCheckMin {
+		d.maybeCheckTombstonePressure(m)
+	}
 	return err
 }
 
@@ -166,7 +182,7 @@ func (d *DB) makeRoomForWrite(b *Batch) error {
 func (d *DB) rotateMemTableLocked(minSize int) error {
 	// A batch larger than a memtable gets a memtable of its own, with room
 	// for the arena's fixed overhead.
-	size := d.opts.MemTableSize
+	size := int(d.memTableSize.Load())
 	if minSize > 0 && minSize+memtable.MinArenaSize > size {
 		size = minSize + memtable.MinArenaSize
 	}
@@ -192,7 +208,8 @@ func (d *DB) rotateMemTableLocked(minSize int) error {
 		d.commit.logNum = logNum
 		d.setWALForStats(d.commit.log, old.Metrics())
 	}
-	m := newMemTable(size, logNum)
+	d.mu.mem.mutable.markImmutableLocked()
+	m := d.newMemTable(size, logNum)
 	d.mu.mem.queue = append(d.mu.mem.queue, m)
 	d.mu.mem.mutable = m
 	d.updateReadStateLocked()
@@ -202,6 +219,13 @@ func (d *DB) rotateMemTableLocked(minSize int) error {
 
 func (d *DB) walWriterOptions() wal.WriterOptions {
 	o := wal.WriterOptions{SyncInterval: d.opts.WALSyncInterval}
+	// A failed write or sync turns the DB read-only at once, even a timed
+	// sync (everysec) that no commit waits for. Asynchronously: the
+	// flusher calls this while a memtable rotation may hold d.mu and wait
+	// for the flusher to finish (Close).
+	o.OnError = func(err error) {
+		go d.setBackgroundError(fmt.Errorf("lsm: writing WAL: %w", err))
+	}
 	switch d.opts.WALMode {
 	case WALSyncAlways:
 		o.SyncPolicy = wal.SyncAlways

@@ -275,16 +275,19 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 			w.abandon()
 		}
 	}()
+	// curKey is the user key of the entries being merged; haveKey says
+	// whether there is one (curKey alone cannot: the empty key is nil).
 	var curKey []byte
+	haveKey := false
 	lastStripe := -1
 	fragIdx := 0
 	filter := d.opts.CompactionFilter
 	var rdDropped, rdBytes, fDropped, fBytes int64
 	for ok := merged.First(); ok; ok = merged.Next() {
 		k := merged.Key()
-		newKey := curKey == nil || !bytes.Equal(k.UserKey, curKey)
+		newKey := !haveKey || !bytes.Equal(k.UserKey, curKey)
 		if newKey {
-			curKey = append(curKey[:0], k.UserKey...)
+			curKey, haveKey = append(curKey[:0], k.UserKey...), true
 			lastStripe = -1
 			for fragIdx < len(frags) && bytes.Compare(frags[fragIdx].end, curKey) <= 0 {
 				fragIdx++

@@ -38,6 +38,12 @@ type DB struct {
 	tableCache *tableCache
 	blockCache *sstable.Cache
 
+	// memAcct counts the live memtable arenas (memtables in the queue and
+	// zombies still read); memTableSize is the arena size of the next
+	// memtable (SetMemTableSize).
+	memAcct      memAccounting
+	memTableSize atomic.Int64
+
 	// visibleSeq is the largest published sequence number: reads see every
 	// write at or below it and none above.
 	visibleSeq atomic.Uint64
@@ -98,6 +104,9 @@ type DB struct {
 			running bool
 			count   int64
 			bytes   int64
+			// forTombstones counts memtables rotated early because
+			// their range tombstones covered enough tables.
+			forTombstones int64
 		}
 		stalls      int64
 		stallWaitNs int64
@@ -109,6 +118,10 @@ type DB struct {
 	closing  chan struct{}
 	bgWG     sync.WaitGroup
 	obsolete chan struct{}
+	// tombCheckRunning is set while a tombstone-pressure check runs.
+	tombCheckRunning atomic.Bool
+	// tombChecks counts completed tombstone-pressure checks.
+	tombChecks atomic.Int64
 }
 
 // Get returns a copy of the latest value of key, or ErrNotFound.
@@ -213,7 +226,8 @@ func (d *DB) Delete(key []byte, o *WriteOptions) error {
 	return d.applyOne(base.InternalKeyKindDelete, key, nil, o)
 }
 
-// DeleteRange deletes every key in [start, end).
+// DeleteRange deletes every key in [start, end). A range with start >= end
+// deletes nothing.
 func (d *DB) DeleteRange(start, end []byte, o *WriteOptions) error {
 	return d.applyOne(base.InternalKeyKindRangeDelete, start, end, o)
 }

@@ -151,6 +151,8 @@ func (d *DB) flushMemTable(m *memTable, nextLogNum base.FileNum) error {
 		d.mu.flush.count++
 		d.mu.flush.bytes += bytes
 		d.updateReadStateLocked()
+		// The queue's reference: the arena goes once no reader holds it.
+		m.unref()
 	})
 }
 

@@ -111,7 +111,7 @@ func closeAll(its []base.InternalIterator) {
 func (it *Iterator) First() bool {
 	it.dir = +1
 	it.iter.First()
-	return it.findNextEntry(nil)
+	return it.findNextEntry(nil, false)
 }
 
 // Last moves to the last key.
@@ -128,7 +128,7 @@ func (it *Iterator) SeekGE(key []byte) bool {
 	}
 	it.dir = +1
 	it.iter.SeekGE(key)
-	return it.findNextEntry(nil)
+	return it.findNextEntry(nil, false)
 }
 
 // SeekLT moves to the last key < key.
@@ -160,8 +160,9 @@ func (it *Iterator) Next() bool {
 	} else {
 		it.keyBuf = append(it.keyBuf[:0], it.key...)
 	}
-	// Skip the remaining versions of the current key.
-	return it.findNextEntry(it.keyBuf)
+	// Skip the remaining versions of the current key. keyBuf is nil when
+	// that key is the empty key, hence the explicit flag.
+	return it.findNextEntry(it.keyBuf, true)
 }
 
 // Prev moves to the previous key.
@@ -186,9 +187,8 @@ func (it *Iterator) Prev() bool {
 }
 
 // findNextEntry advances iter to the newest visible version of the next
-// user key (> skip, when skip is set) that is not deleted.
-func (it *Iterator) findNextEntry(skip []byte) bool {
-	skipping := skip != nil
+// user key (> skip, when skipping) that is not deleted.
+func (it *Iterator) findNextEntry(skip []byte, skipping bool) bool {
 	for ; it.iter.Valid(); it.iter.Next() {
 		k := it.iter.Key()
 		if k.SeqNum() > it.seq {

@@ -1,16 +1,32 @@
 package lsm
 
 import (
+	"bytes"
 	"sync"
 	"sync/atomic"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/jemallocprof"
 	"github.com/strata-db/strata/memtable"
 )
 
 // memTable is a memtable plus the engine's bookkeeping around it.
+//
+// Its arena comes from jemallocprof (off the Go heap in the jemalloc
+// build) and is freed when the last reference goes: the memtable queue
+// holds one from creation until the memtable's flush is installed (or the
+// DB closes), and every read state listing it holds one, so an iterator or
+// a Get that still reads the arena keeps it alive after the flush.
 type memTable struct {
 	*memtable.MemTable
+	arena []byte
+	refs  atomic.Int32
+	// purpose is MemtableActive while the memtable takes writes and
+	// MemtableImmutable once rotated. Written under d.mu; read by the last
+	// unref, which follows the rotation.
+	purpose jemallocprof.Purpose
+	// acct is the DB's count of live arenas (for Metrics).
+	acct *memAccounting
 	// logNum is the WAL that holds this memtable's writes (0 with the WAL
 	// disabled). Once the memtable is flushed, that WAL is obsolete.
 	logNum base.FileNum
@@ -23,6 +39,10 @@ type memTable struct {
 	// rangeDels counts the range tombstones applied, so that point reads
 	// skip the tombstone list of memtables that have none.
 	rangeDels atomic.Int64
+	// tombCheckAt is the rangeDels count at which the next check of
+	// whether the tombstones are worth an early flush runs (tomb_flush.go);
+	// 0 means tombCheckMin.
+	tombCheckAt atomic.Int64
 	// tombs indexes the range tombstones for reads (tomb_index.go).
 	tombs memTombs
 	// flushed is closed once the memtable is in an L0 table (or the flush
@@ -31,11 +51,54 @@ type memTable struct {
 	flushErr error
 }
 
-func newMemTable(size int, logNum base.FileNum) *memTable {
-	return &memTable{
-		MemTable: memtable.New(make([]byte, size)),
+// memAccounting counts a DB's live memtable arenas: those in the queue and
+// the zombies, flushed or dropped but still referenced by a read state.
+type memAccounting struct {
+	count atomic.Int64
+	bytes atomic.Int64
+}
+
+// newMemTable allocates a memtable with an arena of size bytes, with one
+// reference for the caller.
+func (d *DB) newMemTable(size int, logNum base.FileNum) *memTable {
+	arena := jemallocprof.Alloc(jemallocprof.MemtableActive, size)
+	m := &memTable{
+		MemTable: memtable.New(arena),
+		arena:    arena,
+		purpose:  jemallocprof.MemtableActive,
+		acct:     &d.memAcct,
 		logNum:   logNum,
 		flushed:  make(chan struct{}),
+	}
+	m.refs.Store(1)
+	m.acct.count.Add(1)
+	m.acct.bytes.Add(int64(cap(arena)))
+	return m
+}
+
+func (m *memTable) ref() { m.refs.Add(1) }
+
+// unref drops a reference; the last one frees the arena. Nothing may read
+// the memtable afterwards.
+func (m *memTable) unref() {
+	switch n := m.refs.Add(-1); {
+	case n == 0:
+		arena := m.arena
+		m.arena, m.MemTable = nil, nil
+		m.acct.count.Add(-1)
+		m.acct.bytes.Add(-int64(cap(arena)))
+		jemallocprof.Free(m.purpose, arena)
+	case n < 0:
+		panic("lsm: memtable unreferenced too many times")
+	}
+}
+
+// markImmutableLocked relabels the arena when the memtable stops taking
+// writes. Requires d.mu.
+func (m *memTable) markImmutableLocked() {
+	if m.purpose == jemallocprof.MemtableActive {
+		jemallocprof.Move(jemallocprof.MemtableActive, jemallocprof.MemtableImmutable, cap(m.arena))
+		m.purpose = jemallocprof.MemtableImmutable
 	}
 }
 
@@ -53,6 +116,13 @@ func (m *memTable) apply(b *Batch) error {
 		}
 		if !ok {
 			break
+		}
+		if kind == base.InternalKeyKindRangeDelete && bytes.Compare(key, value) >= 0 {
+			// An empty or inverted range deletes nothing. Kept, it would
+			// fail the flush (sstable.ErrEmptyRange) and turn the DB
+			// read-only; the record keeps its sequence number.
+			seq++
+			continue
 		}
 		if err := m.Add(base.MakeInternalKey(key, seq, kind), value); err != nil {
 			return err
@@ -75,7 +145,7 @@ func (m *memTable) apply(b *Batch) error {
 
 // readState is what a reader needs: the memtables (newest first) and the
 // current version, pinned together by one reference count so that no file a
-// reader may touch is deleted under it.
+// reader may touch is deleted and no arena it may read is freed under it.
 type readState struct {
 	refs      atomic.Int32
 	memtables []*memTable // newest first
@@ -85,6 +155,9 @@ type readState struct {
 func (s *readState) unref() {
 	if s.refs.Add(-1) == 0 {
 		s.version.unref()
+		for _, m := range s.memtables {
+			m.unref()
+		}
 	}
 }
 
@@ -124,6 +197,7 @@ func (d *DB) updateReadStateLocked() {
 	q := d.mu.mem.queue
 	s.memtables = make([]*memTable, len(q))
 	for i, m := range q {
+		m.ref()
 		s.memtables[len(q)-1-i] = m
 	}
 	s.refs.Store(1)

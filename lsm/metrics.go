@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/jemallocprof"
 	"github.com/strata-db/strata/sstable"
 	"github.com/strata-db/strata/wal"
 )
@@ -28,12 +29,20 @@ type LevelMetrics struct {
 // /metrics only format it.
 type Metrics struct {
 	MemTable struct {
-		// Size is the arena bytes in use across all memtables; Count the
-		// number of memtables (mutable + waiting for flush).
+		// Size is the arena bytes in use across the queued memtables;
+		// Count the number of memtables (mutable + waiting for flush);
+		// Capacity the sum of their arena sizes.
 		Size       uint64
 		Count      int
 		Capacity   uint64
 		Immutables int
+		// Zombies are memtables already flushed (or dropped by Close)
+		// whose arenas iterators or reads still hold; ZombieCapacity the
+		// sum of their arena sizes. Capacity + ZombieCapacity is every
+		// live arena of this DB: what jemallocprof counts under
+		// MemtableActive and MemtableImmutable for it.
+		Zombies        int
+		ZombieCapacity uint64
 	}
 	WAL struct {
 		Mode WALMode
@@ -44,6 +53,9 @@ type Metrics struct {
 		Count   int64
 		Bytes   int64
 		Running bool
+		// ForTombstones counts memtables flushed early because their
+		// range tombstones covered enough tables (tomb_flush.go).
+		ForTombstones int64
 	}
 	Levels    [numLevels]LevelMetrics
 	BaseLevel int
@@ -83,6 +95,22 @@ type Metrics struct {
 	VisibleSeqNum base.SeqNum
 	// BackgroundError is the sticky error that turned the DB read-only.
 	BackgroundError error
+	// Memory are the allocator wrapper's figures.
+	Memory MemoryMetrics
+}
+
+// MemoryMetrics are jemallocprof's figures at the time of Metrics. They
+// are process-wide: every DB of the process (and the server's client
+// buffers) allocates through the same wrapper.
+type MemoryMetrics struct {
+	// Allocator names the build's allocator ("go", "jemalloc-5.3.0");
+	// OffHeap says whether tracked buffers live outside the Go heap.
+	Allocator string
+	OffHeap   bool
+	// Purposes has one row per purpose, in jemallocprof.Purposes order.
+	Purposes [jemallocprof.NumPurposes]jemallocprof.Stats
+	// TotalLive is the sum of the purposes' live bytes.
+	TotalLive int64
 }
 
 // Metrics returns a snapshot of the engine's metrics.
@@ -107,8 +135,13 @@ func (d *DB) Metrics() *Metrics {
 		m.MemTable.Capacity += uint64(mt.Capacity())
 	}
 	m.MemTable.Count = len(d.mu.mem.queue)
-	m.MemTable.Immutables = len(d.mu.mem.queue) - 1
+	m.MemTable.Immutables = max(len(d.mu.mem.queue)-1, 0)
+	// Arenas are allocated only under d.mu, so the live ones minus the
+	// queued ones are the zombies.
+	m.MemTable.Zombies = int(d.memAcct.count.Load()) - m.MemTable.Count
+	m.MemTable.ZombieCapacity = uint64(d.memAcct.bytes.Load()) - m.MemTable.Capacity
 	m.Flush.Count = d.mu.flush.count
+	m.Flush.ForTombstones = d.mu.flush.forTombstones
 	m.Flush.Bytes = d.mu.flush.bytes
 	m.Flush.Running = d.mu.flush.running
 	m.Stall.Count = d.mu.stalls
@@ -150,7 +183,17 @@ func (d *DB) Metrics() *Metrics {
 	}
 	m.TableCache.Open = d.tableCache.size()
 	m.VisibleSeqNum = base.SeqNum(d.visibleSeq.Load())
+	m.Memory = readMemoryMetrics()
 	return m
+}
+
+func readMemoryMetrics() MemoryMetrics {
+	mm := MemoryMetrics{Allocator: jemallocprof.Allocator(), OffHeap: jemallocprof.OffHeap}
+	for _, st := range jemallocprof.Snapshot() {
+		mm.Purposes[st.Purpose] = st
+		mm.TotalLive += st.Live
+	}
+	return mm
 }
 
 func asU64(m wal.WriterMetrics) (records, bytes, writes, syncs uint64) {
@@ -173,15 +216,30 @@ func (m *Metrics) String() string {
 	fmt.Fprintf(&b, "base level: L%d, write amp: %.2f\n", m.BaseLevel, m.WriteAmp)
 	fmt.Fprintf(&b, "compactions: %d (%d moves, %d delete-only), read %d bytes, wrote %d bytes, pending %d bytes\n",
 		m.Compact.Count, m.Compact.Moves, m.Compact.DeleteOnly, m.Compact.BytesRead, m.Compact.BytesWritten, m.Compact.PendingBytes)
-	fmt.Fprintf(&b, "memtables: %d (%d immutable), %d of %d bytes\n",
-		m.MemTable.Count, m.MemTable.Immutables, m.MemTable.Size, m.MemTable.Capacity)
+	fmt.Fprintf(&b, "memtables: %d (%d immutable), %d of %d bytes, zombies: %d (%d bytes)\n",
+		m.MemTable.Count, m.MemTable.Immutables, m.MemTable.Size, m.MemTable.Capacity,
+		m.MemTable.Zombies, m.MemTable.ZombieCapacity)
 	fmt.Fprintf(&b, "wal: mode=%s records=%d bytes=%d writes=%d syncs=%d\n",
 		m.WAL.Mode, m.WAL.Records, m.WAL.Bytes, m.WAL.Writes, m.WAL.Syncs)
-	fmt.Fprintf(&b, "flushes: %d (%d bytes)\n", m.Flush.Count, m.Flush.Bytes)
+	fmt.Fprintf(&b, "flushes: %d (%d bytes, %d early for tombstones)\n", m.Flush.Count, m.Flush.Bytes, m.Flush.ForTombstones)
 	fmt.Fprintf(&b, "stalls: %d (%s), slowdowns: %d\n", m.Stall.Count, m.Stall.Duration, m.Stall.Slowdowns)
 	fmt.Fprintf(&b, "snapshots: %d, open tables: %d, visible seq: %d\n", m.Snapshots, m.TableCache.Open, m.VisibleSeqNum)
 	if m.BackgroundError != nil {
 		fmt.Fprintf(&b, "background error: %v\n", m.BackgroundError)
 	}
+	m.Memory.format(&b)
 	return b.String()
+}
+
+// format renders the memory figures as a table, one row per purpose.
+func (mm *MemoryMetrics) format(b *strings.Builder) {
+	where := "Go heap"
+	if mm.OffHeap {
+		where = "off heap"
+	}
+	fmt.Fprintf(b, "memory (process-wide, allocator %s, %s): %d bytes live\n", mm.Allocator, where, mm.TotalLive)
+	fmt.Fprintf(b, "           purpose |         live | allocs |         peak |      largest\n")
+	for _, st := range mm.Purposes {
+		fmt.Fprintf(b, "%18s | %12d | %6d | %12d | %12d\n", st.Purpose, st.Live, st.LiveAllocs, st.Peak, st.Largest)
+	}
 }

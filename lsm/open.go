@@ -47,6 +47,7 @@ func Open(dirname string, opts *Options) (db *DB, err error) {
 		closing:  make(chan struct{}),
 		obsolete: make(chan struct{}, 1),
 	}
+	d.memTableSize.Store(int64(opts.MemTableSize))
 	d.pub.cond.L = &d.pub.mu
 	d.mu.cond.L = &d.mu.Mutex
 	d.mu.snapshots.init()
@@ -60,6 +61,7 @@ func Open(dirname string, opts *Options) (db *DB, err error) {
 			if d.vs != nil {
 				_ = d.vs.close()
 			}
+			d.releaseMemory()
 			d.closeFiles()
 		}
 	}()
@@ -139,7 +141,7 @@ func Open(dirname string, opts *Options) (db *DB, err error) {
 	d.commit.logNum = logNum
 	recovered.logNumber = logNum
 	recovered.lastSeqNum = maxSeq
-	d.mu.mem.mutable = newMemTable(opts.MemTableSize, logNum)
+	d.mu.mem.mutable = d.newMemTable(opts.MemTableSize, logNum)
 	d.mu.mem.queue = []*memTable{d.mu.mem.mutable}
 	// A fresh MANIFEST (logAndApply starts one when none is open) naming the
 	// recovered tables and the new WAL; syncing it also syncs the directory.
@@ -169,9 +171,16 @@ func (d *DB) replayWAL(num base.FileNum, maxSeq base.SeqNum, edit *versionEdit) 
 		return 0, fmt.Errorf("lsm: opening %s: %w", name, err)
 	}
 	defer f.Close()
-	m := newMemTable(d.opts.MemTableSize, num)
+	// m is the memtable being filled, allocated when the first batch comes
+	// and released as soon as it is written out (or on error).
+	var m *memTable
+	defer func() {
+		if m != nil {
+			m.unref()
+		}
+	}()
 	flush := func() error {
-		if m.Empty() {
+		if m == nil || m.Empty() {
 			return nil
 		}
 		meta, err := d.writeL0Table(m, nil, base.SeqNumMax) // no reader yet
@@ -181,7 +190,8 @@ func (d *DB) replayWAL(num base.FileNum, maxSeq base.SeqNum, edit *versionEdit) 
 		if meta != nil {
 			edit.newFiles = append(edit.newFiles, newFileEntry{level: 0, meta: meta})
 		}
-		m = newMemTable(d.opts.MemTableSize, num)
+		m.unref()
+		m = nil
 		return nil
 	}
 	r := wal.NewReader(f, num)
@@ -215,13 +225,16 @@ func (d *DB) replayWAL(num base.FileNum, maxSeq base.SeqNum, edit *versionEdit) 
 		if b.count == 0 {
 			continue
 		}
-		if !m.Reserve(b.memSize) {
+		if m == nil || !m.Reserve(b.memSize) {
 			if err := flush(); err != nil {
 				return 0, err
 			}
-			if b.memSize+memtable.MinArenaSize > m.Capacity() {
-				m = newMemTable(b.memSize+memtable.MinArenaSize, num)
+			if m != nil {
+				// Empty, yet too small for this batch.
+				m.unref()
 			}
+			// A batch larger than a memtable gets one of its own.
+			m = d.newMemTable(max(int(d.memTableSize.Load()), b.memSize+memtable.MinArenaSize), num)
 			if !m.Reserve(b.memSize) {
 				return 0, fmt.Errorf("lsm: replaying %s: batch of %d bytes does not fit a memtable", name, b.memSize)
 			}
@@ -275,16 +288,37 @@ func (d *DB) Close() error {
 	if err := d.vs.close(); err != nil && firstErr == nil {
 		firstErr = err
 	}
-	d.rs.mu.Lock()
-	if old := d.rs.val.Swap(nil); old != nil {
-		old.unref()
-	}
-	d.rs.mu.Unlock()
+	d.releaseMemory()
 	d.deleteObsoleteFiles()
 	if err := d.closeFiles(); err != nil && firstErr == nil {
 		firstErr = err
 	}
 	return firstErr
+}
+
+// releaseMemory drops the DB's own references to memtables and empties
+// the block cache, once no writer can start: the current read state, and
+// the queue's reference to each memtable after its last writer has
+// finished inserting. Arenas and blocks still read by open iterators are
+// freed when those close; the cache's budget drops to zero, so blocks
+// such an iterator loads later are never cached.
+func (d *DB) releaseMemory() {
+	d.rs.mu.Lock()
+	if old := d.rs.val.Swap(nil); old != nil {
+		old.unref()
+	}
+	d.rs.mu.Unlock()
+	d.mu.Lock()
+	q := d.mu.mem.queue
+	d.mu.mem.queue, d.mu.mem.mutable = nil, nil
+	d.mu.Unlock()
+	for _, m := range q {
+		m.writers.Wait()
+		m.unref()
+	}
+	if d.blockCache != nil {
+		d.blockCache.SetCapacity(0)
+	}
 }
 
 func (d *DB) closeFiles() error {

@@ -243,6 +243,7 @@ func (c *client) watchDisconnect() (gone <-chan struct{}, stop func()) {
 		for len(c.cr.pending) < maxBlockedInput {
 			n, err := c.conn.Read(buf)
 			c.cr.pending = append(c.cr.pending, buf[:n]...)
+			c.cr.trackPending()
 			if err != nil {
 				if !errors.Is(err, os.ErrDeadlineExceeded) {
 					c.cr.err = err
@@ -269,6 +270,15 @@ type connReader struct {
 	conn    net.Conn
 	pending []byte
 	err     error
+	// mem declares pending's capacity as client query buffer.
+	mem *bufTrack
+}
+
+// trackPending declares pending's current capacity.
+func (r *connReader) trackPending() {
+	if r.mem != nil {
+		r.mem.set(cap(r.pending))
+	}
 }
 
 func (r *connReader) Read(p []byte) (int, error) {
@@ -277,6 +287,7 @@ func (r *connReader) Read(p []byte) (int, error) {
 		r.pending = r.pending[n:]
 		if len(r.pending) == 0 {
 			r.pending = nil
+			r.trackPending()
 		}
 		return n, nil
 	}

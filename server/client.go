@@ -53,6 +53,8 @@ type client struct {
 	async bool
 	out   outbox
 	subs  clientSubs
+	// mem declares the client's buffers to jemallocprof (clientmem.go).
+	mem clientMem
 
 	// bufs is the scratch space of GET and SET (kdb): the connection runs
 	// one command at a time and writes each reply before the next.
@@ -85,6 +87,8 @@ func (s *Server) serveConn(conn net.Conn) {
 		addr: conn.RemoteAddr().String(), laddr: conn.LocalAddr().String(), proto: 2,
 	}
 	c.lastInteraction.Store(time.Now().UnixNano())
+	c.mem.init()
+	defer c.mem.release()
 	c.w = resp.NewWriter(2)
 	c.out.init(s, conn, c.addr)
 	if s.cfg.Bool("protected-mode") && s.cfg.Get("requirepass") == "" && !isLoopback(conn.RemoteAddr()) {
@@ -119,7 +123,9 @@ func (s *Server) serveConn(conn net.Conn) {
 	}()
 	c.authed = s.cfg.Get("requirepass") == ""
 	c.cr.conn = conn
+	c.cr.mem = &c.mem.pending
 	c.r = resp.NewReader(&c.cr, s.limits())
+	c.r.SetBufferHook(func(_, newCap int) { c.mem.query.set(newCap) })
 	c.r.SetAuthRequired(!c.authed)
 	for {
 		args, err := c.r.ReadCommand()
@@ -138,6 +144,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		now := time.Now()
 		c.lastInteraction.Store(now.UnixNano())
 		s.dispatch(c, args, now)
+		c.mem.reply.set(c.w.Cap())
 		if c.closeAfterReply {
 			c.finalFlush()
 			return
@@ -145,7 +152,9 @@ func (s *Server) serveConn(conn net.Conn) {
 		// Keep executing while complete commands are buffered; flush once
 		// before the reader would block (HasCommand parses ahead).
 		if c.w.Len() > 64<<10 || !c.r.HasCommand() {
-			if err := c.flush(); err != nil {
+			err := c.flush()
+			c.mem.reply.set(c.w.Cap())
+			if err != nil {
 				return
 			}
 		}

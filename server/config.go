@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/strata-db/strata/internal/vfs"
 	"github.com/strata-db/strata/server/resp"
 )
 
@@ -20,6 +21,10 @@ type Config struct {
 	values map[string]string
 	// file is the config file the server was started with ("" for none).
 	file string
+	// engineFS, when set, is the filesystem under the engine instead of
+	// the OS's: tests inject I/O errors through it (internal/vfs/errorfs).
+	// No setting reaches it.
+	engineFS vfs.FS
 }
 
 type settingKind int
@@ -55,8 +60,8 @@ var configTable = []setting{
 	{name: "appendonly", kind: kindBool, def: "yes", mutable: false,
 		doc: "yes: writes go to the WAL; no: the WAL is disabled and writes are durable after a flush (FLUSHMEMTABLE)"},
 	{name: "bind", kind: kindString, def: "127.0.0.1", doc: "addresses to listen on, space-separated"},
-	{name: "block-cache-size", kind: kindMemory, def: "64mb", min: 0, max: 1 << 40,
-		doc: "byte budget of the engine's block cache (0 disables it)"},
+	{name: "block-cache-size", kind: kindMemory, def: "64mb", min: 0, max: 1 << 40, mutable: true,
+		doc: "byte budget of the engine's block cache (0 caches nothing); CONFIG SET resizes it at once"},
 	{name: "client-output-buffer-limit", kind: kindString, def: defaultOutputLimits, mutable: true, merge: mergeOutputLimits,
 		doc: "output buffer limits per client class: <class> <hard> <soft> <soft-seconds> ..."},
 	{name: "client-query-buffer-limit", kind: kindMemory, def: "1gb", min: 1 << 20, max: math.MaxInt64, mutable: true,
@@ -65,15 +70,19 @@ var configTable = []setting{
 	{name: "dir", kind: kindString, def: "./data", doc: "data directory"},
 	{name: "loglevel", kind: kindEnum, def: "notice", enum: []string{"debug", "verbose", "notice", "warning", "nothing"}, mutable: true},
 	{name: "maxclients", kind: kindInt, def: "10000", min: 1, max: math.MaxInt32, mutable: true},
-	{name: "memtable-size", kind: kindMemory, def: "64mb", min: 64 << 10, max: 4<<30 - 1,
-		doc: "size of each engine memtable"},
+	{name: "memtable-size", kind: kindMemory, def: "64mb", min: 64 << 10, max: 4<<30 - 1, mutable: true,
+		doc: "size of each engine memtable; CONFIG SET applies from the next memtable on"},
 	{name: "port", kind: kindInt, def: "6379", min: 0, max: 65535},
+	{name: "profile-dump-root", kind: kindString, def: "",
+		doc: "directory KPROFILE MEMORY DUMP writes under (empty: the dir setting); not settable at run time"},
 	{name: "protected-mode", kind: kindBool, def: "yes", mutable: true},
 	{name: "proto-max-bulk-len", kind: kindMemory, def: "512mb", min: 1 << 20, max: math.MaxInt64, mutable: true},
 	{name: "requirepass", kind: kindString, def: "", mutable: true},
 	{name: "slowlog-log-slower-than", kind: kindInt, def: "10000", min: -1, max: math.MaxInt64, mutable: true,
 		doc: "log commands slower than this many microseconds (-1 disables, 0 logs every command)"},
 	{name: "slowlog-max-len", kind: kindInt, def: "128", min: 0, max: math.MaxInt32, mutable: true},
+	{name: "status-addr", kind: kindString, def: "",
+		doc: "host:port of the HTTP status server (/debug/pprof, /metrics, /healthz); empty: off; loopback unless requirepass is set"},
 	{name: "timeout", kind: kindInt, def: "0", min: 0, max: math.MaxInt32, mutable: true,
 		doc: "close a client after this many idle seconds (0 = never)"},
 }

@@ -32,4 +32,18 @@ const (
 	// command's full name, "config|get").
 	errSubscribedContext = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
 	errPubSubSubcmd      = "ERR unknown subcommand or wrong number of arguments for '%s'. Try PUBSUB HELP."
+
+	// KPROFILE (Kvrocks' command; cmd_kprofile.go).
+	errKProfileComponent = "ERR KPROFILE only supports MEMORY profiling"
+	errKProfileOp        = "ERR KPROFILE MEMORY operation must be one of ENABLE, DISABLE, STATUS, DUMP"
+	errKProfileDisabled  = "ERR memory profiling is not enabled, run KPROFILE MEMORY ENABLE first"
+	errKProfileSwitch    = "ERR memory profiling is not supported: %s"
+	errKProfileDump      = "ERR failed to dump the heap profile: %s"
+	errDumpDotDot        = "ERR dump directory '%s' must not contain '..'"
+	errDumpOutside       = "ERR dump directory '%s' is outside the profile dump root '%s'"
+	errDumpSymlink       = "ERR dump directory '%s' resolves to '%s', outside the profile dump root '%s'"
+	errDumpMissing       = "ERR dump directory '%s' does not exist"
+	errDumpNotDir        = "ERR dump directory '%s' is not a directory"
+	errDumpRoot          = "ERR profile dump root '%s' is not usable: %s"
+	errDumpBadDir        = "ERR dump directory '%s' is not usable: %s"
 )

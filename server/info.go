@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-db/strata/jemallocprof"
 	"github.com/strata-db/strata/lsm"
 )
 
@@ -104,30 +105,74 @@ func infoClients(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	field(b, "blocked_clients", blocked)
 }
 
+// infoMemory writes Redis 7's memory fields with the definitions of
+// memstats.go, then the engine's and jemallocprof's own figures.
 func infoMemory(s *Server, m *lsm.Metrics, b *strings.Builder) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	field(b, "used_memory", ms.HeapAlloc)
-	field(b, "used_memory_human", humanBytes(ms.HeapAlloc))
-	field(b, "used_memory_rss", ms.Sys-ms.HeapReleased)
-	field(b, "used_memory_rss_human", humanBytes(ms.Sys-ms.HeapReleased))
-	field(b, "total_system_memory", 0)
-	field(b, "mem_allocator", "go")
+	f := s.memFigures(m)
+	field(b, "used_memory", f.used)
+	field(b, "used_memory_human", humanBytes(f.used))
+	field(b, "used_memory_rss", f.rss)
+	field(b, "used_memory_rss_human", humanBytes(f.rss))
+	field(b, "used_memory_peak", f.peak)
+	field(b, "used_memory_peak_human", humanBytes(f.peak))
+	field(b, "used_memory_peak_perc", fmt.Sprintf("%.2f%%", 100*ratio(f.used, f.peak)))
+	field(b, "used_memory_overhead", f.overhead)
+	field(b, "used_memory_startup", f.startup)
+	field(b, "used_memory_dataset", f.dataset)
+	field(b, "used_memory_dataset_perc", fmt.Sprintf("%.2f%%", f.datasetPerc()))
+	field(b, "allocator_allocated", f.heapObjects+f.offHeap)
+	field(b, "allocator_active", f.heapActive+f.offHeap)
+	field(b, "allocator_resident", f.resident+f.offHeap)
+	field(b, "total_system_memory", f.totalSystem)
+	field(b, "total_system_memory_human", humanBytes(f.totalSystem))
+	// No scripting: Redis 7's script memory fields are zero.
+	field(b, "used_memory_lua", 0)
+	field(b, "used_memory_lua_human", humanBytes(0))
+	field(b, "used_memory_scripts", 0)
+	field(b, "used_memory_scripts_human", humanBytes(0))
+	field(b, "number_of_cached_scripts", 0)
+	field(b, "maxmemory", 0)
+	field(b, "maxmemory_human", humanBytes(0))
+	field(b, "maxmemory_policy", "noeviction")
+	field(b, "allocator_frag_ratio", fmt.Sprintf("%.2f", ratio(f.heapActive, f.heapObjects)))
+	field(b, "allocator_frag_bytes", f.heapActive-f.heapObjects)
+	field(b, "allocator_rss_ratio", fmt.Sprintf("%.2f", ratio(f.resident, f.heapActive)))
+	field(b, "allocator_rss_bytes", f.resident-f.heapActive)
+	field(b, "rss_overhead_ratio", fmt.Sprintf("%.2f", ratio(f.rss, f.resident+f.offHeap)))
+	field(b, "rss_overhead_bytes", f.rss-f.resident-f.offHeap)
+	field(b, "mem_fragmentation_ratio", fmt.Sprintf("%.2f", f.fragmentation()))
+	field(b, "mem_fragmentation_bytes", f.rss-f.used)
+	field(b, "mem_not_counted_for_evict", 0)
+	field(b, "mem_replication_backlog", 0)
+	field(b, "mem_clients_slaves", 0)
+	field(b, "mem_clients_normal", f.clients)
+	field(b, "mem_aof_buffer", f.wal)
+	field(b, "mem_allocator", jemallocprof.Allocator())
+	field(b, "active_defrag_running", 0)
+	field(b, "lazyfree_pending_objects", 0)
+	field(b, "lazyfreed_objects", 0)
+	// The engine's view, then every purpose jemallocprof counts.
 	field(b, "memtable_bytes", m.MemTable.Size)
 	field(b, "memtable_capacity_bytes", m.MemTable.Capacity)
 	field(b, "block_cache_bytes", m.BlockCache.Bytes)
+	for _, st := range f.tracked {
+		name := "tracked_" + st.Purpose.String()
+		field(b, name, st.Live)
+		field(b, name+"_peak", st.Peak)
+		field(b, name+"_allocs", st.Allocs)
+		field(b, name+"_live_allocs", st.LiveAllocs)
+		field(b, name+"_largest", st.Largest)
+	}
+	field(b, "tracked_total", f.trackedTotal)
+	field(b, "tracked_total_human", humanBytes(f.trackedTotal))
+	field(b, "heap_profiling", yesNo(jemallocprof.ProfilingEnabled()))
 }
 
-func humanBytes(n uint64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.2fM", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.2fK", float64(n)/(1<<10))
+func yesNo(v bool) string {
+	if v {
+		return "yes"
 	}
-	return fmt.Sprintf("%dB", n)
+	return "no"
 }
 
 func infoPersistence(s *Server, m *lsm.Metrics, b *strings.Builder) {

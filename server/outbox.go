@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/strata-db/strata/jemallocprof"
 	"github.com/strata-db/strata/server/resp"
 )
 
@@ -69,8 +70,12 @@ type outbox struct {
 		buf      []byte // appended, waiting for the drain goroutine
 		spare    []byte // the buffer of the previous write, for reuse
 		inflight int    // bytes in the write in progress
-		writing  bool   // a drain goroutine is running
-		closed   bool
+		// inflightCap is the capacity of the buffer being written; mem
+		// declares buf, spare and that buffer as client reply memory.
+		inflightCap int
+		mem         bufTrack
+		writing     bool // a drain goroutine is running
+		closed      bool
 		// sealed: the client's last reply is in (QUIT); messages are
 		// dropped from then on, as Redis drops output after QUIT.
 		sealed bool
@@ -87,7 +92,13 @@ type outbox struct {
 func (o *outbox) init(s *Server, conn net.Conn, addr string) {
 	o.s, o.conn, o.addr = s, conn, addr
 	o.mu.proto = 2
+	o.mu.mem.p = jemallocprof.ClientReply
 	o.changed.L = &o.mu.Mutex
+}
+
+// trackLocked declares the outbox's buffers to jemallocprof.
+func (o *outbox) trackLocked() {
+	o.mu.mem.set(cap(o.mu.buf) + cap(o.mu.spare) + o.mu.inflightCap)
 }
 
 // appendReplies appends the client's replies (its goroutine only). With
@@ -102,6 +113,7 @@ func (o *outbox) appendReplies(p []byte, proto int, wait bool) error {
 	o.mu.proto = proto
 	if len(p) > 0 {
 		o.mu.buf = append(o.mu.buf, p...)
+		o.trackLocked()
 		if !o.appendedLocked() {
 			return errOutboxClosed
 		}
@@ -133,6 +145,7 @@ func (o *outbox) pushMessage(n int, body []byte) {
 		o.mu.buf = resp.AppendArrayHeader(o.mu.buf, n)
 	}
 	o.mu.buf = append(o.mu.buf, body...)
+	o.trackLocked()
 	o.appendedLocked()
 }
 
@@ -170,6 +183,7 @@ func (o *outbox) closeLocked() {
 	}
 	o.mu.closed = true
 	o.mu.buf, o.mu.spare = nil, nil
+	o.trackLocked()
 	o.conn.Close()
 	o.changed.Broadcast()
 }
@@ -225,12 +239,12 @@ func (o *outbox) drain() {
 	for !o.mu.closed && len(o.mu.buf) > 0 {
 		p := o.mu.buf
 		o.mu.buf, o.mu.spare = o.mu.spare[:0], nil
-		o.mu.inflight = len(p)
+		o.mu.inflight, o.mu.inflightCap = len(p), cap(p)
 		o.mu.Unlock()
 		_, err := o.conn.Write(p)
 		o.s.stats.netOutput.Add(int64(len(p)))
 		o.mu.Lock()
-		o.mu.inflight = 0
+		o.mu.inflight, o.mu.inflightCap = 0, 0
 		if err != nil {
 			o.closeLocked()
 			break
@@ -241,12 +255,14 @@ func (o *outbox) drain() {
 		if cap(p) <= maxRetainedOutput {
 			o.mu.spare = p[:0]
 		}
+		o.trackLocked()
 		o.changed.Broadcast()
 	}
 	o.mu.writing = false
 	if cap(o.mu.buf) > maxRetainedOutput {
 		o.mu.buf = nil // after a burst: an idle subscriber keeps little
 	}
+	o.trackLocked()
 	o.changed.Broadcast()
 	o.mu.Unlock()
 }

@@ -196,6 +196,16 @@ func (s *Server) configChanged(names []string) {
 			s.loadOutputLimits()
 		case "slowlog-log-slower-than":
 			s.slowlog.threshold.Store(s.cfg.Int(n))
+		case "block-cache-size":
+			// The engine always has a cache (see Open): this cannot fail
+			// for a validated size.
+			if err := s.db.SetBlockCacheSize(s.cfg.Int(n)); err != nil {
+				s.logger.Error("resizing the block cache", "err", err)
+			}
+		case "memtable-size":
+			if err := s.db.SetMemTableSize(int(s.cfg.Int(n))); err != nil {
+				s.logger.Error("setting the memtable size", "err", err)
+			}
 		}
 	}
 }

@@ -16,7 +16,9 @@ import (
 func errorReply(err error) string {
 	switch {
 	case errors.Is(err, lsm.ErrReadOnly):
-		return fmt.Sprintf(errReadOnlyEngine, strings.ReplaceAll(err.Error(), "\n", " "))
+		// The reply says read-only once, then names the cause.
+		cause := strings.TrimPrefix(err.Error(), lsm.ErrReadOnly.Error()+": ")
+		return fmt.Sprintf(errReadOnlyEngine, strings.ReplaceAll(cause, "\n", " "))
 	case errors.Is(err, lsm.ErrClosed):
 		return "ERR server is shutting down"
 	}

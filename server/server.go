@@ -30,8 +30,10 @@ type Server struct {
 	serveMu sync.Mutex
 
 	listeners []net.Listener
-	start     time.Time
-	runID     string
+	// status is the HTTP status server, nil when status-addr is empty.
+	status *statusServer
+	start  time.Time
+	runID  string
 
 	mu struct {
 		sync.Mutex
@@ -61,6 +63,11 @@ type Server struct {
 	saving     atomic.Bool
 	lastSaveOK atomic.Bool
 
+	// memStartup is used_memory once the engine had opened; memPeak the
+	// highest used_memory seen (memstats.go).
+	memStartup int64
+	memPeak    atomic.Int64
+
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 	wg           sync.WaitGroup
@@ -82,13 +89,17 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		MemTableSize:   int(cfg.Int("memtable-size")),
 		BlockCacheSize: cfg.Int("block-cache-size"),
 		Logger:         logger,
+		FS:             cfg.engineFS, // nil: the OS filesystem
 		// Compactions drop expired strings: the in-engine half of expiry.
 		CompactionFilter: func(key, value []byte) bool {
 			return codec.CompactionDrop(key, value, time.Now().UnixMilli())
 		},
 	}
-	if opts.BlockCacheSize == 0 {
-		opts.BlockCacheSize = -1
+	// A zero budget still opens a cache (emptied below), so CONFIG SET
+	// block-cache-size can grow it at run time.
+	zeroCache := opts.BlockCacheSize == 0
+	if zeroCache {
+		opts.BlockCacheSize = 1
 	}
 	if cfg.Bool("appendonly") {
 		mode, err := lsm.ParseWALMode(cfg.Get("appendfsync"))
@@ -105,6 +116,12 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.db = db
+	if zeroCache {
+		if err := db.SetBlockCacheSize(0); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	s.events = newKeyEvents()
 	s.ks = codec.New(engineStore{db}, &codec.Options{MaxStringLen: cfg.Int("proto-max-bulk-len"), Notifier: s.events})
 	if err := s.ks.LoadDBMap(); err != nil {
@@ -113,6 +130,8 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.lastSave.Store(time.Now().Unix())
 	s.lastSaveOK.Store(true)
+	s.memStartup = usedMemory()
+	s.notePeak(s.memStartup)
 	return s, nil
 }
 
@@ -133,6 +152,13 @@ func (s *Server) Listen() error {
 	if len(s.listeners) == 0 {
 		return errors.New("no bind address configured")
 	}
+	if err := s.listenStatus(); err != nil {
+		for _, l := range s.listeners {
+			l.Close()
+		}
+		s.listeners = nil
+		return err
+	}
 	return nil
 }
 
@@ -152,7 +178,9 @@ func (s *Server) Serve() error {
 	}
 	s.wg.Add(1)
 	go s.cronLoop()
+	s.serveStatus()
 	<-s.shutdownCh
+	s.stopStatus()
 	s.wg.Wait()
 	return s.db.Close()
 }
@@ -221,6 +249,9 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger) error {
 	}
 	logger.Info("Strata ready to accept connections", "addr", s.Addr().String(), "dir", cfg.Get("dir"),
 		"appendonly", cfg.Get("appendonly"), "appendfsync", cfg.Get("appendfsync"))
+	if a := s.StatusAddr(); a != nil {
+		logger.Info("status server listening", "addr", a.String())
+	}
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -260,13 +291,16 @@ func (s *Server) cronLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
-	for {
+	for tick := 0; ; tick++ {
 		select {
 		case <-s.shutdownCh:
 			return
 		case now := <-t.C:
 			s.activeExpire(now)
 			s.closeIdleClients(now)
+			if tick%10 == 0 {
+				s.notePeak(usedMemory()) // used_memory_peak, sampled each second
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/jemallocprof"
 )
 
 // Cache is a block cache shared by the readers of a DB: decompressed
@@ -19,6 +20,17 @@ import (
 // evicted block stays valid for the holders of handles until they Release
 // them. Pinned bytes (blocks with outstanding handles) are therefore known
 // exactly, for the memory accounting of the engine.
+//
+// # Memory accounting
+//
+// Block buffers come from jemallocprof (off the Go heap in the jemalloc
+// build). A block is born under jemallocprof.IteratorPinned (the reader
+// that loaded it holds it), moves to BlockCache when it enters the cache
+// and back to IteratorPinned when it leaves it, both under the shard lock
+// together with the shard's byte count; the release of its last reference
+// frees it. So at every moment the tracked BlockCache bytes of all caches
+// equal the sum of their Metrics().Bytes, and IteratorPinned counts
+// exactly the blocks alive only because a handle holds them.
 type Cache struct {
 	shards []cacheShard
 	mask   uint64
@@ -45,16 +57,35 @@ type cacheKey struct {
 }
 
 // cacheValue is one decompressed block. refs counts the cache's own
-// reference (while resident) and one per Handle.
+// reference (while resident) and one per Handle. buf comes from allocBlock
+// and is freed by the release of the last reference, when the block is no
+// longer resident, hence under IteratorPinned.
 type cacheValue struct {
 	buf  []byte
 	refs atomic.Int32
 }
 
+// allocBlock allocates a block buffer of n bytes, counted as pinned by the
+// reader about to fill it.
+func allocBlock(n int) []byte { return jemallocprof.Alloc(jemallocprof.IteratorPinned, n) }
+
+// newValue wraps a buffer from allocBlock in a value with one reference,
+// the caller's.
+func newValue(buf []byte) *cacheValue {
+	v := &cacheValue{buf: buf}
+	v.refs.Store(1)
+	return v
+}
+
 func (v *cacheValue) acquire() { v.refs.Add(1) }
 
 func (v *cacheValue) release() {
-	if n := v.refs.Add(-1); n < 0 {
+	switch n := v.refs.Add(-1); {
+	case n == 0:
+		buf := v.buf
+		v.buf = nil
+		jemallocprof.Free(jemallocprof.IteratorPinned, buf)
+	case n < 0:
 		panic("sstable: cache value released too many times")
 	}
 }
@@ -65,7 +96,8 @@ type Handle struct {
 	v *cacheValue
 }
 
-// Get returns the block. It is valid until Release.
+// Get returns the block. It is valid until Release: the memory may be
+// returned to the allocator then.
 func (h Handle) Get() []byte {
 	if h.v == nil {
 		return nil
@@ -146,11 +178,12 @@ func (c *Cache) get(fileNum base.FileNum, offset uint64) Handle {
 	return Handle{e.value}
 }
 
-// insert adds a block and returns a handle on it. A block larger than a
-// shard's budget is not cached; the handle then owns the only reference.
+// insert adds a block, whose buffer comes from allocBlock, and returns a
+// handle on it. A block larger than a shard's budget is not cached; the
+// handle then owns the only reference and the block stays counted as
+// pinned.
 func (c *Cache) insert(fileNum base.FileNum, offset uint64, buf []byte) Handle {
-	v := &cacheValue{buf: buf}
-	v.refs.Store(1) // the returned handle's reference
+	v := newValue(buf) // the returned handle's reference
 	k := cacheKey{fileNum, offset}
 	size := int64(cap(buf))
 	s := c.shard(k)
@@ -162,17 +195,51 @@ func (c *Cache) insert(fileNum base.FileNum, offset uint64, buf []byte) Handle {
 	if old := s.mu.entries[k]; old != nil {
 		s.removeLocked(old)
 	}
-	for s.mu.bytes+size > s.mu.capacity {
-		victim := s.mu.lru.prev
-		s.removeLocked(victim)
-		s.mu.evictions++
-	}
+	s.evictLocked(s.mu.capacity - size)
 	v.acquire() // the cache's reference
 	e := &cacheEntry{key: k, value: v, size: size}
 	s.mu.entries[k] = e
 	s.pushFrontLocked(e)
 	s.mu.bytes += size
+	jemallocprof.Move(jemallocprof.IteratorPinned, jemallocprof.BlockCache, int(size))
 	return Handle{v}
+}
+
+// evictLocked evicts least recently used blocks until at most limit bytes
+// are resident.
+func (s *cacheShard) evictLocked(limit int64) {
+	for s.mu.bytes > limit {
+		s.removeLocked(s.mu.lru.prev)
+		s.mu.evictions++
+	}
+}
+
+// SetCapacity changes the byte budget and evicts, least recently used
+// first, down to it. The number of shards stays what NewCache chose;
+// each gets an equal share of the new budget. Blocks pinned by handles
+// stay valid until released (counted as pinned, no longer as cached).
+func (c *Cache) SetCapacity(capacityBytes int64) {
+	capacityBytes = max(capacityBytes, 0)
+	per := capacityBytes / int64(len(c.shards))
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.mu.capacity = per
+		s.evictLocked(per)
+		s.mu.Unlock()
+	}
+}
+
+// Capacity returns the byte budget (the sum of the shards' shares).
+func (c *Cache) Capacity() int64 {
+	var n int64
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		n += s.mu.capacity
+		s.mu.Unlock()
+	}
+	return n
 }
 
 // EvictFile drops every block of a file, for when the table is deleted.
@@ -206,10 +273,13 @@ func (c *Cache) Metrics() CacheMetrics {
 	return m
 }
 
+// removeLocked drops e from the shard; its block is counted as pinned
+// until its last handle is released (at once if there is none).
 func (s *cacheShard) removeLocked(e *cacheEntry) {
 	s.unlinkLocked(e)
 	delete(s.mu.entries, e.key)
 	s.mu.bytes -= e.size
+	jemallocprof.Move(jemallocprof.BlockCache, jemallocprof.IteratorPinned, int(e.size))
 	e.value.release()
 }
 

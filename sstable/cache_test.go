@@ -9,7 +9,17 @@ import (
 
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/itertest"
+	"github.com/strata-db/strata/jemallocprof"
 )
+
+// testBlock returns a block buffer from allocBlock filled with c.
+func testBlock(c byte, n int) []byte {
+	b := allocBlock(n)
+	for i := range b {
+		b[i] = c
+	}
+	return b
+}
 
 func TestCacheHitsAndMisses(t *testing.T) {
 	es, f := smallTable(t, FastCompression)
@@ -60,7 +70,7 @@ func TestCacheBudgetUnderChurn(t *testing.T) {
 					h.Release()
 					continue
 				}
-				buf := bytes.Repeat([]byte{byte(off)}, 1+rng.IntN(4096))
+				buf := testBlock(byte(off), 1+rng.IntN(4096))
 				c.insert(fn, off, buf).Release()
 				if m := c.Metrics(); m.Bytes > capacity {
 					t.Errorf("%d bytes cached, budget %d", m.Bytes, capacity)
@@ -77,12 +87,12 @@ func TestCacheBudgetUnderChurn(t *testing.T) {
 
 func TestCachePinnedBlockSurvivesEviction(t *testing.T) {
 	c := NewCache(16 << 10)
-	pinned := c.insert(1, 0, bytes.Repeat([]byte{'p'}, 4096))
+	pinned := c.insert(1, 0, testBlock('p', 4096))
 	if pinned.v.refs.Load() != 2 {
 		t.Fatalf("refs %d, want 2 (cache + handle)", pinned.v.refs.Load())
 	}
 	for i := 1; i <= 10; i++ {
-		c.insert(2, uint64(i), make([]byte, 4096)).Release()
+		c.insert(2, uint64(i), testBlock(0, 4096)).Release()
 	}
 	if h := c.get(1, 0); h.v != nil {
 		t.Fatal("block not evicted")
@@ -93,12 +103,13 @@ func TestCachePinnedBlockSurvivesEviction(t *testing.T) {
 	if pinned.v.refs.Load() != 1 {
 		t.Fatalf("refs %d after eviction, want 1", pinned.v.refs.Load())
 	}
+	v := pinned.v
 	pinned.Release()
-	if pinned.v.refs.Load() != 0 {
-		t.Fatalf("refs %d after release", pinned.v.refs.Load())
+	if v.refs.Load() != 0 || v.buf != nil {
+		t.Fatalf("refs %d after release, buffer kept: %v", v.refs.Load(), v.buf != nil)
 	}
 	// A block larger than the budget is handed out but not cached.
-	big := c.insert(3, 0, make([]byte, 32<<10))
+	big := c.insert(3, 0, testBlock(0, 32<<10))
 	if len(big.Get()) != 32<<10 || c.get(3, 0).v != nil {
 		t.Fatal("oversized block")
 	}
@@ -153,5 +164,142 @@ func TestCacheMetricsString(t *testing.T) {
 	m := CacheMetrics{Hits: 1, Misses: 2, Bytes: 3, Count: 4, Evictions: 5}
 	if got, want := m.String(), "hits=1 misses=2 bytes=3 count=4 evictions=5"; got != want {
 		t.Fatal(fmt.Sprintf("%q", got))
+	}
+}
+
+// memFigures are the tracked block bytes: cached and pinned.
+type memFigures struct{ cached, pinned int64 }
+
+func trackedBlocks() memFigures {
+	return memFigures{jemallocprof.Live(jemallocprof.BlockCache), jemallocprof.Live(jemallocprof.IteratorPinned)}
+}
+
+// checkTracked fails unless the tracked figures moved from base by exactly
+// the cache's resident bytes and the given pinned bytes.
+func checkTracked(t *testing.T, what string, base memFigures, c *Cache, pinned int64) {
+	t.Helper()
+	got := trackedBlocks()
+	if d := got.cached - base.cached; d != c.Metrics().Bytes {
+		t.Fatalf("%s: tracked block_cache grew by %d, cache holds %d bytes", what, d, c.Metrics().Bytes)
+	}
+	if d := got.pinned - base.pinned; d != pinned {
+		t.Fatalf("%s: tracked iterator_pinned grew by %d, want %d", what, d, pinned)
+	}
+}
+
+func TestCacheAccounting(t *testing.T) {
+	base := trackedBlocks()
+	c := NewCache(16 << 10) // one shard
+	hs := make([]Handle, 0, 4)
+	for i := range 4 {
+		hs = append(hs, c.insert(1, uint64(i), testBlock(1, 4096)))
+	}
+	// Resident and pinned at once: counted as cached only.
+	checkTracked(t, "four cached, held", base, c, 0)
+	// Evicting the two oldest while held moves them to pinned.
+	c.insert(1, 10, testBlock(2, 4096)).Release()
+	c.insert(1, 11, testBlock(2, 4096)).Release()
+	checkTracked(t, "two evicted, held", base, c, 2*4096)
+	hs[0].Release()
+	hs[1].Release()
+	checkTracked(t, "evicted ones released", base, c, 0)
+	// A block over the shard's budget is never cached: pinned while held.
+	big := c.insert(1, 99, testBlock(3, 32<<10))
+	checkTracked(t, "oversized block held", base, c, 32<<10)
+	big.Release()
+	checkTracked(t, "oversized block released", base, c, 0)
+
+	// Shrinking evicts down to the new budget; the held blocks 2 and 3
+	// turn pinned if they go.
+	c.SetCapacity(8 << 10)
+	if m := c.Metrics(); m.Bytes > 8<<10 || c.Capacity() != 8<<10 {
+		t.Fatalf("after SetCapacity(8 KiB): %s, capacity %d", m, c.Capacity())
+	}
+	var pinned int64
+	for _, off := range []uint64{2, 3} {
+		if h := c.get(1, off); h.v != nil {
+			h.Release()
+		} else {
+			pinned += 4096
+		}
+	}
+	checkTracked(t, "after shrinking", base, c, pinned)
+	hs[2].Release()
+	hs[3].Release()
+	checkTracked(t, "held blocks released", base, c, 0)
+	c.SetCapacity(0)
+	if m := c.Metrics(); m.Bytes != 0 || m.Count != 0 {
+		t.Fatalf("after SetCapacity(0): %s", m)
+	}
+	h := c.insert(1, 5, testBlock(4, 100))
+	if c.get(1, 5).v != nil {
+		t.Fatal("a cache with no budget kept a block")
+	}
+	h.Release()
+	c.SetCapacity(16 << 10)
+	c.insert(1, 6, testBlock(5, 4096)).Release()
+	checkTracked(t, "grown again", base, c, 0)
+	c.SetCapacity(0)
+	if m := c.Metrics(); m.Bytes != 0 || m.Count != 0 {
+		t.Fatalf("after emptying: %s", m)
+	}
+	checkTracked(t, "after emptying", base, c, 0)
+}
+
+// TestReaderAccounting reads a table through a small cache and without
+// one, with iterators held across evictions: every block is tracked while
+// alive and nothing is left once the iterators close.
+func TestReaderAccounting(t *testing.T) {
+	for _, comp := range []Compression{NoCompression, FastCompression, ZstdCompression} {
+		t.Run(comp.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(5, 6))
+			entries := randomEntries(rng, 2000)
+			start := trackedBlocks()
+			for _, cache := range []*Cache{NewCache(8 << 10), nil} {
+				f, _, err := buildTable(entries, WriterOptions{BlockSize: 512, Compression: comp})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := NewReader(f, ReaderOptions{Cache: cache, FileNum: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var its []base.InternalIterator
+				for range 3 {
+					it, _ := r.NewIter(nil, nil)
+					if !it.First() {
+						t.Fatal("empty table")
+					}
+					its = append(its, it)
+				}
+				// Walk one iterator through everything: the cache churns
+				// while the others hold their first block.
+				got, err := itertest.Collect(its[0])
+				if err != nil || len(got) != len(entries) {
+					t.Fatalf("scan: %d entries, %v", len(got), err)
+				}
+				held := trackedBlocks()
+				var cached int64
+				if cache != nil {
+					cached = cache.Metrics().Bytes
+				}
+				// Without a cache every held block is pinned.
+				if held.cached-start.cached != cached || (cache == nil && held.pinned <= start.pinned) {
+					t.Fatalf("while held: %+v (start %+v), cache bytes %d", held, start, cached)
+				}
+				for _, it := range its {
+					if err := it.Close(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if cache != nil {
+					cache.SetCapacity(0)
+				}
+				if got := trackedBlocks(); got != start {
+					t.Fatalf("after closing (cache %v): %+v, want %+v", cache != nil, got, start)
+				}
+				r.Close()
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/jemallocprof"
 )
 
 // Compression selects how a writer compresses its blocks. The zero value
@@ -81,12 +82,20 @@ var (
 	zstdDec  *zstd.Decoder
 )
 
+// zstdWindow is the encoder's window: larger than any ordinary block.
+const zstdWindow = 256 << 10
+
 func zstdCodecs() (*zstd.Encoder, *zstd.Decoder) {
 	zstdOnce.Do(func() {
 		var err error
+		// Blocks are compressed one at a time, so a window past a
+		// block's size buys nothing; the default (8 MiB) made the
+		// encoder keep 16 MiB of history on the Go heap.
 		zstdEnc, err = zstd.NewWriter(nil,
 			zstd.WithEncoderLevel(zstd.SpeedDefault),
 			zstd.WithEncoderConcurrency(1),
+			zstd.WithWindowSize(zstdWindow),
+			zstd.WithLowerEncoderMem(true),
 			zstd.WithZeroFrames(true))
 		if err != nil {
 			panic(err) // only on invalid options
@@ -157,6 +166,61 @@ func decompressBlock(typ byte, data []byte) ([]byte, error) {
 		if len(out) > maxDecodedBlockSize {
 			return nil, base.MarkCorruption(errDecodedTooLarge)
 		}
+		return out, nil
+	}
+	return nil, base.CorruptionErrorf("sstable: unknown block compression type %d", typ)
+}
+
+// decompressBlockTracked decodes a block of type typ into a new buffer
+// from allocBlock (so a data block lives in tracked, possibly off-heap
+// memory), whose length is exactly the decoded size. The caller owns it;
+// on error nothing stays allocated.
+func decompressBlockTracked(typ byte, data []byte) ([]byte, error) {
+	switch typ {
+	case blockTypeNone:
+		out := allocBlock(len(data))
+		copy(out, data)
+		return out, nil
+	case blockTypeS2:
+		n, err := s2.DecodedLen(data)
+		if err != nil {
+			return nil, base.CorruptionErrorf("sstable: s2 block: %v", err)
+		}
+		if n > maxDecodedBlockSize {
+			return nil, base.MarkCorruption(errDecodedTooLarge)
+		}
+		buf := allocBlock(n)
+		out, err := s2.Decode(buf, data)
+		if err != nil || len(out) != n || (n > 0 && &out[0] != &buf[0]) {
+			jemallocprof.Free(jemallocprof.IteratorPinned, buf)
+			return nil, base.CorruptionErrorf("sstable: s2 block: decoded %d of %d bytes: %v", len(out), n, err)
+		}
+		return buf, nil
+	case blockTypeZstd:
+		var h zstd.Header
+		if err := h.Decode(data); err == nil && h.HasFCS && h.FrameContentSize > 0 {
+			if h.FrameContentSize > maxDecodedBlockSize {
+				return nil, base.MarkCorruption(errDecodedTooLarge)
+			}
+			// The frame states its size (our writer's always do): decode
+			// straight into a buffer of that size.
+			n := int(h.FrameContentSize)
+			buf := allocBlock(n)
+			_, dec := zstdCodecs()
+			out, err := dec.DecodeAll(data, buf[:0])
+			if err != nil || len(out) != n || &out[0] != &buf[0] {
+				jemallocprof.Free(jemallocprof.IteratorPinned, buf)
+				return nil, base.CorruptionErrorf("sstable: zstd block: decoded %d of %d bytes: %v", len(out), n, err)
+			}
+			return buf, nil
+		}
+		// No size in the header: decode on the Go heap, then copy.
+		tmp, err := decompressBlock(typ, data)
+		if err != nil {
+			return nil, err
+		}
+		out := allocBlock(len(tmp))
+		copy(out, tmp)
 		return out, nil
 	}
 	return nil, base.CorruptionErrorf("sstable: unknown block compression type %d", typ)

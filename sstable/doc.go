@@ -55,8 +55,13 @@
 //  4. Sizes read from the file are bounded before allocating: block
 //     handles by the file size, decompressed blocks by maxDecodedBlockSize.
 //  5. A block handed out by the Cache stays valid until its Handle is
-//     released, even if it is evicted meanwhile. Iterators pin exactly one
-//     data block at a time and release it when they leave it or close.
+//     released, even if it is evicted meanwhile, and not a moment longer:
+//     data blocks live in jemallocprof buffers (off the Go heap in the
+//     jemalloc build), freed by the release of their last reference.
+//     Iterators pin exactly one data block at a time and release it when
+//     they leave it or close; keys and values they return must not be
+//     used past that. Cached blocks count as jemallocprof.BlockCache,
+//     blocks alive only through handles as IteratorPinned (see Cache).
 //  6. The filter never gives a false negative: MayContain(k) is true for
 //     every user key k that has a point entry in the table.
 //

@@ -9,6 +9,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/vfs"
+	"github.com/strata-db/strata/jemallocprof"
 )
 
 // Errors returned by the Reader. Those about the file's contents are also
@@ -41,6 +42,9 @@ type Reader struct {
 
 	getIters sync.Pool // *tableIter reused by Get
 	closed   bool
+	// metaBytes are the index, filter and range-deletion blocks held for
+	// the reader's life, declared to jemallocprof as table_meta.
+	metaBytes int
 }
 
 // NewReader opens the table in f: it reads and checks the footer,
@@ -118,6 +122,7 @@ func newReader(f vfs.File, opts ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sstable: index: %w", err)
 	}
+	r.metaBytes += cap(ib)
 	if err := r.index.init(r.cmp, ib); err != nil {
 		return nil, err
 	}
@@ -130,6 +135,7 @@ func newReader(f vfs.File, opts ReaderOptions) (*Reader, error) {
 		if r.filter, err = decodeBloom(fb); err != nil {
 			return nil, err
 		}
+		r.metaBytes += cap(fb)
 		r.hasFilter = true
 	}
 	if h, ok := meta[metaRangeDelName]; ok {
@@ -140,54 +146,99 @@ func newReader(f vfs.File, opts ReaderOptions) (*Reader, error) {
 		if err := r.rangeDel.init(r.cmp, rb); err != nil {
 			return nil, err
 		}
+		r.metaBytes += cap(rb)
 	}
 	r.getIters.New = func() any { return &tableIter{} }
+	jemallocprof.Track(jemallocprof.TableMeta, r.metaBytes)
 	return r, nil
 }
 
 // readBlock reads, checks and decompresses the block at h. The result is
-// freshly allocated and owned by the caller.
+// freshly allocated on the Go heap and owned by the caller (the Reader's
+// own index, filter, range-deletion and properties blocks).
 func (r *Reader) readBlock(h blockHandle) ([]byte, error) {
+	buf, err := r.readRawBlock(h, nil)
+	if err != nil {
+		return nil, err
+	}
+	n := h.Length
+	return decompressBlock(buf[n], buf[:n:n])
+}
+
+// readRawBlock reads the block at h with its trailer into buf (grown as
+// needed) and verifies the checksum.
+func (r *Reader) readRawBlock(h blockHandle, buf []byte) ([]byte, error) {
 	dataEnd := r.size - footerLen
 	if h.Offset > dataEnd || h.Length > dataEnd-h.Offset || blockTrailerLen > dataEnd-h.Offset-h.Length {
 		return nil, base.CorruptionErrorf("sstable: block handle (%d, %d) outside the file of %d bytes",
 			h.Offset, h.Length, r.size)
 	}
-	buf := make([]byte, h.Length+blockTrailerLen)
+	total := int(h.Length + blockTrailerLen)
+	if cap(buf) < total {
+		buf = make([]byte, total)
+	}
+	buf = buf[:total]
 	if _, err := r.f.ReadAt(buf, int64(h.Offset)); err != nil {
 		return nil, fmt.Errorf("sstable: reading block at %d: %w", h.Offset, err)
 	}
 	n := h.Length
-	typ := buf[n]
 	if got, want := binary.LittleEndian.Uint32(buf[n+1:]), uint32(xxhash.Sum64(buf[:n+1])); got != want {
 		return nil, base.CorruptionErrorf("sstable: checksum mismatch in block at %d: stored %08x, computed %08x",
 			h.Offset, got, want)
 	}
-	return decompressBlock(typ, buf[:n:n])
+	return buf, nil
+}
+
+// rawBufs recycles the buffers data blocks are read into before they are
+// decompressed (or copied) into their tracked buffer. Blocks larger than
+// maxPooledRawBuf are read into a buffer of their own.
+var rawBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledRawBuf = 256 << 10
+
+// readDataBlockTracked reads, checks and decompresses the data block at h
+// into a buffer from allocBlock (counted as pinned), and validates its
+// structure. The caller owns the buffer.
+func (r *Reader) readDataBlockTracked(h blockHandle) ([]byte, error) {
+	bp := rawBufs.Get().(*[]byte)
+	raw, err := r.readRawBlock(h, *bp)
+	if cap(raw) <= maxPooledRawBuf {
+		*bp = raw[:0]
+	}
+	defer rawBufs.Put(bp)
+	if err != nil {
+		return nil, err
+	}
+	n := h.Length
+	b, err := decompressBlockTracked(raw[n], raw[:n:n])
+	if err != nil {
+		return nil, err
+	}
+	// Checked once here; loads from the cache trust it.
+	if err := checkBlock(b); err != nil {
+		jemallocprof.Free(jemallocprof.IteratorPinned, b)
+		return nil, err
+	}
+	return b, nil
 }
 
 // readDataBlock returns a handle on a data block, through the cache if
-// there is one.
+// there is one. A block read without a cache (or too large for it) is
+// counted as pinned until the handle is released.
 func (r *Reader) readDataBlock(h blockHandle) (Handle, error) {
 	if r.cache != nil {
 		if hd := r.cache.get(r.fileNum, h.Offset); hd.v != nil {
 			return hd, nil
 		}
 	}
-	b, err := r.readBlock(h)
+	b, err := r.readDataBlockTracked(h)
 	if err != nil {
-		return Handle{}, err
-	}
-	// Checked once here; loads from the cache trust it.
-	if err := checkBlock(b); err != nil {
 		return Handle{}, err
 	}
 	if r.cache != nil {
 		return r.cache.insert(r.fileNum, h.Offset, b), nil
 	}
-	v := &cacheValue{buf: b}
-	v.refs.Store(1)
-	return Handle{v}, nil
+	return Handle{newValue(b)}, nil
 }
 
 // MayContain reports whether the table may hold a point entry for userKey,
@@ -259,5 +310,6 @@ func (r *Reader) Close() error {
 		return ErrReaderClosed
 	}
 	r.closed = true
+	jemallocprof.Untrack(jemallocprof.TableMeta, r.metaBytes)
 	return r.f.Close()
 }

@@ -73,12 +73,16 @@ func (w *Writer) flushGroup(forceSync bool) (closing bool) {
 	}
 	if err != nil {
 		w.mu.Lock()
-		if w.mu.err == nil {
+		first := w.mu.err == nil
+		if first {
 			w.mu.err = err
 		}
 		err = w.mu.err
 		w.mu.room.Broadcast()
 		w.mu.Unlock()
+		if first && w.opts.OnError != nil {
+			w.opts.OnError(err)
+		}
 	}
 	for i := range w.flushWaiters {
 		wt := &w.flushWaiters[i]

@@ -62,6 +62,11 @@ type WriterOptions struct {
 	// SyncInterval is the background sync period under SyncEverySec. Zero
 	// means DefaultSyncInterval.
 	SyncInterval time.Duration
+	// OnError, when set, is called once, from the flusher goroutine with no
+	// lock held, with the writer's sticky error when the first write or
+	// sync fails, including a timed sync no caller waits for. It must not
+	// block on anything that waits for the writer (Close, Sync).
+	OnError func(error)
 }
 
 // EnsureDefaults returns a copy of o with zero fields set to their defaults.

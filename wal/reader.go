@@ -69,7 +69,19 @@ func (r *Reader) Next() ([]byte, error) {
 			r.err = io.EOF
 			return nil, r.err
 		case err == errInvalid:
-			follows, rerr := r.validChunkFollows()
+			// The search for a valid chunk after the damage starts past
+			// the damaged chunk's extent when its header is plausible:
+			// its payload is client data, which may hold bytes that form
+			// a valid chunk of this log (a value that embeds a log), and
+			// those are no evidence of anything written after it.
+			from, torn := r.damageExtent()
+			if torn {
+				// The file ends inside a chunk whose header was written:
+				// a write cut short.
+				r.err = io.EOF
+				return nil, r.err
+			}
+			follows, rerr := r.validChunkFollows(from)
 			switch {
 			case rerr != nil:
 				r.err = errWrap("read", rerr)
@@ -155,14 +167,38 @@ func (r *Reader) readBlock() error {
 	return nil
 }
 
-// validChunkFollows reports whether a valid chunk of this log starts
-// anywhere after the current position: in the rest of the current block or
-// in any later block. It consumes the rest of the input; the reader is done
+// damageExtent looks at the invalid chunk at the current position. When
+// its header is plausible (a chunk type, this log's number, a length that
+// fits in the block) the chunk's bytes are taken as one damaged chunk:
+// from is the offset in the block just past it, and torn reports that the
+// file ends before it does. Otherwise from is the next byte.
+func (r *Reader) damageExtent() (from int, torn bool) {
+	b := r.buf[r.pos:r.n]
+	if len(b) < HeaderSize {
+		return r.pos + 1, false
+	}
+	t := chunkType(b[typeOff])
+	if t == chunkZero || t > chunkTypeMax || binary.LittleEndian.Uint32(b[logNumOff:]) != r.want {
+		return r.pos + 1, false
+	}
+	end := r.pos + HeaderSize + int(binary.LittleEndian.Uint16(b[lengthOff:]))
+	switch {
+	case end > BlockSize:
+		return r.pos + 1, false // the length itself is damaged
+	case end > r.n:
+		return 0, r.eof // a short read of a full block cannot happen: r.eof holds
+	}
+	return end, false
+}
+
+// validChunkFollows reports whether a valid chunk of this log starts at or
+// after offset from of the current block: in the rest of that block or in
+// any later block. It consumes the rest of the input; the reader is done
 // afterwards.
-func (r *Reader) validChunkFollows() (bool, error) {
+func (r *Reader) validChunkFollows(from int) (bool, error) {
 	var pattern [4]byte
 	binary.LittleEndian.PutUint32(pattern[:], r.want)
-	for start := r.pos + 1; ; start = 0 {
+	for start := from; ; start = 0 {
 		if findChunk(r.buf[:r.n], start, pattern, r.want) {
 			return true, nil
 		}

@@ -60,6 +60,16 @@ func TestReaderCases(t *testing.T) {
 		{name: "other log's chunks at the tail", log: cat(full("a"), chunk(chunkFull, L+1, "old"), chunk(chunkFull, L+1, "older")), want: []string{"a"}},
 		{name: "other log's chunk then ours", log: cat(full("a"), chunk(chunkFull, L+1, "old"), full("c")), want: []string{"a"}, corrupt: true},
 		{name: "other log entirely", log: cat(chunk(chunkFull, L+1, "x"), chunk(chunkFull, L+1, "y"))},
+		// A record's payload is client data: a value may hold a valid chunk
+		// of this very log. Torn or damaged, the record must not pass that
+		// chunk off as data written after it (it used to make a torn tail
+		// look like corruption, failing the open after a crash).
+		{name: "torn chunk holding a valid chunk", log: cat(full("a"),
+			full("xx" + string(full("forged")) + "yy")[:HeaderSize+2+len(full("forged"))+1]), want: []string{"a"}},
+		{name: "damaged last chunk holding a valid chunk", log: cat(full("a"),
+			badSum(full("xx"+string(full("forged"))+"yy"))), want: []string{"a"}},
+		{name: "damaged chunk holding a valid chunk, then a chunk", log: cat(full("a"),
+			badSum(full("xx"+string(full("forged"))+"yy")), full("c")), want: []string{"a"}, corrupt: true},
 		{name: "invalid chunk type", log: func() []byte {
 			c := full("b")
 			c[typeOff] = 9

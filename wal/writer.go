@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/jemallocprof"
 )
 
 // File is what a Writer needs of a log file. vfs.File satisfies it.
@@ -130,9 +131,33 @@ func (w *Writer) errLocked() error {
 	return nil
 }
 
+// minBufSize is the smallest buffer the writer allocates.
+const minBufSize = 64 << 10
+
+// framedSizeBound bounds the bytes appendLocked adds for a record of n
+// bytes: the record, a header per chunk and at most a header's worth of
+// block-tail padding per chunk.
+func framedSizeBound(n int) int {
+	return n + 2*HeaderSize*(n/(BlockSize-HeaderSize)+2)
+}
+
+// reserveBuf returns buf with room for n more bytes. A buffer that must
+// grow is replaced by a larger one from jemallocprof (counted as WAL, off
+// the Go heap in the jemalloc build) and the old one is freed.
+func reserveBuf(buf []byte, n int) []byte {
+	if cap(buf)-len(buf) >= n {
+		return buf
+	}
+	nb := jemallocprof.Alloc(jemallocprof.WAL, max(2*cap(buf), len(buf)+n, minBufSize))[:len(buf)]
+	copy(nb, buf)
+	jemallocprof.Free(jemallocprof.WAL, buf)
+	return nb
+}
+
 // appendLocked frames p into chunks at the end of the fill buffer.
 func (w *Writer) appendLocked(p []byte) {
-	buf := w.mu.fill
+	buf := reserveBuf(w.mu.fill, framedSizeBound(len(p)))
+	capBefore := cap(buf)
 	off := int(w.mu.size % BlockSize) // offset within the current block
 	first := true
 	for {
@@ -162,6 +187,11 @@ func (w *Writer) appendLocked(p []byte) {
 		if last {
 			break
 		}
+	}
+	if cap(buf) != capBefore {
+		// append reallocated on the Go heap: framedSizeBound is wrong,
+		// and Free would be handed a buffer Alloc never returned.
+		panic("wal: record framing outgrew its reserved buffer")
 	}
 	w.mu.size += int64(len(buf) - len(w.mu.fill))
 	w.size.Store(w.mu.size)
@@ -211,8 +241,13 @@ func (w *Writer) Close() error {
 	w.wakeFlusher()
 	<-w.done
 
+	// The flusher is gone and Append refuses to touch fill once closed:
+	// both buffers can go.
 	w.mu.Lock()
 	err := w.mu.err
+	jemallocprof.Free(jemallocprof.WAL, w.mu.fill)
+	jemallocprof.Free(jemallocprof.WAL, w.flushBuf)
+	w.mu.fill, w.flushBuf = nil, nil
 	w.mu.Unlock()
 	if cerr := w.f.Close(); cerr != nil && err == nil {
 		err = errWrap("close", cerr)

@@ -38,6 +38,21 @@ func bytewiseSeparator(dst, a, b []byte) []byte {
 		dst[len(dst)-1]++
 		return dst
 	}
+	// a[i]+1 == b[i]: keys that differ by one in their last byte of a
+	// counter (consecutive uuids). b[:i+1] is above a and, when b goes on,
+	// below b.
+	if i+1 < len(b) {
+		return append(dst, b[:i+1]...)
+	}
+	// Otherwise keep a[:i+1] and increment the first byte after it that
+	// can be: above a, and still below b at position i.
+	for j := i + 1; j < len(a); j++ {
+		if a[j] != 0xff {
+			dst = append(dst, a[:j+1]...)
+			dst[len(dst)-1]++
+			return dst
+		}
+	}
 	return append(dst, a...)
 }
 

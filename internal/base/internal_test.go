@@ -3,6 +3,7 @@ package base
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -74,6 +75,12 @@ func TestComparer(t *testing.T) {
 		{"ab", "abc", "ab"},
 		{"a\xff", "b", "a\xff"},
 		{"helloworld", "hellz", "hellp"},
+		// Adjacent bytes at the first difference (consecutive counters).
+		{"ab1xyz", "ab2", "ab1y"},
+		{"ab1xyz", "ab2q", "ab2"},
+		{"ab1\xff\xffz", "ab2", "ab1\xff\xff{"},
+		{"ab1\xff", "ab2", "ab1\xff"},
+		{"d\x00\x05" + strings.Repeat("m", 4096), "d\x00\x06" + strings.Repeat("n", 4096), "d\x00\x06"},
 	} {
 		got := string(c.Separator(nil, []byte(tc.a), []byte(tc.b)))
 		if got != tc.want {

@@ -6,6 +6,7 @@ package layering
 import (
 	"encoding/json"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -17,6 +18,7 @@ const module = "github.com/strata-db/strata"
 // module, except the packages under internal/ marked shared below.
 var allowed = map[string][]string{
 	"cmd/strata-server":    {"server", "lsm", "jemallocprof"},
+	"cmd/strata-crashtest": {"internal/crashtest"},
 	"server":               {"server/resp", "codec", "lsm", "jemallocprof", "internal/*"},
 	"server/resp":          {},
 	"codec":                {"internal/base"},
@@ -31,6 +33,7 @@ var allowed = map[string][]string{
 	"internal/iterator":    {"internal/base"},
 	"internal/itertest":    {"internal/base"},
 	"internal/layering":    {},
+	"internal/crashtest":   {"server/resp"},
 	"internal/invariants":  {},
 }
 
@@ -54,8 +57,20 @@ func TestImportRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
-		if rel == "fuzz" || strings.HasPrefix(rel, "fuzz/") {
-			continue // tests only: may import anything
+		for _, imp := range slices.Concat(p.Imports, p.TestImports, p.XTestImports) {
+			if isFuzz(strings.TrimPrefix(imp, module+"/")) {
+				t.Errorf("%s imports %s: fuzz is a test-only leaf that nothing imports", rel, imp)
+			}
+		}
+		if isFuzz(rel) {
+			// Its tests may import anything; its package code, nothing of
+			// the module (it is documentation only).
+			for _, imp := range p.Imports {
+				if strings.HasPrefix(imp, module+"/") {
+					t.Errorf("%s imports %s outside its tests", rel, imp)
+				}
+			}
+			continue
 		}
 		rules, ok := allowed[rel]
 		if !ok {
@@ -77,6 +92,9 @@ func TestImportRules(t *testing.T) {
 		t.Fatalf("only %d packages checked: go list output looks wrong", seen)
 	}
 }
+
+// isFuzz reports whether rel (relative to the module) is the fuzz tree.
+func isFuzz(rel string) bool { return rel == "fuzz" || strings.HasPrefix(rel, "fuzz/") }
 
 func permitted(rules []string, dep string) bool {
 	for _, r := range rules {

@@ -56,6 +56,10 @@ type Reader struct {
 	ready bool     // args hold a complete command not yet returned
 	err   error    // sticky: a *ProtocolError or ErrQueryBufferLimit
 	rerr  error    // a read error that came with data, reported next
+
+	// onResize, when set, is told every change of the input buffer's
+	// capacity (SetBufferHook).
+	onResize func(oldCap, newCap int)
 }
 
 // NewReader returns a Reader of commands from rd. Zero fields of lim take
@@ -82,11 +86,12 @@ func NewReader(rd io.Reader, lim Limits) *Reader {
 // read from rd. The buffers are kept for reuse.
 func (r *Reader) Reset(rd io.Reader) {
 	*r = Reader{
-		rd:      rd,
-		lim:     r.lim,
-		buf:     r.buf,
-		args:    r.args[:0],
-		bulkLen: -1,
+		rd:       rd,
+		lim:      r.lim,
+		buf:      r.buf,
+		args:     r.args[:0],
+		bulkLen:  -1,
+		onResize: r.onResize,
 	}
 }
 
@@ -96,6 +101,25 @@ func (r *Reader) Reset(rd io.Reader) {
 // unauthenticated multibulk length" (or "bulk length"). The server sets it
 // when a password is configured and clears it after a successful AUTH.
 func (r *Reader) SetAuthRequired(v bool) { r.authRequired = v }
+
+// SetBufferHook makes the Reader call fn, on the goroutine using the
+// Reader, each time its input buffer is allocated, grown or dropped, with
+// the old and new capacities, so that the owner can account for the
+// memory exactly (the server counts it as client query buffer). Reset
+// keeps the buffer and the hook.
+func (r *Reader) SetBufferHook(fn func(oldCap, newCap int)) { r.onResize = fn }
+
+// BufferCap returns the input buffer's capacity.
+func (r *Reader) BufferCap() int { return cap(r.buf) }
+
+// setBuf replaces the input buffer, telling the hook.
+func (r *Reader) setBuf(nb []byte) {
+	old := cap(r.buf)
+	r.buf = nb
+	if r.onResize != nil && old != cap(nb) {
+		r.onResize(old, cap(nb))
+	}
+}
 
 // Limits returns the limits in force, defaults filled in.
 func (r *Reader) Limits() Limits { return r.lim }
@@ -271,7 +295,7 @@ func (r *Reader) makeRoom() {
 	if held == 0 {
 		// Nothing held: start over at the front, dropping big buffers.
 		if len(r.buf) > maxIdleBufSize {
-			r.buf = nil
+			r.setBuf(nil)
 			// The last command's arguments still point into the old
 			// buffer; drop them so it can be collected.
 			clear(r.args[:cap(r.args)])
@@ -282,7 +306,7 @@ func (r *Reader) makeRoom() {
 		r.start, r.r, r.w, r.scan = 0, 0, 0, 0
 	}
 	if r.buf == nil {
-		r.buf = make([]byte, initialBufSize)
+		r.setBuf(make([]byte, initialBufSize))
 	}
 	if len(r.buf)-r.w >= minReadSize {
 		return
@@ -318,7 +342,7 @@ func (r *Reader) move(nb []byte, shift int) {
 		off := len(r.buf) - cap(a) - shift
 		r.args[i] = nb[off : off+len(a)]
 	}
-	r.buf = nb
+	r.setBuf(nb)
 	r.start -= shift
 	r.r -= shift
 	r.w -= shift

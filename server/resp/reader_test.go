@@ -359,3 +359,37 @@ func TestReadCommandAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per command", n)
 	}
 }
+
+// The buffer hook sees every allocation, growth and drop of the input
+// buffer, so a running sum of its deltas always equals BufferCap.
+func TestReaderBufferHook(t *testing.T) {
+	big := strings.Repeat("x", 300<<10)
+	in := "*1\r\n$4\r\nPING\r\n" + fmt.Sprintf("*2\r\n$3\r\nSET\r\n$%d\r\n%s\r\n", len(big), big) + "*1\r\n$4\r\nPING\r\n"
+	r := NewReader(iotest.HalfReader(strings.NewReader(in)), Limits{})
+	sum, calls := 0, 0
+	r.SetBufferHook(func(oldCap, newCap int) {
+		if oldCap != sum {
+			t.Fatalf("hook old capacity %d, tracked %d", oldCap, sum)
+		}
+		sum = newCap
+		calls++
+	})
+	maxSeen := 0
+	for {
+		_, err := r.ReadCommand()
+		if sum != r.BufferCap() {
+			t.Fatalf("tracked %d, buffer capacity %d", sum, r.BufferCap())
+		}
+		maxSeen = max(maxSeen, sum)
+		if err != nil {
+			break
+		}
+	}
+	if maxSeen < len(big) || calls < 3 {
+		t.Fatalf("largest tracked buffer %d (%d hook calls), want >= %d", maxSeen, calls, len(big))
+	}
+	// Once idle, the big buffer is dropped at the next read.
+	if sum > maxIdleBufSize {
+		t.Fatalf("idle buffer still %d bytes", sum)
+	}
+}

@@ -174,6 +174,10 @@ func (w *Writer) Raw(p []byte) { w.buf = append(w.buf, p...) }
 // aliases the Writer's buffer until the next write.
 func (w *Writer) Buffer() []byte { return w.buf }
 
+// Cap returns the capacity of the Writer's buffer: the memory it holds,
+// which the server accounts as client reply buffer.
+func (w *Writer) Cap() int { return cap(w.buf) }
+
 // Len returns the number of buffered bytes.
 func (w *Writer) Len() int { return len(w.buf) }
 

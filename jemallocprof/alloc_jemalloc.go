@@ -1,0 +1,60 @@
+//go:build jemalloc && cgo
+
+package jemallocprof
+
+/*
+#cgo LDFLAGS: -ljemalloc
+#include <stdlib.h>
+#include <jemalloc/jemalloc.h>
+
+// jemalloc reads malloc_conf once, when the process starts, so profiling
+// support must be switched on here: prof:true makes jemalloc record
+// allocation backtraces when sampling is active, prof_active:false keeps
+// sampling off until EnableProfiling, and lg_prof_sample:19 samples one
+// allocation per 512 KiB on average. Debian's libjemalloc is built with
+// --enable-prof, so it honours this; native_jemalloc.go checks opt.prof
+// and refuses to pretend otherwise.
+const char *malloc_conf = "prof:true,prof_active:false,lg_prof_sample:19";
+
+static void *strata_alloc(size_t n) { return mallocx(n, MALLOCX_ZERO); }
+static void strata_free(void *p, size_t n) { sdallocx(p, n, 0); }
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Alloc returns a zeroed buffer of n bytes counted under p, allocated by
+// jemalloc outside the Go heap. The caller must hand it back with Free and
+// must never store a Go pointer in it: the garbage collector does not see
+// this memory.
+func Alloc(p Purpose, n int) []byte {
+	if n <= 0 {
+		return nil
+	}
+	ptr := C.strata_alloc(C.size_t(n))
+	if ptr == nil {
+		panic(fmt.Sprintf("jemallocprof: out of memory allocating %d bytes for %s", n, p))
+	}
+	b := unsafe.Slice((*byte)(ptr), n)
+	noteAlloc(b)
+	table[p].add(int64(n))
+	return b
+}
+
+// Free returns a buffer from Alloc to jemalloc at once; the counters drop
+// with it. The buffer must not be touched afterwards.
+func Free(p Purpose, b []byte) {
+	n := cap(b)
+	if n == 0 {
+		return
+	}
+	noteFree(b)
+	table[p].sub(int64(n))
+	C.strata_free(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(n))
+}
+
+// OffHeap reports whether Alloc's memory lives outside the Go heap.
+const OffHeap = true

@@ -1,0 +1,10 @@
+//go:build !invariants
+
+package jemallocprof
+
+func noteAlloc([]byte) {}
+
+func noteFree([]byte) {}
+
+// Invariants reports whether the invariants checks are compiled in.
+const Invariants = false

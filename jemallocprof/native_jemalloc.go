@@ -1,0 +1,102 @@
+//go:build jemalloc && cgo
+
+package jemallocprof
+
+/*
+#include <stdbool.h>
+#include <stdlib.h>
+#include <jemalloc/jemalloc.h>
+
+static int strata_get_bool(const char *name, bool *v) {
+	size_t sz = sizeof(*v);
+	return mallctl(name, v, &sz, NULL, 0);
+}
+static int strata_set_bool(const char *name, bool v) {
+	return mallctl(name, NULL, NULL, &v, sizeof(v));
+}
+static int strata_version(const char **v) {
+	size_t sz = sizeof(*v);
+	return mallctl("version", v, &sz, NULL, 0);
+}
+static int strata_prof_dump(const char *path) {
+	return mallctl("prof.dump", NULL, NULL, &path, sizeof(path));
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"unsafe"
+)
+
+var allocatorName = func() string {
+	var v *C.char
+	if C.strata_version(&v) != 0 || v == nil {
+		return "jemalloc"
+	}
+	// "5.3.0-0-g54eaed1d..." -> "jemalloc-5.3.0"
+	s := C.GoString(v)
+	if i := strings.IndexByte(s, '-'); i > 0 {
+		s = s[:i]
+	}
+	return "jemalloc-" + s
+}()
+
+// Allocator names this build's allocator, as INFO memory's mem_allocator
+// shows it.
+func Allocator() string { return allocatorName }
+
+func mallctlErr(op string, rc C.int) error {
+	return fmt.Errorf("jemallocprof: mallctl %s: %w", op, syscall.Errno(rc))
+}
+
+// nativeProfiling reports whether jemalloc was started with profiling.
+func nativeProfiling() bool {
+	name := C.CString("opt.prof")
+	defer C.free(unsafe.Pointer(name))
+	var v C.bool
+	return C.strata_get_bool(name, &v) == 0 && bool(v)
+}
+
+func nativeSetActive(on bool) error {
+	if !nativeProfiling() {
+		if on {
+			return ErrNativeProfilingUnavailable
+		}
+		return nil // nothing to switch off
+	}
+	name := C.CString("prof.active")
+	defer C.free(unsafe.Pointer(name))
+	if rc := C.strata_set_bool(name, C.bool(on)); rc != 0 {
+		return mallctlErr("prof.active", rc)
+	}
+	return nil
+}
+
+// nativeDump writes jemalloc's heap profile (jeprof format) to path and
+// syncs it. jemalloc truncates whatever file it is given, so the name is
+// first claimed with an exclusive create: a dump never overwrites another
+// file. A failure removes the file.
+func nativeDump(path string) (err error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	p := C.CString(path)
+	defer C.free(unsafe.Pointer(p))
+	if rc := C.strata_prof_dump(p); rc != 0 {
+		return mallctlErr("prof.dump "+path, rc)
+	}
+	return f.Sync()
+}

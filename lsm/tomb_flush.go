@@ -1,0 +1,166 @@
+package lsm
+
+import (
+	"bytes"
+	"slices"
+)
+
+// Range tombstones in a memtable reclaim nothing until a flush puts them in
+// a table where compactions see them. Deleting keys writes little (one
+// tombstone per key, whatever its size), so a memtable can sit for minutes
+// holding tombstones over gigabytes of tables: a wave of expired keys stays
+// on disk until unrelated writes fill the memtable. RocksDB offers a blunt
+// fix (memtable_max_range_deletions flushes after a count); Strata weighs
+// what a flush would reclaim. As range tombstones arrive in the mutable
+// memtable, the commit path now and then (tombCheckMin tombstones, then
+// every eighth more) has a background goroutine add up the bytes of tables
+// lying wholly inside the memtable's coalesced tombstone spans, which
+// delete-only compactions drop without reading once the tombstones are in a
+// table. When that exceeds what the flush costs (the memtable's bytes, and
+// at least an eighth of a full memtable, so tiny tables are not flushed for
+// tiny gains) the memtable is rotated and flushed early.
+
+// tombCheckMin is the number of range tombstones in a memtable before the
+// first check.
+const tombCheckMin = 64
+
+// maybeCheckTombstonePressure starts a check of the mutable memtable's
+// tombstones when enough have arrived in m since the last one. Called after
+// a commit into m, when m may already be flushed: only m's own counters are
+// read here, never its arena. One check runs at a time.
+func (d *DB) maybeCheckTombstonePressure(m *memTable) {
+	if !m.tombCheckDue() || !d.tombCheckRunning.CompareAndSwap(false, true) {
+		return
+	}
+	d.mu.Lock()
+	if d.mu.closed {
+		d.mu.Unlock()
+		d.tombCheckRunning.Store(false)
+		return
+	}
+	d.bgWG.Add(1)
+	d.mu.Unlock()
+	go func() {
+		defer d.bgWG.Done()
+		for {
+			// Check the mutable memtable (m, unless it has been rotated
+			// meanwhile), holding a reference: a flushed memtable's
+			// arena is freed once the last reference goes.
+			d.mu.Lock()
+			m = d.mu.mem.mutable
+			closed := d.mu.closed
+			if !closed {
+				m.ref()
+			}
+			d.mu.Unlock()
+			if closed {
+				d.tombCheckRunning.Store(false)
+				return
+			}
+			if m.claimTombCheck() {
+				if d.memTombstonesWorthFlushing(m) {
+					d.flushForTombstones(m)
+				}
+				d.tombChecks.Add(1)
+			}
+			m.unref()
+			d.tombCheckRunning.Store(false)
+			// A commit may have found the check busy and left: look
+			// again, so none is forgotten once writes stop.
+			d.mu.Lock()
+			var next *memTable
+			next, closed = d.mu.mem.mutable, d.mu.closed
+			d.mu.Unlock()
+			if closed || !next.tombCheckDue() || !d.tombCheckRunning.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}()
+}
+
+// tombCheckDue reports whether enough tombstones arrived for a check.
+func (m *memTable) tombCheckDue() bool {
+	return m.rangeDels.Load() >= max(m.tombCheckAt.Load(), tombCheckMin)
+}
+
+// claimTombCheck moves the next check point past the tombstones there are
+// now (an eighth more, at least tombCheckMin); false if not due or another
+// caller claimed it.
+func (m *memTable) claimTombCheck() bool {
+	n, cur := m.rangeDels.Load(), m.tombCheckAt.Load()
+	return n >= max(cur, tombCheckMin) && m.tombCheckAt.CompareAndSwap(cur, n+max(tombCheckMin, n/8))
+}
+
+// memTombstonesWorthFlushing reports whether the tables wholly covered by
+// m's range tombstones outweigh the cost of flushing m now.
+func (d *DB) memTombstonesWorthFlushing(m *memTable) bool {
+	m.tombs.mu.Lock()
+	ts := slices.Clone(m.tombs.all)
+	m.tombs.mu.Unlock()
+	slices.SortFunc(ts, func(a, b tombstone) int { return bytes.Compare(a.start, b.start) })
+	spans := coalesce(ts)
+	threshold := max(uint64(m.Size()), uint64(d.opts.MemTableSize)/8)
+
+	rs := d.loadReadState()
+	defer rs.unref()
+	return coveredTableBytes(rs.version, spans, threshold) >= threshold
+}
+
+// coveredTableBytes adds up the sizes of v's tables lying wholly inside one
+// of spans (sorted, disjoint), stopping once the sum reaches limit. Every
+// table is older than a memtable's tombstones, so no sequence check is
+// needed.
+func coveredTableBytes(v *version, spans []span, limit uint64) uint64 {
+	var covered uint64
+	inside := func(f *FileMetadata, sp span) bool {
+		return bytes.Compare(f.Smallest.UserKey, sp.start) >= 0 && f.endsBefore(sp.end)
+	}
+	for level, files := range v.levels {
+		if len(files) == 0 {
+			continue
+		}
+		if level == 0 {
+			// L0 tables overlap each other; each is found by search.
+			for _, f := range files {
+				i, _ := slices.BinarySearchFunc(spans, f.Smallest.UserKey, func(sp span, k []byte) int {
+					if bytes.Compare(sp.end, k) <= 0 {
+						return -1
+					}
+					return 1
+				})
+				if i < len(spans) && inside(f, spans[i]) {
+					covered += f.Size
+				}
+			}
+		} else {
+			for _, sp := range spans {
+				for i := searchLevel(files, sp.start); i < len(files) && bytes.Compare(files[i].Smallest.UserKey, sp.end) < 0; i++ {
+					if inside(files[i], sp) {
+						covered += files[i].Size
+					}
+				}
+			}
+		}
+		if covered >= limit {
+			break
+		}
+	}
+	return covered
+}
+
+// flushForTombstones rotates m, if it is still the mutable memtable, so its
+// tombstones are flushed.
+func (d *DB) flushForTombstones(m *memTable) {
+	d.commit.mu.Lock()
+	defer d.commit.mu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mu.closed || d.mu.bgErr != nil || d.mu.mem.mutable != m || m.Empty() {
+		return
+	}
+	if err := d.rotateMemTableLocked(0); err != nil {
+		d.setBackgroundErrorLocked(err)
+		return
+	}
+	d.mu.flush.forTombstones++
+}

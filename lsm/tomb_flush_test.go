@@ -1,0 +1,100 @@
+package lsm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/strata-db/strata/internal/vfs"
+)
+
+// waitFor polls cond until it holds, failing the test after a generous
+// deadline: the condition is reached by a background goroutine.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// loadTables writes tables of 10 keys of 4 KiB each, one flush per table,
+// keys "u<table><key>", incompressible values.
+func loadTables(t *testing.T, d *DB, tables int) {
+	r := rand.New(rand.NewPCG(1, 1))
+	val := make([]byte, 4096)
+	for tbl := range tables {
+		for i := range 10 {
+			for j := range val {
+				val[j] = byte(r.Uint32())
+			}
+			if err := d.Set(fmt.Appendf(nil, "u%03d%02d", tbl, i), val, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestTombstonesFlushMemTableEarly: a wave of per-key range deletions over
+// many tables is flushed without waiting for the memtable to fill, so the
+// covered tables are deleted with no Flush call and no other writes.
+func TestTombstonesFlushMemTableEarly(t *testing.T) {
+	o := quietOptions(vfs.NewMem())
+	o.MemTableSize = 1 << 20
+	d := openMem(t, o.FS, o)
+	defer d.Close()
+	loadTables(t, d, 40)
+	for k := range 400 {
+		start := fmt.Appendf(nil, "u%03d%02d", k/10, k%10)
+		end := fmt.Appendf(nil, "u%03d%02d", (k+1)/10, (k+1)%10)
+		if k%10 == 9 {
+			end = fmt.Appendf(nil, "u%03d", k/10+1)
+		}
+		if err := d.DeleteRange(start, end, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "early flushes to settle", func() bool {
+		m := d.Metrics()
+		return m.Flush.ForTombstones > 0 && m.MemTable.Immutables == 0 && !d.tombCheckRunning.Load()
+	})
+	if err := d.waitIdle(); err != nil {
+		t.Fatal(err)
+	}
+	// The last tombstones (fewer than a check needs, or covering less
+	// than the threshold) may wait in the memtable; most tables are gone.
+	m := d.Metrics()
+	if n := m.Compact.TablesDeletedWithoutRead; n < 30 {
+		t.Fatalf("only %d of 40 tables deleted without read after early flushes:\n%s", n, m)
+	}
+	if got := mustGet(t, d, "u01203"); got != "<nil>" {
+		t.Fatalf("deleted key reads %q", got)
+	}
+}
+
+// TestTombstonesOverNothingDoNotFlush: tombstones that cover no table do
+// not rotate the memtable, however many there are.
+func TestTombstonesOverNothingDoNotFlush(t *testing.T) {
+	o := quietOptions(vfs.NewMem())
+	o.MemTableSize = 1 << 20
+	d := openMem(t, o.FS, o)
+	defer d.Close()
+	loadTables(t, d, 5)
+	for k := range 1000 {
+		if err := d.DeleteRange(fmt.Appendf(nil, "x%05d", k), fmt.Appendf(nil, "x%05d", k+1), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Checks ran at 64 tombstones and every eighth more after that.
+	waitFor(t, "tombstone checks", func() bool { return d.tombChecks.Load() >= 5 })
+	if n := d.Metrics().Flush.ForTombstones; n != 0 {
+		t.Fatalf("%d early flushes for tombstones that cover nothing", n)
+	}
+}

@@ -1,0 +1,148 @@
+package server
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/strata-db/strata/jemallocprof"
+	"github.com/strata-db/strata/server/resp"
+)
+
+// pipelineSets writes total bytes of values through c as SETs of valueLen
+// bytes, 100 to a pipeline, keys "acct:<i>"; it returns the number of keys.
+func pipelineSets(t *testing.T, c *rawConn, total, valueLen int) int {
+	t.Helper()
+	r := rand.New(rand.NewPCG(5, 6))
+	val := make([]byte, valueLen)
+	n := total / valueLen
+	for i := 0; i < n; i += 100 {
+		c.out = c.out[:0]
+		batch := min(100, n-i)
+		for j := range batch {
+			for k := range val {
+				val[k] = byte('a' + r.IntN(26))
+			}
+			c.out = appendCommand(c.out, "SET", "acct:"+strconv.Itoa(i+j), string(val))
+		}
+		if _, err := c.conn.Write(c.out); err != nil {
+			t.Fatal(err)
+		}
+		for range batch {
+			v, err := resp.ReadReply(c.br)
+			if err != nil || v.Str != "OK" {
+				t.Fatalf("SET: %v %v", v, err)
+			}
+		}
+	}
+	return n
+}
+
+// TestServerMemoryAccounting: after writing 256 MiB through the server
+// (32 MiB under the race detector), the tracked memtable bytes equal the
+// arenas' sizes the engine reports, and, in the pure-Go build where every
+// tracked buffer is on the Go heap, the tracked total agrees with the
+// heap's live bytes within 10%.
+func TestServerMemoryAccounting(t *testing.T) {
+	total := 256 << 20
+	if raceEnabled || testing.Short() {
+		total = 32 << 20
+	}
+	ts := startServer(t, t.TempDir(), "--memtable-size", "64mb", "--block-cache-size", "64mb")
+	c := dialRaw(t, ts.addr)
+	n := pipelineSets(t, c, total, 1000)
+	// Reads fill the block cache, the other large budget.
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 20000 {
+		c.mustDo(t, "GET", "acct:"+strconv.Itoa(r.IntN(n)))
+	}
+
+	db := ts.s.Engine()
+	matched := false
+	var last string
+	for range 100 {
+		before := jemallocprof.Live(jemallocprof.MemtableActive) + jemallocprof.Live(jemallocprof.MemtableImmutable)
+		m := db.Metrics()
+		after := jemallocprof.Live(jemallocprof.MemtableActive) + jemallocprof.Live(jemallocprof.MemtableImmutable)
+		arenas := int64(m.MemTable.Capacity + m.MemTable.ZombieCapacity)
+		if before == after && after == arenas {
+			matched = true
+			break
+		}
+		// A flush finished between the reads: read again.
+		last = fmt.Sprintf("tracked %d/%d, arenas %d (memtables %d, zombies %d)", before, after, arenas, m.MemTable.Count, m.MemTable.Zombies)
+		runtime.Gosched()
+	}
+	if !matched {
+		t.Fatalf("tracked memtable bytes never matched the arenas: %s", last)
+	}
+	if bc := db.Metrics().BlockCache; jemallocprof.Live(jemallocprof.BlockCache) == 0 || bc.Bytes == 0 {
+		t.Fatalf("the reads left nothing in the block cache: %+v", bc)
+	}
+
+	if jemallocprof.OffHeap {
+		return // tracked buffers are not on the Go heap in this build
+	}
+	// Compactions in flight hold output buffers nothing tracks (the
+	// table writer's block builders, the compressor's state): measure
+	// once they are done.
+	waitUntil(t, time.Minute, "compactions to finish", func() bool {
+		m := db.Metrics()
+		return m.Compact.Running == 0 && !m.Flush.Running
+	})
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	tracked := jemallocprof.TotalLive()
+	heap := int64(ms.HeapAlloc)
+	t.Logf("tracked %d bytes, Go heap live %d bytes (%.1f%%)", tracked, heap, 100*float64(tracked)/float64(heap))
+	if d := heap - tracked; d < 0 || d > heap/10 {
+		t.Fatalf("tracked total %d and live heap %d differ by more than 10%%:\n%s", tracked, heap, db.Metrics())
+	}
+}
+
+// TestConfigSetEngineBudgets: CONFIG SET block-cache-size empties or grows
+// the cache at once, and memtable-size applies to the next memtable.
+func TestConfigSetEngineBudgets(t *testing.T) {
+	ts := startServer(t, t.TempDir(), "--memtable-size", "4mb", "--block-cache-size", "0")
+	c := dialRaw(t, ts.addr)
+	db := ts.s.Engine()
+	n := pipelineSets(t, c, 2<<20, 1000)
+	c.expectDo(t, "+OK", "FLUSHMEMTABLE")
+	readAll := func() {
+		for i := range n {
+			c.mustDo(t, "GET", "acct:"+strconv.Itoa(i))
+		}
+	}
+	readAll()
+	if b := db.Metrics().BlockCache.Bytes; b != 0 {
+		t.Fatalf("a zero budget cached %d bytes", b)
+	}
+	c.expectDo(t, "+OK", "CONFIG", "SET", "block-cache-size", "8mb")
+	readAll()
+	if b := db.Metrics().BlockCache.Bytes; b == 0 || b > 8<<20 {
+		t.Fatalf("an 8 MiB budget holds %d bytes", b)
+	}
+	c.expectDo(t, "+OK", "CONFIG", "SET", "block-cache-size", "0")
+	if b := db.Metrics().BlockCache.Bytes; b != 0 {
+		t.Fatalf("shrinking to zero left %d bytes", b)
+	}
+
+	c.expectDo(t, "+OK", "CONFIG", "SET", "memtable-size", "1mb")
+	if got := db.Metrics().MemTable.Capacity; got != 4<<20 {
+		t.Fatalf("the mutable memtable changed size at once: %d", got)
+	}
+	c.mustDo(t, "SET", "next", "memtable")
+	c.expectDo(t, "+OK", "FLUSHMEMTABLE")
+	waitUntil(t, time.Minute, "the old memtables to go", func() bool {
+		m := db.Metrics()
+		return m.MemTable.Count == 1 && m.MemTable.Zombies == 0
+	})
+	if got := db.Metrics().MemTable.Capacity; got != 1<<20 {
+		t.Fatalf("the next memtable has %d bytes, want 1 MiB", got)
+	}
+	c.expectDo(t, "-ERR CONFIG SET failed (possibly related to argument 'memtable-size') - argument must be between 65536 and 4294967295 inclusive", "CONFIG", "SET", "memtable-size", "1")
+}

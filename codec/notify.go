@@ -56,15 +56,27 @@ func (ks *Keyspace) newBatch() *writeBatch {
 	return w
 }
 
-// release empties w and returns it to the pool.
+// sizer is a store batch that reports its encoded size (lsm.Batch).
+type sizer interface{ Len() int }
+
+// release empties w and returns it to the pool. Buffers grown past
+// maxKeptBuffer by a large write are dropped rather than pooled: the pool
+// keeps them past a garbage collection, outside any memory accounting.
 func (w *writeBatch) release() {
-	if r, ok := w.Batch.(resettable); ok {
+	r, ok := w.Batch.(resettable)
+	if s, sized := w.Batch.(sizer); ok && sized && s.Len() > maxKeptBuffer {
+		ok = false
+	}
+	if ok {
 		r.Reset()
 	} else {
 		w.Batch = nil
 	}
 	clear(w.touched)
 	w.touched = w.touched[:0]
+	if cap(w.enc) > maxKeptBuffer {
+		w.enc = nil
+	}
 	w.enc = w.enc[:0]
 	w.ks.batches.Put(w)
 }

@@ -24,6 +24,7 @@ type tableCache struct {
 
 type tableCacheEntry struct {
 	num    base.FileNum
+	file   *FileMetadata // the file whose cached field may point here
 	once   sync.Once
 	reader *sstable.Reader
 	err    error
@@ -31,6 +32,9 @@ type tableCacheEntry struct {
 	// user's; the reader closes when it reaches zero.
 	refs     atomic.Int32
 	lastUsed atomic.Int64
+	// removed is set once the entry has left the map (evicted, dropped,
+	// the cache closed): the lock-free path of acquire then ignores it.
+	removed atomic.Bool
 
 	// The table's range tombstones, read once.
 	tsOnce sync.Once
@@ -51,8 +55,44 @@ func (e *tableCacheEntry) unref() error {
 	return nil
 }
 
+// markRemoved records that e left the map and makes its file forget it,
+// so that a closed reader is not kept alive by the file's metadata.
+func (e *tableCacheEntry) markRemoved() {
+	e.removed.Store(true)
+	if e.file != nil {
+		e.file.cached.CompareAndSwap(e, nil)
+	}
+}
+
+// tryRef takes a reference unless the count already reached zero (the
+// reader is closed or closing).
+func (e *tableCacheEntry) tryRef() bool {
+	for {
+		r := e.refs.Load()
+		if r <= 0 {
+			return false
+		}
+		if e.refs.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
+}
+
 // acquire returns the reader of f with a reference; release drops it.
+// The entry remembered in f is taken without a lock while it is in the
+// cache; the map and its lock serve a table's first use and the reopening
+// of an evicted one.
 func (c *tableCache) acquire(f *FileMetadata) (*tableCacheEntry, error) {
+	if e := f.cached.Load(); e != nil {
+		if !e.removed.Load() && e.tryRef() {
+			if !e.removed.Load() {
+				e.lastUsed.Store(c.clock.Add(1))
+				return e, nil // opened successfully before it was remembered
+			}
+			c.logClose(e.num, e.unref())
+		}
+		f.cached.CompareAndSwap(e, nil)
+	}
 	for {
 		c.mu.RLock()
 		e := c.m[f.FileNum]
@@ -60,7 +100,7 @@ func (c *tableCache) acquire(f *FileMetadata) (*tableCacheEntry, error) {
 		if e == nil {
 			c.mu.Lock()
 			if e = c.m[f.FileNum]; e == nil {
-				e = &tableCacheEntry{num: f.FileNum}
+				e = &tableCacheEntry{num: f.FileNum, file: f}
 				e.refs.Store(1) // the cache's reference
 				e.lastUsed.Store(c.clock.Add(1))
 				c.m[f.FileNum] = e
@@ -80,6 +120,12 @@ func (c *tableCache) acquire(f *FileMetadata) (*tableCacheEntry, error) {
 			e.unref() // the reader failed to open: nothing to close
 			return nil, err
 		}
+		if e.file == f {
+			f.cached.Store(e)
+			if e.removed.Load() {
+				f.cached.CompareAndSwap(e, nil) // removed meanwhile: do not keep it
+			}
+		}
 		return e, nil
 	}
 }
@@ -98,6 +144,7 @@ func (c *tableCache) evictLocked(keep *tableCacheEntry) {
 			return
 		}
 		delete(c.m, victim.num)
+		victim.markRemoved()
 		c.logClose(victim.num, victim.unref())
 	}
 }
@@ -111,6 +158,7 @@ func (c *tableCache) drop(e *tableCacheEntry) {
 		return
 	}
 	delete(c.m, e.num)
+	e.markRemoved()
 	c.mu.Unlock()
 	c.logClose(e.num, e.unref())
 }
@@ -220,6 +268,9 @@ func (c *tableCache) evict(num base.FileNum) {
 	c.mu.Lock()
 	e := c.m[num]
 	delete(c.m, num)
+	if e != nil {
+		e.markRemoved()
+	}
 	c.mu.Unlock()
 	if e != nil {
 		c.logClose(num, e.unref())
@@ -244,6 +295,7 @@ func (c *tableCache) close() error {
 	c.mu.Unlock()
 	var firstErr error
 	for _, e := range entries {
+		e.markRemoved()
 		if err := e.unref(); err != nil && firstErr == nil {
 			firstErr = err
 		}

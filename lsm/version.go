@@ -31,6 +31,10 @@ type FileMetadata struct {
 	// refs counts the versions that contain the file. When it drops to zero
 	// the file is obsolete and may be deleted.
 	refs atomic.Int32
+
+	// cached is the table cache's entry for the file once opened: reads
+	// take it without the cache's lock (tableCache.acquire).
+	cached atomic.Pointer[tableCacheEntry]
 }
 
 func (f *FileMetadata) String() string {

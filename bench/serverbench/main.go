@@ -13,9 +13,9 @@
 // with the same durability: Strata with its defaults (appendonly yes,
 // appendfsync everysec), redis-server with appendonly yes, appendfsync
 // everysec and save "" (no RDB snapshots). Each round runs every test at
-// each pipeline depth on Strata and then on Redis (A B A B), so both see
-// the same machine load; the table gives the medians over rounds and the
-// median of the per-round ratios.
+// each pipeline depth on each server in turn (A B, then B A in the next
+// round: the order rotates), so all see the same machine load; the table
+// gives the medians over rounds and the median of the per-round ratios.
 //
 // The durability comparison then restarts both servers with appendfsync
 // always and runs SET (-c 50, -P 1) the same way, and reports the WAL
@@ -170,7 +170,7 @@ func runSuite(res *results, specs []serverSpec, tmp string, args benchArgs, test
 			for _, test := range tests {
 				a := args
 				a.pipeline = p
-				for _, s := range servers {
+				for _, s := range rotate(servers, round) {
 					smp, err := runTest(a, s.port, test)
 					if err != nil {
 						return fmt.Errorf("%s: %w", s.name, err)
@@ -210,7 +210,7 @@ func runAlways(res *results, dur *durability, specs []serverSpec, tmp string, ar
 	}
 	args.pipeline = 1
 	for round := 1; round <= rounds; round++ {
-		for _, s := range servers {
+		for _, s := range rotate(servers, round) {
 			smp, err := runTest(args, s.port, "set")
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
@@ -250,6 +250,15 @@ func walCounters(s *server) ([3]int64, error) {
 		out[i] = v
 	}
 	return out, nil
+}
+
+// rotate returns servers in the order of a round: each round starts with
+// the next server, so that none always runs right after the others'
+// previous test (whose background work, Strata's flushes and compactions,
+// may still use the CPU).
+func rotate(servers []*server, round int) []*server {
+	k := (round - 1) % len(servers)
+	return append(append([]*server(nil), servers[k:]...), servers[:k]...)
 }
 
 func startAll(specs []serverSpec, tmp string) ([]*server, error) {

@@ -130,7 +130,7 @@ func formatReport(e env, r *results, tests []string, pipelines []int, dur *durab
 	fmt.Fprintf(&b, "Run of %s (%s), strata commit %s.\n\n", e.started.Format("2006-01-02 15:04"), e.elapsed.Round(time.Second), e.commit)
 	fmt.Fprintf(&b, "- machine: %s, %d cores, %s RAM, Linux %s\n", e.cpu, e.cores, e.ram, e.kernel)
 	fmt.Fprintf(&b, "- versions: %s; %s\n", e.goVersion, e.redis)
-	fmt.Fprintf(&b, "- redis-benchmark -c %d -d %d -r %d -n %d --csv, %d rounds (A B A B); load average %s at the start, %s at the end\n",
+	fmt.Fprintf(&b, "- redis-benchmark -c %d -d %d -r %d -n %d --csv, %d rounds (every server in turn, the order rotating each round); load average %s at the start, %s at the end\n",
 		*flagClients, *flagData, *flagKeyspace, *flagN, *flagRounds, e.loadStart, e.loadEnd)
 	fmt.Fprintf(&b, "- both servers: appendonly yes, appendfsync everysec (Strata's defaults; Redis with save \"\")\n\n")
 	others := []string{}

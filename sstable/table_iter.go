@@ -252,7 +252,10 @@ func (t *tableIter) Error() error { return t.err }
 func (t *tableIter) Close() error {
 	t.handle.Release()
 	t.handle = Handle{}
-	t.data.data = nil
+	// Drop every alias of the block: a closed iterator kept in a pool
+	// must not keep freed memory alive (or point into it, in the
+	// jemalloc build).
+	t.data.data, t.data.val = nil, nil
 	t.data.valid = false
 	return t.err
 }

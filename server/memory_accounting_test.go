@@ -97,7 +97,7 @@ func TestServerMemoryAccounting(t *testing.T) {
 		t.Fatalf("tracked memtable bytes never matched the arenas: %s", last)
 	}
 	// (A compaction may since have evicted the blocks of its inputs.)
-	if st := jemallocprof.Snapshot()[jemallocprof.BlockCache]; st.Peak == 0 || st.Allocs == 0 {
+	if st := jemallocprof.Snapshot()[jemallocprof.BlockCache]; st.Peak == 0 {
 		t.Fatalf("the reads never filled the block cache: %+v", st)
 	}
 

@@ -30,6 +30,7 @@ run: build
 # engine's packages again in the jemalloc build.
 test:
 	$(GO) test -race -tags invariants -timeout 20m $(TESTFLAGS) $(PKGS)
+	$(GO) test -run '^TestServerMemoryAccounting$$' -timeout 10m $(TESTFLAGS) ./server/
 	@$(MAKE) --no-print-directory test-jemalloc
 
 # The engine's packages in the jemalloc build (cgo, libjemalloc-dev; buffers

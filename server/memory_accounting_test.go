@@ -48,9 +48,11 @@ func pipelineSets(t *testing.T, c *rawConn, total, valueLen int) int {
 // heap's live bytes within 15% (both counted from before the server
 // started).
 func TestServerMemoryAccounting(t *testing.T) {
-	total := 256 << 20
+	total, memtable := 256<<20, "64mb"
 	if raceEnabled || testing.Short() {
-		total = 32 << 20
+		// Smaller memtables, so that tables and the block cache are
+		// exercised too.
+		total, memtable = 32<<20, "8mb"
 	}
 	// The heap may hold what earlier tests left: compare what this
 	// server adds.
@@ -58,7 +60,7 @@ func TestServerMemoryAccounting(t *testing.T) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	heap0, tracked0 := int64(ms.HeapAlloc), jemallocprof.TotalLive()
-	ts := startServer(t, t.TempDir(), "--memtable-size", "64mb", "--block-cache-size", "64mb")
+	ts := startServer(t, t.TempDir(), "--memtable-size", memtable, "--block-cache-size", "64mb")
 	c := dialRaw(t, ts.addr)
 	n := pipelineSets(t, c, total, 1000)
 	// Reads of every key fill the block cache, the other large budget.
@@ -103,6 +105,12 @@ func TestServerMemoryAccounting(t *testing.T) {
 
 	if jemallocprof.OffHeap {
 		return // tracked buffers are not on the Go heap in this build
+	}
+	if raceEnabled || testing.Short() {
+		// The fixed untracked overhead (cache entries, encoder state)
+		// swamps 32 MiB; make test runs the full size without -race.
+		t.Log("heap agreement checked at full size only (no -race, no -short)")
+		return
 	}
 	// Compactions in flight hold output buffers nothing tracks (the
 	// table writer's block builders, the compressor's state): measure

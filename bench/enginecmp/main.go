@@ -30,6 +30,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/strata-db/strata/bench/internal/sysinfo"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -121,7 +122,7 @@ func run() error {
 		}
 	}
 	printResults(workloads, res)
-	fmt.Printf("\nload average at end: %s\n", loadAvg())
+	fmt.Printf("\nload average at end: %s\n", sysinfo.LoadAvg())
 	return nil
 }
 
@@ -470,12 +471,12 @@ func printHeader(root string, workloads []string) {
 			*flagBigN, min(*flagBigRounds, *flagRounds), *flagN)
 	}
 	fmt.Printf("go: %s  GOMAXPROCS: %d  NumCPU: %d\n", goPlatform(), runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Printf("cpu: %s\n", cpuModel())
+	fmt.Printf("cpu: %s\n", sysinfo.CPUModel())
 	fmt.Printf("memtable: %d MiB, block cache: %d MiB, block: %d B, bloom: %d bits/key\n",
 		cfg.memTableSize>>20, cfg.blockCacheSize>>20, cfg.blockSize, cfg.bloomBits)
 	fmt.Printf("pebble: %s\n", moduleVersion("github.com/cockroachdb/pebble"))
 	fmt.Printf("dir: %s\n", root)
-	fmt.Printf("load average at start: %s\n\n", loadAvg())
+	fmt.Printf("load average at start: %s\n\n", sysinfo.LoadAvg())
 }
 
 func printResults(workloads []string, res *results) {

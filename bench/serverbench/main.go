@@ -29,6 +29,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/strata-db/strata/bench/internal/sysinfo"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -116,7 +117,7 @@ func run() error {
 		}
 	}
 	env := collectEnv(*flagRoot, *flagRedis)
-	env.loadStart = loadAvg()
+	env.loadStart = sysinfo.LoadAvg()
 	env.started = time.Now()
 
 	specs := func(fsync string) []serverSpec {
@@ -142,7 +143,7 @@ func run() error {
 			return err
 		}
 	}
-	env.loadEnd = loadAvg()
+	env.loadEnd = sysinfo.LoadAvg()
 	env.elapsed = time.Since(env.started)
 
 	report := formatReport(env, res, tests, pipelines, dur)

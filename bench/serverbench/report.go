@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
+	"github.com/strata-db/strata/bench/internal/sysinfo"
 	"os"
 	"os/exec"
 	"runtime"
@@ -101,7 +101,7 @@ type env struct {
 }
 
 func collectEnv(root, redisBin string) env {
-	e := env{cpu: cpuModel(), cores: runtime.NumCPU(), ram: memTotal(), goVersion: "unknown",
+	e := env{cpu: sysinfo.CPUModel(), cores: runtime.NumCPU(), ram: sysinfo.MemTotal(), goVersion: "unknown",
 		redis: "unknown", commit: "unknown"}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		e.kernel = strings.TrimSpace(string(b))
@@ -208,50 +208,4 @@ func writeSection(path, report string) error {
 		text += "\n" + section
 	}
 	return os.WriteFile(path, []byte(text), 0o644)
-}
-
-// cpuModel returns the first "model name" of /proc/cpuinfo, or "unknown".
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
-
-// memTotal returns MemTotal of /proc/meminfo in GiB.
-func memTotal() string {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		var kb int64
-		if _, err := fmt.Sscanf(s.Text(), "MemTotal: %d kB", &kb); err == nil {
-			return fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
-		}
-	}
-	return "unknown"
-}
-
-// loadAvg returns the first three fields of /proc/loadavg.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -26,7 +26,7 @@ import "C"
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -78,25 +78,15 @@ func nativeSetActive(on bool) error {
 
 // nativeDump writes jemalloc's heap profile (jeprof format) to path and
 // syncs it. jemalloc truncates whatever file it is given, so the name is
-// first claimed with an exclusive create: a dump never overwrites another
-// file. A failure removes the file.
-func nativeDump(path string) (err error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
+// first claimed with writeFileExclusive's exclusive create: a dump never
+// overwrites another file. A failure removes the file.
+func nativeDump(path string) error {
+	return writeFileExclusive(path, func(io.Writer) error {
+		p := C.CString(path)
+		defer C.free(unsafe.Pointer(p))
+		if rc := C.strata_prof_dump(p); rc != 0 {
+			return mallctlErr("prof.dump "+path, rc)
 		}
-		if err != nil {
-			os.Remove(path)
-		}
-	}()
-	p := C.CString(path)
-	defer C.free(unsafe.Pointer(p))
-	if rc := C.strata_prof_dump(p); rc != 0 {
-		return mallctlErr("prof.dump "+path, rc)
-	}
-	return f.Sync()
+		return nil
+	})
 }

@@ -94,11 +94,7 @@ func (m *memTable) claimTombCheck() bool {
 // memTombstonesWorthFlushing reports whether the tables wholly covered by
 // m's range tombstones outweigh the cost of flushing m now.
 func (d *DB) memTombstonesWorthFlushing(m *memTable) bool {
-	m.tombs.mu.Lock()
-	ts := slices.Clone(m.tombs.all)
-	m.tombs.mu.Unlock()
-	slices.SortFunc(ts, func(a, b tombstone) int { return bytes.Compare(a.start, b.start) })
-	spans := coalesce(ts)
+	spans := coalesce(m.tombs.sorted())
 	threshold := max(uint64(m.Size()), uint64(d.opts.MemTableSize)/8)
 
 	rs := d.loadReadState()

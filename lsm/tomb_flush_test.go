@@ -3,9 +3,11 @@ package lsm
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/vfs"
 )
 
@@ -96,5 +98,31 @@ func TestTombstonesOverNothingDoNotFlush(t *testing.T) {
 	waitFor(t, "tombstone checks", func() bool { return d.tombChecks.Load() >= 5 })
 	if n := d.Metrics().Flush.ForTombstones; n != 0 {
 		t.Fatalf("%d early flushes for tombstones that cover nothing", n)
+	}
+}
+
+// TestMemTombsSorted: sorted merges the index with the unindexed tail into
+// the order of starts, at every size (so with and without a tail).
+func TestMemTombsSorted(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	var m memTombs
+	var starts []string
+	for i := range 500 {
+		k := fmt.Appendf(nil, "k%06d", r.IntN(100000))
+		m.add(k, append(k, 0), base.SeqNum(i+1))
+		starts = append(starts, string(k))
+		slices.Sort(starts)
+		got := m.sorted()
+		if len(got) != len(starts) {
+			t.Fatalf("%d tombstones, sorted returned %d", len(starts), len(got))
+		}
+		for j, ts := range got {
+			if string(ts.start) != starts[j] {
+				t.Fatalf("after %d adds, position %d: %q, want %q", i+1, j, ts.start, starts[j])
+			}
+		}
+		if i%7 == 0 {
+			m.visit(nil, nil, func(*tombstone) {}) // reads refresh the index too
+		}
 	}
 }

@@ -126,6 +126,31 @@ func (m *memTombs) covering(key []byte, fn func(t *tombstone)) {
 	}
 }
 
+// sorted returns every tombstone applied so far ordered by start: the
+// index's sorted array (immutable once built) merged with the unindexed
+// tail, so only the tail (about sqrt n) is sorted.
+func (m *memTombs) sorted() []tombstone {
+	m.mu.Lock()
+	m.refreshLocked()
+	var indexed []tombstone
+	if m.idx != nil {
+		indexed = m.idx.ts
+	}
+	tail := slices.Clone(m.all[m.built:])
+	m.mu.Unlock()
+	byStart := func(a, b tombstone) int { return bytes.Compare(a.start, b.start) }
+	slices.SortFunc(tail, byStart)
+	out := make([]tombstone, 0, len(indexed)+len(tail))
+	for len(indexed) > 0 && len(tail) > 0 {
+		if byStart(tail[0], indexed[0]) < 0 {
+			out, tail = append(out, tail[0]), tail[1:]
+		} else {
+			out, indexed = append(out, indexed[0]), indexed[1:]
+		}
+	}
+	return append(append(out, indexed...), tail...)
+}
+
 // refreshLocked rebuilds the index once the unindexed tail has grown to
 // about twice the square root of the total.
 func (m *memTombs) refreshLocked() {

@@ -33,12 +33,14 @@ test:
 	$(GO) test -run '^TestServerMemoryAccounting$$' -timeout 10m $(TESTFLAGS) ./server/
 	@$(MAKE) --no-print-directory test-jemalloc
 
-# The engine's packages in the jemalloc build (cgo, libjemalloc-dev; buffers
-# off the Go heap), without the race detector: the suite under -short, then
+# The engine's packages and their users (codec, server, fuzz) in the
+# jemalloc build (cgo, libjemalloc-dev; buffers off the Go heap, where a
+# use after Free reads poisoned or unmapped memory), without the race
+# detector: the suites under -short, then
 # the full-size memory tests (the RSS bound is meaningless under -race).
 # Without jemalloc's header or cgo it is skipped with a message, except under
 # CI=true, where that is an error.
-JEMALLOC_PKGS := ./jemallocprof/ ./memtable/ ./sstable/ ./wal/ ./lsm/
+JEMALLOC_PKGS := ./jemallocprof/ ./memtable/ ./sstable/ ./wal/ ./lsm/ ./codec/ ./server/ ./fuzz/
 test-jemalloc:
 	@if [ "$$($(GO) env CGO_ENABLED)" != 1 ] || \
 	   ! echo '#include <jemalloc/jemalloc.h>' | $$($(GO) env CC) -E -x c - >/dev/null 2>&1; then \

@@ -290,6 +290,29 @@ func cmdConfigSet(c *client, args [][]byte) {
 	c.w.SimpleString("OK")
 }
 
+// configChanged is called after CONFIG SET changed settings, for those the
+// server keeps a parsed copy of.
+func (s *Server) configChanged(names []string) {
+	for _, n := range names {
+		switch n {
+		case "client-output-buffer-limit":
+			s.loadOutputLimits()
+		case "slowlog-log-slower-than":
+			s.slowlog.threshold.Store(s.cfg.Int(n))
+		case "block-cache-size":
+			// The engine always has a cache (see Open): this cannot fail
+			// for a validated size.
+			if err := s.db.SetBlockCacheSize(s.cfg.Int(n)); err != nil {
+				s.logger.Error("resizing the block cache", "err", err)
+			}
+		case "memtable-size":
+			if err := s.db.SetMemTableSize(int(s.cfg.Int(n))); err != nil {
+				s.logger.Error("setting the memtable size", "err", err)
+			}
+		}
+	}
+}
+
 func cmdConfigRewrite(c *client, args [][]byte) {
 	if err := c.s.cfg.Rewrite(); err != nil {
 		c.w.Error("ERR " + err.Error())

@@ -290,8 +290,8 @@ func cmdConfigSet(c *client, args [][]byte) {
 	c.w.SimpleString("OK")
 }
 
-// configChanged is called after CONFIG SET changed settings, for those the
-// server keeps a parsed copy of.
+// configChanged is called after CONFIG SET changed settings: it applies
+// those the server keeps a parsed copy of and the engine's budgets.
 func (s *Server) configChanged(names []string) {
 	for _, n := range names {
 		switch n {

@@ -138,37 +138,10 @@ func compressBlock(typ byte, raw, dst []byte) ([]byte, byte) {
 
 var errDecodedTooLarge = errors.New("sstable: decompressed block exceeds the size limit")
 
-// decompressBlock decodes a block of type typ. For blockTypeNone it
-// returns data itself.
+// decompressBlock decodes a block of type typ on the Go heap. For
+// blockTypeNone it returns data itself.
 func decompressBlock(typ byte, data []byte) ([]byte, error) {
-	switch typ {
-	case blockTypeNone:
-		return data, nil
-	case blockTypeS2:
-		n, err := s2.DecodedLen(data)
-		if err != nil {
-			return nil, base.CorruptionErrorf("sstable: s2 block: %v", err)
-		}
-		if n > maxDecodedBlockSize {
-			return nil, base.MarkCorruption(errDecodedTooLarge)
-		}
-		out, err := s2.Decode(make([]byte, n), data)
-		if err != nil {
-			return nil, base.CorruptionErrorf("sstable: s2 block: %v", err)
-		}
-		return out, nil
-	case blockTypeZstd:
-		_, dec := zstdCodecs()
-		out, err := dec.DecodeAll(data, nil)
-		if err != nil {
-			return nil, base.CorruptionErrorf("sstable: zstd block: %v", err)
-		}
-		if len(out) > maxDecodedBlockSize {
-			return nil, base.MarkCorruption(errDecodedTooLarge)
-		}
-		return out, nil
-	}
-	return nil, base.CorruptionErrorf("sstable: unknown block compression type %d", typ)
+	return decompress(typ, data, nil)
 }
 
 // decompressBlockTracked decodes a block of type typ into a new buffer
@@ -176,9 +149,40 @@ func decompressBlock(typ byte, data []byte) ([]byte, error) {
 // memory), whose length is exactly the decoded size. The caller owns it;
 // on error nothing stays allocated.
 func decompressBlockTracked(typ byte, data []byte) ([]byte, error) {
+	return decompress(typ, data, allocBlock)
+}
+
+// decompress decodes a block into a buffer of exactly the decoded size
+// from alloc (nil: the Go heap, and data itself for blockTypeNone). s2
+// blocks and zstd frames that state their size (our writer's always do)
+// are decoded straight into that buffer.
+func decompress(typ byte, data []byte, alloc func(n int) []byte) ([]byte, error) {
+	tracked := alloc != nil
+	if !tracked {
+		alloc = func(n int) []byte { return make([]byte, n) }
+	}
+	// into decodes into a buffer of n bytes; a decoder that did not fill
+	// exactly that buffer means a corrupt block.
+	into := func(what string, n int, decode func(buf []byte) ([]byte, error)) ([]byte, error) {
+		if n > maxDecodedBlockSize {
+			return nil, base.MarkCorruption(errDecodedTooLarge)
+		}
+		buf := alloc(n)
+		out, err := decode(buf)
+		if err != nil || len(out) != n || (n > 0 && &out[0] != &buf[0]) {
+			if tracked {
+				jemallocprof.Free(jemallocprof.IteratorPinned, buf)
+			}
+			return nil, base.CorruptionErrorf("sstable: %s block: decoded %d of %d bytes: %v", what, len(out), n, err)
+		}
+		return buf, nil
+	}
 	switch typ {
 	case blockTypeNone:
-		out := allocBlock(len(data))
+		if !tracked {
+			return data, nil
+		}
+		out := alloc(len(data))
 		copy(out, data)
 		return out, nil
 	case blockTypeS2:
@@ -186,42 +190,30 @@ func decompressBlockTracked(typ byte, data []byte) ([]byte, error) {
 		if err != nil {
 			return nil, base.CorruptionErrorf("sstable: s2 block: %v", err)
 		}
-		if n > maxDecodedBlockSize {
-			return nil, base.MarkCorruption(errDecodedTooLarge)
-		}
-		buf := allocBlock(n)
-		out, err := s2.Decode(buf, data)
-		if err != nil || len(out) != n || (n > 0 && &out[0] != &buf[0]) {
-			jemallocprof.Free(jemallocprof.IteratorPinned, buf)
-			return nil, base.CorruptionErrorf("sstable: s2 block: decoded %d of %d bytes: %v", len(out), n, err)
-		}
-		return buf, nil
+		return into("s2", n, func(buf []byte) ([]byte, error) { return s2.Decode(buf, data) })
 	case blockTypeZstd:
+		_, dec := zstdCodecs()
 		var h zstd.Header
 		if err := h.Decode(data); err == nil && h.HasFCS && h.FrameContentSize > 0 {
 			if h.FrameContentSize > maxDecodedBlockSize {
 				return nil, base.MarkCorruption(errDecodedTooLarge)
 			}
-			// The frame states its size (our writer's always do): decode
-			// straight into a buffer of that size.
-			n := int(h.FrameContentSize)
-			buf := allocBlock(n)
-			_, dec := zstdCodecs()
-			out, err := dec.DecodeAll(data, buf[:0])
-			if err != nil || len(out) != n || &out[0] != &buf[0] {
-				jemallocprof.Free(jemallocprof.IteratorPinned, buf)
-				return nil, base.CorruptionErrorf("sstable: zstd block: decoded %d of %d bytes: %v", len(out), n, err)
-			}
-			return buf, nil
+			return into("zstd", int(h.FrameContentSize), func(buf []byte) ([]byte, error) { return dec.DecodeAll(data, buf[:0]) })
 		}
-		// No size in the header: decode on the Go heap, then copy.
-		tmp, err := decompressBlock(typ, data)
+		// No size in the header: decode on the Go heap (copied if tracked).
+		out, err := dec.DecodeAll(data, nil)
 		if err != nil {
-			return nil, err
+			return nil, base.CorruptionErrorf("sstable: zstd block: %v", err)
 		}
-		out := allocBlock(len(tmp))
-		copy(out, tmp)
-		return out, nil
+		if len(out) > maxDecodedBlockSize {
+			return nil, base.MarkCorruption(errDecodedTooLarge)
+		}
+		if !tracked {
+			return out, nil
+		}
+		buf := alloc(len(out))
+		copy(buf, out)
+		return buf, nil
 	}
 	return nil, base.CorruptionErrorf("sstable: unknown block compression type %d", typ)
 }

@@ -68,6 +68,8 @@ func TestKProfile(t *testing.T) {
 		{[]string{"KPROFILE", "MEMORY", "DUMP"}, "-ERR wrong number of arguments for 'kprofile' command"},
 		{[]string{"KPROFILE", "MEMORY", "DUMP", "a", "b"}, "-ERR wrong number of arguments for 'kprofile' command"},
 		{[]string{"CONFIG", "SET", "profile-dump-root", outside}, "-ERR CONFIG SET failed (possibly related to argument 'profile-dump-root') - can't set immutable config"},
+		// Nothing writes files elsewhere at run time: the data dir is fixed too.
+		{[]string{"CONFIG", "SET", "dir", outside}, "-ERR CONFIG SET failed (possibly related to argument 'dir') - can't set immutable config"},
 	} {
 		c.expectDo(t, tc.want, tc.args...)
 	}

@@ -41,18 +41,30 @@ func (d *DB) compactLevelLocked(level int, start, end []byte) error {
 	v := d.vs.current
 	var inputs []*FileMetadata
 	if level == numLevels-1 {
-		for _, f := range overlapping(v.levels[level], start, end) {
-			if f.numRangeDels > 0 || d.opts.CompactionFilter != nil {
-				inputs = append(inputs, f)
+		// Each run of neighbouring tables to rewrite is one compaction: the
+		// outputs of two tables that are not neighbours could span a table
+		// between them that is not rewritten, and the level would overlap.
+		var runs [][]*FileMetadata
+		prev := -2
+		for i, f := range v.levels[level] {
+			if !f.overlaps(start, end) || (f.numRangeDels == 0 && d.opts.CompactionFilter == nil) {
+				continue
+			}
+			if i != prev+1 {
+				runs = append(runs, nil)
+			}
+			runs[len(runs)-1] = append(runs[len(runs)-1], f)
+			prev = i
+		}
+		for _, run := range runs {
+			c := &compaction{startLevel: level, outputLevel: level, manual: true, bottommost: true}
+			c.inputs[0] = run
+			c.smallest, c.largest = keyRange(run)
+			if err := d.runManualLocked(c); err != nil {
+				return err
 			}
 		}
-		if len(inputs) == 0 {
-			return nil
-		}
-		c := &compaction{startLevel: level, outputLevel: level, manual: true, bottommost: true}
-		c.inputs[0] = inputs
-		c.smallest, c.largest = keyRange(inputs)
-		return d.runManualLocked(c)
+		return nil
 	}
 	if level == 0 {
 		// All of L0: its files must move down oldest first together.

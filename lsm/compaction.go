@@ -171,12 +171,16 @@ type compactionFragment struct {
 }
 
 // fragmentAll cuts tombstones into non-overlapping sorted pieces keeping
-// all their sequence numbers.
+// all their sequence numbers. It sweeps the sorted bounds once, keeping the
+// tombstones open at the current bound: O(n log n) plus the output, which
+// matters when a compaction carries a whole wave of per-key tombstones.
 func fragmentAll(ts []tombstone) []compactionFragment {
 	var bounds [][]byte
+	var live []tombstone
 	for _, t := range ts {
 		if bytes.Compare(t.start, t.end) < 0 {
 			bounds = append(bounds, t.start, t.end)
+			live = append(live, t)
 		}
 	}
 	if len(bounds) == 0 {
@@ -184,17 +188,24 @@ func fragmentAll(ts []tombstone) []compactionFragment {
 	}
 	slices.SortFunc(bounds, bytes.Compare)
 	bounds = slices.CompactFunc(bounds, bytes.Equal)
+	slices.SortFunc(live, func(a, b tombstone) int { return bytes.Compare(a.start, b.start) })
 	var out []compactionFragment
+	var open []tombstone // start <= lo < end
+	next := 0
 	for i := 0; i+1 < len(bounds); i++ {
 		lo, hi := bounds[i], bounds[i+1]
-		var seqs []base.SeqNum
-		for _, t := range ts {
-			if bytes.Compare(t.start, lo) <= 0 && bytes.Compare(hi, t.end) <= 0 {
-				seqs = append(seqs, t.seq)
-			}
+		open = slices.DeleteFunc(open, func(t tombstone) bool { return bytes.Compare(t.end, lo) <= 0 })
+		for next < len(live) && bytes.Compare(live[next].start, lo) <= 0 {
+			open = append(open, live[next])
+			next++
 		}
-		if len(seqs) == 0 {
+		if len(open) == 0 {
 			continue
+		}
+		// Every open tombstone ends at a bound after lo, so at or after hi.
+		seqs := make([]base.SeqNum, 0, len(open))
+		for _, t := range open {
+			seqs = append(seqs, t.seq)
 		}
 		slices.SortFunc(seqs, func(a, b base.SeqNum) int { return int(int64(b) - int64(a)) })
 		out = append(out, compactionFragment{start: lo, end: hi, seqs: slices.Compact(seqs)})

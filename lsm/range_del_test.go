@@ -1,7 +1,10 @@
 package lsm
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,6 +53,47 @@ func TestFragment(t *testing.T) {
 	}{{"a", 1, false}, {"b", 4, true}, {"b", 5, false}, {"c", 8, true}, {"d", 8, true}, {"d", 9, false}, {"e", 1, false}} {
 		if got := f.deleted([]byte(tc.key), tc.seq); got != tc.want {
 			t.Errorf("deleted(%s@%d) = %v, want %v", tc.key, tc.seq, got, tc.want)
+		}
+	}
+}
+
+// TestFragmentAllMatchesDefinition: the sweep in fragmentAll gives, for
+// random tombstones (overlapping, nested, empty, repeated), exactly the
+// pieces the definition gives: between each pair of neighbouring bounds,
+// the sequence numbers of every tombstone spanning the piece.
+func TestFragmentAllMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	key := func() []byte { return []byte{byte('a' + rng.IntN(20))} }
+	for round := 0; round < 2000; round++ {
+		var ts []tombstone
+		for range rng.IntN(12) {
+			ts = append(ts, tombstone{start: key(), end: key(), seq: base.SeqNum(rng.IntN(8))})
+		}
+		var bounds [][]byte
+		for _, tb := range ts {
+			if bytes.Compare(tb.start, tb.end) < 0 {
+				bounds = append(bounds, tb.start, tb.end)
+			}
+		}
+		slices.SortFunc(bounds, bytes.Compare)
+		bounds = slices.CompactFunc(bounds, bytes.Equal)
+		var want []compactionFragment
+		for i := 0; i+1 < len(bounds); i++ {
+			var seqs []base.SeqNum
+			for _, tb := range ts {
+				if bytes.Compare(tb.start, bounds[i]) <= 0 && bytes.Compare(bounds[i+1], tb.end) <= 0 {
+					seqs = append(seqs, tb.seq)
+				}
+			}
+			if len(seqs) > 0 {
+				slices.Sort(seqs)
+				slices.Reverse(seqs)
+				want = append(want, compactionFragment{start: bounds[i], end: bounds[i+1], seqs: slices.Compact(seqs)})
+			}
+		}
+		got := fragmentAll(ts)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("tombstones %v:\ngot  %v\nwant %v", ts, got, want)
 		}
 	}
 }

@@ -16,3 +16,13 @@ func CompactionDrop(key, value []byte, nowMs int64) bool {
 	m, err := DecodeMetadata(value)
 	return err == nil && m.ExpiredAt(nowMs)
 }
+
+// SplitTables is the engine's lsm.Options.SplitOutput for Strata's
+// keyspace: a table never holds keys of two families. Element data is
+// appended at ever larger uuids and deleted by whole uuid ranges, while
+// metadata and the expiry index change everywhere: kept apart, tables of
+// new data move down the levels without rewrites and tables of dead data
+// are dropped whole by delete-only compactions.
+func SplitTables(prev, key []byte) bool {
+	return len(prev) == 0 || len(key) == 0 || prev[0] != key[0]
+}

@@ -43,3 +43,21 @@ func TestCorruptMetadataIsReported(t *testing.T) {
 		t.Fatalf("DBSIZE: %v", err)
 	}
 }
+
+func TestSplitTables(t *testing.T) {
+	data := DataRange(0, 7).Start
+	for _, tc := range []struct {
+		prev, key []byte
+		want      bool
+	}{
+		{MetaKey(0, []byte("a")), MetaKey(0, []byte("b")), false},
+		{MetaKey(0, []byte("a")), MetaKey(3, []byte("a")), false},
+		{data, append(append([]byte(nil), data...), 'x'), false},
+		{data, MetaKey(0, []byte("a")), true},
+		{MetaKey(0, []byte("z")), ExpiryKey(5, 0, []byte("a")), true},
+	} {
+		if got := SplitTables(tc.prev, tc.key); got != tc.want {
+			t.Errorf("SplitTables(%q, %q) = %v, want %v", tc.prev, tc.key, got, tc.want)
+		}
+	}
+}

@@ -249,6 +249,14 @@ func (f *compactionFragment) coveredInStripe(seq base.SeqNum, stripes snapshotSt
 func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 	d.mu.Lock()
 	stripes := snapshotStripes(d.mu.snapshots.seqs())
+	var below [][]*FileMetadata // immutable slices; a hint only
+	if c.outputLevel > 0 {
+		for level := c.outputLevel + 1; level < numLevels; level++ {
+			if files := d.vs.current.levels[level]; len(files) > 0 {
+				below = append(below, files)
+			}
+		}
+	}
 	d.mu.Unlock()
 	slices.Sort(stripes)
 	newest := len(stripes) // the stripe no snapshot bounds
@@ -280,7 +288,7 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 	merged := iterator.NewMerging(iters...)
 	iters = []base.InternalIterator{merged}
 
-	w := &compactionWriter{d: d, c: c, stripes: stripes, frags: frags}
+	w := &compactionWriter{d: d, c: c, stripes: stripes, frags: frags, below: below, belowIdx: make([]int, len(below))}
 	defer func() {
 		if err != nil {
 			w.abandon()
@@ -359,8 +367,10 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 }
 
 // compactionWriter writes a compaction's output tables, cutting a new one
-// past TargetFileSize at a user key that no range tombstone spans, and
-// giving each table the tombstone fragments of its key range.
+// past TargetFileSize, or before a key when the gap since the previous key
+// holds whole tables of the level below the output (see gapBytes), at a
+// user key that no range tombstone spans, and giving each table the
+// tombstone fragments of its key range.
 type compactionWriter struct {
 	d       *DB
 	c       *compaction
@@ -368,6 +378,19 @@ type compactionWriter struct {
 	frags   []compactionFragment
 	// nextFrag is the first fragment not yet written to a table.
 	nextFrag int
+	// below holds the tables of each non-empty level below the output
+	// level; belowIdx, per level, the first one not wholly before the
+	// current table's last content. lastKey is the last user key written
+	// (valid when haveLast).
+	below    [][]*FileMetadata
+	belowIdx []int
+	lastKey  []byte
+	haveLast bool
+	// fragScan is the first fragment gapBytes has not looked at; fragEnd
+	// the largest end of the kept fragments before it (nil: none), which
+	// the current table holds unless a cut came after them.
+	fragScan int
+	fragEnd  []byte
 
 	w       *sstable.Writer
 	num     base.FileNum
@@ -377,9 +400,23 @@ type compactionWriter struct {
 }
 
 func (cw *compactionWriter) add(key base.InternalKey, value []byte, newKey bool) error {
-	if cw.w != nil && newKey && cw.w.EstimatedSize() >= uint64(cw.d.opts.TargetFileSize) && !cw.spanned(key.UserKey) {
-		if err := cw.closeTable(key.UserKey); err != nil {
-			return err
+	if newKey {
+		cut := false
+		if cw.w != nil {
+			cut = cw.shouldCut(key.UserKey)
+		} else if cw.gapBytes(key.UserKey) >= uint64(cw.d.opts.TargetFileSize)/2 {
+			// Only tombstone fragments so far, far from this first key:
+			// they get a table of their own.
+			if err := cw.openTable(); err != nil {
+				return err
+			}
+			cut = true
+		}
+		if cut && !cw.spanned(key.UserKey) {
+			if err := cw.closeTable(key.UserKey); err != nil {
+				return err
+			}
+			cw.haveLast, cw.fragEnd = false, nil
 		}
 	}
 	if cw.w == nil {
@@ -387,7 +424,69 @@ func (cw *compactionWriter) add(key base.InternalKey, value []byte, newKey bool)
 			return err
 		}
 	}
+	if newKey {
+		cw.lastKey, cw.haveLast = append(cw.lastKey[:0], key.UserKey...), true
+	}
 	return cw.w.Add(key, value)
+}
+
+// shouldCut reports whether the current table should end before the new
+// user key k: it is full, Options.SplitOutput asks for it, or the gap since
+// the table's last content holds half a table's worth of data further
+// down.
+func (cw *compactionWriter) shouldCut(k []byte) bool {
+	if cw.w.EstimatedSize() >= uint64(cw.d.opts.TargetFileSize) {
+		return true
+	}
+	if split := cw.d.opts.SplitOutput; split != nil && cw.haveLast && split(cw.lastKey, k) {
+		return true
+	}
+	return cw.gapBytes(k) >= uint64(cw.d.opts.TargetFileSize)/2
+}
+
+// gapBytes returns the bytes of the tables below the output level lying
+// wholly between the current table's last content (its last key, or the
+// end of the last tombstone fragment it holds) and k. An output table spanning such a gap would
+// overlap them all, and compacting it one level down would rewrite them
+// for nothing: a wave of new keys past old ones (sequential uuids), or a
+// table of tombstones over old data followed by new data, would drag the
+// live data between them through every compaction. Cutting there keeps
+// each output to one side of the gap, so the new keys can later move down
+// without a rewrite and the tombstones drop what they cover by themselves.
+// Uniform random keys never leave such gaps: a table further down spans many
+// of the output's keys.
+func (cw *compactionWriter) gapBytes(k []byte) uint64 {
+	if len(cw.below) == 0 {
+		return 0
+	}
+	for ; cw.fragScan < len(cw.frags) && bytes.Compare(cw.frags[cw.fragScan].start, k) < 0; cw.fragScan++ {
+		f := &cw.frags[cw.fragScan]
+		if cw.fragScan >= cw.nextFrag && (cw.fragEnd == nil || bytes.Compare(f.end, cw.fragEnd) > 0) &&
+			len(f.keptSeqs(cw.stripes, cw.c.bottommost)) > 0 {
+			cw.fragEnd = f.end
+		}
+	}
+	last := cw.fragEnd
+	if cw.haveLast && (last == nil || bytes.Compare(cw.lastKey, last) > 0) {
+		last = cw.lastKey
+	}
+	if last == nil {
+		return 0
+	}
+	var n uint64
+	for l, files := range cw.below {
+		i := cw.belowIdx[l]
+		for i < len(files) && bytes.Compare(files[i].Largest.UserKey, last) < 0 {
+			i++
+		}
+		cw.belowIdx[l] = i
+		for ; i < len(files) && bytes.Compare(files[i].Largest.UserKey, k) < 0; i++ {
+			if bytes.Compare(files[i].Smallest.UserKey, last) >= 0 {
+				n += files[i].Size
+			}
+		}
+	}
+	return n
 }
 
 // spanned reports whether a tombstone fragment covers k.

@@ -108,6 +108,16 @@ type Options struct {
 	LBaseMaxBytes         int64 // target size of the base level
 	LevelMultiplier       int   // size ratio between adjacent levels
 	TargetFileSize        int64 // size at which compaction outputs are cut
+	// SplitOutput, if set, reports whether a table written by a compaction
+	// must end between the user keys prev and key (prev < key): a boundary
+	// between families of keys that are written and deleted differently,
+	// like RocksDB's SST partitioner. Strata's keyspace splits at the
+	// family byte, so the tables of element data (appended at ever larger
+	// uuids, deleted by whole ranges) never share a table with metadata or
+	// the expiry index: a table that straddled both would be merged again
+	// by every compaction of new data and could never be dropped whole.
+	// It must be cheap and safe for concurrent use.
+	SplitOutput func(prev, key []byte) bool
 	// MaxConcurrentCompactions bounds the background compactions (one suits
 	// two cores: a flush and a compaction run side by side).
 	MaxConcurrentCompactions int

@@ -251,6 +251,7 @@ func run(withGC bool) result {
 	res.get = fmt.Sprintf("%d/%d", pct(get, 50).Microseconds(), pct(get, 99).Microseconds())
 	res.set = fmt.Sprintf("%d/%d", pct(set, 50).Microseconds(), pct(set, 99).Microseconds())
 	res.getP99, res.setP99 = float64(pct(get, 99)), float64(pct(set, 99))
+	fmt.Printf("  engine at the end:\n%s\n", indent(s.Engine().Metrics().String()))
 	s.Shutdown()
 	check(<-done)
 	return res
@@ -305,6 +306,10 @@ func diskBytes(dir string) int64 {
 		return nil
 	})
 	return n
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f", float64(n)/(1<<20)) }

@@ -288,7 +288,7 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 	merged := iterator.NewMerging(iters...)
 	iters = []base.InternalIterator{merged}
 
-	w := &compactionWriter{d: d, c: c, stripes: stripes, frags: frags, below: below, belowIdx: make([]int, len(below))}
+	w := &compactionWriter{d: d, c: c, stripes: stripes, frags: frags, below: below, belowIdx: make([]int, len(below)), inputBytes: bytesIn}
 	defer func() {
 		if err != nil {
 			w.abandon()
@@ -391,6 +391,10 @@ type compactionWriter struct {
 	// the current table holds unless a cut came after them.
 	fragScan int
 	fragEnd  []byte
+	// gapCuts counts the cuts made for gaps; inputBytes is the size of
+	// the compaction's inputs.
+	gapCuts    int64
+	inputBytes int64
 
 	w       *sstable.Writer
 	num     base.FileNum
@@ -404,7 +408,7 @@ func (cw *compactionWriter) add(key base.InternalKey, value []byte, newKey bool)
 		cut := false
 		if cw.w != nil {
 			cut = cw.shouldCut(key.UserKey)
-		} else if cw.gapBytes(key.UserKey) >= uint64(cw.d.opts.TargetFileSize)/2 {
+		} else if cw.gapCut(key.UserKey) {
 			// Only tombstone fragments so far, far from this first key:
 			// they get a table of their own.
 			if err := cw.openTable(); err != nil {
@@ -441,7 +445,20 @@ func (cw *compactionWriter) shouldCut(k []byte) bool {
 	if split := cw.d.opts.SplitOutput; split != nil && cw.haveLast && split(cw.lastKey, k) {
 		return true
 	}
-	return cw.gapBytes(k) >= uint64(cw.d.opts.TargetFileSize)/2
+	return cw.gapCut(k)
+}
+
+// gapCut reports whether to cut before k for a gap (gapBytes), and counts
+// the cut. Such cuts are bounded per compaction (a few, plus one per
+// target file of input): sparse updates spread over a large keyspace leave
+// a gap between every two keys, and cutting at each would scatter them
+// into tiny tables.
+func (cw *compactionWriter) gapCut(k []byte) bool {
+	if cw.gapCuts >= 4+cw.inputBytes/cw.d.opts.TargetFileSize || cw.gapBytes(k) < uint64(cw.d.opts.TargetFileSize)/2 {
+		return false
+	}
+	cw.gapCuts++
+	return true
 }
 
 // gapBytes returns the bytes of the tables below the output level lying

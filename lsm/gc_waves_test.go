@@ -116,3 +116,44 @@ func TestWindowedWavesSpace(t *testing.T) {
 		t.Errorf("write amplification %.2f, want <= 3.5:\n%s", wa, m)
 	}
 }
+
+// TestGapCutsBounded: sparse updates spread over the whole keyspace leave
+// a gap of whole bottom tables between every two keys; a compaction of
+// them must not cut a table at each gap (tiny tables by the dozen), only a
+// bounded number of times.
+func TestGapCutsBounded(t *testing.T) {
+	o := quietOptions(nil)
+	o.TargetFileSize = 64 << 10
+	d := openMem(t, vfs.NewMem(), o)
+	defer d.Close()
+	rng := rand.New(rand.NewPCG(1, 1))
+	val := make([]byte, 1024)
+	for i := range 4000 {
+		for j := range val {
+			val[j] = byte(rng.Uint32()) // incompressible: tables of 64 KiB
+		}
+		d.Set(fmt.Appendf(nil, "key%05d", i), val, nil)
+	}
+	if err := d.Compact(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4000; i += 100 { // 40 keys, 100 KiB of bottom tables apart
+		d.Set(fmt.Appendf(nil, "key%05d", i), []byte("new"), nil)
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	d.mu.Lock()
+	d.mu.compact.manual = true
+	err := d.compactLevelLocked(0, nil, nil)
+	d.mu.compact.manual = false
+	d.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := d.loadReadState()
+	defer rs.unref()
+	if n := len(rs.version.levels[1]); n < 2 || n > 5 {
+		t.Fatalf("40 sparse keys compacted into %d tables in L1, want 2 to 5 (4 gap cuts at most)", n)
+	}
+}

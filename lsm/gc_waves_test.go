@@ -23,11 +23,13 @@ import (
 // the timing of background compactions between waits).
 func TestWindowedWavesSpace(t *testing.T) {
 	const (
-		perWave = 2000
-		waves   = 12
-		window  = 3
-		member  = 4096
+		window = 3
+		member = 4096
 	)
+	perWave, waves := 2000, 12
+	if testing.Short() || raceEnabled {
+		perWave, waves = 1000, 8 // same shape, a third of the bytes
+	}
 	o := &Options{FS: vfs.NewMem(), MemTableSize: 1 << 20, TargetFileSize: 512 << 10, LBaseMaxBytes: 1 << 20,
 		SplitOutput: func(prev, key []byte) bool { return prev[0] != key[0] }}
 	d := openMem(t, o.FS, o)
@@ -71,9 +73,9 @@ func TestWindowedWavesSpace(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		live += perWave * member
+		live += int64(perWave * member)
 		if dead >= 0 {
-			live -= perWave * member
+			live -= int64(perWave * member)
 		}
 		if err := d.waitIdle(); err != nil {
 			t.Fatal(err)

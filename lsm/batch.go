@@ -6,6 +6,7 @@ import (
 
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/memtable"
+	"github.com/strata-db/strata/wal"
 )
 
 // Batch is an ordered set of writes applied atomically by DB.Apply: either
@@ -21,8 +22,7 @@ type Batch struct {
 	// Commit state, used by the commit pipeline.
 	seq       base.SeqNum
 	mem       *memTable
-	walWG     sync.WaitGroup
-	walErr    error
+	wal       wal.Waiter
 	published bool
 }
 
@@ -88,7 +88,6 @@ func (b *Batch) Reset() {
 	b.memSize = 0
 	b.seq = 0
 	b.mem = nil
-	b.walErr = nil
 	b.published = false
 }
 

@@ -98,6 +98,7 @@ func BenchmarkFillSeq(b *testing.B) {
 	var kb [16]byte
 	b.SetBytes(16 + benchValueLen)
 	b.ReportAllocs()
+	cpu := processCPU()
 	var i uint64
 	for b.Loop() {
 		if err := d.Set(benchKeyAt(&kb, i), vals[i%benchValuePool], NoSync); err != nil {
@@ -105,6 +106,7 @@ func BenchmarkFillSeq(b *testing.B) {
 		}
 		i++
 	}
+	reportCPU(b, cpu)
 	benchClose(b, d)
 }
 
@@ -115,12 +117,14 @@ func BenchmarkFillRandom(b *testing.B) {
 	var kb [16]byte
 	b.SetBytes(16 + benchValueLen)
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		n := rng.Uint64()
 		if err := d.Set(benchKeyAt(&kb, n), vals[n%benchValuePool], NoSync); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 	benchClose(b, d)
 }
 

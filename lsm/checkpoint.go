@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/wal"
@@ -58,14 +57,7 @@ func (d *DB) Checkpoint(destDir string) (err error) {
 		return fmt.Errorf("lsm: checkpoint: %w", err)
 	}
 	w := wal.NewWriter(mf, manifestNum, wal.WriterOptions{SyncPolicy: wal.SyncAlways})
-	var wg sync.WaitGroup
-	var werr error
-	wg.Add(1)
-	if err := w.Append(edit.encode(nil), true, &wg, &werr); err != nil {
-		w.Close()
-		return fmt.Errorf("lsm: checkpoint: %w", err)
-	}
-	wg.Wait()
+	werr := w.Write(edit.encode(nil), true)
 	if cerr := w.Close(); werr == nil {
 		werr = cerr
 	}

@@ -20,8 +20,10 @@ import (
 //     and enqueue it for publication. Sequence order = WAL order = queue
 //     order.
 //  2. Without locks: wait until the WAL group holding the batch has been
-//     written (and synced when required), then insert the records into the
-//     memtable, concurrently with other batches.
+//     written (and synced when required), writing it here if no group was
+//     in flight (wal.Waiter: a lone writer does its own write call, no
+//     handoff), then insert the records into the memtable, concurrently
+//     with other batches.
 //  3. Publish in order: the visible sequence number only moves past a batch
 //     once every earlier batch has been applied too.
 //
@@ -42,7 +44,6 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	if o == nil {
 		o = NoSync
 	}
-	b.walErr = nil
 	b.published = false
 
 	d.commit.mu.Lock()
@@ -53,12 +54,9 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	b.setSeq(d.commit.nextSeq)
 	d.commit.nextSeq += base.SeqNum(b.count)
 	if d.commit.log != nil {
-		b.walWG.Add(1)
 		sync := o.Sync || d.opts.WALMode == WALSyncAlways
-		if err := d.commit.log.Append(b.data, sync, &b.walWG, &b.walErr); err != nil {
-			b.walWG.Done()
-			b.walErr = err
-		}
+		// An error is also returned by Wait below.
+		_ = d.commit.log.Append(b.data, sync, &b.wal)
 	}
 	d.pub.mu.Lock()
 	d.pub.queue = append(d.pub.queue, b)
@@ -68,8 +66,9 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	d.pub.mu.Unlock()
 	d.commit.mu.Unlock()
 
-	b.walWG.Wait()
-	err := b.walErr
+	// Without the commit mutex: another batch can join the WAL group while
+	// this one is written, or this goroutine writes the group itself.
+	err := b.wal.Wait()
 	if err != nil {
 		err = fmt.Errorf("lsm: writing WAL: %w", err)
 		d.setBackgroundError(err)

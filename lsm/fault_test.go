@@ -94,7 +94,7 @@ func TestRecoverTornRecordHoldingAChunk(t *testing.T) {
 	// A record of this log, framed by the WAL writer itself.
 	var forged bufFile
 	w := wal.NewWriter(&forged, logNum, wal.WriterOptions{})
-	if err := w.Append([]byte("forged record"), true, nil, nil); err != nil {
+	if err := w.Append([]byte("forged record"), true, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {

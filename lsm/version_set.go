@@ -244,15 +244,8 @@ func (vs *versionSet) logAndApply(ve *versionEdit, install func(*version)) error
 }
 
 func (vs *versionSet) appendManifest(rec []byte) error {
-	var wg sync.WaitGroup
-	var werr error
-	wg.Add(1)
-	if err := vs.manifest.Append(rec, true, &wg, &werr); err != nil {
+	if err := vs.manifest.Write(rec, true); err != nil {
 		return fmt.Errorf("lsm: writing MANIFEST: %w", err)
-	}
-	wg.Wait()
-	if werr != nil {
-		return fmt.Errorf("lsm: writing MANIFEST: %w", werr)
 	}
 	vs.manifestSize = vs.manifest.Size()
 	return nil

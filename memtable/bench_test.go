@@ -2,6 +2,7 @@ package memtable
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
@@ -197,6 +198,47 @@ func BenchmarkSeekGE(b *testing.B) {
 					b.Fatal("not found")
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkAddFill inserts keys shaped like the engine benchmark's (16 hex
+// digits, 100-byte values) into 64 MiB memtables, starting a new one when
+// the arena is full: the memtable side of fillrandom and fillseq. Run it
+// with a fixed -benchtime (e.g. 1000000x) so that every run averages over
+// the same memtable sizes.
+func BenchmarkAddFill(b *testing.B) {
+	for _, order := range []string{"random", "sequential"} {
+		b.Run(order, func(b *testing.B) {
+			value := make([]byte, 100)
+			arena := make([]byte, 64<<20)
+			m := New(arena)
+			var kb [16]byte
+			b.ReportAllocs()
+			b.SetBytes(int64(len(kb) + len(value)))
+			cpu := processCPU()
+			for i := 0; b.Loop(); i++ {
+				n := uint64(i)
+				if order == "random" {
+					n = mix64(n) >> 24
+				}
+				var be [8]byte
+				binary.BigEndian.PutUint64(be[:], n)
+				hex.Encode(kb[:], be[:])
+				key := base.MakeInternalKey(kb[:], base.SeqNum(i+1), base.InternalKeyKindSet)
+				err := m.Add(key, value)
+				if err == ErrArenaFull {
+					b.StopTimer()
+					clear(arena)
+					m = New(arena)
+					b.StartTimer()
+					err = m.Add(key, value)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu)
 		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"sync"
 	"testing"
 )
 
@@ -17,7 +16,7 @@ func BenchmarkAppend(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := w.Append(p, false, nil, nil); err != nil {
+				if err := w.Append(p, false, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -33,14 +32,14 @@ func BenchmarkAppend(b *testing.B) {
 			b.ReportAllocs()
 			b.SetParallelism(8)
 			b.RunParallel(func(pb *testing.PB) {
-				var wg sync.WaitGroup
-				var err error
+				var wt Waiter
 				for pb.Next() {
-					wg.Add(1)
-					if aerr := w.Append(p, true, &wg, &err); aerr != nil {
-						b.Fatal(aerr)
+					if err := w.Append(p, true, &wt); err != nil {
+						b.Fatal(err)
 					}
-					wg.Wait()
+					if err := wt.Wait(); err != nil {
+						b.Fatal(err)
+					}
 				}
 			})
 			m := w.Metrics()

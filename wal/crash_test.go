@@ -43,15 +43,7 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 			for i := range perG {
 				p := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(g)), uint32(i))
 				p = append(p, make([]byte, i*37%2000)...) // some records span blocks
-				var wg sync.WaitGroup
-				var err error
-				wg.Add(1)
-				if aerr := w.Append(p, i%3 == 0, &wg, &err); aerr != nil {
-					t.Error(aerr)
-					return
-				}
-				wg.Wait()
-				if err != nil {
+				if err := w.Write(p, i%3 == 0); err != nil {
 					t.Error(err)
 					return
 				}

@@ -7,15 +7,14 @@
 // Writing, with group commit:
 //
 //	w := wal.NewWriter(f, logNum, wal.WriterOptions{SyncPolicy: wal.SyncAlways})
-//	var wg sync.WaitGroup
-//	var err error
-//	wg.Add(1)
-//	if aerr := w.Append(batchRepr, true, &wg, &err); aerr != nil {
-//		return aerr // sticky error or closed; wg.Done was already called
-//	}
-//	wg.Wait() // the record is written and synced, or err says why not
+//	var wt wal.Waiter
+//	_ = w.Append(batchRepr, true, &wt) // no I/O; an error is also returned by Wait
+//	// ... release the caller's own locks ...
+//	err := wt.Wait() // the record is written and synced, or err says why not
 //	...
 //	err = w.Close() // writes and syncs what is pending, closes f
+//
+// w.Write(p, sync) does both steps for a caller with nothing to do between.
 //
 // Reading, at recovery:
 //
@@ -49,12 +48,20 @@
 // # Concurrency and group commit
 //
 // A Writer is safe for concurrent use. Append frames the record into an
-// in-memory buffer and returns; it never does I/O. One flusher goroutine
-// repeatedly takes everything appended since its previous pass (a group),
-// writes it with one write call and, if any record of the group asked for
-// it (or the policy is SyncAlways), syncs the file once, then releases the
-// group's waiters. Appenders fill one buffer while the flusher writes the
-// other. A Reader is not safe for concurrent use.
+// in-memory buffer and returns; it never does I/O. Writing is done in
+// groups by a leader: at most one goroutine at a time takes everything
+// appended since the previous group, writes it with one write call and, if
+// any record of the group asked for it (or the policy is SyncAlways), syncs
+// the file once, then releases the group's waiters. The leader is an
+// appender, in its Waiter's Wait: the first one to find no group in flight,
+// then the first waiter of the group that formed while the previous one
+// was written, promoted by its leader. A lone appender thus writes its own
+// record without waking anyone; concurrent appenders share a write and a
+// sync. The flusher goroutine leads only what no appender waits for
+// (records appended without a Waiter, a timed sync after the last group)
+// and starts the timed syncs of SyncEverySec. Appenders fill one buffer
+// while the leader writes the other. A Reader is not safe for concurrent
+// use.
 //
 // # Invariants
 //
@@ -62,7 +69,8 @@
 //  2. A waiter is released only after its record has been written and, if
 //     the record asked for a sync or the policy is SyncAlways, after a sync
 //     that covers it.
-//  3. At most one write call and one sync call per group.
+//  3. At most one write call and one sync call per group, and at most one
+//     group in flight.
 //  4. The first write or sync error is sticky: every later Append, Sync and
 //     Close returns it. A log that failed is never written to again.
 //  5. The Reader returns a prefix of the records logged: it ends with

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"runtime"
 	"sync"
 	"time"
 )
@@ -20,6 +21,12 @@ type testFile struct {
 	syncDelay time.Duration
 	// gate, if not nil, is received from before each Write.
 	gate chan struct{}
+	// entered, if not nil, is sent to (without blocking) when a Write
+	// starts, before the gate.
+	entered chan struct{}
+	// stacks, if not nil, collects the stack of the goroutine that makes
+	// each Write call.
+	stacks *[]string
 	// syncNotify receives a value (without blocking) after each Sync.
 	syncNotify chan struct{}
 }
@@ -27,6 +34,19 @@ type testFile struct {
 func newTestFile() *testFile { return &testFile{syncNotify: make(chan struct{}, 1)} }
 
 func (f *testFile) Write(p []byte) (int, error) {
+	if f.stacks != nil {
+		buf := make([]byte, 64<<10)
+		stack := string(buf[:runtime.Stack(buf, false)])
+		f.mu.Lock()
+		*f.stacks = append(*f.stacks, stack)
+		f.mu.Unlock()
+	}
+	if f.entered != nil {
+		select {
+		case f.entered <- struct{}{}:
+		default:
+		}
+	}
 	if f.gate != nil {
 		<-f.gate
 	}

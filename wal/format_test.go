@@ -16,7 +16,7 @@ func writeLog(t testing.TB, logNum base.FileNum, records [][]byte) []byte {
 	f := newTestFile()
 	w := NewWriter(f, logNum, WriterOptions{SyncPolicy: SyncNo})
 	for _, r := range records {
-		if err := w.Append(r, false, nil, nil); err != nil {
+		if err := w.Append(r, false, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,7 +3,6 @@ package wal
 import (
 	"bytes"
 	"io"
-	"sync"
 	"testing"
 
 	"github.com/strata-db/strata/jemallocprof"
@@ -20,14 +19,7 @@ func TestBuffersTracked(t *testing.T) {
 	for i, n := range []int{1, 100, BlockSize - HeaderSize, BlockSize, 3*BlockSize + 7, 1 << 20} {
 		rec := bytes.Repeat([]byte{byte('a' + i)}, n)
 		want = append(want, rec)
-		var wg sync.WaitGroup
-		var err error
-		wg.Add(1)
-		if err := w.Append(rec, false, &wg, &err); err != nil {
-			t.Fatal(err)
-		}
-		wg.Wait()
-		if err != nil {
+		if err := w.Write(rec, false); err != nil {
 			t.Fatal(err)
 		}
 		// The buffers hold at least the framed record, never less.

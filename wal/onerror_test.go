@@ -16,7 +16,7 @@ func TestOnErrorTimedSync(t *testing.T) {
 	reported := make(chan error, 4)
 	w := NewWriter(f, 7, WriterOptions{SyncPolicy: SyncEverySec, SyncInterval: time.Millisecond,
 		OnError: func(err error) { reported <- err }})
-	if err := w.Append([]byte("rec"), false, nil, nil); err != nil {
+	if err := w.Append([]byte("rec"), false, nil); err != nil {
 		t.Fatal(err)
 	}
 	var got error
@@ -28,7 +28,7 @@ func TestOnErrorTimedSync(t *testing.T) {
 	if !errors.Is(got, syscall.EIO) {
 		t.Fatalf("OnError(%v), want EIO", got)
 	}
-	if err := w.Append([]byte("rec2"), false, nil, nil); !errors.Is(err, syscall.EIO) {
+	if err := w.Append([]byte("rec2"), false, nil); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("Append after the failed sync: %v", err)
 	}
 	w.Close()

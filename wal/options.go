@@ -51,7 +51,7 @@ const (
 	DefaultSyncInterval = time.Second
 	// maxPending is the back-pressure bound: Append waits while the buffer
 	// being filled holds this many bytes. At most two buffers (one being
-	// filled, one being written) are in memory at once.
+	// filled, one being written by the leader) are in memory at once.
 	maxPending = 4 << 20
 )
 
@@ -62,10 +62,12 @@ type WriterOptions struct {
 	// SyncInterval is the background sync period under SyncEverySec. Zero
 	// means DefaultSyncInterval.
 	SyncInterval time.Duration
-	// OnError, when set, is called once, from the flusher goroutine with no
-	// lock held, with the writer's sticky error when the first write or
-	// sync fails, including a timed sync no caller waits for. It must not
-	// block on anything that waits for the writer (Close, Sync).
+	// OnError, when set, is called once, with no lock of the writer held,
+	// with the writer's sticky error when the first write or sync fails,
+	// including a timed sync no caller waits for. It runs on the goroutine
+	// that led the failed group: an appender in Waiter.Wait, the flusher or
+	// Close. It must not block on anything that waits for the writer
+	// (Close, Sync, another appender's Wait).
 	OnError func(error)
 }
 

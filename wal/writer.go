@@ -16,13 +16,6 @@ type File interface {
 	Sync() error
 }
 
-// waiter is an appender (or a Sync call) waiting for its group to be
-// written and, if asked, synced.
-type waiter struct {
-	wg   *sync.WaitGroup
-	errp *error
-}
-
 // Writer appends records to one log file with group commit. It is safe for
 // concurrent use. See the package documentation for the contract.
 type Writer struct {
@@ -30,21 +23,30 @@ type Writer struct {
 	logNum uint32
 	opts   WriterOptions
 
-	// mu guards the buffer being filled by appenders and the sticky error.
+	// mu guards the group being filled by appenders, the leadership and
+	// the sticky error.
 	mu struct {
 		sync.Mutex
-		// room is signalled when the flusher takes the fill buffer or the
+		// room is signalled when a leader takes the fill buffer or the
 		// writer fails or closes; appenders blocked by back-pressure wait
 		// on it.
 		room sync.Cond
-		// fill holds the framed bytes appended since the flusher's last
-		// pass, to be written at log offset size-len(fill).
+		// idle is signalled when leading becomes false; Close waits on it.
+		idle sync.Cond
+		// fill holds the framed bytes appended since the last group was
+		// taken, to be written at log offset size-len(fill).
 		fill []byte
-		// waiters are the appenders of the records in fill.
-		waiters []waiter
-		// syncReq is set when some record in fill (or a Sync call) asked
-		// for a sync.
+		// waiters are the Waiters of the records in fill (and of Sync
+		// calls), in append order.
+		waiters []*Waiter
+		// syncReq is set when the next group must be synced: a record in
+		// fill or a Sync call asked for it, or a timed sync is due.
 		syncReq bool
+		// leading is set while some goroutine is responsible for writing
+		// the next group: a leader is writing one, or leadership has been
+		// handed to a waiter or to the flusher, which has not yet taken
+		// the group. While it is clear, fill and waiters are empty.
+		leading bool
 		// size is the log offset after the last appended byte.
 		size int64
 		// err is the first write or sync error: sticky.
@@ -52,72 +54,92 @@ type Writer struct {
 		closed bool
 	}
 
-	// Owned by the flusher goroutine: the buffer and waiters of the group
-	// being written, and how far the file has been written and synced.
-	flushBuf     []byte
-	flushWaiters []waiter
-	written      int64
-	synced       int64
+	// Owned by the leader (one goroutine at a time; leadership passes under
+	// mu): the buffer and waiters of the group being written, and how far
+	// the file has been written and synced.
+	spare   []byte
+	group   []*Waiter
+	written int64
+	synced  int64
 
-	size    atomic.Int64 // mirror of mu.size for Size
-	flushC  chan struct{}
+	size atomic.Int64 // mirror of mu.size for Size
+	// lead hands leadership to the flusher goroutine (capacity 1: at most
+	// one handoff is outstanding, as there is one leader at a time).
+	lead    chan struct{}
+	quit    chan struct{}
 	done    chan struct{}
 	metrics writerCounters
 }
 
 // NewWriter returns a Writer appending to f, which must be empty, as log
-// number logNum. It starts the flusher goroutine; Close stops it.
+// number logNum. It starts the flusher goroutine (records appended without
+// a Waiter, timed syncs); Close stops it.
 func NewWriter(f File, logNum base.FileNum, opts WriterOptions) *Writer {
 	w := &Writer{
 		f:      f,
 		logNum: chunkLogNum(logNum),
 		opts:   opts.EnsureDefaults(),
-		flushC: make(chan struct{}, 1),
+		lead:   make(chan struct{}, 1),
+		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
 	w.mu.room.L = &w.mu.Mutex
+	w.mu.idle.L = &w.mu.Mutex
 	go w.flushLoop()
 	return w
 }
 
 // Append copies p into the log as one record. Records are logged in the
-// order of the Append calls.
+// order of the Append calls. Append does no I/O: it waits only for
+// back-pressure, while more than a bounded amount (4 MiB) is pending.
 //
-// If wg is not nil, the caller has called wg.Add(1) and Append arranges
-// exactly one wg.Done: after the record has been written to the file and,
-// if sync is true or the policy is SyncAlways, synced. If that fails, *errp
-// (when errp is not nil) is set before wg.Done.
+// If wt is not nil, the caller must then call wt.Wait, which returns once
+// the record has been written to the file and, if sync is true or the
+// policy is SyncAlways, synced. The caller may do other work in between
+// (the engine releases its commit lock), but nothing that waits for this
+// log: wt.Wait may have to write the group holding the record (and later
+// records) itself. If wt is nil the record is written by the next group or
+// by the flusher goroutine, and nothing reports when.
 //
-// Append does no I/O. It waits only for back-pressure, while more than a
-// bounded amount (4 MiB) is pending. It returns the writer's sticky error,
-// or ErrClosed, without logging the record; wg.Done has then already been
-// called and *errp set.
-func (w *Writer) Append(p []byte, sync bool, wg *sync.WaitGroup, errp *error) error {
+// Append returns the writer's sticky error, or ErrClosed, without logging
+// the record; wt.Wait then returns the same error at once.
+func (w *Writer) Append(p []byte, sync bool, wt *Waiter) error {
+	if wt != nil {
+		wt.reset()
+	}
 	w.mu.Lock()
 	for len(w.mu.fill) >= maxPending && w.mu.err == nil && !w.mu.closed {
 		w.mu.room.Wait()
 	}
 	if err := w.errLocked(); err != nil {
 		w.mu.Unlock()
-		if errp != nil {
-			*errp = err
-		}
-		if wg != nil {
-			wg.Done()
+		if wt != nil {
+			wt.err = err
 		}
 		return err
 	}
 	w.appendLocked(p)
-	if wg != nil {
-		w.mu.waiters = append(w.mu.waiters, waiter{wg: wg, errp: errp})
-	}
 	if sync {
 		w.mu.syncReq = true
 	}
+	if wt != nil {
+		w.registerLocked(wt)
+	} else if !w.mu.leading {
+		w.mu.leading = true
+		w.lead <- struct{}{}
+	}
 	w.mu.Unlock()
 	w.metrics.records.Add(1)
-	w.wakeFlusher()
 	return nil
+}
+
+// Write appends p as one record and waits for it (Append, then Wait).
+func (w *Writer) Write(p []byte, sync bool) error {
+	var wt Waiter
+	if err := w.Append(p, sync, &wt); err != nil {
+		return err
+	}
+	return wt.Wait()
 }
 
 // errLocked returns the error an Append or Sync must fail with, if any.
@@ -200,35 +222,26 @@ func (w *Writer) appendLocked(p []byte) {
 
 var zeroPad [HeaderSize]byte
 
-func (w *Writer) wakeFlusher() {
-	select {
-	case w.flushC <- struct{}{}:
-	default:
-	}
-}
-
 // Sync forces everything appended so far to be written and synced, and
 // waits for it. Under every policy.
 func (w *Writer) Sync() error {
-	var wg sync.WaitGroup
-	var err error
-	wg.Add(1)
+	var wt Waiter
 	w.mu.Lock()
 	if err := w.errLocked(); err != nil {
 		w.mu.Unlock()
 		return err
 	}
-	w.mu.waiters = append(w.mu.waiters, waiter{wg: &wg, errp: &err})
 	w.mu.syncReq = true
+	w.registerLocked(&wt)
 	w.mu.Unlock()
-	w.wakeFlusher()
-	wg.Wait()
-	return err
+	return wt.Wait()
 }
 
 // Close writes and syncs everything pending, whatever the policy, stops the
 // flusher and closes the file. It returns the sticky error if the writer
-// had failed, or the error of the final write, sync or close.
+// had failed, or the error of the final write, sync or close. Close waits
+// for the group in flight, so every Waiter of an earlier Append must be
+// able to reach Wait without waiting for Close.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	if w.mu.closed {
@@ -237,17 +250,23 @@ func (w *Writer) Close() error {
 	}
 	w.mu.closed = true
 	w.mu.room.Broadcast()
+	for w.mu.leading {
+		w.mu.idle.Wait()
+	}
+	// Nothing is pending (leading is clear) and Append refuses new
+	// records: Close leads the last pass, which only syncs.
+	w.mu.leading = true
 	w.mu.Unlock()
-	w.wakeFlusher()
+	close(w.quit)
 	<-w.done
+	w.writeGroup(nil, true)
 
-	// The flusher is gone and Append refuses to touch fill once closed:
-	// both buffers can go.
+	// The flusher is gone and no leader is left: both buffers can go.
 	w.mu.Lock()
 	err := w.mu.err
 	jemallocprof.Free(jemallocprof.WAL, w.mu.fill)
-	jemallocprof.Free(jemallocprof.WAL, w.flushBuf)
-	w.mu.fill, w.flushBuf = nil, nil
+	jemallocprof.Free(jemallocprof.WAL, w.spare)
+	w.mu.fill, w.spare = nil, nil
 	w.mu.Unlock()
 	if cerr := w.f.Close(); cerr != nil && err == nil {
 		err = errWrap("close", cerr)

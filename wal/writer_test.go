@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,15 +44,7 @@ func TestGroupCommit(t *testing.T) {
 				var p [8]byte
 				binary.BigEndian.PutUint32(p[:], uint32(g))
 				binary.BigEndian.PutUint32(p[4:], uint32(i))
-				var wg sync.WaitGroup
-				var err error
-				wg.Add(1)
-				if aerr := w.Append(p[:], true, &wg, &err); aerr != nil {
-					t.Error(aerr)
-					return
-				}
-				wg.Wait()
-				if err != nil {
+				if err := w.Write(p[:], true); err != nil {
 					t.Error(err)
 					return
 				}
@@ -91,20 +85,69 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
-// appendAndWait appends n small records and waits for all of them.
-func appendAndWait(t *testing.T, w *Writer, n int, doSync bool) {
-	t.Helper()
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		if err := w.Append([]byte("record"), doSync, &wg, &errs[i]); err != nil {
+// TestLeaderWritesGroup checks group commit with a leader: a lone
+// appender makes the write call itself, in its Wait; appenders that come
+// while a group is being written wait, and the first of them writes the
+// next group, for all of them, with one write call. The flusher goroutine
+// makes none of these writes.
+func TestLeaderWritesGroup(t *testing.T) {
+	f := newTestFile()
+	var stacks []string
+	f.stacks = &stacks
+	f.entered = make(chan struct{}, 1)
+	gate := make(chan struct{})
+	f.gate = gate
+	w := NewWriter(f, 1, WriterOptions{SyncPolicy: SyncNo})
+
+	first := make(chan error, 1)
+	go func() { first <- w.Write([]byte("first"), false) }()
+	<-f.entered // the first group's write is held at the gate
+	const followers = 8
+	errs := make(chan error, followers)
+	for i := range followers {
+		go func() { errs <- w.Write([]byte{byte(i)}, false) }()
+	}
+	// No sleep: spin until every follower has appended (and is waiting).
+	for w.Metrics().Records < followers+1 {
+		runtime.Gosched()
+	}
+	close(gate)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for range followers {
+		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writes, _ := f.counts()
+	if writes != 2 {
+		t.Fatalf("%d write calls for a lone record and one group of %d, want 2", writes, followers)
+	}
+	for i, st := range stacks {
+		if !strings.Contains(st, "(*Waiter).Wait") || strings.Contains(st, "flushLoop") {
+			t.Fatalf("write %d was not made by an appender in Wait:\n%s", i, st)
+		}
+	}
+	if res := readLog(f.bytes(), 1); res.err != io.EOF || len(res.records) != followers+1 {
+		t.Fatalf("read %d records, err %v", len(res.records), res.err)
+	}
+}
+
+// appendAndWait appends n small records, then waits for each of them.
+func appendAndWait(t *testing.T, w *Writer, n int, doSync bool) {
+	t.Helper()
+	wts := make([]Waiter, n)
+	for i := range wts {
+		if err := w.Append([]byte("record"), doSync, &wts[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range wts {
+		if err := wts[i].Wait(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -114,14 +157,7 @@ func TestSyncAlways(t *testing.T) {
 	f := newTestFile()
 	w := NewWriter(f, 1, WriterOptions{}) // zero value: SyncAlways
 	for range 20 {
-		var wg sync.WaitGroup
-		var err error
-		wg.Add(1)
-		if aerr := w.Append([]byte("x"), false, &wg, &err); aerr != nil {
-			t.Fatal(aerr)
-		}
-		wg.Wait()
-		if err != nil {
+		if err := w.Write([]byte("x"), false); err != nil {
 			t.Fatal(err)
 		}
 		if got := int64(f.syncedLen()); got != w.Size() {
@@ -152,7 +188,7 @@ func TestSyncNo(t *testing.T) {
 	if f.syncedLen() != len(f.bytes()) || !f.closed {
 		t.Fatal("Close did not sync and close the file")
 	}
-	if err := w.Append(nil, false, nil, nil); !errors.Is(err, ErrClosed) {
+	if err := w.Append(nil, false, nil); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Append after Close: %v", err)
 	}
 	if err := w.Close(); !errors.Is(err, ErrClosed) {
@@ -184,7 +220,7 @@ func TestExplicitSync(t *testing.T) {
 	f := newTestFile()
 	w := NewWriter(f, 1, WriterOptions{SyncPolicy: SyncNo})
 	for range 10 {
-		if err := w.Append([]byte("abc"), false, nil, nil); err != nil {
+		if err := w.Append([]byte("abc"), false, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -225,30 +261,25 @@ func TestStickyError(t *testing.T) {
 			w := NewWriter(f, 1, WriterOptions{SyncPolicy: SyncAlways})
 			// Queue several appenders; the first write is held at the gate.
 			const n = 10
-			var wg sync.WaitGroup
-			errs := make([]error, n)
-			for i := range n {
-				wg.Add(1)
-				if err := w.Append([]byte("r"), false, &wg, &errs[i]); err != nil {
+			wts := make([]Waiter, n)
+			for i := range wts {
+				if err := w.Append([]byte("r"), false, &wts[i]); err != nil {
 					t.Fatal(err)
 				}
 			}
 			close(gate)
-			wg.Wait()
-			for i, err := range errs {
-				if !errors.Is(err, errInjected) {
+			for i := range wts {
+				if err := wts[i].Wait(); !errors.Is(err, errInjected) {
 					t.Fatalf("appender %d got %v", i, err)
 				}
 			}
-			// Later appends fail at once, and still call wg.Done.
-			var err error
-			wg.Add(1)
-			if aerr := w.Append([]byte("late"), true, &wg, &err); !errors.Is(aerr, errInjected) {
-				t.Fatalf("later Append returned %v", aerr)
+			// Later appends fail at once, and their Wait returns the error.
+			var wt Waiter
+			if err := w.Append([]byte("late"), true, &wt); !errors.Is(err, errInjected) {
+				t.Fatalf("later Append returned %v", err)
 			}
-			wg.Wait()
-			if !errors.Is(err, errInjected) {
-				t.Fatalf("later Append set %v", err)
+			if err := wt.Wait(); !errors.Is(err, errInjected) {
+				t.Fatalf("later Wait returned %v", err)
 			}
 			if err := w.Sync(); !errors.Is(err, errInjected) {
 				t.Fatalf("Sync returned %v", err)
@@ -274,7 +305,7 @@ func TestBackPressure(t *testing.T) {
 	go func() {
 		rec := make([]byte, recSize)
 		for range n {
-			if err := w.Append(rec, false, nil, nil); err != nil {
+			if err := w.Append(rec, false, nil); err != nil {
 				done <- err
 				return
 			}
@@ -309,14 +340,14 @@ func TestAppendAllocs(t *testing.T) {
 	w := NewWriter(discardFile{}, 1, WriterOptions{SyncPolicy: SyncNo})
 	defer w.Close()
 	p := make([]byte, 100)
-	var wg sync.WaitGroup
-	var err error
+	var wt Waiter
 	appendOne := func() {
-		wg.Add(1)
-		if aerr := w.Append(p, false, &wg, &err); aerr != nil {
-			t.Fatal(aerr)
+		if err := w.Append(p, false, &wt); err != nil {
+			t.Fatal(err)
 		}
-		wg.Wait()
+		if err := wt.Wait(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for range 1000 { // warm up both buffers
 		appendOne()

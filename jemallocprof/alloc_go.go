@@ -2,15 +2,22 @@
 
 package jemallocprof
 
-// Alloc returns a zeroed buffer of n bytes counted under p. The caller
-// must hand it back with Free.
+import "slices"
+
+// Alloc returns a zeroed buffer of n bytes counted under p. Its capacity
+// is the size the Go heap really gives it (n rounded up to the heap's size
+// class, or to whole pages past 32 KiB), so that the counters say what
+// the heap holds. The caller must hand it back with Free.
 func Alloc(p Purpose, n int) []byte {
 	if n <= 0 {
 		return nil
 	}
-	b := make([]byte, n)
+	// Growing a nil slice allocates the rounded size and reports it as
+	// the capacity (make([]byte, n) would hide the rounding); append
+	// zeroes the whole of it.
+	b := slices.Grow([]byte(nil), n)[:n]
 	noteAlloc(b)
-	table[p].add(int64(cap(b)))
+	counted(p, cap(b))
 	return b
 }
 
@@ -22,7 +29,7 @@ func Free(p Purpose, b []byte) {
 		return
 	}
 	noteFree(b)
-	table[p].sub(int64(cap(b)))
+	uncounted(p, cap(b))
 }
 
 // OffHeap reports whether Alloc's memory lives outside the Go heap.

@@ -16,7 +16,14 @@ package jemallocprof
 // and refuses to pretend otherwise.
 const char *malloc_conf = "prof:true,prof_active:false,lg_prof_sample:19";
 
-static void *strata_alloc(size_t n) { return mallocx(n, MALLOCX_ZERO); }
+// strata_alloc allocates n bytes rounded up to jemalloc's size class and
+// stores that usable size in *usable (0 when out of memory).
+static void *strata_alloc(size_t n, size_t *usable) {
+	size_t u = nallocx(n, 0);
+	void *p = u == 0 ? NULL : mallocx(u, MALLOCX_ZERO);
+	*usable = p == NULL ? 0 : u;
+	return p;
+}
 static void strata_free(void *p, size_t n) { sdallocx(p, n, 0); }
 */
 import "C"
@@ -27,20 +34,22 @@ import (
 )
 
 // Alloc returns a zeroed buffer of n bytes counted under p, allocated by
-// jemalloc outside the Go heap. The caller must hand it back with Free and
-// must never store a Go pointer in it: the garbage collector does not see
-// this memory.
+// jemalloc outside the Go heap. Its capacity is jemalloc's size class for
+// n (nallocx), so that the counters say what jemalloc holds. The caller
+// must hand it back with Free and must never store a Go pointer in it:
+// the garbage collector does not see this memory.
 func Alloc(p Purpose, n int) []byte {
 	if n <= 0 {
 		return nil
 	}
-	ptr := C.strata_alloc(C.size_t(n))
+	var usable C.size_t
+	ptr := C.strata_alloc(C.size_t(n), &usable)
 	if ptr == nil {
 		panic(fmt.Sprintf("jemallocprof: out of memory allocating %d bytes for %s", n, p))
 	}
-	b := unsafe.Slice((*byte)(ptr), n)
+	b := unsafe.Slice((*byte)(ptr), int(usable))[:n]
 	noteAlloc(b)
-	table[p].add(int64(n))
+	counted(p, cap(b))
 	return b
 }
 
@@ -52,7 +61,7 @@ func Free(p Purpose, b []byte) {
 		return
 	}
 	noteFree(b)
-	table[p].sub(int64(n))
+	uncounted(p, n)
 	C.strata_free(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(n))
 }
 

@@ -21,18 +21,22 @@
 //  1. Every Alloc is matched by exactly one Free with the same purpose (or
 //     the purpose it was last moved to) and the slice Alloc returned, or a
 //     reslice of it with the same first byte; Free counts cap(buf).
-//  2. After Free the buffer must not be touched: in the jemalloc build it
+//  2. Alloc(p, n) returns n bytes whose capacity is what the allocator
+//     really set aside: n rounded up to its size class (the Go heap's, or
+//     jemalloc's nallocx). That capacity is what is counted, so the
+//     figures match the heap's, not the sum of the sizes asked for.
+//  3. After Free the buffer must not be touched: in the jemalloc build it
 //     is returned to jemalloc at once.
-//  3. Figures are exact and always on: per purpose live bytes, live and
+//  4. Figures are exact and always on: per purpose live bytes, live and
 //     total allocation counts, peak live bytes and the largest single
 //     allocation, kept in cache-line padded atomics.
-//  4. All functions are safe for concurrent use.
-//  5. Memory from Alloc never holds Go pointers: in the jemalloc build the
+//  5. All functions are safe for concurrent use.
+//  6. Memory from Alloc never holds Go pointers: in the jemalloc build the
 //     garbage collector does not scan it.
 //
 // # Two builds, one API
 //
-// The default build is pure Go: Alloc is make([]byte, n) and heap profiles
+// The default build is pure Go: Alloc is a zeroed Go slice and heap profiles
 // are the Go runtime's, in pprof format. The jemalloc build tag (cgo and
 // Debian's libjemalloc-dev) allocates buffers off the Go heap through
 // jemalloc (mallocx with MALLOCX_ZERO, sdallocx) and adds jemalloc's own
@@ -43,7 +47,10 @@
 // profile. If jemalloc runs without profiling (MALLOC_CONF=prof:false, or
 // a jemalloc built without it), EnableProfiling fails with
 // ErrNativeProfilingUnavailable. Allocator names the build ("go",
-// "jemalloc-5.3.0"); OffHeap says where Alloc's memory lives.
+// "jemalloc-5.3.0"); OffHeap says where Alloc's memory lives. AllocLive
+// is the part of the figures that came from Alloc (what is off the Go heap
+// in the jemalloc build), and NativeAllocated jemalloc's own count of what
+// it has allocated, so that the two can be compared.
 //
 // # Invariants build
 //

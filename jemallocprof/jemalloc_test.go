@@ -108,3 +108,19 @@ func TestEnableFailsWithoutNativeProfiling(t *testing.T) {
 		t.Fatalf("child with MALLOC_CONF=prof:false: %v\n%s", err, out)
 	}
 }
+
+// TestNativeAllocated: jemalloc's stats.allocated is readable and sees an
+// Alloc at once (the statistics epoch is refreshed on each call).
+func TestNativeAllocated(t *testing.T) {
+	a0, ok := NativeAllocated()
+	if !ok {
+		t.Fatal("jemalloc's stats.allocated is not readable")
+	}
+	b := Alloc(Other, 8<<20)
+	a1, _ := NativeAllocated()
+	Free(Other, b)
+	a2, _ := NativeAllocated()
+	if a1-a0 < int64(cap(b)) || a1-a2 < int64(cap(b)) {
+		t.Fatalf("stats.allocated %d, %d with an 8 MiB buffer, %d after its Free", a0, a1, a2)
+	}
+}

@@ -136,3 +136,12 @@ func TestDumpHeapProfile(t *testing.T) {
 	}
 	_ = keep
 }
+
+func TestNativeAllocatedPureGo(t *testing.T) {
+	if OffHeap {
+		t.Skip("jemalloc build: TestNativeAllocated")
+	}
+	if n, ok := NativeAllocated(); n != 0 || ok {
+		t.Fatalf("NativeAllocated() = %d, %v in the pure-Go build", n, ok)
+	}
+}

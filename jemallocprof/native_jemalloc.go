@@ -4,6 +4,7 @@ package jemallocprof
 
 /*
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <jemalloc/jemalloc.h>
 
@@ -20,6 +21,18 @@ static int strata_version(const char **v) {
 }
 static int strata_prof_dump(const char *path) {
 	return mallctl("prof.dump", NULL, NULL, &path, sizeof(path));
+}
+// strata_allocated refreshes jemalloc's statistics (they are cached until
+// the epoch advances) and reads stats.allocated.
+static int strata_allocated(size_t *v) {
+	uint64_t epoch = 1;
+	size_t esz = sizeof(epoch);
+	int rc = mallctl("epoch", &epoch, &esz, &epoch, esz);
+	if (rc != 0) {
+		return rc;
+	}
+	size_t sz = sizeof(*v);
+	return mallctl("stats.allocated", v, &sz, NULL, 0);
 }
 */
 import "C"
@@ -89,4 +102,17 @@ func nativeDump(path string) error {
 		}
 		return nil
 	})
+}
+
+// NativeAllocated returns the bytes jemalloc has allocated in the whole
+// process (stats.allocated: the usable size of every live allocation,
+// ours and any C code's), and whether jemalloc could say (it needs
+// statistics compiled in, as Debian's are). It refreshes jemalloc's
+// statistics first, which takes a lock: not for hot paths.
+func NativeAllocated() (int64, bool) {
+	var v C.size_t
+	if C.strata_allocated(&v) != 0 {
+		return 0, false
+	}
+	return int64(v), true
 }

@@ -30,6 +30,25 @@ type counters struct {
 
 var table [NumPurposes]counters
 
+// allocated counts the bytes live from Alloc, whatever their purpose now
+// (Track's bytes are not in it): in the jemalloc build, what is off the
+// Go heap.
+var allocated struct {
+	live atomic.Int64
+	_    [56]byte
+}
+
+// counted and uncounted are Alloc's and Free's bookkeeping.
+func counted(p Purpose, n int) {
+	table[p].add(int64(n))
+	allocated.live.Add(int64(n))
+}
+
+func uncounted(p Purpose, n int) {
+	table[p].sub(int64(n))
+	allocated.live.Add(-int64(n))
+}
+
 func (c *counters) add(n int64) {
 	c.liveAllocs.Add(1)
 	c.allocs.Add(1)
@@ -102,6 +121,11 @@ func Snapshot() []Stats {
 
 // Live returns the bytes live under p.
 func Live(p Purpose) int64 { return table[p].live.Load() }
+
+// AllocLive returns the bytes live from Alloc under every purpose
+// together: TotalLive without what Track declared. In the jemalloc build
+// it is what jemallocprof holds outside the Go heap.
+func AllocLive() int64 { return allocated.live.Load() }
 
 // TotalLive returns the bytes live under every purpose together.
 func TotalLive() int64 {

@@ -76,8 +76,8 @@ func checkMemtableAndCache(t *testing.T, d *DB, base []jemallocprof.Stats, what 
 		t.Fatalf("%s: %d memtable bytes tracked, arenas %d (%d queued + %d zombie)", what, mem, arenas,
 			m.MemTable.Capacity, m.MemTable.ZombieCapacity)
 	}
-	if active := liveSince(base, jemallocprof.MemtableActive); active != int64(d.mu.mem.mutable.Capacity()) {
-		t.Fatalf("%s: %d active memtable bytes tracked, the mutable arena has %d", what, active, d.mu.mem.mutable.Capacity())
+	if active := liveSince(base, jemallocprof.MemtableActive); active != int64(cap(d.mu.mem.mutable.arena)) {
+		t.Fatalf("%s: %d active memtable bytes tracked, the mutable arena has %d", what, active, cap(d.mu.mem.mutable.arena))
 	}
 	if cached := liveSince(base, jemallocprof.BlockCache); cached != m.BlockCache.Bytes {
 		t.Fatalf("%s: %d block cache bytes tracked, the cache holds %d", what, cached, m.BlockCache.Bytes)
@@ -316,6 +316,32 @@ func TestReplayFreesMemtables(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkNoLeak(t, base)
+}
+
+// TestMemTableArenaRounded: a memtable size that is not a whole size
+// class of the allocator (here not a whole number of pages) gets an arena
+// rounded up by Alloc; Metrics reports that allocated size, so the
+// tracked bytes still equal Capacity and no phantom zombie appears.
+func TestMemTableArenaRounded(t *testing.T) {
+	const size = 100<<10 + 1
+	base := memBaseline()
+	d := openMem(t, vfs.NewMem(), &Options{MemTableSize: size})
+	defer d.Close()
+	for i := range 2 {
+		if err := d.Set([]byte("k"), []byte("v"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		release := holdBackground(d)
+		m := checkMemtableAndCache(t, d, base, fmt.Sprintf("after flush %d", i))
+		release()
+		if m.MemTable.Capacity <= size || m.MemTable.Zombies != 0 || m.MemTable.ZombieCapacity != 0 {
+			t.Fatalf("after flush %d: capacity %d for a %d-byte memtable, zombies %d (%d bytes)",
+				i, m.MemTable.Capacity, size, m.MemTable.Zombies, m.MemTable.ZombieCapacity)
+		}
+	}
 }
 
 func TestSetMemTableSize(t *testing.T) {

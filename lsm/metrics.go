@@ -31,7 +31,9 @@ type Metrics struct {
 	MemTable struct {
 		// Size is the arena bytes in use across the queued memtables;
 		// Count the number of memtables (mutable + waiting for flush);
-		// Capacity the sum of their arena sizes.
+		// Capacity the sum of their arenas' allocated sizes (the memtable
+		// size the allocator rounded up to its size class: whole pages
+		// in the pure-Go build).
 		Size       uint64
 		Count      int
 		Capacity   uint64
@@ -132,7 +134,7 @@ func (d *DB) Metrics() *Metrics {
 	d.mu.Lock()
 	for _, mt := range d.mu.mem.queue {
 		m.MemTable.Size += uint64(mt.Size())
-		m.MemTable.Capacity += uint64(mt.Capacity())
+		m.MemTable.Capacity += uint64(cap(mt.arena))
 	}
 	m.MemTable.Count = len(d.mu.mem.queue)
 	m.MemTable.Immutables = max(len(d.mu.mem.queue)-1, 0)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/strata-db/strata/jemallocprof"
 )
 
 func TestMemoryUsageCommand(t *testing.T) {
@@ -159,5 +161,29 @@ func TestDiagnose(t *testing.T) {
 		if strings.Count(got, " * ") != 1 {
 			t.Fatalf("%s: more than one issue: %q", tc.name, got)
 		}
+	}
+}
+
+// TestUsedMemoryCountsOffHeapOnce: used_memory adds to the Go heap what
+// Alloc holds off it (jemalloc build), never what Track declares: client
+// buffers, table metadata and batches are Go heap objects already. It
+// once added every tracked byte, counting those twice.
+func TestUsedMemoryCountsOffHeapOnce(t *testing.T) {
+	before := offHeapLive()
+	jemallocprof.Track(jemallocprof.TableMeta, 1<<20)
+	tracked := offHeapLive()
+	jemallocprof.Untrack(jemallocprof.TableMeta, 1<<20)
+	b := jemallocprof.Alloc(jemallocprof.Other, 1<<20)
+	allocated := offHeapLive()
+	jemallocprof.Free(jemallocprof.Other, b)
+	if tracked != before {
+		t.Fatalf("a Track of 1 MiB moved the off-heap figure from %d to %d", before, tracked)
+	}
+	want := before
+	if jemallocprof.OffHeap {
+		want += int64(cap(b))
+	}
+	if allocated != want {
+		t.Fatalf("with a 1 MiB Alloc the off-heap figure is %d, want %d", allocated, want)
 	}
 }

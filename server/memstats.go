@@ -22,8 +22,9 @@ import (
 //
 //   - used_memory: bytes in Go heap objects (live, or dead and not yet
 //     swept) plus goroutine stacks, plus, in the jemalloc build, the bytes
-//     jemallocprof holds off the Go heap. It is what the process has
-//     allocated, as Redis's used_memory is what zmalloc has.
+//     jemallocprof's Alloc holds off the Go heap (not what it only counts
+//     with Track: those are Go heap objects already). It is what the
+//     process has allocated, as Redis's used_memory is what zmalloc has.
 //   - used_memory_rss: the resident set size from /proc/self/statm (where
 //     there is no /proc: what the Go runtime has mapped and not released).
 //   - used_memory_peak: the highest used_memory seen; it is sampled every
@@ -91,10 +92,13 @@ func usedMemory() int64 {
 	return objects + stacks + offHeapLive()
 }
 
-// offHeapLive is what jemallocprof holds outside the Go heap.
+// offHeapLive is what jemallocprof holds outside the Go heap: in the
+// jemalloc build, what Alloc handed out. The bytes declared with Track
+// (client buffers, table metadata, batches) are Go heap objects, already
+// in the heap's figure.
 func offHeapLive() int64 {
 	if jemallocprof.OffHeap {
-		return jemallocprof.TotalLive()
+		return jemallocprof.AllocLive()
 	}
 	return 0
 }

@@ -75,6 +75,8 @@
 //	lcs.go                   LCS
 //	keys.go, scan.go         generic key commands; KEYS, SCAN and its cursor table
 //	expire.go, compaction.go TTLs, the active expiry cycle, the compaction filter's rule
+//	expire_cursor.go         where the expiry cycle has got to, kept safe against racing writers
+//	effects.go               what a batch changes besides its keys, applied once it commits
 //	locks.go, glob.go        striped per-key locks; the Redis glob matcher
 //	errors.go                every error, with its exact Redis text
 //	score.go                 sorted-set scores: order-preserving encoding, strtod parsing, text

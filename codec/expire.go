@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"time"
 )
 
@@ -121,9 +122,9 @@ func (d *DB) ExpireTime(key []byte) (int64, error) { return d.ttl(key, false, tr
 // TTLMissing or TTLNoExpiry.
 func (d *DB) PExpireTime(key []byte) (int64, error) { return d.ttl(key, true, true) }
 
-// ExpireCycle is one step of active expiry: it reads the expiry index from
-// the start up to now, in time order, and for each entry (at most maxKeys)
-// locks the key and rechecks its metadata. A key whose metadata still has
+// ExpireCycle is one step of active expiry: it reads the expiry index up
+// to now, in time order, from where earlier steps got to, and for each
+// entry (at most maxKeys) locks the key and rechecks its metadata. A key whose metadata still has
 // that expire-at is deleted with its index entry (and data); an entry that
 // no longer matches its metadata is a stale hint and is deleted alone. It
 // returns the number of keys deleted; a caller that gets maxKeys entries'
@@ -135,13 +136,27 @@ func (ks *Keyspace) ExpireCycle(now time.Time, maxKeys int) (expired int, err er
 
 // ExpireRound is ExpireCycle that also reports how many index entries it
 // examined (stale ones included): fewer than maxKeys means none is left due.
+//
+// A round reads the index from the expiry cursor (expire_cursor.go), not
+// from its start, so it does not step again over the entries earlier
+// rounds deleted. Rounds run one at a time.
 func (ks *Keyspace) ExpireRound(now time.Time, maxKeys int) (expired, examined int, err error) {
 	nowMs := now.UnixMilli()
 	if nowMs <= 0 || maxKeys <= 0 {
 		return 0, 0, nil
 	}
+	c := ks.expiry
+	c.rounds.Lock()
+	defer c.rounds.Unlock()
 	r := ExpiryDueRange(nowMs)
-	it, err := ks.store.NewIter(r.Start, r.End)
+	start := c.start(r.End)
+	var done []byte // every due entry in [start, done) was handled
+	defer func() { c.finish(start, done) }()
+	lower := maxKey(r.Start, start)
+	if bytes.Compare(lower, r.End) >= 0 {
+		return 0, 0, nil // nothing due from the cursor on
+	}
+	it, err := ks.store.NewIter(lower, r.End)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -165,6 +180,10 @@ func (ks *Keyspace) ExpireRound(now time.Time, maxKeys int) (expired, examined i
 		if err != nil {
 			return expired, examined, err
 		}
+		done = keySuccessor(chunk[len(chunk)-1])
+	}
+	if examined < maxKeys {
+		done = r.End // every due entry from the cursor on was handled
 	}
 	return expired, examined, nil
 }
@@ -215,10 +234,15 @@ func (ks *Keyspace) expireChunk(xks [][]byte, nowMs int64) (int, error) {
 
 // PendingExpiries counts the expiry index entries due at now that the
 // expiry cycle has not processed yet, stopping at limit (the backlog is
-// read from the index, so the count costs one step per entry).
+// read from the index, from the expiry cursor on, so the count costs one
+// step per entry).
 func (ks *Keyspace) PendingExpiries(now time.Time, limit int) (int, error) {
 	r := ExpiryDueRange(now.UnixMilli())
-	it, err := ks.store.NewIter(r.Start, r.End)
+	lower := maxKey(r.Start, ks.expiry.position())
+	if bytes.Compare(lower, r.End) >= 0 {
+		return 0, nil
+	}
+	it, err := ks.store.NewIter(lower, r.End)
 	if err != nil {
 		return 0, err
 	}

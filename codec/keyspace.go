@@ -52,6 +52,12 @@ type Keyspace struct {
 	dbMap atomic.Pointer[[MaxDBs]uint8]
 	// batches recycles committed write batches (notify.go).
 	batches sync.Pool
+	// expiry is where the active expiry cycle has got to
+	// (expire_cursor.go); a transaction keyspace shares its parent's.
+	expiry *expiryCursor
+	// txn, in a transaction keyspace only, gathers the effects of its
+	// committed batches until CommitTransaction (effects.go).
+	txn *txnEffects
 }
 
 // New returns a Keyspace over store. opts may be nil.
@@ -78,6 +84,7 @@ func New(store Store, opts *Options) *Keyspace {
 		notifier:     o.Notifier,
 		uuids:        &uuidAllocator{},
 		root:         store,
+		expiry:       &expiryCursor{},
 	}
 	var identity [MaxDBs]uint8
 	for i := range identity {
@@ -258,13 +265,15 @@ func (d *DB) lookupString(userKey []byte) ([]byte, bool, error) {
 // the root store, never into a transaction's buffer.
 func (ks *Keyspace) newUUID() (uint64, error) { return ks.uuids.newUUID(ks.root) }
 
-// InTransaction returns a keyspace over store (a TxnStore buffering a
-// transaction's writes) that shares this one's clock, databases, cursors,
-// uuids and notifier, and takes no locks: the caller holds every stripe of
-// ks.Locks() (LockAll) for as long as it uses the result.
-func (ks *Keyspace) InTransaction(store Store) *Keyspace {
+// InTransaction returns a keyspace over txn (a TxnStore over ks.Store()
+// buffering a transaction's writes) that shares this one's clock,
+// databases, cursors, uuids and notifier, and takes no locks: the caller
+// holds every stripe of ks.Locks() (LockAll) for as long as it uses the
+// result, and ends with its CommitTransaction, or drops it to discard the
+// transaction.
+func (ks *Keyspace) InTransaction(txn *TxnStore) *Keyspace {
 	t := &Keyspace{
-		store:        store,
+		store:        txn,
 		root:         ks.root,
 		locks:        &Locks{held: true},
 		now:          ks.now,
@@ -273,6 +282,8 @@ func (ks *Keyspace) InTransaction(store Store) *Keyspace {
 		notifier:     ks.notifier,
 		uuids:        ks.uuids,
 		parent:       ks,
+		expiry:       ks.expiry,
+		txn:          &txnEffects{store: txn},
 	}
 	t.dbMap.Store(ks.dbMap.Load())
 	return t

@@ -38,6 +38,8 @@ type writeBatch struct {
 	// enc holds the encodings of the metadata values the batch sets
 	// (encodeMeta); the store's batch copies them no later than Commit.
 	enc []byte
+	// effects are applied to the keyspace once the batch commits.
+	effects effects
 }
 
 // resettable is a store batch that can be emptied and used again after
@@ -78,6 +80,7 @@ func (w *writeBatch) release() {
 		w.enc = nil
 	}
 	w.enc = w.enc[:0]
+	w.effects.reset()
 	w.ks.batches.Put(w)
 }
 
@@ -102,6 +105,7 @@ func (w *writeBatch) record(k []byte) {
 func (w *writeBatch) Set(k, v []byte) {
 	w.Batch.Set(k, v)
 	w.record(k)
+	w.effects.setKey(k)
 }
 
 func (w *writeBatch) Delete(k []byte) {
@@ -126,12 +130,14 @@ func (w *writeBatch) touch(db uint8, userKey []byte) {
 	}
 }
 
-// commit commits the batch, notifies, and recycles the batch.
+// commit commits the batch, applies its effects, notifies, and recycles
+// the batch.
 func (w *writeBatch) commit() error {
 	defer w.release()
 	if err := w.ks.store.Commit(w.Batch); err != nil {
 		return err
 	}
+	w.ks.committed(&w.effects)
 	if w.track {
 		for _, k := range w.touched {
 			switch len(k) {

@@ -179,9 +179,8 @@ func cmdExec(c *client, args [][]byte) {
 		c.w.NullArray()
 		return
 	}
-	base := c.s.ks.Store()
-	txn := codec.NewTxnStore(base)
-	c.txks = c.s.ks.InTransaction(txn)
+	txks := c.s.ks.InTransaction(codec.NewTxnStore(c.s.ks.Store()))
+	c.txks = txks
 	c.inExec = true
 	mark := c.w.Len()
 	c.w.ArrayHeader(len(queued))
@@ -190,10 +189,7 @@ func cmdExec(c *client, args [][]byte) {
 		q.cmd.handler(c, q.args)
 	}
 	c.txks, c.inExec = nil, false
-	if txn.Empty() {
-		return
-	}
-	if err := base.Commit(txn.Pending()); err != nil {
+	if err := txks.CommitTransaction(); err != nil {
 		// Nothing was applied: replace the replies by the error.
 		c.w.Truncate(mark)
 		c.replyErr(err)

@@ -15,7 +15,7 @@
 //	                                      then a string's value, or a complex
 //	                                      type's uuid, count (and list head/tail)
 //	d | db | uuid | sub | field        -> elements of hashes, lists, sets, zsets
-//	x | expire-at | db | userkey       -> empty; the expiry index in time order
+//	x | expire-at | db | userkey       -> flush epoch; the expiry index in time order
 //
 // A string is wholly inside its metadata, so GET is one point lookup. A
 // complex key's elements all lie in [d|db|uuid, d|db|uuid+1), so deleting it
@@ -23,9 +23,9 @@
 //
 // # Usage
 //
-//	ks := codec.New(store, &codec.Options{})
+//	ks, err := codec.Open(store, &codec.Options{}) // New for an empty store
 //	db := ks.DB(0)
-//	_, err := db.Set([]byte("k"), []byte("v"), codec.SetOptions{})
+//	_, err = db.Set([]byte("k"), []byte("v"), codec.SetOptions{})
 //	v, found, err := db.Get([]byte("k"))
 //	n, err := ks.ExpireCycle(time.Now(), 100) // from a background loop
 //
@@ -65,6 +65,10 @@
 //  7. Data of a complex key is named by its uuid, never by its user key, so
 //     RENAME moves only the metadata. uuids are never reused (allocation is
 //     the complex types' job; see hooks.go).
+//  8. Each database's key counts equal its records without an expiry plus
+//     its index entries of the current flush epoch (counts.go): every
+//     batch carries the change it makes, applied once it commits. A batch
+//     writes each metadata key at most once.
 //
 // # Files
 //
@@ -77,6 +81,7 @@
 //	expire.go, compaction.go TTLs, the active expiry cycle, the compaction filter's rule
 //	expire_cursor.go         where the expiry cycle has got to, kept safe against racing writers
 //	effects.go               what a batch changes besides its keys, applied once it commits
+//	counts.go                exact key counts for DBSIZE and INFO; flush epochs
 //	locks.go, glob.go        striped per-key locks; the Redis glob matcher
 //	errors.go                every error, with its exact Redis text
 //	score.go                 sorted-set scores: order-preserving encoding, strtod parsing, text

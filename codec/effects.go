@@ -7,9 +7,9 @@ import (
 )
 
 // effects is what a batch changes besides the keys it writes, applied to
-// the keyspace only once the batch has committed (Keyspace.committed): for
-// now the smallest expiry-index entry it set, which the expiry cursor must
-// hear of (expire_cursor.go).
+// the keyspace only once the batch has committed (Keyspace.committed): the
+// change to the key counts (counts.go), and the smallest expiry-index
+// entry it set, which the expiry cursor must hear of (expire_cursor.go).
 //
 // A transaction keyspace's batches commit into a TxnStore, invisible to
 // everyone else until EXEC commits the whole transaction; their effects
@@ -19,6 +19,7 @@ type effects struct {
 	// minExpiry is the smallest expiry-index key set, nil if none. In a
 	// batch it aliases the key given to Set; merged effects own a copy.
 	minExpiry []byte
+	counts    countDelta
 }
 
 // setKey notes a Set of key k in the batch.
@@ -33,9 +34,13 @@ func (e *effects) merge(o *effects) {
 	if o.minExpiry != nil && (e.minExpiry == nil || bytes.Compare(o.minExpiry, e.minExpiry) < 0) {
 		e.minExpiry = bytes.Clone(o.minExpiry)
 	}
+	e.counts.merge(&o.counts)
 }
 
-func (e *effects) reset() { e.minExpiry = nil }
+func (e *effects) reset() {
+	e.minExpiry = nil
+	e.counts.reset()
+}
 
 // txnEffects gathers the effects of a transaction keyspace's committed
 // batches.
@@ -56,6 +61,7 @@ func (ks *Keyspace) committed(e *effects) {
 		ks.txn.mu.Unlock()
 		return
 	}
+	ks.counts.apply(&e.counts)
 	if e.minExpiry != nil {
 		ks.expiry.report(e.minExpiry)
 	}

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"errors"
 	"time"
 )
 
@@ -225,11 +226,31 @@ func (ks *Keyspace) expireChunk(xks [][]byte, nowMs int64) (int, error) {
 			deleted[string(mks[i])] = true
 			deleteStored(b, e.db, e.key, &s) // deletes this index entry too
 			n++
-		} else {
-			b.Delete(xks[i]) // stale: the key changed or is gone
+		} else if err := ks.retireStale(b, xks[i], e.db, e.at); err != nil {
+			return 0, err
 		}
 	}
 	return n, b.commit()
+}
+
+// retireStale adds to b the deletion of the stale expiry index entry xk
+// (of database db, for expire-at at): its key changed or is gone. The
+// caller holds the key's stripe. An entry of the current flush epoch is
+// counted (counts.go), so its retiring counts; it is read again here
+// because it may have gone since the round read it.
+func (ks *Keyspace) retireStale(b *writeBatch, xk []byte, db uint8, at int64) error {
+	v, err := ks.store.Get(xk)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if ks.countedEntry(db, v) {
+		b.effects.counts.record(db, -1, at)
+	}
+	b.Delete(xk)
+	return nil
 }
 
 // PendingExpiries counts the expiry index entries due at now that the

@@ -246,3 +246,73 @@ func TestExpireCursorLoweredByLateWrites(t *testing.T) {
 		t.Fatal("keys left behind")
 	}
 }
+
+// hookStore runs hook once, when the first iterator over the expiry index
+// is closed: after a round has read its due entries and before it locks
+// their keys.
+type hookStore struct {
+	Store
+	hook func()
+}
+
+func (s *hookStore) NewIter(lower, upper []byte) (Iterator, error) {
+	it, err := s.Store.NewIter(lower, upper)
+	if err != nil || s.hook == nil || len(lower) == 0 || lower[0] != FamilyExpiry {
+		return it, err
+	}
+	hook := s.hook
+	s.hook = nil
+	return &closeHookIter{Iterator: it, hook: hook}, nil
+}
+
+type closeHookIter struct {
+	Iterator
+	hook func()
+}
+
+func (it *closeHookIter) Close() error {
+	err := it.Iterator.Close()
+	it.hook()
+	return err
+}
+
+// TestExpireRoundEntriesChangedUnderIt: between a round's read of the due
+// entries and its locking of their keys, writers (whose clock is behind
+// the cycle's) persist one key and move another's expiry to later but
+// still due. The round neither counts the entry that went nor loses the
+// new one: the next round expires it.
+func TestExpireRoundEntriesChangedUnderIt(t *testing.T) {
+	mem := NewMemStore()
+	store := &hookStore{Store: mem}
+	clock := newClock(t0)
+	ks := New(store, &Options{Now: clock.Now})
+	db := ks.DB(0)
+	for _, k := range []string{"persisted", "moved", "due"} {
+		if _, err := db.Set(b(k), b("v"), SetOptions{ExpireAt: t0 + 50}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.hook = func() {
+		if ok, err := db.Persist(b("persisted")); !ok || err != nil {
+			t.Errorf("PERSIST: %v %v", ok, err)
+		}
+		if ok, err := db.Expire(b("moved"), t0+70, 0); !ok || err != nil {
+			t.Errorf("EXPIRE: %v %v", ok, err)
+		}
+	}
+	ahead := clock.Now().Add(100e6)
+	if n, err := ks.ExpireCycle(ahead, 100); n != 1 || err != nil {
+		t.Fatalf("round: %d %v (only \"due\" expires)", n, err)
+	}
+	checkCounts(t, ks, mem, 1, "after the round")
+	if st := db.Stats(); st.Keys != 2 || st.Expires != 1 {
+		t.Fatalf("Stats = %+v", st)
+	}
+	if n, err := ks.ExpireCycle(ahead, 100); n != 1 || err != nil {
+		t.Fatalf("second round: %d %v (\"moved\" expires)", n, err)
+	}
+	checkCounts(t, ks, mem, 1, "after the second round")
+	if st := db.Stats(); st.Keys != 1 || st.Expires != 0 {
+		t.Fatalf("Stats = %+v", st)
+	}
+}

@@ -123,7 +123,6 @@ func TestLazyExpiryAllReads(t *testing.T) {
 		{"STRLEN", func() bool { n, _ := db.StrLen(b("k")); return n == 0 }},
 		{"KEYS", func() bool { ks, _ := db.Keys(b("*")); return keysEqual(ks, "live") }},
 		{"SCAN", func() bool { _, ks, _ := db.Scan(0, ScanOptions{Count: 100}); return keysEqual(ks, "live") }},
-		{"DBSIZE", func() bool { n, _ := db.DBSize(); return n == 1 }},
 		{"MGET", func() bool { v, _ := db.MGet(b("k")); return v[0] == nil }},
 		{"GETRANGE", func() bool { v, _ := db.GetRange(b("k"), 0, -1); return len(v) == 0 }},
 		{"RANDOMKEY", func() bool {
@@ -133,6 +132,10 @@ func TestLazyExpiryAllReads(t *testing.T) {
 		{"EXPIRE", func() bool { ok, _ := db.Expire(b("k"), t0+10000, 0); return !ok }},
 		{"RENAME", func() bool { return db.Rename(b("k"), b("z")) == ErrNoSuchKey }},
 		{"INCR (absent)", func() bool { n, err := db.IncrBy(b("k"), 5); return err == nil && n == 5 }},
+	}
+	// DBSIZE counts the expired key until something deletes it, as Redis.
+	if n := db.DBSize(); n != 2 {
+		t.Errorf("DBSIZE = %d, want 2", n)
 	}
 	for _, c := range checks {
 		if !c.ok() {

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 
@@ -15,7 +16,7 @@ import (
 const (
 	FamilyMeta   byte = 'm' // m | db | userkey -> metadata
 	FamilyData   byte = 'd' // d | db | uuid | sub | field -> element data
-	FamilyExpiry byte = 'x' // x | expire-at | db | userkey -> empty
+	FamilyExpiry byte = 'x' // x | expire-at | db | userkey -> flush epoch
 	// FamilyConfig holds keyspace-wide state, outside every database's
 	// ranges (FLUSHALL keeps it): 'c' | name.
 	FamilyConfig byte = 'c'
@@ -184,6 +185,45 @@ func AllRanges() []KeyRange {
 		out = append(out, KeyRange{Start: []byte{f}, End: []byte{f + 1}})
 	}
 	return out
+}
+
+// Flush epochs (counts.go): c | "flush" | db -> epoch(8), and the value of
+// an expiry index entry, the epoch of its database when it was written as
+// a uvarint, empty for epoch 0.
+var epochName = []byte{FamilyConfig, 'f', 'l', 'u', 's', 'h'}
+
+func epochPrefix() []byte { return bytes.Clone(epochName) }
+
+// epochKey returns c|flush|db.
+func epochKey(db uint8) []byte { return append(epochPrefix(), db) }
+
+// epochRecord returns the value of c|flush|db.
+func epochRecord(epoch uint64) []byte { return binary.BigEndian.AppendUint64(nil, epoch) }
+
+// decodeEpochRecord decodes the key and value of a flush epoch record.
+func decodeEpochRecord(k, v []byte) (db uint8, epoch uint64, err error) {
+	if len(k) != len(epochName)+1 || len(v) != 8 {
+		return 0, 0, base.CorruptionErrorf("codec: bad flush epoch record %q = %x", k, v)
+	}
+	return k[len(epochName)], binary.BigEndian.Uint64(v), nil
+}
+
+// appendEpoch appends the expiry index entry value naming epoch to dst.
+func appendEpoch(dst []byte, epoch uint64) []byte {
+	if epoch == 0 {
+		return dst
+	}
+	return binary.AppendUvarint(dst, epoch)
+}
+
+// decodeEpoch decodes an expiry index entry value; ok is false when it is
+// not a uvarint exactly.
+func decodeEpoch(v []byte) (epoch uint64, ok bool) {
+	if len(v) == 0 {
+		return 0, true
+	}
+	e, n := binary.Uvarint(v)
+	return e, n == len(v)
 }
 
 // ExpiryDueRange returns the expiry index entries due at nowMs:

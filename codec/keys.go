@@ -192,40 +192,6 @@ func (d *DB) RandomKey() (key []byte, found bool, err error) {
 	return nil, false, nil
 }
 
-// DBSize implements DBSIZE: the number of live keys. It reads every metadata
-// record of the database, O(keys); a maintained counter is future work.
-func (d *DB) DBSize() (int64, error) {
-	st, err := d.Stats()
-	return st.Keys, err
-}
-
-// KeyStats are INFO keyspace's figures for one database.
-type KeyStats struct {
-	Keys, Expires int64
-	// AvgTTL is the mean remaining time to live in ms of the keys with one.
-	AvgTTL int64
-}
-
-// Stats reads every live key's metadata (O(keys), like DBSize) and returns
-// the key count, how many have a TTL and their average remaining TTL.
-func (d *DB) Stats() (KeyStats, error) {
-	var st KeyStats
-	var ttlSum float64
-	now := d.ks.nowMs()
-	err := d.forEachLive(nil, func(_ []byte, m *Metadata) (bool, error) {
-		st.Keys++
-		if m.ExpireAt != 0 {
-			st.Expires++
-			ttlSum += float64(m.ExpireAt - now)
-		}
-		return true, nil
-	})
-	if st.Expires > 0 {
-		st.AvgTTL = int64(ttlSum / float64(st.Expires))
-	}
-	return st, err
-}
-
 // forEachLive calls fn with every live key of the database whose user key
 // starts with prefix, in key order, until fn returns false. The key passed is
 // valid only during the call.
@@ -261,14 +227,18 @@ func (d *DB) forEachLive(prefix []byte, fn func(key []byte, m *Metadata) (bool, 
 // FlushDB implements FLUSHDB: range deletions over the database's metadata
 // and data. It takes every lock stripe, so it is atomic with respect to all
 // commands. The database's expiry index entries stay behind as stale hints
-// (see DBRanges).
+// (see DBRanges); FLUSHDB moves the database to a new flush epoch so that
+// they no longer count (counts.go).
 func (d *DB) FlushDB() error {
 	unlock := d.ks.locks.LockAll()
 	defer unlock()
+	epoch := d.ks.epochOf(d.num) + 1
 	return d.ks.commit(func(b *writeBatch) {
 		for _, r := range DBRanges(d.num) {
 			b.DeleteRange(r.Start, r.End)
 		}
+		b.Set(epochKey(d.num), epochRecord(epoch))
+		b.effects.counts.flush(d.num, epoch)
 	})
 }
 
@@ -280,5 +250,6 @@ func (ks *Keyspace) FlushAll() error {
 		for _, r := range AllRanges() {
 			b.DeleteRange(r.Start, r.End)
 		}
+		b.effects.counts.flushEvery()
 	})
 }

@@ -222,7 +222,7 @@ func TestRandomKeyDBSizeFlush(t *testing.T) {
 	if len(seen) < 2 {
 		t.Fatalf("RANDOMKEY always returns %v", seen)
 	}
-	if n, _ := f.db.DBSize(); n != 4 {
+	if n := f.db.DBSize(); n != 6 { // gone1 and gone2 count until deleted, as in Redis
 		t.Fatalf("DBSIZE = %d", n)
 	}
 	f.setEx("ttl", "v", t0+100000)
@@ -230,13 +230,13 @@ func TestRandomKeyDBSizeFlush(t *testing.T) {
 	if err := f.db.FlushDB(); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := f.db.DBSize(); n != 0 {
+	if n := f.db.DBSize(); n != 0 {
 		t.Fatalf("DBSIZE after FLUSHDB = %d", n)
 	}
 	if f.familyCount(FamilyData) != 0 {
 		t.Fatal("FLUSHDB left data")
 	}
-	if n, _ := f.ks.DB(1).DBSize(); n != 1 {
+	if n := f.ks.DB(1).DBSize(); n != 1 {
 		t.Fatal("FLUSHDB touched db 1")
 	}
 	// Its expiry entries remain as stale hints, which the cycle removes.
@@ -251,8 +251,11 @@ func TestRandomKeyDBSizeFlush(t *testing.T) {
 		t.Fatal("stale hints survived the cycle")
 	}
 	f.ks.DB(3).Set(b("k"), b("v"), SetOptions{ExpireAt: t0 + 900000})
-	if err := f.ks.FlushAll(); err != nil || f.store.Len() != 0 {
-		t.Fatalf("FLUSHALL left %d keys", f.store.Len())
+	if err := f.ks.FlushAll(); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.familyCount(FamilyMeta) + f.familyCount(FamilyData) + f.familyCount(FamilyExpiry); n != 0 {
+		t.Fatalf("FLUSHALL left %d keys", n)
 	}
 }
 
@@ -265,8 +268,7 @@ func TestKeyStats(t *testing.T) {
 	if _, err := f.db.SAdd(b("s"), [][]byte{b("m")}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := f.db.Stats()
-	if err != nil || st != (KeyStats{Keys: 4, Expires: 2, AvgTTL: 2000}) {
-		t.Fatalf("Stats = %+v, %v", st, err)
+	if st := f.db.Stats(); st != (KeyStats{Keys: 4, Expires: 2, AvgTTL: 2000}) {
+		t.Fatalf("Stats = %+v", st)
 	}
 }

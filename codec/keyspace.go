@@ -58,9 +58,14 @@ type Keyspace struct {
 	// txn, in a transaction keyspace only, gathers the effects of its
 	// committed batches until CommitTransaction (effects.go).
 	txn *txnEffects
+	// counts are the key counts and flush epochs (counts.go); nil in a
+	// transaction keyspace, which reads its parent's.
+	counts *keyCounts
 }
 
-// New returns a Keyspace over store. opts may be nil.
+// New returns a Keyspace over store, which must not hold a keyspace yet:
+// its key counts start at zero. Open reads an existing one. opts may be
+// nil.
 func New(store Store, opts *Options) *Keyspace {
 	var o Options
 	if opts != nil {
@@ -85,6 +90,7 @@ func New(store Store, opts *Options) *Keyspace {
 		uuids:        &uuidAllocator{},
 		root:         store,
 		expiry:       &expiryCursor{},
+		counts:       &keyCounts{},
 	}
 	var identity [MaxDBs]uint8
 	for i := range identity {
@@ -92,6 +98,22 @@ func New(store Store, opts *Options) *Keyspace {
 	}
 	ks.dbMap.Store(&identity)
 	return ks
+}
+
+// Open returns a Keyspace over store, which may hold one already: it reads
+// the database map SWAPDB persisted and the flush epochs, and counts the
+// keys of every database, reading the whole metadata family and expiry
+// index (O(keys), once; counts.go). Call it before serving. opts may be
+// nil.
+func Open(store Store, opts *Options) (*Keyspace, error) {
+	ks := New(store, opts)
+	if err := ks.LoadDBMap(); err != nil {
+		return nil, err
+	}
+	if err := ks.loadCounts(); err != nil {
+		return nil, err
+	}
+	return ks, nil
 }
 
 // Store returns the underlying store.
@@ -291,17 +313,18 @@ func (ks *Keyspace) InTransaction(txn *TxnStore) *Keyspace {
 
 // removeMeta adds to b the deletion of a stored record's metadata and its
 // expiry index entry, but not its data.
-func removeMeta(b Batch, db uint8, userKey []byte, s *stored) {
+func removeMeta(b *writeBatch, db uint8, userKey []byte, s *stored) {
 	b.Delete(s.key)
 	if s.m.ExpireAt != 0 {
 		b.Delete(ExpiryKey(s.m.ExpireAt, db, userKey))
 	}
+	b.effects.counts.record(db, -1, s.m.ExpireAt)
 }
 
 // deleteStored adds to b the complete deletion of a stored record: metadata,
 // expiry index entry and, for a complex type, its data range. It is the one
 // way a key is deleted (DEL, overwrite by another type, expiry).
-func deleteStored(b Batch, db uint8, userKey []byte, s *stored) {
+func deleteStored(b *writeBatch, db uint8, userKey []byte, s *stored) {
 	if !s.exists {
 		return
 	}
@@ -323,11 +346,13 @@ func putMeta(b *writeBatch, db uint8, userKey []byte, old *stored, m *Metadata) 
 		if old.m.Type.IsComplex() && (!m.Type.IsComplex() || m.UUID != old.m.UUID) {
 			dropComplexData(b, db, &old.m)
 		}
+		b.effects.counts.record(db, -1, old.m.ExpireAt)
 	}
 	b.Set(old.key, b.encodeMeta(m))
 	if m.ExpireAt != 0 {
-		b.Set(ExpiryKey(m.ExpireAt, db, userKey), nil)
+		b.Set(ExpiryKey(m.ExpireAt, db, userKey), b.expiryValue(db))
 	}
+	b.effects.counts.record(db, 1, m.ExpireAt)
 }
 
 // commit builds a batch with fn and commits it.

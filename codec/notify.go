@@ -1,5 +1,11 @@
 package codec
 
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+)
+
 // Notifier learns which keys each committed write modified, so the server
 // can implement WATCH and wake clients blocked on a list or sorted set.
 //
@@ -40,6 +46,11 @@ type writeBatch struct {
 	enc []byte
 	// effects are applied to the keyspace once the batch commits.
 	effects effects
+	// written holds, in invariants builds, the metadata keys the batch
+	// writes: each at most once, or the counts would be wrong (counts.go).
+	// A slice searched linearly: the check allocates nothing in steady
+	// state, so allocation tests hold in invariants builds too.
+	written [][]byte
 }
 
 // resettable is a store batch that can be emptied and used again after
@@ -81,22 +92,51 @@ func (w *writeBatch) release() {
 	}
 	w.enc = w.enc[:0]
 	w.effects.reset()
+	clear(w.written)
+	w.written = w.written[:0]
 	w.ks.batches.Put(w)
 }
 
 // encodeMeta returns the encoding of m in w's own buffer, valid until w is
 // committed.
 func (w *writeBatch) encodeMeta(m *Metadata) []byte {
-	if len(w.enc)+m.EncodedLen() > cap(w.enc) {
-		// Earlier encodings keep the old array; start a new one.
-		w.enc = make([]byte, 0, max(2*cap(w.enc), m.EncodedLen(), 256))
-	}
-	start := len(w.enc)
+	start := w.reserve(m.EncodedLen())
 	w.enc = m.Encode(w.enc)
 	return w.enc[start:len(w.enc):len(w.enc)]
 }
 
+// expiryValue returns the value of an expiry index entry of database db
+// (its flush epoch, counts.go) in w's own buffer, valid until w is
+// committed.
+func (w *writeBatch) expiryValue(db uint8) []byte {
+	e := w.ks.epochOf(db)
+	if e == 0 {
+		return nil
+	}
+	start := w.reserve(binary.MaxVarintLen64)
+	w.enc = appendEpoch(w.enc, e)
+	return w.enc[start:len(w.enc):len(w.enc)]
+}
+
+// reserve makes room for n more bytes in w.enc and returns where they
+// start.
+func (w *writeBatch) reserve(n int) int {
+	if len(w.enc)+n > cap(w.enc) {
+		// Earlier encodings keep the old array; start a new one.
+		w.enc = make([]byte, 0, max(2*cap(w.enc), n, 256))
+	}
+	return len(w.enc)
+}
+
 func (w *writeBatch) record(k []byte) {
+	if invariants && len(k) > 0 && k[0] == FamilyMeta {
+		for _, o := range w.written {
+			if bytes.Equal(o, k) {
+				panic(fmt.Sprintf("codec: a batch writes metadata key %q twice", k))
+			}
+		}
+		w.written = append(w.written, k)
+	}
 	if w.track && len(k) > 0 && k[0] == FamilyMeta {
 		w.touched = append(w.touched, k)
 	}

@@ -189,6 +189,9 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 	unlock := d.lockKeys(keys...)
 	defer unlock()
 	now := d.ks.nowMs()
+	// A key named twice is written once, with its last value (a batch
+	// writes each metadata key once).
+	repeated := repeatedLater(keys)
 	olds := make([]stored, len(keys))
 	for i, k := range keys {
 		s, err := d.load(k, now)
@@ -202,10 +205,44 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 	}
 	return true, d.ks.commit(func(b *writeBatch) {
 		for i, k := range keys {
+			if repeated != nil && repeated[i] {
+				continue
+			}
 			m := Metadata{Type: TypeString, Value: values[i]}
 			putMeta(b, d.num, k, &olds[i], &m)
 		}
 	})
+}
+
+// repeatedLater reports, for each of keys, whether it is named again
+// later; nil when no key is repeated.
+func repeatedLater(keys [][]byte) []bool {
+	var out []bool
+	mark := func(i int) {
+		if out == nil {
+			out = make([]bool, len(keys))
+		}
+		out[i] = true
+	}
+	if len(keys) <= 16 {
+		for i := range keys {
+			for j := i + 1; j < len(keys); j++ {
+				if bytes.Equal(keys[i], keys[j]) {
+					mark(i)
+					break
+				}
+			}
+		}
+		return out
+	}
+	last := make(map[string]int, len(keys))
+	for i, k := range keys {
+		if j, ok := last[string(k)]; ok {
+			mark(j)
+		}
+		last[string(k)] = i
+	}
+	return out
 }
 
 // modifyString runs the read-modify-write of APPEND, SETRANGE and the INCR

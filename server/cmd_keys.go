@@ -312,8 +312,7 @@ func cmdMove(c *client, args [][]byte) {
 }
 
 func cmdDBSize(c *client, args [][]byte) {
-	n, err := c.kdb().DBSize()
-	replyInt(c, n, err)
+	c.w.Integer(c.kdb().DBSize())
 }
 
 // flushMode checks FLUSHDB/FLUSHALL's optional ASYNC|SYNC argument. Both

@@ -83,9 +83,7 @@ func (s *Server) memoryStats() []memoryStat {
 	f := s.memFigures(m)
 	var keys int64
 	for db := 0; db < int(s.cfg.Int("databases")); db++ {
-		if st, err := s.ks.DB(db).Stats(); err == nil {
-			keys += st.Keys
-		}
+		keys += s.ks.DB(db).DBSize()
 	}
 	i := func(name string, n int64) memoryStat { return memoryStat{name: name, n: n} }
 	r := func(name string, v float64) memoryStat { return memoryStat{name: name, ratio: v, isRat: true} }

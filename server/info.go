@@ -247,8 +247,8 @@ func infoCPU(s *Server, m *lsm.Metrics, b *strings.Builder) {
 
 func infoKeyspace(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	for db := 0; db < int(s.cfg.Int("databases")); db++ {
-		st, err := s.ks.DB(db).Stats()
-		if err != nil || st.Keys == 0 {
+		st := s.ks.DB(db).Stats()
+		if st.Keys == 0 {
 			continue
 		}
 		fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=%d\r\n", db, st.Keys, st.Expires, st.AvgTTL)

@@ -124,8 +124,10 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		}
 	}
 	s.events = newKeyEvents()
-	s.ks = codec.New(engineStore{db}, &codec.Options{MaxStringLen: cfg.Int("proto-max-bulk-len"), Notifier: s.events})
-	if err := s.ks.LoadDBMap(); err != nil {
+	// Open counts every database's keys: a read of the whole keyspace's
+	// metadata and expiry index, once, so that DBSIZE and INFO are O(1).
+	s.ks, err = codec.Open(engineStore{db}, &codec.Options{MaxStringLen: cfg.Int("proto-max-bulk-len"), Notifier: s.events})
+	if err != nil {
 		db.Close()
 		return nil, err
 	}

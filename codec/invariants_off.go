@@ -1,0 +1,7 @@
+//go:build !invariants
+
+package codec
+
+// invariants enables expensive self-checks (the invariants build tag, on
+// in make test).
+const invariants = false

@@ -3,6 +3,7 @@ package sstable
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/klauspost/compress/s2"
@@ -114,13 +115,16 @@ func decompressBlockTracked(typ byte, data []byte) ([]byte, error) {
 }
 
 // decompress decodes a block into a buffer of exactly the decoded size
-// from alloc (nil: the Go heap, and data itself for blockTypeNone). s2
+// from alloc (nil: the Go heap, and data itself for blockTypeNone); the
+// buffer's capacity is what its allocator set aside. s2
 // blocks and zstd frames that state their size (our writer's always do)
 // are decoded straight into that buffer.
 func decompress(typ byte, data []byte, alloc func(n int) []byte) ([]byte, error) {
 	tracked := alloc != nil
 	if !tracked {
-		alloc = func(n int) []byte { return make([]byte, n) }
+		// The capacity is the heap's size class, so that the reader
+		// counts what its metadata blocks really take (table_meta).
+		alloc = func(n int) []byte { return slices.Grow([]byte(nil), n)[:n] }
 	}
 	// into decodes into a buffer of n bytes; a decoder that did not fill
 	// exactly that buffer means a corrupt block.

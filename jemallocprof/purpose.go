@@ -25,6 +25,10 @@ const (
 	// TableMeta are the index, filter and range-deletion blocks each open
 	// table's reader keeps (Go heap memory, declared with Track).
 	TableMeta
+	// Compression is the state of the table codecs: zstd's encoder
+	// (match tables, history) and its decoders, made once per process
+	// and kept (Go heap memory, declared with Track).
+	Compression
 	// Other is anything large that fits none of the above.
 	Other
 
@@ -42,6 +46,7 @@ var purposeNames = [NumPurposes]string{
 	ClientQuery:       "client_query",
 	ClientReply:       "client_reply",
 	TableMeta:         "table_meta",
+	Compression:       "compression",
 	Other:             "other",
 }
 

@@ -78,6 +78,11 @@ func TestMemoryStatsDoctorPurgeHelp(t *testing.T) {
 				t.Fatalf("RESP%s MEMORY STATS lacks %s: %v", proto, name, stats)
 			}
 		}
+		for _, p := range jemallocprof.Purposes() {
+			if _, ok := stats["tracked."+p.String()]; !ok {
+				t.Fatalf("RESP%s MEMORY STATS lacks tracked.%s: %v", proto, p, stats)
+			}
+		}
 		if stats["keys.count"] != ":1" {
 			t.Fatalf("keys.count = %s", stats["keys.count"])
 		}
@@ -104,9 +109,22 @@ func TestMemoryStatsDoctorPurgeHelp(t *testing.T) {
 
 	c.expectDo(t, "+OK", "MEMORY", "PURGE")
 	ms := c.mustDo(t, "MEMORY", "MALLOC-STATS").Str
-	for _, want := range []string{"heap_alloc:", "client_query", "memtable_active", "heap profiling:"} {
+	for _, want := range []string{"heap_alloc:", "heap profiling:"} {
 		if !strings.Contains(ms, want) {
 			t.Fatalf("MALLOC-STATS lacks %q:\n%s", want, ms)
+		}
+	}
+	// Every purpose is listed: INFO memory's tracked_* fields and
+	// MALLOC-STATS's table (MEMORY STATS above, /metrics in status_test).
+	info := c.mustDo(t, "INFO", "memory").Str
+	for _, p := range jemallocprof.Purposes() {
+		if !strings.Contains(ms, " "+p.String()+" ") {
+			t.Fatalf("MALLOC-STATS lacks the purpose %s:\n%s", p, ms)
+		}
+		for _, suffix := range []string{"", "_peak", "_allocs", "_live_allocs", "_largest"} {
+			if !strings.Contains(info, "\r\ntracked_"+p.String()+suffix+":") {
+				t.Fatalf("INFO memory lacks tracked_%s%s:\n%s", p, suffix, info)
+			}
 		}
 	}
 	help := c.mustDo(t, "MEMORY", "HELP")
@@ -114,9 +132,9 @@ func TestMemoryStatsDoctorPurgeHelp(t *testing.T) {
 		t.Fatalf("MEMORY HELP: %v", help)
 	}
 	// COMMAND INFO describes MEMORY USAGE's key.
-	info := c.mustDo(t, "COMMAND", "INFO", "memory|usage").Elems[0]
-	if info.Elems[1].Int != -3 || info.Elems[3].Int != 2 || info.Elems[4].Int != 2 || info.Elems[5].Int != 1 {
-		t.Fatalf("COMMAND INFO memory|usage: %v", info)
+	ci := c.mustDo(t, "COMMAND", "INFO", "memory|usage").Elems[0]
+	if ci.Elems[1].Int != -3 || ci.Elems[3].Int != 2 || ci.Elems[4].Int != 2 || ci.Elems[5].Int != 1 {
+		t.Fatalf("COMMAND INFO memory|usage: %v", ci)
 	}
 }
 

@@ -34,8 +34,9 @@ import (
 //     block cache and blocks pinned by iterators as jemallocprof counts them
 //     (before the engine reports them there: the engine's own metrics).
 //   - used_memory_overhead: used_memory minus the dataset: the startup
-//     footprint, client buffers, WAL and batch buffers, and garbage the
-//     collector has not reclaimed yet.
+//     footprint, client buffers, WAL and batch buffers, table readers'
+//     metadata, the compression codecs' state, and garbage the collector
+//     has not reclaimed yet.
 //   - allocator_allocated, allocator_active, allocator_resident: Go heap
 //     objects; spans in use (objects plus their unused slots); everything
 //     the runtime has mapped and not returned to the OS.

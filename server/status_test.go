@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/strata-db/strata/internal/vfs/errorfs"
+	"github.com/strata-db/strata/jemallocprof"
 	"github.com/strata-db/strata/lsm"
 )
 
@@ -138,7 +139,9 @@ func TestStatusServer(t *testing.T) {
 	if v := metricValue(t, fams, "strata_memory_tracked_bytes", "purpose", "client_query"); v < 16<<10 {
 		t.Fatalf("tracked client_query = %v", v)
 	}
-	metricValue(t, fams, "strata_memory_tracked_bytes", "purpose", "memtable_active")
+	for _, p := range jemallocprof.Purposes() {
+		metricValue(t, fams, "strata_memory_tracked_bytes", "purpose", p.String())
+	}
 	if v := metricValue(t, fams, "strata_keyspace_keys", "db", "0"); v != 2 {
 		t.Fatalf("keyspace_keys{db=0} = %v", v)
 	}

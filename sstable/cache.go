@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/jemallocprof"
@@ -28,9 +29,15 @@ import (
 // that loaded it holds it), moves to BlockCache when it enters the cache
 // and back to IteratorPinned when it leaves it, both under the shard lock
 // together with the shard's byte count; the release of its last reference
-// frees it. So at every moment the tracked BlockCache bytes of all caches
-// equal the sum of their Metrics().Bytes, and IteratorPinned counts
-// exactly the blocks alive only because a handle holds them.
+// frees it. The cache's own bookkeeping is Go heap: per resident block an
+// entry and the refcounted value handles point to (entryOverhead bytes,
+// their size classes), and each shard's index (cacheIndex). Both are
+// declared under BlockCache with Track as they come and go, and charged
+// to the budget like the blocks. So at every moment the tracked
+// BlockCache bytes of all caches equal the sum of their Metrics().Bytes,
+// and IteratorPinned counts exactly the blocks alive only because a
+// handle holds them (the small value struct a handle keeps after its
+// block's eviction is not counted).
 type Cache struct {
 	shards []cacheShard
 	mask   uint64
@@ -40,7 +47,7 @@ type Cache struct {
 type CacheMetrics struct {
 	Hits      int64
 	Misses    int64
-	Bytes     int64 // bytes of resident blocks
+	Bytes     int64 // resident blocks, their entries and the shards' indexes
 	Count     int64 // resident blocks
 	Evictions int64
 }
@@ -112,19 +119,37 @@ func (h Handle) Release() {
 	}
 }
 
+// cacheEntry is a resident block: in its shard's index and LRU list.
 type cacheEntry struct {
-	key        cacheKey
-	value      *cacheValue
+	key   cacheKey
+	hash  uint64
+	value *cacheValue
+	// size is what the block is charged: its buffer's capacity plus
+	// entryOverhead.
 	size       int64
 	prev, next *cacheEntry // LRU list; the sentinel's next is the most recent
+	hnext      *cacheEntry // next entry in the index bucket
 }
+
+// entryOverhead is the Go heap a resident block's bookkeeping takes: its
+// entry and its value, each rounded up to its size class.
+var entryOverhead = heapObjectSize(unsafe.Sizeof(cacheEntry{})) + heapObjectSize(unsafe.Sizeof(cacheValue{}))
+
+// minIndexBytes is the size of a shard's smallest index array.
+var minIndexBytes = func() int64 {
+	var x cacheIndex
+	x.resize(minCacheBuckets)
+	return x.bytes()
+}()
 
 type cacheShard struct {
 	mu struct {
 		sync.Mutex
 		// All fields are guarded by mu.
-		entries   map[cacheKey]*cacheEntry
-		lru       cacheEntry // sentinel
+		index cacheIndex
+		lru   cacheEntry // sentinel
+		// bytes are the resident entries' sizes plus the index's array,
+		// all declared under jemallocprof.BlockCache.
 		bytes     int64
 		capacity  int64
 		hits      int64
@@ -146,25 +171,28 @@ func NewCache(capacityBytes int64) *Cache {
 	c := &Cache{shards: make([]cacheShard, n), mask: uint64(n - 1)}
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.entries = make(map[cacheKey]*cacheEntry)
 		s.mu.lru.next, s.mu.lru.prev = &s.mu.lru, &s.mu.lru
 		s.mu.capacity = capacityBytes / int64(n)
 	}
 	return c
 }
 
-func (c *Cache) shard(k cacheKey) *cacheShard {
+// hashKey mixes a key: its low bits pick the shard, its high bits the
+// index bucket.
+func hashKey(k cacheKey) uint64 {
 	h := uint64(k.fileNum)*0x9e3779b97f4a7c15 ^ k.offset*0xbf58476d1ce4e5b9
-	h ^= h >> 31
-	return &c.shards[h&c.mask]
+	return h ^ h>>31
 }
+
+func (c *Cache) shard(h uint64) *cacheShard { return &c.shards[h&c.mask] }
 
 // get returns a handle on the cached block, or an empty handle on a miss.
 func (c *Cache) get(fileNum base.FileNum, offset uint64) Handle {
 	k := cacheKey{fileNum, offset}
-	s := c.shard(k)
+	h := hashKey(k)
+	s := c.shard(h)
 	s.mu.Lock()
-	e := s.mu.entries[k]
+	e := s.mu.index.find(k, h)
 	if e == nil {
 		s.mu.misses++
 		s.mu.Unlock()
@@ -185,30 +213,47 @@ func (c *Cache) get(fileNum base.FileNum, offset uint64) Handle {
 func (c *Cache) insert(fileNum base.FileNum, offset uint64, buf []byte) Handle {
 	v := newValue(buf) // the returned handle's reference
 	k := cacheKey{fileNum, offset}
-	size := int64(cap(buf))
-	s := c.shard(k)
+	h := hashKey(k)
+	size := int64(cap(buf)) + entryOverhead
+	s := c.shard(h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if size > s.mu.capacity {
+	// The index may have to grow for one more entry: that is charged too.
+	if size+minIndexBytes > s.mu.capacity {
 		return Handle{v}
 	}
-	if old := s.mu.entries[k]; old != nil {
+	if old := s.mu.index.find(k, h); old != nil {
 		s.removeLocked(old)
 	}
 	s.evictLocked(s.mu.capacity - size)
 	v.acquire() // the cache's reference
-	e := &cacheEntry{key: k, value: v, size: size}
-	s.mu.entries[k] = e
+	e := &cacheEntry{key: k, hash: h, value: v, size: size}
+	s.indexLocked(func(x *cacheIndex) { x.add(e) })
 	s.pushFrontLocked(e)
 	s.mu.bytes += size
-	jemallocprof.Move(jemallocprof.IteratorPinned, jemallocprof.BlockCache, int(size))
+	jemallocprof.Track(jemallocprof.BlockCache, int(entryOverhead))
+	jemallocprof.Move(jemallocprof.IteratorPinned, jemallocprof.BlockCache, cap(buf))
+	// A grown index may have taken the shard past its budget.
+	s.evictLocked(s.mu.capacity)
 	return Handle{v}
 }
 
-// evictLocked evicts least recently used blocks until at most limit bytes
-// are resident.
+// indexLocked changes the index with fn and accounts for any change in
+// the size of its array.
+func (s *cacheShard) indexLocked(fn func(*cacheIndex)) {
+	before := s.mu.index.bytes()
+	fn(&s.mu.index)
+	if after := s.mu.index.bytes(); after != before {
+		s.mu.bytes += after - before
+		jemallocprof.Untrack(jemallocprof.BlockCache, int(before))
+		jemallocprof.Track(jemallocprof.BlockCache, int(after))
+	}
+}
+
+// evictLocked evicts least recently used blocks until the shard holds at
+// most limit bytes, or nothing.
 func (s *cacheShard) evictLocked(limit int64) {
-	for s.mu.bytes > limit {
+	for s.mu.bytes > limit && s.mu.lru.prev != &s.mu.lru {
 		s.removeLocked(s.mu.lru.prev)
 		s.mu.evictions++
 	}
@@ -248,10 +293,12 @@ func (c *Cache) EvictFile(fileNum base.FileNum) {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		for k, e := range s.mu.entries {
-			if k.fileNum == fileNum {
+		for e := s.mu.lru.next; e != &s.mu.lru; {
+			next := e.next
+			if e.key.fileNum == fileNum {
 				s.removeLocked(e)
 			}
+			e = next
 		}
 		s.mu.Unlock()
 	}
@@ -266,7 +313,7 @@ func (c *Cache) Metrics() CacheMetrics {
 		m.Hits += s.mu.hits
 		m.Misses += s.mu.misses
 		m.Bytes += s.mu.bytes
-		m.Count += int64(len(s.mu.entries))
+		m.Count += int64(s.mu.index.count)
 		m.Evictions += s.mu.evictions
 		s.mu.Unlock()
 	}
@@ -277,9 +324,10 @@ func (c *Cache) Metrics() CacheMetrics {
 // until its last handle is released (at once if there is none).
 func (s *cacheShard) removeLocked(e *cacheEntry) {
 	s.unlinkLocked(e)
-	delete(s.mu.entries, e.key)
+	s.indexLocked(func(x *cacheIndex) { x.remove(e) })
 	s.mu.bytes -= e.size
-	jemallocprof.Move(jemallocprof.BlockCache, jemallocprof.IteratorPinned, int(e.size))
+	jemallocprof.Untrack(jemallocprof.BlockCache, int(entryOverhead))
+	jemallocprof.Move(jemallocprof.BlockCache, jemallocprof.IteratorPinned, int(e.size-entryOverhead))
 	e.value.release()
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -189,7 +190,9 @@ func checkTracked(t *testing.T, what string, base memFigures, c *Cache, pinned i
 
 func TestCacheAccounting(t *testing.T) {
 	base := trackedBlocks()
-	c := NewCache(16 << 10) // one shard
+	// Room for four 4 KiB blocks with their entries and a minimal index,
+	// in one shard.
+	c := NewCache(4*(4096+entryOverhead) + minIndexBytes)
 	hs := make([]Handle, 0, 4)
 	for i := range 4 {
 		hs = append(hs, c.insert(1, uint64(i), testBlock(1, 4096)))
@@ -301,5 +304,92 @@ func TestReaderAccounting(t *testing.T) {
 				r.Close()
 			}
 		})
+	}
+}
+
+// heapInUse is what the process's allocators hold after a collection: Go
+// heap objects plus, in the jemalloc build, what jemalloc has allocated.
+func heapInUse() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	native, _ := jemallocprof.NativeAllocated()
+	return int64(ms.HeapAlloc) + native
+}
+
+// TestCacheBookkeepingCounted: caching blocks costs the heap their
+// entries and the index as well as the blocks, and the tracked
+// block_cache bytes say so. 50,000 blocks of 64 bytes are allocated first
+// (what that costs, with the invariants build's record of every buffer,
+// is left out), then put in a cache: the heap's growth from that must be
+// the tracked bookkeeping. Counting the blocks alone left it all out.
+func TestCacheBookkeepingCounted(t *testing.T) {
+	const blocks = 50000
+	bufs := make([][]byte, blocks)
+	h0 := heapInUse()
+	for i := range bufs {
+		bufs[i] = allocBlock(64)
+	}
+	h1, t1 := heapInUse(), trackedBlocks()
+	blockCap := int64(cap(bufs[0]))
+	c := NewCache(64 << 20)
+	for i, b := range bufs {
+		c.insert(base.FileNum(i%7), uint64(i), b).Release()
+		bufs[i] = nil
+	}
+	h2, t2 := heapInUse(), trackedBlocks()
+	runtime.KeepAlive(bufs) // its array stays: it was in h1 too
+	bookkeeping := c.Metrics().Bytes - blocks*blockCap
+	if t2.pinned != t1.pinned-blocks*blockCap || t2.cached != t1.cached+c.Metrics().Bytes {
+		t.Fatalf("tracked %+v with the blocks allocated, %+v once cached; %s", t1, t2, c.Metrics())
+	}
+	heap := h2 - h1
+	t.Logf("%d blocks of 64 bytes: allocated %d, cache bookkeeping tracked %d, heap %d", blocks, h1-h0, bookkeeping, heap)
+	// The shards and their locks are a fixed few KiB: the 3% is slack for
+	// the heap's own noise.
+	if d := heap - bookkeeping; d < -heap*3/100 || d > heap*3/100 {
+		t.Fatalf("tracked bookkeeping %d, the heap grew by %d", bookkeeping, heap)
+	}
+	for f := range 7 {
+		c.EvictFile(base.FileNum(f))
+	}
+	if m := c.Metrics(); m.Bytes != 0 || m.Count != 0 || trackedBlocks().cached != t1.cached {
+		t.Fatalf("after evicting every file: %s, tracked %+v (%+v with nothing cached)", m, trackedBlocks(), t1)
+	}
+	runtime.KeepAlive(c)
+}
+
+// TestCacheIndexCharged: the index's array is part of what the cache
+// holds: Bytes is the resident entries' charges plus the array, through
+// growth and shrinking.
+func TestCacheIndexCharged(t *testing.T) {
+	c := NewCache(1 << 20) // one shard
+	s := &c.shards[0]
+	check := func(what string, n int) {
+		t.Helper()
+		want := int64(n)*(64+entryOverhead) + s.mu.index.bytes()
+		if m := c.Metrics(); m.Count != int64(n) || m.Bytes != want {
+			t.Fatalf("%s: %s, want %d blocks in %d bytes (%d buckets)", what, m, n, want, len(s.mu.index.buckets))
+		}
+	}
+	for i := range 1000 {
+		c.insert(1, uint64(i), allocBlock(64)).Release()
+	}
+	check("grown", 1000)
+	if len(s.mu.index.buckets) < 1000 {
+		t.Fatalf("%d buckets for 1000 entries", len(s.mu.index.buckets))
+	}
+	c.SetCapacity(10 * (64 + entryOverhead))
+	if n := c.Metrics().Count; n == 0 || n > 10 {
+		t.Fatalf("%d blocks left in room for 10", n)
+	}
+	check("shrunk", int(c.Metrics().Count))
+	if n := len(s.mu.index.buckets); n >= 2*minCacheBuckets && n > 8*int(c.Metrics().Count) {
+		t.Fatalf("%d buckets left for %d entries", n, c.Metrics().Count)
+	}
+	c.SetCapacity(0)
+	check("emptied", 0)
+	if s.mu.index.buckets != nil {
+		t.Fatal("an empty cache keeps its index array")
 	}
 }

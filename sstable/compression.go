@@ -3,8 +3,8 @@ package sstable
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
-	"sync"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
@@ -74,43 +74,6 @@ func (c Compression) blockType() byte {
 	return blockTypeNone
 }
 
-// The shared zstd encoder and decoder. EncodeAll and DecodeAll are safe
-// for concurrent use, so one of each serves every table.
-var (
-	zstdOnce sync.Once
-	zstdEnc  *zstd.Encoder
-	zstdDec  *zstd.Decoder
-)
-
-// zstdWindow is the encoder's window: larger than any ordinary block.
-const zstdWindow = 256 << 10
-
-func zstdCodecs() (*zstd.Encoder, *zstd.Decoder) {
-	zstdOnce.Do(func() {
-		var err error
-		// Blocks are compressed one at a time, so a window past a
-		// block's size buys nothing; the default (8 MiB) made the
-		// encoder keep 16 MiB of history on the Go heap.
-		zstdEnc, err = zstd.NewWriter(nil,
-			zstd.WithEncoderLevel(zstd.SpeedDefault),
-			zstd.WithEncoderConcurrency(1),
-			zstd.WithWindowSize(zstdWindow),
-			zstd.WithLowerEncoderMem(true),
-			zstd.WithZeroFrames(true))
-		if err != nil {
-			panic(err) // only on invalid options
-		}
-		zstdDec, err = zstd.NewReader(nil,
-			zstd.WithDecoderConcurrency(0),
-			zstd.WithDecoderMaxMemory(maxDecodedBlockSize),
-			zstd.WithDecoderMaxWindow(maxDecodedBlockSize))
-		if err != nil {
-			panic(err)
-		}
-	})
-	return zstdEnc, zstdDec
-}
-
 // compressBlock compresses raw with the block type typ into dst[:0] and
 // returns the bytes to store and the type actually used: a block stays
 // uncompressed when compression saves less than 1/8 of its size, or when
@@ -127,8 +90,7 @@ func compressBlock(typ byte, raw, dst []byte) ([]byte, byte) {
 		}
 		out = s2.Encode(dst[:cap(dst)], raw)
 	case blockTypeZstd:
-		enc, _ := zstdCodecs()
-		out = enc.EncodeAll(raw, dst[:0])
+		out = zstdEncoder().EncodeAll(raw, dst[:0])
 	}
 	if len(out) > len(raw)-len(raw)/8 {
 		return raw, blockTypeNone
@@ -153,13 +115,16 @@ func decompressBlockTracked(typ byte, data []byte) ([]byte, error) {
 }
 
 // decompress decodes a block into a buffer of exactly the decoded size
-// from alloc (nil: the Go heap, and data itself for blockTypeNone). s2
+// from alloc (nil: the Go heap, and data itself for blockTypeNone); the
+// buffer's capacity is what its allocator set aside. s2
 // blocks and zstd frames that state their size (our writer's always do)
 // are decoded straight into that buffer.
 func decompress(typ byte, data []byte, alloc func(n int) []byte) ([]byte, error) {
 	tracked := alloc != nil
 	if !tracked {
-		alloc = func(n int) []byte { return make([]byte, n) }
+		// The capacity is the heap's size class, so that the reader
+		// counts what its metadata blocks really take (table_meta).
+		alloc = func(n int) []byte { return slices.Grow([]byte(nil), n)[:n] }
 	}
 	// into decodes into a buffer of n bytes; a decoder that did not fill
 	// exactly that buffer means a corrupt block.
@@ -192,7 +157,8 @@ func decompress(typ byte, data []byte, alloc func(n int) []byte) ([]byte, error)
 		}
 		return into("s2", n, func(buf []byte) ([]byte, error) { return s2.Decode(buf, data) })
 	case blockTypeZstd:
-		_, dec := zstdCodecs()
+		dec := getZstdDecoder()
+		defer putZstdDecoder(dec)
 		var h zstd.Header
 		if err := h.Decode(data); err == nil && h.HasFCS && h.FrameContentSize > 0 {
 			if h.FrameContentSize > maxDecodedBlockSize {

@@ -61,7 +61,9 @@
 //     Iterators pin exactly one data block at a time and release it when
 //     they leave it or close; keys and values they return must not be
 //     used past that. Cached blocks count as jemallocprof.BlockCache,
-//     blocks alive only through handles as IteratorPinned (see Cache).
+//     with the cache's entries and index, which its budget also bounds;
+//     blocks alive only through handles count as IteratorPinned (see
+//     Cache).
 //  6. The filter never gives a false negative: MayContain(k) is true for
 //     every user key k that has a point entry in the table.
 //

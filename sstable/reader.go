@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
@@ -155,14 +156,19 @@ func newReader(f vfs.File, opts ReaderOptions) (*Reader, error) {
 
 // readBlock reads, checks and decompresses the block at h. The result is
 // freshly allocated on the Go heap and owned by the caller (the Reader's
-// own index, filter, range-deletion and properties blocks).
+// own index, filter, range-deletion and properties blocks); its capacity
+// is the size of the allocation that holds it, what table_meta counts.
 func (r *Reader) readBlock(h blockHandle) ([]byte, error) {
 	buf, err := r.readRawBlock(h, nil)
 	if err != nil {
 		return nil, err
 	}
 	n := h.Length
-	return decompressBlock(buf[n], buf[:n:n])
+	b, err := decompressBlock(buf[n], buf[:n:n])
+	if err == nil && len(b) > 0 && &b[0] == &buf[0] {
+		b = buf[:n] // stored uncompressed: the read buffer is the block
+	}
+	return b, err
 }
 
 // readRawBlock reads the block at h with its trailer into buf (grown as
@@ -175,7 +181,7 @@ func (r *Reader) readRawBlock(h blockHandle, buf []byte) ([]byte, error) {
 	}
 	total := int(h.Length + blockTrailerLen)
 	if cap(buf) < total {
-		buf = make([]byte, total)
+		buf = slices.Grow([]byte(nil), total) // capacity: the size class
 	}
 	buf = buf[:total]
 	if _, err := r.f.ReadAt(buf, int64(h.Offset)); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/itertest"
+	"github.com/strata-db/strata/jemallocprof"
 )
 
 // TestDataDriven runs the golden files in testdata/:
@@ -147,4 +148,38 @@ func TestDataDriven(t *testing.T) {
 			return ""
 		})
 	})
+}
+
+// TestReaderMetaBytesAreAllocations: the index, filter and range-deletion
+// blocks a reader keeps have, as their capacity, the size of the heap
+// allocation holding them (a size class), and table_meta counts those
+// capacities: the heap's rounding is counted too, whether the block was
+// stored compressed (decoded into its own buffer) or not (the read buffer
+// is the block).
+func TestReaderMetaBytesAreAllocations(t *testing.T) {
+	for _, c := range []Compression{NoCompression, FastCompression, ZstdCompression} {
+		_, f := smallTable(t, c)
+		before := jemallocprof.Live(jemallocprof.TableMeta)
+		r, err := NewReader(f, ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum int64
+		for _, b := range []struct {
+			what string
+			buf  []byte
+		}{{"index", r.index.data}, {"filter", r.filter.bits}, {"range deletions", r.rangeDel.data}} {
+			if len(b.buf) == 0 {
+				t.Fatalf("%s: the table has no %s block", c, b.what)
+			}
+			if n := int64(cap(b.buf)); heapObjectSize(uintptr(n)) != n {
+				t.Errorf("%s: the %s block (%d bytes) has capacity %d, not a heap size class", c, b.what, len(b.buf), n)
+			}
+			sum += int64(cap(b.buf))
+		}
+		if got := jemallocprof.Live(jemallocprof.TableMeta) - before; got != sum || int64(r.metaBytes) != sum {
+			t.Errorf("%s: table_meta grew by %d, the reader counts %d, its blocks' capacities are %d", c, got, r.metaBytes, sum)
+		}
+		r.Close()
+	}
 }

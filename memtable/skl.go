@@ -25,6 +25,12 @@ type skiplist struct {
 	// height is the height of the tallest tower linked so far; searches
 	// start there instead of at maxHeight.
 	height atomic.Uint32
+	// hint[l] is the node most recently inserted with a tower reaching
+	// level l (0: none yet), stored once the node is linked on every
+	// level. An insert that sorts right after the last one (keys added in
+	// ascending order) finds its splice there without a search from the
+	// head (spliceFromHints).
+	hint [maxHeight]atomic.Uint32
 }
 
 // splice is, for every level, the pair of adjacent nodes between which a key
@@ -88,11 +94,16 @@ func (s *skiplist) compare(nd uint32, ukey []byte, trailer base.Trailer) int {
 
 // findSpliceForLevel walks level from start, which must sort before the
 // target, to the adjacent pair prev < (ukey, trailer) <= next. found reports
-// whether next equals the target.
-func (s *skiplist) findSpliceForLevel(ukey []byte, trailer base.Trailer, level int, start uint32) (prev, next uint32, found bool) {
+// whether next equals the target. bound is a node on this level known to
+// sort after the target, or the tail: the walk stops there without a
+// comparison (a descent passes the next node found on the level above).
+func (s *skiplist) findSpliceForLevel(ukey []byte, trailer base.Trailer, level int, start, bound uint32) (prev, next uint32, found bool) {
 	prev = start
 	for {
 		next = s.a.next(prev, level)
+		if next == bound {
+			return prev, next, false
+		}
 		c := s.compare(next, ukey, trailer)
 		if c >= 0 {
 			return prev, next, c == 0
@@ -104,11 +115,59 @@ func (s *skiplist) findSpliceForLevel(ukey []byte, trailer base.Trailer, level i
 // seek returns the adjacent level-0 nodes prev < (ukey, trailer) <= next;
 // prev may be the head and next the tail.
 func (s *skiplist) seek(ukey []byte, trailer base.Trailer) (prev, next uint32) {
-	prev = s.head
+	prev, next = s.head, s.tail
 	for level := int(s.height.Load()) - 1; level >= 0; level-- {
-		prev, next, _ = s.findSpliceForLevel(ukey, trailer, level, prev)
+		prev, next, _ = s.findSpliceForLevel(ukey, trailer, level, prev, next)
 	}
 	return prev, next
+}
+
+// maxHintSteps bounds the walk from a hint on the levels above 0: beyond
+// it, the search from the head is cheaper.
+const maxHintSteps = 4
+
+// spliceFromHints fills sp for levels [0, height) from the hints if the key
+// sorts right after the node last inserted (on level 0, nothing lies
+// between them) and each higher level's hint is a few nodes from the
+// key's place. ok is false when the hints do not apply; found reports an
+// entry equal to the key.
+func (s *skiplist) spliceFromHints(key base.InternalKey, height int, sp *splice) (found, ok bool) {
+	a := s.a
+	last := s.hint[0].Load()
+	if last == 0 {
+		return false, false
+	}
+	if c := s.compare(last, key.UserKey, key.Trailer); c >= 0 {
+		return c == 0, c == 0
+	}
+	next := a.next(last, 0)
+	if next != s.tail {
+		if c := s.compare(next, key.UserKey, key.Trailer); c <= 0 {
+			return c == 0, c == 0
+		}
+	}
+	sp.prev[0], sp.next[0] = last, next
+	for level := 1; level < height; level++ {
+		prev := s.hint[level].Load()
+		switch {
+		case prev == 0:
+			prev = s.head
+		case prev != sp.prev[level-1] && s.compare(prev, key.UserKey, key.Trailer) >= 0:
+			return false, false
+		}
+		for steps := 0; ; steps++ {
+			if steps == maxHintSteps {
+				return false, false
+			}
+			next = a.next(prev, level)
+			if next == s.tail || s.compare(next, key.UserKey, key.Trailer) >= 0 {
+				break
+			}
+			prev = next
+		}
+		sp.prev[level], sp.next[level] = prev, next
+	}
+	return false, true
 }
 
 // add inserts key with a tower of the given height. It is safe for
@@ -131,21 +190,26 @@ func (s *skiplist) seek(ukey []byte, trailer base.Trailer) (prev, next uint32) {
 func (s *skiplist) add(key base.InternalKey, value []byte, height int) (nd uint32, err error) {
 	a := s.a
 	var sp splice
-	listHeight := int(s.height.Load())
-	prev := s.head
-	for level := listHeight - 1; level >= 0; level-- {
-		var found bool
-		prev, sp.next[level], found = s.findSpliceForLevel(key.UserKey, key.Trailer, level, prev)
-		if found {
-			return 0, ErrRecordExists
-		}
-		sp.prev[level] = prev
+	found, ok := s.spliceFromHints(key, height, &sp)
+	if found {
+		return 0, ErrRecordExists
 	}
-	for level := listHeight; level < height; level++ {
-		sp.prev[level], sp.next[level] = s.head, s.tail
+	if !ok {
+		listHeight := int(s.height.Load())
+		prev, next := s.head, s.tail
+		for level := listHeight - 1; level >= 0; level-- {
+			prev, next, found = s.findSpliceForLevel(key.UserKey, key.Trailer, level, prev, next)
+			if found {
+				return 0, ErrRecordExists
+			}
+			sp.prev[level], sp.next[level] = prev, next
+		}
+		for level := listHeight; level < height; level++ {
+			sp.prev[level], sp.next[level] = s.head, s.tail
+		}
 	}
 
-	nd, ok := a.newNode(height, key, value)
+	nd, ok = a.newNode(height, key, value)
 	if !ok {
 		return 0, ErrArenaFull
 	}
@@ -176,8 +240,9 @@ func (s *skiplist) add(key base.InternalKey, value []byte, height int) (nd uint3
 				}
 				break
 			}
-			var found bool
-			prev, next, found = s.findSpliceForLevel(key.UserKey, key.Trailer, level, prev)
+			// next, the old successor, is still linked here after prev
+			// and sorts after the key: it bounds the walk.
+			prev, next, found = s.findSpliceForLevel(key.UserKey, key.Trailer, level, prev, next)
 			if found {
 				if level != 0 {
 					panic("memtable: duplicate key found above level 0")
@@ -187,6 +252,9 @@ func (s *skiplist) add(key base.InternalKey, value []byte, height int) (nd uint3
 				return 0, ErrRecordExists
 			}
 		}
+	}
+	for level := range height {
+		s.hint[level].Store(nd)
 	}
 	return nd, nil
 }

@@ -1,6 +1,7 @@
 package memtable
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -110,4 +111,61 @@ func TestIterSeesLaterAdds(t *testing.T) {
 	if err := it.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSpliceFromHints checks the ascending-insert fast path: a key that
+// sorts right after the last one inserted gets, from the hints, the splice
+// a search from the head finds, at every tower height; any other key is
+// left to the search, and a duplicate of the last key is reported.
+func TestSpliceFromHints(t *testing.T) {
+	m := New(make([]byte, 1<<20))
+	s := &m.points
+	key := func(i int, seq base.SeqNum) base.InternalKey {
+		return base.MakeInternalKey(fmt.Appendf(nil, "k%05d", i), seq, base.InternalKeyKindSet)
+	}
+	var sp splice
+	if found, ok := s.spliceFromHints(key(0, 1), 1, &sp); found || ok {
+		t.Fatalf("empty list: found %t, ok %t", found, ok)
+	}
+	for i := range 2000 {
+		if err := m.Add(key(i, 10), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	search := func(k base.InternalKey, level int) (prev, next uint32) {
+		prev, next = s.head, s.tail
+		for l := maxHeight - 1; l >= level; l-- {
+			prev, next, _ = s.findSpliceForLevel(k.UserKey, k.Trailer, l, prev, next)
+		}
+		return prev, next
+	}
+	// After the last key: a new user key, and an older version of the last
+	// one (a smaller trailer sorts after).
+	for _, k := range []base.InternalKey{key(2000, 10), key(1999, 9)} {
+		for h := 1; h <= maxHeight; h++ {
+			sp = splice{}
+			found, ok := s.spliceFromHints(k, h, &sp)
+			if found || !ok {
+				t.Fatalf("%s, height %d: found %t, ok %t", k, h, found, ok)
+			}
+			for level := range h {
+				if prev, next := search(k, level); sp.prev[level] != prev || sp.next[level] != next {
+					t.Fatalf("%s, level %d of %d: hints give (%d, %d), search (%d, %d)", k, level, h, sp.prev[level], sp.next[level], prev, next)
+				}
+			}
+		}
+	}
+	// Before the last key, or between two keys: not for the hints.
+	for _, k := range []base.InternalKey{key(1000, 10), key(1998, 5), key(1999, 11)} {
+		if found, ok := s.spliceFromHints(k, 1, &sp); found || ok {
+			t.Fatalf("%s: found %t, ok %t", k, found, ok)
+		}
+	}
+	if found, _ := s.spliceFromHints(key(1999, 10), 1, &sp); !found {
+		t.Fatal("a duplicate of the last key was not found")
+	}
+	if err := m.Add(key(1999, 10), nil); !errors.Is(err, ErrRecordExists) {
+		t.Fatalf("duplicate Add: %v", err)
+	}
+	checkStructure(t, s)
 }

@@ -120,7 +120,7 @@ func cmdWatch(c *client, args [][]byte) {
 		if dup {
 			continue
 		}
-		// Under the key's stripe: a writer (EXEC) notifies before its
+		// Under the key's stripe: a writer (EXEC, a key batch) notifies before its
 		// commit, while it holds the stripe, so WATCH must not read the
 		// key between the notification and the commit.
 		unlock := c.s.ks.Locks().Lock(codec.MetaKey(uint8(db.Num()), k))

@@ -47,6 +47,9 @@ type command struct {
 	summary  string
 	since    string
 	handler  func(c *client, args [][]byte)
+	// batchable: the command may run in a key batch (keybatch.go); set by
+	// register from batchableCommands.
+	batchable bool
 	// subcommands, keyed by lower-case name (CONFIG GET, CLIENT LIST, ...).
 	subs   map[string]*command
 	parent *command
@@ -78,6 +81,7 @@ func register(cmds ...*command) {
 				sub.step = 1
 			}
 		}
+		c.batchable = batchableCommands[c.name]
 		commandTable[c.name] = c
 	}
 }

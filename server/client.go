@@ -61,6 +61,8 @@ type client struct {
 	bufs codec.Buffers
 	// batch is the key batch of pipelined writes to one key (keybatch.go).
 	batch keyBatch
+	// cmds caches the last command looked up.
+	cmds cmdCache
 }
 
 const protectedModeMessage = "DENIED Strata is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Strata you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Strata from the same host the server is running, however MAKE SURE Strata is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Strata configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
@@ -212,7 +214,7 @@ func (c *client) finalFlush() {
 // dispatch runs one command.
 func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 	s.stats.commands.Add(1)
-	cmd, errMsg := lookupCommand(args)
+	cmd, errMsg := c.cmds.lookup(args)
 	if errMsg != "" {
 		c.leaveBatch()
 		c.rejectCommand(args, errMsg)

@@ -109,6 +109,29 @@ func lookupCommand(args [][]byte) (*command, string) {
 	return cmd, ""
 }
 
+// cmdCache remembers a client's last top-level command and the name it
+// was sent as, so that a pipeline of one command (or a client repeating
+// it) skips the case-folding map lookup.
+type cmdCache struct {
+	name []byte
+	cmd  *command
+}
+
+// lookup is lookupCommand through the cache. Only commands without
+// subcommands are cached: the table is fixed, so a name that matched
+// once names the same command for good.
+func (cc *cmdCache) lookup(args [][]byte) (*command, string) {
+	if cmd := cc.cmd; cmd != nil && string(args[0]) == string(cc.name) && arityOK(cmd.arity, len(args)) {
+		return cmd, ""
+	}
+	cmd, errMsg := lookupCommand(args)
+	if errMsg == "" && cmd.subs == nil && cmd.parent == nil && len(args[0]) <= 32 {
+		cc.name = append(cc.name[:0], args[0]...)
+		cc.cmd = cmd
+	}
+	return cmd, errMsg
+}
+
 // lookupName looks name up in table case-insensitively, without
 // allocating: names are lowered into a buffer on the stack (no command name
 // is longer than it).

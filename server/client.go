@@ -147,8 +147,11 @@ func (s *Server) serveConn(conn net.Conn) {
 			}
 			return
 		}
+		// One clock reading per command: idle time, the slow log, and the
+		// instant GET judges expiry at (codec.Buffers.SetNow).
 		now := time.Now()
 		c.lastInteraction.Store(now.UnixNano())
+		c.bufs.SetNow(now.UnixMilli())
 		s.dispatch(c, args, now)
 		c.mem.reply.set(c.w.Cap())
 		if c.closeAfterReply {

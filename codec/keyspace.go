@@ -152,7 +152,16 @@ func (ks *Keyspace) DB(n int) *DB {
 // Buffers. A Buffers is not safe for concurrent use.
 type Buffers struct {
 	key, value []byte
+	// nowMs, when not 0, is the time Get judges expiry by (SetNow).
+	nowMs int64
 }
+
+// SetNow makes Get judge expiry at ms (Unix milliseconds, from the
+// keyspace's clock) instead of reading the clock, until the next SetNow; 0
+// restores the clock. A caller that reads the time for each command anyway
+// shares it, as Redis judges a command's keys at the instant it started.
+// Writes keep reading the clock: they may wait for their key's lock.
+func (b *Buffers) SetNow(ms int64) { b.nowMs = ms }
 
 // maxKeptBuffer bounds the value buffer a Buffers keeps between calls: a
 // connection that once read a large value does not hold its size forever.
@@ -163,6 +172,15 @@ func (ks *Keyspace) DBWith(n int, buf *Buffers) *DB {
 	d := ks.DB(n)
 	d.buf = buf
 	return d
+}
+
+// nowMs is the time a read judges expiry by: the Buffers' time when set,
+// else the clock.
+func (d *DB) nowMs() int64 {
+	if d.buf != nil && d.buf.nowMs != 0 {
+		return d.buf.nowMs
+	}
+	return d.ks.nowMs()
 }
 
 // physical maps a logical database number to the number in its keys.

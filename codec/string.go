@@ -32,7 +32,7 @@ type SetResult struct {
 // key; ErrWrongType if the key holds another type. With Buffers, value
 // aliases them.
 func (d *DB) Get(key []byte) (value []byte, found bool, err error) {
-	s, err := d.loadBuffered(d.metaKey(key), d.ks.nowMs())
+	s, err := d.loadBuffered(d.metaKey(key), d.nowMs())
 	if err != nil || !s.live {
 		return nil, false, err
 	}

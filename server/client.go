@@ -59,6 +59,10 @@ type client struct {
 	// bufs is the scratch space of GET and SET (kdb): the connection runs
 	// one command at a time and writes each reply before the next.
 	bufs codec.Buffers
+	// batch is the key batch of pipelined writes to one key (keybatch.go).
+	batch keyBatch
+	// cmds caches the last command looked up.
+	cmds cmdCache
 }
 
 const protectedModeMessage = "DENIED Strata is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Strata you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Strata from the same host the server is running, however MAKE SURE Strata is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Strata configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
@@ -127,9 +131,11 @@ func (s *Server) serveConn(conn net.Conn) {
 	c.r = resp.NewReader(&c.cr, s.limits())
 	c.r.SetBufferHook(func(_, newCap int) { c.mem.query.set(newCap) })
 	c.r.SetAuthRequired(!c.authed)
+	defer c.endBatch() // commands run before the client went away take effect
 	for {
 		args, err := c.r.ReadCommand()
 		if err != nil {
+			c.endBatch()
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
 				// Reply with Redis's protocol error, then close as Redis does.
@@ -141,17 +147,23 @@ func (s *Server) serveConn(conn net.Conn) {
 			}
 			return
 		}
+		// One clock reading per command: idle time, the slow log, and the
+		// instant GET judges expiry at (codec.Buffers.SetNow).
 		now := time.Now()
 		c.lastInteraction.Store(now.UnixNano())
+		c.bufs.SetNow(now.UnixMilli())
 		s.dispatch(c, args, now)
 		c.mem.reply.set(c.w.Cap())
 		if c.closeAfterReply {
+			c.endBatch()
 			c.finalFlush()
 			return
 		}
 		// Keep executing while complete commands are buffered; flush once
-		// before the reader would block (HasCommand parses ahead).
+		// before the reader would block (HasCommand parses ahead). Replies
+		// wait for the key batch's commit (keybatch.go).
 		if c.w.Len() > 64<<10 || !c.r.HasCommand() {
+			c.endBatch()
 			err := c.flush()
 			c.mem.reply.set(c.w.Cap())
 			if err != nil {
@@ -205,28 +217,40 @@ func (c *client) finalFlush() {
 // dispatch runs one command.
 func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 	s.stats.commands.Add(1)
-	cmd, errMsg := lookupCommand(args)
+	cmd, errMsg := c.cmds.lookup(args)
 	if errMsg != "" {
+		c.leaveBatch()
 		c.rejectCommand(args, errMsg)
 		return
 	}
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
+		c.leaveBatch()
 		c.multiErr = c.multi
 		c.w.Error(errNoAuth)
 		return
 	}
 	if c.async && c.proto == 2 && c.subs.subscribed() && !allowedWhileSubscribed(cmd) { // subscribers are async
+		c.leaveBatch()
 		c.w.Error(fmt.Sprintf(errSubscribedContext, cmd.fullName()))
 		return
 	}
 	c.lastCmd.Store(cmd)
 	if c.multi && !runsInMulti(cmd) {
+		c.leaveBatch()
 		c.queue(cmd, args)
 		return
 	}
+	batched := c.batchCommand(cmd, args)
 	cmd.handler(c, args)
 	s.slowlog.maybeAdd(s, c, args, time.Since(start))
-	s.serveReady()
+	switch {
+	case !batched:
+		s.serveReady()
+	case s.events.anyReady.Load():
+		// Blocked clients are served after the command that readied a
+		// key, once it is committed: end the batch (keybatch.go).
+		c.endBatch()
+	}
 }
 
 // rejectCommand replies to a command refused before it ran. Inside MULTI

@@ -120,13 +120,20 @@ func cmdWatch(c *client, args [][]byte) {
 		if dup {
 			continue
 		}
+		// Under the key's stripe: a writer (EXEC, a key batch) notifies before its
+		// commit, while it holds the stripe, so WATCH must not read the
+		// key between the notification and the commit.
+		unlock := c.s.ks.Locks().Lock(codec.MetaKey(uint8(db.Num()), k))
 		stored, exp, err := db.Stored(k)
+		if err == nil {
+			c.s.events.watchKey(c, wk.k, stored)
+		}
+		unlock()
 		if err != nil {
 			c.replyErr(err)
 			return
 		}
 		wk.expired = exp
-		c.s.events.watchKey(c, wk.k, stored)
 		c.watched = append(c.watched, wk)
 	}
 	c.w.SimpleString("OK")

@@ -47,6 +47,9 @@ type command struct {
 	summary  string
 	since    string
 	handler  func(c *client, args [][]byte)
+	// batchable: the command may run in a key batch (keybatch.go); set by
+	// register from batchableCommands.
+	batchable bool
 	// subcommands, keyed by lower-case name (CONFIG GET, CLIENT LIST, ...).
 	subs   map[string]*command
 	parent *command
@@ -78,6 +81,7 @@ func register(cmds ...*command) {
 				sub.step = 1
 			}
 		}
+		c.batchable = batchableCommands[c.name]
 		commandTable[c.name] = c
 	}
 }
@@ -103,6 +107,29 @@ func lookupCommand(args [][]byte) (*command, string) {
 		return sub, ""
 	}
 	return cmd, ""
+}
+
+// cmdCache remembers a client's last top-level command and the name it
+// was sent as, so that a pipeline of one command (or a client repeating
+// it) skips the case-folding map lookup.
+type cmdCache struct {
+	name []byte
+	cmd  *command
+}
+
+// lookup is lookupCommand through the cache. Only commands without
+// subcommands are cached: the table is fixed, so a name that matched
+// once names the same command for good.
+func (cc *cmdCache) lookup(args [][]byte) (*command, string) {
+	if cmd := cc.cmd; cmd != nil && string(args[0]) == string(cc.name) && arityOK(cmd.arity, len(args)) {
+		return cmd, ""
+	}
+	cmd, errMsg := lookupCommand(args)
+	if errMsg == "" && cmd.subs == nil && cmd.parent == nil && len(args[0]) <= 32 {
+		cc.name = append(cc.name[:0], args[0]...)
+		cc.cmd = cmd
+	}
+	return cmd, errMsg
 }
 
 // lookupName looks name up in table case-insensitively, without

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/strata-db/strata/codec"
 	"github.com/strata-db/strata/server/resp"
 )
 
@@ -249,4 +252,49 @@ func TestExecIsAtomic(t *testing.T) {
 	if v := w.mustDo(t, "GET", "a"); v.Str != strconv.Itoa(rounds) {
 		t.Fatalf("a = %s", v)
 	}
+}
+
+// TestWatchWaitsForKeyStripe checks that WATCH reads a key under its lock
+// stripe. A writer notifies watchers before it commits, while it holds the
+// stripe (EXEC does, holding every stripe): a WATCH reading the key in
+// between would register without ever being told of that write.
+func TestWatchWaitsForKeyStripe(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	unlock := ts.s.ks.Locks().Lock(codec.MetaKey(0, []byte("k")))
+	c := dialRaw(t, ts.addr)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.do("WATCH", "k")
+		done <- err
+	}()
+	// Until WATCH is seen waiting for the stripe; if it answers first, it
+	// read the key under a writer's feet.
+	for !goroutineWaiting("server.cmdWatch", "sync.(*Mutex).Lock") {
+		select {
+		case err := <-done:
+			unlock()
+			t.Fatalf("WATCH answered (err %v) while the key's stripe was held", err)
+		default:
+			runtime.Gosched()
+		}
+	}
+	unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// goroutineWaiting reports whether some goroutine's stack holds both
+// frames, the first calling the second.
+func goroutineWaiting(caller, callee string) bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		i := bytes.Index(g, []byte(callee))
+		j := bytes.Index(g, []byte(caller))
+		if i >= 0 && j > i {
+			return true
+		}
+	}
+	return false
 }

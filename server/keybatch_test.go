@@ -1,0 +1,354 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/strata-db/strata/internal/vfs/errorfs"
+	"github.com/strata-db/strata/server/resp"
+)
+
+// pipeClient is a client of a running server driven through a pipeConn:
+// each pipeline arrives in one read, so the key batches it forms do not
+// depend on how a socket splits it.
+type pipeClient struct {
+	conn *pipeConn
+}
+
+func newPipeClient(t testing.TB, s *Server) *pipeClient {
+	t.Helper()
+	pc := newPipeConn()
+	pc.keep = true
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.serveConn(pc)
+	}()
+	t.Cleanup(func() {
+		close(pc.in)
+		<-done
+	})
+	return &pipeClient{conn: pc}
+}
+
+// send sends cmds as one pipeline and returns their replies, which the
+// server writes at once.
+func (p *pipeClient) send(t testing.TB, cmds ...[]string) []resp.Value {
+	t.Helper()
+	var b []byte
+	for _, c := range cmds {
+		b = appendCommand(b, c...)
+	}
+	p.conn.in <- b
+	<-p.conn.written
+	br := bufio.NewReader(bytes.NewReader(p.conn.last))
+	out := make([]resp.Value, len(cmds))
+	for i := range out {
+		v, err := resp.ReadReply(br)
+		if err != nil {
+			t.Fatalf("reply %d of %d: %v (replies %q)", i, len(cmds), err, p.conn.last)
+		}
+		out[i] = v
+	}
+	if br.Buffered() > 0 {
+		t.Fatalf("more replies than commands: %q", p.conn.last)
+	}
+	return out
+}
+
+// repeat returns n copies of cmd.
+func repeat(n int, cmd ...string) [][]string {
+	out := make([][]string, n)
+	for i := range out {
+		out[i] = cmd
+	}
+	return out
+}
+
+// replyText renders replies compactly for comparisons.
+func replyText(vs []resp.Value) string {
+	var b strings.Builder
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		switch v.Kind {
+		case resp.KindInteger:
+			fmt.Fprintf(&b, ":%d", v.Int)
+		case resp.KindBulk:
+			if v.Nil {
+				b.WriteString("nil")
+			} else {
+				b.WriteString(v.Str)
+			}
+		case resp.KindArray:
+			b.WriteByte('[')
+			b.WriteString(replyText(v.Elems))
+			b.WriteByte(']')
+		default:
+			fmt.Fprintf(&b, "%c%s", v.Kind, v.Str)
+		}
+	}
+	return b.String()
+}
+
+func walRecords(s *Server) uint64 { return s.db.Metrics().WAL.Records }
+
+// TestKeyBatchCommitsOnce checks that pipelined writes to one key are
+// committed together, one engine batch (one WAL record) for the run, and
+// that writes to distinct keys are not batched.
+func TestKeyBatchCommitsOnce(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	p := newPipeClient(t, ts.s)
+	p.send(t, []string{"RPUSH", "other", "x"}) // reserve uuids: later commits are the commands'
+
+	before := walRecords(ts.s)
+	got := replyText(p.send(t, repeat(16, "LPUSH", "q", "v")...))
+	if want := ":1 :2 :3 :4 :5 :6 :7 :8 :9 :10 :11 :12 :13 :14 :15 :16"; got != want {
+		t.Fatalf("replies %s, want %s", got, want)
+	}
+	// The first command runs alone (nothing says the key is hot yet); the
+	// other fifteen form one batch.
+	if n := walRecords(ts.s) - before; n != 2 {
+		t.Errorf("16 pipelined LPUSH on one key: %d commits, want 2", n)
+	}
+
+	// The next pipeline continues on the same key: one batch.
+	before = walRecords(ts.s)
+	got = replyText(p.send(t, repeat(4, "LPUSH", "q", "v")...))
+	if want := ":17 :18 :19 :20"; got != want {
+		t.Fatalf("replies %s, want %s", got, want)
+	}
+	if n := walRecords(ts.s) - before; n != 1 {
+		t.Errorf("pipeline continuing a hot key: %d commits, want 1", n)
+	}
+
+	// Distinct keys: one commit each.
+	before = walRecords(ts.s)
+	var sets [][]string
+	for i := range 8 {
+		sets = append(sets, []string{"SET", fmt.Sprintf("k%d", i), "v"})
+	}
+	p.send(t, sets...)
+	if n := walRecords(ts.s) - before; n != 8 {
+		t.Errorf("8 SETs of distinct keys: %d commits, want 8", n)
+	}
+
+	v := dialRaw(t, ts.addr).mustDo(t, "LLEN", "q")
+	if v.Int != 20 {
+		t.Errorf("LLEN q = %d, want 20", v.Int)
+	}
+}
+
+// TestKeyBatchSemantics runs pipelines that mix batched writes with reads,
+// other keys, wrong types and options, and compares the replies with
+// those of the same commands sent one at a time.
+func TestKeyBatchSemantics(t *testing.T) {
+	pipelines := [][][]string{
+		{
+			{"RPUSH", "l", "a"}, {"RPUSH", "l", "b"}, {"LPOP", "l"}, {"RPUSH", "l", "c", "d"},
+			{"RPOP", "l"}, {"LSET", "l", "0", "B"}, {"LINSERT", "l", "AFTER", "B", "X"},
+			{"LRANGE", "l", "0", "-1"}, {"RPUSH", "l", "e"}, {"LREM", "l", "0", "X"}, {"LTRIM", "l", "0", "5"},
+			{"LRANGE", "l", "0", "-1"},
+		},
+		{
+			{"SET", "s", "1"}, {"INCR", "s"}, {"INCRBY", "s", "5"}, {"APPEND", "s", "x"}, {"INCR", "s"},
+			{"GETSET", "s", "10"}, {"DECRBY", "s", "3"}, {"SETNX", "s", "0"}, {"GET", "s"},
+			{"SET", "s", "v", "GET"}, {"GETDEL", "s"}, {"GETDEL", "s"}, {"SETRANGE", "s", "3", "z"}, {"GET", "s"},
+		},
+		{
+			{"SET", "w", "str"}, {"LPUSH", "w", "x"}, {"SADD", "w", "m"}, {"SET", "w", "again"},
+			{"HSET", "w", "f", "1"}, {"DEL", "w"}, {"HSET", "w", "f", "1", "g", "2"}, {"HINCRBY", "w", "f", "4"},
+			{"HDEL", "w", "g"}, {"HGETALL", "w"},
+		},
+		{
+			{"ZADD", "z", "1", "a"}, {"ZADD", "z", "2", "b"}, {"ZINCRBY", "z", "5", "a"}, {"ZREM", "z", "b"},
+			{"ZADD", "z", "0", "c"}, {"ZRANGE", "z", "0", "-1", "WITHSCORES"},
+			{"SADD", "t", "a", "b"}, {"SADD", "t", "b", "c"}, {"SREM", "t", "a"}, {"SREM", "t", "zz"},
+			{"SCARD", "t"},
+		},
+		{
+			{"SET", "e", "v"}, {"EXPIRE", "e", "100"}, {"PERSIST", "e"}, {"PEXPIRE", "e", "100000"},
+			{"SET", "e", "v2", "KEEPTTL"}, {"EXPIRE", "e", "0"}, {"EXISTS", "e"},
+			{"SELECT", "1"}, {"SET", "e", "db1"}, {"SET", "e", "db1b"}, {"SELECT", "0"}, {"GET", "e"},
+			{"SELECT", "1"}, {"GET", "e"}, {"SELECT", "0"},
+		},
+	}
+	batched := startServer(t, t.TempDir())
+	single := startServer(t, t.TempDir())
+	p := newPipeClient(t, batched.s)
+	c := dialRaw(t, single.addr)
+	for i, pl := range pipelines {
+		got := replyText(p.send(t, pl...))
+		var want []resp.Value
+		for _, cmd := range pl {
+			want = append(want, c.mustDo(t, cmd...))
+		}
+		if w := replyText(want); got != w {
+			t.Errorf("pipeline %d:\n got %s\nwant %s", i, got, w)
+		}
+	}
+}
+
+// TestKeyBatchCommitFailure checks that when a batch's commit fails, every
+// command in it is answered with the error: none was applied.
+func TestKeyBatchCommitFailure(t *testing.T) {
+	fault := errorfs.NewToggle(syscall.ENOSPC, pathFilter(".log", errorfs.OpWrite))
+	ts, err := openFaultServer(t, t.TempDir(), fault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPipeClient(t, ts.s)
+	if got := replyText(p.send(t, []string{"RPUSH", "q", "a"})); got != ":1" {
+		t.Fatalf("RPUSH: %s", got)
+	}
+	fault.On()
+	before := walRecords(ts.s)
+	replies := p.send(t, repeat(3, "RPUSH", "q", "b")...)
+	for i, v := range replies {
+		if v.Kind != resp.KindError || !strings.Contains(v.Str, syscall.ENOSPC.Error()) {
+			t.Errorf("reply %d: %s, want an error naming %q", i, replyText([]resp.Value{v}), syscall.ENOSPC)
+		}
+	}
+	if n := walRecords(ts.s) - before; n > 1 {
+		t.Errorf("%d commits attempted, want the batch's one", n)
+	}
+	fault.Off()
+	if v := dialRaw(t, ts.addr).mustDo(t, "LLEN", "q"); v.Int != 1 {
+		t.Errorf("LLEN q = %d after the failed batch, want 1", v.Int)
+	}
+}
+
+// TestKeyBatchServesBlockedClients checks that a client blocked on a key is
+// served right after the command that readied it, as in Redis, not after
+// the rest of the batch.
+func TestKeyBatchServesBlockedClients(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	p := newPipeClient(t, ts.s)
+	// The key is hot for p: the next pipeline's writes to it are batched.
+	p.send(t, []string{"RPUSH", "q", "x"}, []string{"RPOP", "q"})
+
+	ctl := dialRaw(t, ts.addr)
+	b := dialRaw(t, ts.addr)
+	b.conn.Write(appendCommand(nil, "BLPOP", "q", "0"))
+	waitUntil(t, 10*time.Second, "the client to block", func() bool { return blockedClients(t, ctl) == 1 })
+
+	got := replyText(p.send(t, []string{"LPUSH", "q", "a"}, []string{"LPUSH", "q", "b"}, []string{"LPUSH", "q", "c"}))
+	if got != ":1 :1 :2" {
+		t.Errorf("LPUSH replies %s, want :1 :1 :2 (the blocked client takes a at once)", got)
+	}
+	v, err := resp.ReadReply(b.br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := replyText([]resp.Value{v}); got != "[q a]" {
+		t.Errorf("BLPOP got %s, want [q a]", got)
+	}
+	if got := replyText([]resp.Value{ctl.mustDo(t, "LRANGE", "q", "0", "-1")}); got != "[c b]" {
+		t.Errorf("list %s, want [c b]", got)
+	}
+}
+
+// TestKeyBatchConcurrent runs batches on two hot lists while other clients
+// move elements between them (LMOVE locks both keys) and run
+// transactions: everything completes (no deadlock) and no element is lost
+// or duplicated.
+func TestKeyBatchConcurrent(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	const (
+		pushers   = 4
+		pipelines = 30
+		depth     = 16
+	)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range pushers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := dialRaw(t, ts.addr)
+			key := []string{"L1", "L2"}[i%2]
+			var out []byte
+			for range pipelines {
+				out = out[:0]
+				for range depth {
+					out = appendCommand(out, "RPUSH", key, "e")
+				}
+				if _, err := c.conn.Write(out); err != nil {
+					errs <- err
+					return
+				}
+				for range depth {
+					if v, err := resp.ReadReply(c.br); err != nil || v.Kind != resp.KindInteger {
+						errs <- fmt.Errorf("RPUSH: %v %v", v, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := dialRaw(t, ts.addr)
+			src, dst := "L1", "L2"
+			if i == 1 {
+				src, dst = dst, src
+			}
+			for range pipelines * 4 {
+				if _, err := c.do("LMOVE", src, dst, "LEFT", "RIGHT"); err != nil {
+					errs <- err
+					return
+				}
+				if v, err := c.do("MULTI"); err != nil || v.Kind == resp.KindError {
+					errs <- fmt.Errorf("MULTI: %v %v", v, err)
+					return
+				}
+				c.do("RPUSH", src, "t")
+				c.do("RPOP", src)
+				if v, err := c.do("EXEC"); err != nil || v.Kind != resp.KindArray {
+					errs <- fmt.Errorf("EXEC: %v %v", v, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	c := dialRaw(t, ts.addr)
+	total := c.mustDo(t, "LLEN", "L1").Int + c.mustDo(t, "LLEN", "L2").Int
+	if want := int64(pushers * pipelines * depth); total != want {
+		t.Errorf("%d elements in the lists, want %d", total, want)
+	}
+}
+
+// TestBatchableCommands checks the table: every batchable command exists,
+// writes, and has exactly one key, at position 1.
+func TestBatchableCommands(t *testing.T) {
+	for name := range batchableCommands {
+		cmd := commandTable[name]
+		if cmd == nil {
+			t.Errorf("%s: no such command", name)
+			continue
+		}
+		if !cmd.batchable {
+			t.Errorf("%s: not marked batchable", name)
+		}
+		if cmd.flags&flagWrite == 0 || cmd.flags&flagMovableKeys != 0 || cmd.subs != nil {
+			t.Errorf("%s: flags %v, want a plain write", name, cmd.flagList())
+		}
+		if cmd.firstKey != 1 || cmd.lastKey != 1 {
+			t.Errorf("%s: keys %d..%d, want 1..1", name, cmd.firstKey, cmd.lastKey)
+		}
+	}
+}

@@ -96,7 +96,7 @@ func writeWAL(tb testing.TB, logNum base.FileNum, records ...[]byte) []byte {
 	f := &memLog{}
 	w := wal.NewWriter(f, logNum, wal.WriterOptions{SyncPolicy: wal.SyncNo})
 	for _, r := range records {
-		if err := w.Append(r, false, nil, nil); err != nil {
+		if err := w.Append(r, false, nil); err != nil {
 			tb.Fatal(err)
 		}
 	}

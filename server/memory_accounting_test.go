@@ -130,10 +130,6 @@ func TestServerMemoryAccounting(t *testing.T) {
 	if bc := db.Metrics().BlockCache; bc.Bytes == 0 || bc.Bytes != jemallocprof.Live(jemallocprof.BlockCache) {
 		t.Fatalf("after the reads the cache holds %d bytes, %d tracked", bc.Bytes, jemallocprof.Live(jemallocprof.BlockCache))
 	}
-	if raceEnabled {
-		t.Log("heap agreement not checked under the race detector")
-		return
-	}
 
 	tracked, heap := trackedAndHeap(t)
 	tracked -= tracked0

@@ -138,6 +138,12 @@ func TestServerMemoryAccounting(t *testing.T) {
 	if d := heap - tracked; d < -heap/10 || d > heap/10 {
 		t.Fatalf("tracked total %d and heap %d differ by more than 10%%:\n%s", tracked, heap, db.Metrics())
 	}
+	// Nothing still references what was freed: blocks of the compactions'
+	// inputs, evicted when their tables went, nor anything else
+	// (invariants build, pure Go).
+	if n, b, ok := jemallocprof.FreedReachable(); ok && n > 0 {
+		t.Fatalf("%d freed buffers (%d bytes) are still referenced", n, b)
+	}
 }
 
 // TestConfigSetEngineBudgets: CONFIG SET block-cache-size empties or grows

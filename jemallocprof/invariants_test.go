@@ -3,6 +3,7 @@
 package jemallocprof
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -42,5 +43,31 @@ func TestInvariantsCatchBadFrees(t *testing.T) {
 	mustPanic(t, "not a live buffer", func() { Free(Other, make([]byte, 10)) })
 	if s := stat(Other); s.Live != before.Live || s.LiveAllocs != before.LiveAllocs {
 		t.Fatalf("refused Frees changed the counters: %+v (before %+v)", s, before)
+	}
+}
+
+// TestFreedReachable: a freed buffer something still references is
+// reported until the reference goes.
+func TestFreedReachable(t *testing.T) {
+	if OffHeap {
+		if _, _, ok := FreedReachable(); ok {
+			t.Fatal("the jemalloc build cannot watch off-heap buffers")
+		}
+		return
+	}
+	n0, b0, ok := FreedReachable()
+	if !ok {
+		t.Fatal("the invariants build records nothing")
+	}
+	kept := Alloc(Other, 5000)
+	Free(Other, kept)
+	n, b, _ := FreedReachable()
+	if n != n0+1 || b != b0+int64(cap(kept)) {
+		t.Fatalf("with a freed buffer kept: %d buffers, %d bytes (before: %d, %d)", n, b, n0, b0)
+	}
+	runtime.KeepAlive(kept)
+	kept = nil
+	if n, b, _ := FreedReachable(); n != n0 || b != b0 {
+		t.Fatalf("once dropped: %d buffers, %d bytes (before: %d, %d)", n, b, n0, b0)
 	}
 }

@@ -51,6 +51,7 @@ func noteFree(b []byte) {
 		panic(fmt.Sprintf("jemallocprof: Free of %#x with capacity %d, allocated with %d", key, cap(b), cap(got)))
 	}
 	fill(got, poison)
+	noteFreed(got)
 }
 
 // fill sets every byte of b to c, doubling the copied span each step.

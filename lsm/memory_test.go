@@ -32,7 +32,10 @@ func liveSince(base []jemallocprof.Stats, p jemallocprof.Purpose) int64 {
 }
 
 // checkNoLeak fails unless every engine purpose is back at its baseline,
-// in bytes and in live allocations.
+// in bytes and in live allocations, and (invariants build, pure Go) no
+// recently freed buffer is still referenced: a closed DB must not keep
+// slices of its arenas and blocks (in the jemalloc build they would point
+// into reused memory).
 func checkNoLeak(t *testing.T, base []jemallocprof.Stats) {
 	t.Helper()
 	now := jemallocprof.Snapshot()
@@ -41,6 +44,9 @@ func checkNoLeak(t *testing.T, base []jemallocprof.Stats) {
 			t.Errorf("%s: %d bytes in %d allocations live, baseline %d in %d", p,
 				now[p].Live, now[p].LiveAllocs, base[p].Live, base[p].LiveAllocs)
 		}
+	}
+	if n, b, ok := jemallocprof.FreedReachable(); ok && n > 0 {
+		t.Errorf("%d freed buffers (%d bytes) are still referenced", n, b)
 	}
 }
 

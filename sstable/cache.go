@@ -207,9 +207,9 @@ func (c *Cache) get(fileNum base.FileNum, offset uint64) Handle {
 }
 
 // insert adds a block, whose buffer comes from allocBlock, and returns a
-// handle on it. A block larger than a shard's budget is not cached; the
-// handle then owns the only reference and the block stays counted as
-// pinned.
+// handle on it. A block that does not fit a shard's budget (with its
+// entry and the smallest index) is not cached; the handle then owns the
+// only reference and the block stays counted as pinned.
 func (c *Cache) insert(fileNum base.FileNum, offset uint64, buf []byte) Handle {
 	v := newValue(buf) // the returned handle's reference
 	k := cacheKey{fileNum, offset}

@@ -164,10 +164,11 @@ func decompress(typ byte, data []byte, alloc func(n int) []byte) ([]byte, error)
 			if h.FrameContentSize > maxDecodedBlockSize {
 				return nil, base.MarkCorruption(errDecodedTooLarge)
 			}
-			return into("zstd", int(h.FrameContentSize), func(buf []byte) ([]byte, error) { return dec.DecodeAll(data, buf[:0]) })
+			return into("zstd", int(h.FrameContentSize), func(buf []byte) ([]byte, error) { return dec.decodeInto(buf, data) })
 		}
 		// No size in the header: decode on the Go heap (copied if tracked).
-		out, err := dec.DecodeAll(data, nil)
+		out, err := dec.d.DecodeAll(data, nil)
+		dec.detach()
 		if err != nil {
 			return nil, base.CorruptionErrorf("sstable: zstd block: %v", err)
 		}

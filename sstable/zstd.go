@@ -1,9 +1,12 @@
 package sstable
 
 import (
+	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/strata-db/strata/jemallocprof"
@@ -68,17 +71,81 @@ var zstdDecoders struct {
 	once  sync.Once
 	limit int32
 	made  atomic.Int32
-	free  chan *zstd.Decoder
+	free  chan *zstdDecoder
+}
+
+// zstdDecoder is a pooled decoder and the buffer it decodes small blocks
+// into.
+//
+// A zstd.Decoder keeps a slice of the last output it wrote (its sequence
+// decoder's out field) until its next use. Pointed at a data block, that
+// slice outlived the block: the freed block stayed reachable in the
+// pure-Go build, and in the jemalloc build the decoder held a pointer into
+// memory jemalloc had reused. So the decoder only ever writes to memory of
+// its own: blocks up to maxZstdScratch are decoded into scratch and
+// copied out (a 4 KiB copy is a few percent of a 4 KiB decode), larger
+// ones straight into their buffer, after which detach points the decoder
+// at the output of a tiny frame (about a microsecond, against the
+// milliseconds such a block takes).
+type zstdDecoder struct {
+	d       *zstd.Decoder
+	scratch []byte // counted under jemallocprof.Compression
+	tiny    []byte // detach's output
+}
+
+// maxZstdScratch bounds the scratch buffer each decoder keeps.
+const maxZstdScratch = 256 << 10
+
+// detachFrame is a zstd frame of 64 bytes ("abcdefgh" 8 times) whose one
+// compressed block has a sequence, so that decoding it resets the
+// decoder's sequence output.
+var detachFrame = []byte{
+	0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x00, 0x7d, 0x00, 0x00, 0x40, 0x61, 0x62, 0x63, 0x64,
+	0x65, 0x66, 0x67, 0x68, 0x01, 0x54, 0x08, 0x03, 0x26, 0x5d, 0x7b, 0x53, 0x07, 0x18,
+}
+
+const detachFrameLen = 64
+
+// decodeInto decodes the frame in data, which states len(buf) as its
+// size, into buf. It returns buf when the frame decoded to exactly that;
+// anything else (an error, another length) is for the caller to report.
+func (z *zstdDecoder) decodeInto(buf, data []byte) ([]byte, error) {
+	n := len(buf)
+	if n > maxZstdScratch {
+		out, err := z.d.DecodeAll(data, buf[:0])
+		z.detach()
+		return out, err
+	}
+	if cap(z.scratch) < n {
+		jemallocprof.Untrack(jemallocprof.Compression, cap(z.scratch))
+		z.scratch = slices.Grow([]byte(nil), n)
+		jemallocprof.Track(jemallocprof.Compression, cap(z.scratch))
+	}
+	out, err := z.d.DecodeAll(data, z.scratch[:0])
+	if err != nil || len(out) != n || unsafe.SliceData(out) != unsafe.SliceData(z.scratch) {
+		z.detach() // it may have written to a buffer of its own making
+		return out, err
+	}
+	copy(buf, out)
+	return buf, nil
+}
+
+// detach makes the decoder's last output the tiny frame's.
+func (z *zstdDecoder) detach() {
+	out, err := z.d.DecodeAll(detachFrame, z.tiny[:0])
+	if err != nil || len(out) != detachFrameLen || unsafe.SliceData(out) != unsafe.SliceData(z.tiny) {
+		panic(fmt.Sprintf("sstable: the zstd detach frame decoded to %d bytes: %v", len(out), err))
+	}
 }
 
 // getZstdDecoder returns a decoder for the caller's sole use until
 // putZstdDecoder: a free one, a new one while fewer than GOMAXPROCS
 // exist, or else the next one returned.
-func getZstdDecoder() *zstd.Decoder {
+func getZstdDecoder() *zstdDecoder {
 	p := &zstdDecoders
 	p.once.Do(func() {
 		p.limit = int32(runtime.GOMAXPROCS(0))
-		p.free = make(chan *zstd.Decoder, p.limit)
+		p.free = make(chan *zstdDecoder, p.limit)
 	})
 	select {
 	case d := <-p.free:
@@ -87,7 +154,7 @@ func getZstdDecoder() *zstd.Decoder {
 	}
 	if p.made.Add(1) <= p.limit {
 		jemallocprof.Track(jemallocprof.Compression, zstdDecoderBytes)
-		return newZstdDecoder()
+		return &zstdDecoder{d: newZstdDecoder(), tiny: make([]byte, 0, detachFrameLen)}
 	}
 	p.made.Add(-1)
 	return <-p.free
@@ -95,7 +162,7 @@ func getZstdDecoder() *zstd.Decoder {
 
 // putZstdDecoder returns a decoder from getZstdDecoder. It never blocks:
 // free has room for every decoder made.
-func putZstdDecoder(d *zstd.Decoder) { zstdDecoders.free <- d }
+func putZstdDecoder(d *zstdDecoder) { zstdDecoders.free <- d }
 
 func newZstdDecoder() *zstd.Decoder {
 	d, err := zstd.NewReader(nil,

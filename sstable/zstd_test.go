@@ -1,6 +1,7 @@
 package sstable
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -119,7 +120,40 @@ func TestZstdCodecsCounted(t *testing.T) {
 	if made < 1 || made > int64(runtime.GOMAXPROCS(0)) || len(zstdDecoders.free) != int(made) {
 		t.Fatalf("%d decoders made, %d free, GOMAXPROCS %d", made, len(zstdDecoders.free), runtime.GOMAXPROCS(0))
 	}
-	if got := jemallocprof.Live(jemallocprof.Compression); got != encoders*zstdEncoderBytes+made*zstdDecoderBytes {
-		t.Fatalf("compression %d bytes (%d before) for %d encoder and %d decoders", got, before, encoders, made)
+	var scratch int64
+	for range made {
+		d := <-zstdDecoders.free
+		scratch += int64(cap(d.scratch))
+		defer putZstdDecoder(d)
+	}
+	if got := jemallocprof.Live(jemallocprof.Compression); got != encoders*zstdEncoderBytes+made*zstdDecoderBytes+scratch {
+		t.Fatalf("compression %d bytes (%d before) for %d encoder, %d decoders and %d bytes of scratch",
+			got, before, encoders, made, scratch)
+	}
+}
+
+// TestZstdDecoderKeepsNoBlock: once a data block decoded by zstd is freed,
+// nothing references it (invariants build, pure Go): a zstd.Decoder keeps
+// a slice of its last output, so it must never have written to the block
+// itself, small or past the scratch buffer's size.
+func TestZstdDecoderKeepsNoBlock(t *testing.T) {
+	n0, b0, ok := jemallocprof.FreedReachable()
+	for _, raw := range zstdSamples()[:9] { // 4 KiB, 64 KiB, then 1 MiB (past the scratch)
+		frame, typ := compressBlock(blockTypeZstd, raw, nil)
+		if typ != blockTypeZstd {
+			continue // noise stays raw
+		}
+		frame = append([]byte(nil), frame...)
+		b, err := decompressBlockTracked(blockTypeZstd, frame)
+		if err != nil || !bytes.Equal(b, raw) {
+			t.Fatalf("%d-byte block: %d bytes back, %v", len(raw), len(b), err)
+		}
+		jemallocprof.Free(jemallocprof.IteratorPinned, b)
+	}
+	if !ok {
+		t.Skip("freed buffers are watched only in the invariants build of the pure-Go allocator")
+	}
+	if n, b, _ := jemallocprof.FreedReachable(); n != n0 || b != b0 {
+		t.Fatalf("%d freed buffers (%d bytes) still referenced, %d (%d) before", n, b, n0, b0)
 	}
 }

@@ -78,7 +78,10 @@ func TestZstdStateSizes(t *testing.T) {
 		what               string
 		measured, declared int64
 	}{{"encoder", encBytes, zstdEncoderBytes}, {"decoder", decBytes, zstdDecoderBytes}} {
-		if c.declared < c.measured || c.declared > c.measured+c.measured/10 {
+		// Declared may not be below what the state takes, and not far
+		// above it: the decoder's buffers come out 151-176 KiB depending
+		// on the build (race, invariants) and on the samples' order.
+		if c.declared < c.measured || c.declared > c.measured+c.measured/4 {
 			t.Errorf("the %s grows to %d bytes; %d declared", c.what, c.measured, c.declared)
 		}
 	}

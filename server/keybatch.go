@@ -153,10 +153,13 @@ func (c *client) endBatch() {
 	if !b.active {
 		return
 	}
+	txks := c.txks
 	c.txks = nil
 	var err error
 	if !b.txn.Empty() {
-		err = c.s.ks.Store().Commit(b.txn.Pending())
+		// As EXEC: the commit applies the key counts and expiry-index
+		// reports the batch's commands made (codec/effects.go).
+		err = txks.CommitTransaction()
 	}
 	b.unlock()
 	b.active, b.unlock, b.txn = false, nil, nil

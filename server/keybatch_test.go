@@ -352,3 +352,21 @@ func TestBatchableCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyBatchKeepsKeyCounts: a batch commits like EXEC, applying the key
+// counts (and expiry-index reports) of its commands: a TTL set and a key
+// emptied inside batches show in INFO keyspace and DBSIZE.
+func TestKeyBatchKeepsKeyCounts(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	p := newPipeClient(t, ts.s)
+	c := dialRaw(t, ts.addr)
+	p.send(t, []string{"LPUSH", "q", "a"}, []string{"LPUSH", "q", "b"}, []string{"PEXPIRE", "q", "100000"})
+	info := c.mustDo(t, "INFO", "keyspace").Str
+	if !strings.Contains(info, "db0:keys=1,expires=1,") {
+		t.Fatalf("after a batch setting a TTL, INFO keyspace says:\n%s", info)
+	}
+	p.send(t, []string{"LPOP", "q"}, []string{"LPOP", "q"})
+	if n := c.mustDo(t, "DBSIZE").Int; n != 0 {
+		t.Fatalf("DBSIZE %d after a batch emptied the only key, want 0", n)
+	}
+}

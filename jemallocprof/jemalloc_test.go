@@ -120,7 +120,10 @@ func TestNativeAllocated(t *testing.T) {
 	a1, _ := NativeAllocated()
 	Free(Other, b)
 	a2, _ := NativeAllocated()
-	if a1-a0 < int64(cap(b)) || a1-a2 < int64(cap(b)) {
+	// The figure is process-wide: other goroutines (the runtime, cgo)
+	// allocate and free meanwhile, so allow them 1/16 of the buffer.
+	slack := int64(cap(b)) / 16
+	if a1-a0 < int64(cap(b))-slack || a1-a2 < int64(cap(b))-slack {
 		t.Fatalf("stats.allocated %d, %d with an 8 MiB buffer, %d after its Free", a0, a1, a2)
 	}
 }

@@ -211,8 +211,12 @@ func runKeyspaceModel(t *testing.T, seed uint64, steps int) {
 	m := eng.Metrics()
 	flushes += m.Flush.Count
 	compactions += m.Compact.Count
-	if flushes == 0 || compactions == 0 {
-		t.Fatalf("no flush or compaction ran: %d flushes, %d compactions", flushes, compactions)
+	// Tables come from flushes, counted by the engine that ran them, or
+	// from recovery at a reopen, which no engine's metrics count: in the
+	// -short run of the jemalloc build (arenas a little larger) the
+	// memtable may never fill between reopens. Compactions need tables.
+	if compactions == 0 {
+		t.Fatalf("no compaction ran: %d flushes, %d compactions", flushes, compactions)
 	}
 }
 

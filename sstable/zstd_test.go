@@ -34,7 +34,9 @@ func zstdSamples() [][]byte {
 // on blocks up to the largest size, and checks that the sizes declared
 // under jemallocprof.Compression cover it without overstating it by more
 // than a tenth (a new version of the library may change it: then the
-// constants are updated from this test's log).
+// constants are updated from this test's log). Under the race detector,
+// whose sync.Pool drops a share of what is put back, the state is
+// smaller: only the lower bound holds there.
 func TestZstdStateSizes(t *testing.T) {
 	samples := zstdSamples()
 	dst := make([]byte, 0, 2*maxDecodedBlockSize)
@@ -78,7 +80,9 @@ func TestZstdStateSizes(t *testing.T) {
 		what               string
 		measured, declared int64
 	}{{"encoder", encBytes, zstdEncoderBytes}, {"decoder", decBytes, zstdDecoderBytes}} {
-		if c.declared < c.measured || c.declared > c.measured+c.measured/10 {
+		// Under the race detector the library's pools keep less, so
+		// only the lower bound is checked.
+		if c.declared < c.measured || (!raceEnabled && c.declared > c.measured+c.measured/10) {
 			t.Errorf("the %s grows to %d bytes; %d declared", c.what, c.measured, c.declared)
 		}
 	}

@@ -110,7 +110,8 @@ func TestEnableFailsWithoutNativeProfiling(t *testing.T) {
 }
 
 // TestNativeAllocated: jemalloc's stats.allocated is readable and sees an
-// Alloc at once (the statistics epoch is refreshed on each call).
+// Alloc and its Free at once (the statistics epoch is refreshed on each
+// call). Thread caches filling or flushing move it by some KiB meanwhile.
 func TestNativeAllocated(t *testing.T) {
 	a0, ok := NativeAllocated()
 	if !ok {
@@ -120,7 +121,8 @@ func TestNativeAllocated(t *testing.T) {
 	a1, _ := NativeAllocated()
 	Free(Other, b)
 	a2, _ := NativeAllocated()
-	if a1-a0 < int64(cap(b)) || a1-a2 < int64(cap(b)) {
+	const slack = 1 << 20
+	if a1-a0 < int64(cap(b))-slack || a1-a2 < int64(cap(b))-slack {
 		t.Fatalf("stats.allocated %d, %d with an 8 MiB buffer, %d after its Free", a0, a1, a2)
 	}
 }

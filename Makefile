@@ -37,7 +37,8 @@ test:
 # jemalloc build (cgo, libjemalloc-dev; buffers off the Go heap, where a
 # use after Free reads poisoned or unmapped memory), without the race
 # detector: the suites under -short, then
-# the full-size memory tests (the RSS bound is meaningless under -race).
+# the full-size memory tests (the RSS bound is meaningless under -race;
+# the server's accounting test compares with jemalloc's own figure).
 # Without jemalloc's header or cgo it is skipped with a message, except under
 # CI=true, where that is an error.
 JEMALLOC_PKGS := ./jemallocprof/ ./memtable/ ./sstable/ ./wal/ ./lsm/ ./codec/ ./server/ ./fuzz/
@@ -48,7 +49,8 @@ test-jemalloc:
 	  echo "test-jemalloc: skipped: needs cgo and libjemalloc-dev (apt-get install libjemalloc-dev)"; \
 	else \
 	  $(GO) test -tags jemalloc,invariants -short -timeout 20m $(TESTFLAGS) $(JEMALLOC_PKGS) && \
-	  $(GO) test -tags jemalloc -run '^(TestRSSBoundedDuringScan|TestMemoryAccountingComplete)$$' -timeout 20m $(TESTFLAGS) ./lsm/; \
+	  $(GO) test -tags jemalloc -run '^(TestRSSBoundedDuringScan|TestMemoryAccountingComplete)$$' -timeout 20m $(TESTFLAGS) ./lsm/ && \
+	  $(GO) test -tags jemalloc -run '^TestServerMemoryAccounting$$' -timeout 10m $(TESTFLAGS) ./server/; \
 	fi
 
 test-short:

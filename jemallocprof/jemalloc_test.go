@@ -110,7 +110,8 @@ func TestEnableFailsWithoutNativeProfiling(t *testing.T) {
 }
 
 // TestNativeAllocated: jemalloc's stats.allocated is readable and sees an
-// Alloc at once (the statistics epoch is refreshed on each call).
+// Alloc and its Free at once (the statistics epoch is refreshed on each
+// call). Thread caches filling or flushing move it by some KiB meanwhile.
 func TestNativeAllocated(t *testing.T) {
 	a0, ok := NativeAllocated()
 	if !ok {

@@ -33,8 +33,10 @@ func zstdSamples() [][]byte {
 // TestZstdStateSizes measures what a fresh encoder and decoder grow to
 // on blocks up to the largest size, and checks that the sizes declared
 // under jemallocprof.Compression cover it without overstating it by more
-// than a tenth (a new version of the library may change it: then the
-// constants are updated from this test's log).
+// than a quarter (a new version of the library may change it: then the
+// constants are updated from this test's log). Under the race detector,
+// whose sync.Pool drops a share of what is put back, the state is
+// smaller: only the lower bound holds there.
 func TestZstdStateSizes(t *testing.T) {
 	samples := zstdSamples()
 	dst := make([]byte, 0, 2*maxDecodedBlockSize)
@@ -78,10 +80,9 @@ func TestZstdStateSizes(t *testing.T) {
 		what               string
 		measured, declared int64
 	}{{"encoder", encBytes, zstdEncoderBytes}, {"decoder", decBytes, zstdDecoderBytes}} {
-		// Declared may not be below what the state takes, and not far
-		// above it: the decoder's buffers come out 151-176 KiB depending
-		// on the build (race, invariants) and on the samples' order.
-		if c.declared < c.measured || c.declared > c.measured+c.measured/4 {
+		// Under the race detector the library's pools keep less, so
+		// only the lower bound is checked.
+		if c.declared < c.measured || (!raceEnabled && c.declared > c.measured+c.measured/4) {
 			t.Errorf("the %s grows to %d bytes; %d declared", c.what, c.measured, c.declared)
 		}
 	}

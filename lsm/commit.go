@@ -265,7 +265,12 @@ func (d *DB) writeStallLocked() (stop bool, slow time.Duration) {
 	if l0 >= d.opts.L0StopWritesThreshold {
 		return true, 0
 	}
-	pending := d.pendingCompactionBytes(v)
+	if d.mu.pending.v != v {
+		// A version never changes: computed once per version. The pointer
+		// keeps v from being reused by another version while cached.
+		d.mu.pending.v, d.mu.pending.bytes = v, d.pendingCompactionBytes(v)
+	}
+	pending := d.mu.pending.bytes
 	if pending >= pendingCompactionBytesStop {
 		return true, 0
 	}

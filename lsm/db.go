@@ -111,6 +111,12 @@ type DB struct {
 		stalls      int64
 		stallWaitNs int64
 		slowdowns   int64
+		// pending caches pendingCompactionBytes of version v, which every
+		// commit's stall check needs (writeStallLocked).
+		pending struct {
+			v     *version
+			bytes uint64
+		}
 		compact     compactionState
 	}
 

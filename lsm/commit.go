@@ -53,7 +53,8 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	}
 	b.setSeq(d.commit.nextSeq)
 	d.commit.nextSeq += base.SeqNum(b.count)
-	if d.commit.log != nil {
+	logged := d.commit.log != nil
+	if logged {
 		sync := o.Sync || d.opts.WALMode == WALSyncAlways
 		// An error is also returned by Wait below.
 		_ = d.commit.log.Append(b.data, sync, &b.wal)
@@ -68,7 +69,10 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 
 	// Without the commit mutex: another batch can join the WAL group while
 	// this one is written, or this goroutine writes the group itself.
-	err := b.wal.Wait()
+	var err error
+	if logged {
+		err = b.wal.Wait()
+	}
 	if err != nil {
 		err = fmt.Errorf("lsm: writing WAL: %w", err)
 		d.setBackgroundError(err)

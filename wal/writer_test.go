@@ -137,6 +137,40 @@ func TestLeaderWritesGroup(t *testing.T) {
 	}
 }
 
+// TestLeaderYieldsToRunnableAppenders runs concurrent appenders on one
+// processor with a file that never blocks: a leader that took its group at
+// once would write every record alone, as no other appender gets to run
+// while it writes. The leader's yield lets the runnable appenders join its
+// group first.
+func TestLeaderYieldsToRunnableAppenders(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	f := newTestFile()
+	w := NewWriter(f, 1, WriterOptions{SyncPolicy: SyncNo})
+	const goroutines, perG = 8, 500
+	var all sync.WaitGroup
+	for range goroutines {
+		all.Add(1)
+		go func() {
+			defer all.Done()
+			for range perG {
+				if err := w.Write([]byte("record"), false); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	all.Wait()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writes, _ := f.counts()
+	t.Logf("%d records in %d writes", goroutines*perG, writes)
+	if writes > goroutines*perG/2 {
+		t.Fatalf("%d records in %d writes: the leaders did not let the other appenders join", goroutines*perG, writes)
+	}
+}
+
 // appendAndWait appends n small records, then waits for each of them.
 func appendAndWait(t *testing.T, w *Writer, n int, doSync bool) {
 	t.Helper()

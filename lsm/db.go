@@ -117,7 +117,7 @@ type DB struct {
 			v     *version
 			bytes uint64
 		}
-		compact     compactionState
+		compact compactionState
 	}
 
 	flushCh  chan struct{}

@@ -53,7 +53,8 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	}
 	b.setSeq(d.commit.nextSeq)
 	d.commit.nextSeq += base.SeqNum(b.count)
-	if d.commit.log != nil {
+	logged := d.commit.log != nil
+	if logged {
 		sync := o.Sync || d.opts.WALMode == WALSyncAlways
 		// An error is also returned by Wait below.
 		_ = d.commit.log.Append(b.data, sync, &b.wal)
@@ -68,7 +69,10 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 
 	// Without the commit mutex: another batch can join the WAL group while
 	// this one is written, or this goroutine writes the group itself.
-	err := b.wal.Wait()
+	var err error
+	if logged {
+		err = b.wal.Wait()
+	}
 	if err != nil {
 		err = fmt.Errorf("lsm: writing WAL: %w", err)
 		d.setBackgroundError(err)
@@ -265,7 +269,12 @@ func (d *DB) writeStallLocked() (stop bool, slow time.Duration) {
 	if l0 >= d.opts.L0StopWritesThreshold {
 		return true, 0
 	}
-	pending := d.pendingCompactionBytes(v)
+	if d.mu.pending.v != v {
+		// A version never changes: computed once per version. The pointer
+		// keeps v from being reused by another version while cached.
+		d.mu.pending.v, d.mu.pending.bytes = v, d.pendingCompactionBytes(v)
+	}
+	pending := d.mu.pending.bytes
 	if pending >= pendingCompactionBytesStop {
 		return true, 0
 	}

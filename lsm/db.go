@@ -111,7 +111,13 @@ type DB struct {
 		stalls      int64
 		stallWaitNs int64
 		slowdowns   int64
-		compact     compactionState
+		// pending caches pendingCompactionBytes of version v, which every
+		// commit's stall check needs (writeStallLocked).
+		pending struct {
+			v     *version
+			bytes uint64
+		}
+		compact compactionState
 	}
 
 	flushCh  chan struct{}

@@ -17,9 +17,10 @@
 // # Write path
 //
 // A write is a Batch. Apply assigns it consecutive sequence numbers and
-// appends it to the WAL under the commit mutex (a memory copy); a background
-// flusher writes each group of appended batches with one write call and at
-// most one sync. The batch is then inserted into the mutable memtable,
+// appends it to the WAL under the commit mutex (a memory copy); then, without
+// the mutex, a leader writes each group of appended batches with one write
+// call and at most one sync: the committer that finds no group in flight,
+// or the first waiter of the group formed meanwhile (wal.Waiter). The batch is then inserted into the mutable memtable,
 // concurrently with other batches, and published: the visible sequence
 // number advances past a batch only when every earlier batch is applied too.
 // When the memtable is full it becomes immutable, a new WAL is started and

@@ -86,5 +86,5 @@
 //     sentinel sorts before and the tail sentinel after every entry.
 //  6. A node's prev link always points at a node that sorts before it (or
 //     the head), and only ever moves to a later node.
-//  7. Tower heights are random with P(height > h) = 4^-h, capped at 20.
+//  7. Tower heights are random with P(height > h) = e^-h, capped at 20.
 package memtable

@@ -30,9 +30,9 @@ const (
 	nodeTowerOff     = 24
 	linkSize         = 4
 
-	// maxHeight is the tallest tower. With p = 1/4 a list of 4^20 entries
-	// would be needed to make taller towers useful; a 4 GiB arena holds at
-	// most ~2^27 entries.
+	// maxHeight is the tallest tower. With p = 1/e a list of e^20 (~2^29)
+	// entries would be needed to make taller towers useful; a 4 GiB arena
+	// holds at most ~2^27 entries.
 	maxHeight = 20
 	// maxNodeSize is the size of a node header with a full tower.
 	maxNodeSize = nodeTowerOff + maxHeight*linkSize

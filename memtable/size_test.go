@@ -3,6 +3,7 @@ package memtable
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -83,13 +84,13 @@ func TestSizeAccounting(t *testing.T) {
 			}
 		}
 	}
-	// Heights follow p = 1/4: about three quarters are 1.
+	// Heights follow p = 1/e: about 63% are 1.
 	total := 0
 	for _, n := range heights {
 		total += n
 	}
-	if frac := float64(heights[1]) / float64(total); frac < 0.65 || frac > 0.85 {
-		t.Errorf("%.2f of %d towers have height 1, want about 0.75", frac, total)
+	if want := 1 - heightP; math.Abs(float64(heights[1])/float64(total)-want) > 0.1 {
+		t.Errorf("%.2f of %d towers have height 1, want about %.2f", float64(heights[1])/float64(total), total, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package memtable
 import (
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/strata-db/strata/internal/base"
@@ -61,7 +62,7 @@ func TestPrevLinkHelping(t *testing.T) {
 	}
 }
 
-// TestRandomHeight checks the tower height distribution: P(h > k) = 4^-k.
+// TestRandomHeight checks the tower height distribution: P(h > k) = e^-k.
 func TestRandomHeight(t *testing.T) {
 	const n = 1 << 16
 	var counts [maxHeight + 1]int
@@ -74,10 +75,10 @@ func TestRandomHeight(t *testing.T) {
 	}
 	atLeast := n
 	for k := 1; k <= 4; k++ {
-		// atLeast is the number with height >= k; about a quarter go on.
+		// atLeast is the number with height >= k; about 1/e go on.
 		higher := atLeast - counts[k]
-		if frac := float64(higher) / float64(atLeast); frac < 0.2 || frac > 0.3 {
-			t.Errorf("P(h > %d | h >= %d) = %.3f, want 0.25", k, k, frac)
+		if frac := float64(higher) / float64(atLeast); math.Abs(frac-heightP) > 0.05 {
+			t.Errorf("P(h > %d | h >= %d) = %.3f, want %.3f", k, k, frac, heightP)
 		}
 		atLeast = higher
 	}

@@ -57,7 +57,9 @@
 // then the first waiter of the group that formed while the previous one
 // was written, promoted by its leader. A lone appender thus writes its own
 // record without waking anyone; concurrent appenders share a write and a
-// sync. The flusher goroutine leads only what no appender waits for
+// sync. Before taking its group a leader yields the processor once, so that
+// appenders already runnable join it, unless recent yields brought nobody
+// (then it yields only once in a while). The flusher goroutine leads only what no appender waits for
 // (records appended without a Waiter, a timed sync after the last group)
 // and starts the timed syncs of SyncEverySec. Appenders fill one buffer
 // while the leader writes the other. A Reader is not safe for concurrent

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"runtime"
 	"sync"
 	"time"
 )
@@ -59,6 +60,10 @@ func (wt *Waiter) Wait() error {
 	return wt.err
 }
 
+// yieldBackoff is the number of groups a leader writes without yielding
+// after a yield that brought no other appender into the group.
+const yieldBackoff = 64
+
 // registerLocked adds wt to the waiters of the group being filled; wt
 // becomes the leader if no goroutine is responsible for the next group.
 // Requires w.mu.
@@ -79,6 +84,20 @@ func (w *Writer) registerLocked(wt *Waiter) {
 // on. The caller holds leadership; self is its own Waiter (nil for the
 // flusher and Close), which is in the group and is not released.
 func (w *Writer) writeGroup(self *Waiter, forceSync bool) {
+	yielded := false
+	if self != nil {
+		if self.promoted || w.yieldSkip == 0 {
+			// Yield once, so that the appenders already runnable join the
+			// group before it is taken: on few cores (a server whose
+			// connections each commit one command at a time) the leader
+			// would otherwise write a group of one while they wait for
+			// the processor.
+			runtime.Gosched()
+			yielded = true
+		} else {
+			w.yieldSkip--
+		}
+	}
 	w.mu.Lock()
 	buf := w.mu.fill
 	w.mu.fill, w.spare = w.spare[:0], buf
@@ -125,6 +144,15 @@ func (w *Writer) writeGroup(self *Waiter, forceSync bool) {
 		if first && w.opts.OnError != nil {
 			w.opts.OnError(err)
 		}
+	}
+	switch {
+	case len(w.group) > 1 || (self != nil && self.promoted):
+		// Other appenders are active: keep yielding.
+		w.yieldSkip = 0
+	case yielded:
+		// Nobody came: a lone appender. Skip the yield for a while, so
+		// that it costs a lone appender next to nothing, and try again.
+		w.yieldSkip = yieldBackoff
 	}
 	for i, wt := range w.group {
 		w.group[i] = nil

@@ -61,6 +61,9 @@ type Writer struct {
 	group   []*Waiter
 	written int64
 	synced  int64
+	// yieldSkip is the number of groups whose leader skips the yield
+	// before taking the group (see writeGroup).
+	yieldSkip int
 
 	size atomic.Int64 // mirror of mu.size for Size
 	// lead hands leadership to the flusher goroutine (capacity 1: at most

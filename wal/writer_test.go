@@ -137,6 +137,120 @@ func TestLeaderWritesGroup(t *testing.T) {
 	}
 }
 
+// TestLeaderYieldsToRunnableAppenders runs concurrent appenders on one
+// processor with a file that never blocks: a leader that took its group at
+// once would write every record alone, as no other appender gets to run
+// while it writes. The leader's yield lets the runnable appenders join its
+// group first.
+func TestLeaderYieldsToRunnableAppenders(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	f := newTestFile()
+	w := NewWriter(f, 1, WriterOptions{SyncPolicy: SyncNo})
+	const goroutines, perG = 8, 500
+	var all sync.WaitGroup
+	for range goroutines {
+		all.Add(1)
+		go func() {
+			defer all.Done()
+			for range perG {
+				if err := w.Write([]byte("record"), false); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	all.Wait()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writes, _ := f.counts()
+	t.Logf("%d records in %d writes", goroutines*perG, writes)
+	if writes > goroutines*perG/2 {
+		t.Fatalf("%d records in %d writes: the leaders did not let the other appenders join", goroutines*perG, writes)
+	}
+}
+
+// TestMixedAppendersStress mixes, under every policy, appenders that wait
+// (some asking for a sync), appenders that do not wait, explicit Syncs and,
+// under SyncEverySec, timed syncs every millisecond, so that leadership
+// passes between appenders, the flusher and Sync callers in every way.
+// Every record must be logged once, in each goroutine's order, and every
+// acknowledged record that asked for a sync (all of them under SyncAlways)
+// must have been synced when its Wait returned.
+func TestMixedAppendersStress(t *testing.T) {
+	for _, policy := range []SyncPolicy{SyncAlways, SyncEverySec, SyncNo} {
+		t.Run(policy.String(), func(t *testing.T) {
+			f := newTestFile()
+			w := NewWriter(f, 9, WriterOptions{SyncPolicy: policy, SyncInterval: time.Millisecond})
+			const goroutines, perG = 6, 300
+			// syncedAt[g][i] is the synced length of the file when record i
+			// of goroutine g was acknowledged as synced, or -1.
+			syncedAt := make([][]int, goroutines)
+			var all sync.WaitGroup
+			for g := range goroutines {
+				all.Add(1)
+				go func() {
+					defer all.Done()
+					syncedAt[g] = make([]int, perG)
+					var wt Waiter
+					for i := range perG {
+						p := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(g)), uint32(i))
+						p = append(p, make([]byte, (g*131+i*17)%700)...)
+						syncedAt[g][i] = -1
+						switch doSync := i%5 == 0; {
+						case (g+i)%4 == 0:
+							// Not waited for: the flusher or a later group
+							// writes it.
+							if err := w.Append(p, false, nil); err != nil {
+								t.Error(err)
+								return
+							}
+						default:
+							if err := w.Append(p, doSync, &wt); err != nil {
+								t.Error(err)
+								return
+							}
+							if err := wt.Wait(); err != nil {
+								t.Error(err)
+								return
+							}
+							if doSync || policy == SyncAlways {
+								syncedAt[g][i] = f.syncedLen()
+							}
+						}
+						if i%50 == 49 {
+							if err := w.Sync(); err != nil {
+								t.Error(err)
+								return
+							}
+						}
+					}
+				}()
+			}
+			all.Wait()
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			res := readLog(f.bytes(), 9)
+			if res.err != io.EOF || len(res.records) != goroutines*perG {
+				t.Fatalf("read %d records, err %v", len(res.records), res.err)
+			}
+			next := make([]int, goroutines)
+			for k, r := range res.records {
+				g, i := int(binary.BigEndian.Uint32(r)), int(binary.BigEndian.Uint32(r[4:]))
+				if i != next[g] {
+					t.Fatalf("goroutine %d: record %d read where %d expected", g, i, next[g])
+				}
+				next[g]++
+				if s := syncedAt[g][i]; s >= 0 && int64(s) < res.ends[k] {
+					t.Fatalf("record %d/%d (ending at %d) acknowledged as synced with %d bytes synced", g, i, res.ends[k], s)
+				}
+			}
+		})
+	}
+}
+
 // appendAndWait appends n small records, then waits for each of them.
 func appendAndWait(t *testing.T, w *Writer, n int, doSync bool) {
 	t.Helper()

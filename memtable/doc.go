@@ -58,7 +58,13 @@
 // The arena is one byte slice addressed by uint32 offsets; allocation bumps
 // a cursor with compare-and-swap. Its layout:
 //
-//	[align prefix][points head][points tail][rangedel head][rangedel tail][entry]...
+//	[align prefix][points head][points tail][rangedel head][rangedel tail][entry]...[point filter]
+//
+// The point filter (filter.go) takes the arena's last FilterSize bytes
+// (1/64 of arenas of 16 KiB and more): a blocked bloom filter of the point
+// entries' user keys, consulted by Get before it searches, so that a key
+// the memtable does not hold costs one cache line instead of a search.
+// Capacity is the arena's length less the filter.
 //
 // and each entry is one node (see node.go):
 //
@@ -87,4 +93,6 @@
 //  6. A node's prev link always points at a node that sorts before it (or
 //     the head), and only ever moves to a later node.
 //  7. Tower heights are random with P(height > h) = e^-h, capped at 20.
+//  8. A point entry's user key is in the filter before its node is
+//     linked; the filter never loses a bit, so it has no false negatives.
 package memtable

@@ -17,6 +17,7 @@ const MinArenaSize = arenaAlign + 2*sentinelsSize
 // one arena. See the package documentation for the concurrency contract.
 type MemTable struct {
 	arena     arena
+	filter    filter
 	points    skiplist
 	rangeDels skiplist
 	// reservation packs, so that both change in one compare-and-swap, the
@@ -28,8 +29,10 @@ type MemTable struct {
 	rangeDelCount atomic.Int64
 }
 
-// New returns a memtable whose skiplists live in arena. len(arena) is the
-// capacity, at least MinArenaSize and at most 4 GiB; New panics otherwise.
+// New returns a memtable whose skiplists live in arena. len(arena) is at
+// least MinArenaSize and at most 4 GiB; New panics otherwise. The last
+// FilterSize(len(arena)) bytes hold the point filter (filter.go); the rest
+// is the capacity for entries.
 // The caller allocates the arena (so that a tracking allocator can account
 // for it) and must keep it alive and untouched while the memtable, or any
 // key or value read from it, is in use.
@@ -38,7 +41,9 @@ func New(arena []byte) *MemTable {
 		panic(fmt.Sprintf("memtable: arena of %d bytes is smaller than MinArenaSize (%d)", len(arena), MinArenaSize))
 	}
 	m := &MemTable{}
-	m.arena.init(arena)
+	fs := FilterSize(len(arena))
+	m.filter.init(arena[len(arena)-fs:])
+	m.arena.init(arena[:len(arena)-fs])
 	if !m.points.init(&m.arena) || !m.rangeDels.init(&m.arena) {
 		panic("memtable: arena too small for the sentinel nodes")
 	}
@@ -71,6 +76,9 @@ func (m *MemTable) add(key base.InternalKey, value []byte, height int) error {
 	}
 	switch key.Kind() {
 	case base.InternalKeyKindSet, base.InternalKeyKindDelete:
+		// The filter's bits go in before the node is linked: a reader
+		// that can see the node sees them (filter.go).
+		m.filter.add(filterHash(key.UserKey))
 		if _, err := m.points.add(key, value, height); err != nil {
 			return err
 		}
@@ -90,6 +98,9 @@ func (m *MemTable) add(key base.InternalKey, value []byte, height int) error {
 // seq; kind is SET or DEL. The value aliases the arena: it stays valid while
 // the memtable lives, and must not be modified.
 func (m *MemTable) Get(userKey []byte, seq base.SeqNum) (value []byte, kind base.InternalKeyKind, ok bool) {
+	if !m.filter.mayContain(filterHash(userKey)) {
+		return nil, 0, false
+	}
 	seq = min(seq, base.SeqNumMax)
 	s := &m.points
 	_, nd := s.seek(userKey, base.MakeTrailer(seq, base.InternalKeyKindMax))
@@ -121,7 +132,8 @@ func (m *MemTable) NewRangeDelIter() base.InternalIterator {
 // the alignment prefix and every entry allocated, including its padding.
 func (m *MemTable) Size() int { return int(m.arena.size()) }
 
-// Capacity returns the arena's length.
+// Capacity returns the arena bytes available to entries: the arena's
+// length less the filter's FilterSize.
 func (m *MemTable) Capacity() int { return int(m.arena.capacity()) }
 
 // Empty reports whether no entry has been added.

@@ -38,7 +38,7 @@ func TestSizeAccounting(t *testing.T) {
 	if m.Size() > MinArenaSize || m.Size() < MinArenaSize-arenaAlign+1 {
 		t.Fatalf("initial Size = %d, MinArenaSize = %d", m.Size(), MinArenaSize)
 	}
-	if m.Capacity() != 1<<20 || !m.Empty() {
+	if m.Capacity() != 1<<20-FilterSize(1<<20) || !m.Empty() {
 		t.Fatalf("Capacity = %d, Empty = %t", m.Capacity(), m.Empty())
 	}
 	heights := map[int]int{}
@@ -326,4 +326,14 @@ func TestArenaBounds(t *testing.T) {
 	if m.Count() != 0 {
 		t.Fatalf("Count = %d", m.Count())
 	}
+}
+
+// arenaFor returns the length of an arena whose Capacity, after the
+// filter, is at least n bytes.
+func arenaFor(n int) int {
+	l := n
+	for l-FilterSize(l) < n {
+		l += (n-(l-FilterSize(l)))*filterRatio/(filterRatio-1) + filterBlockBytes
+	}
+	return l
 }

@@ -184,10 +184,10 @@ func (d *DB) makeRoomForWrite(b *Batch) error {
 // WAL for the new one and schedules a flush. Requires commit.mu and d.mu.
 func (d *DB) rotateMemTableLocked(minSize int) error {
 	// A batch larger than a memtable gets a memtable of its own, with room
-	// for the arena's fixed overhead.
+	// for the arena's fixed overhead and its filter.
 	size := int(d.memTableSize.Load())
-	if minSize > 0 && minSize+memtable.MinArenaSize > size {
-		size = minSize + memtable.MinArenaSize
+	if need := memtable.ArenaSizeFor(minSize + memtable.MinArenaSize); minSize > 0 && need > size {
+		size = need
 	}
 	var logNum = d.commit.logNum
 	if d.commit.log != nil {

@@ -22,7 +22,7 @@ func benchKeys(n int) [][]byte {
 }
 
 func filled(tb testing.TB, keys [][]byte, value []byte) *MemTable {
-	m := New(make([]byte, arenaFor(len(keys)*MaxEntrySize(16, len(value))+MinArenaSize)))
+	m := New(make([]byte, ArenaSizeFor(len(keys)*MaxEntrySize(16, len(value))+MinArenaSize)))
 	for i, k := range keys {
 		if err := m.Add(base.MakeInternalKey(k, base.SeqNum(i+1), base.InternalKeyKindSet), value); err != nil {
 			tb.Fatal(err)
@@ -86,7 +86,7 @@ func BenchmarkAdd(b *testing.B) {
 	keys := benchKeys(1 << 16)
 	value := make([]byte, 64)
 	newTable := func() *MemTable {
-		return New(make([]byte, arenaFor(len(keys)*MaxEntrySize(16, len(value))+MinArenaSize)))
+		return New(make([]byte, ArenaSizeFor(len(keys)*MaxEntrySize(16, len(value))+MinArenaSize)))
 	}
 	m := newTable()
 	b.ReportAllocs()
@@ -108,7 +108,7 @@ func BenchmarkAdd(b *testing.B) {
 func BenchmarkAddParallel(b *testing.B) {
 	value := make([]byte, 64)
 	// Towers average 4/3 links: height 4 leaves ample room for b.N entries.
-	m := New(make([]byte, arenaFor(b.N*int(entrySize(4, 16, len(value)))+MinArenaSize)))
+	m := New(make([]byte, ArenaSizeFor(b.N*int(entrySize(4, 16, len(value)))+MinArenaSize)))
 	var next atomic.Uint64
 	b.ReportAllocs()
 	b.SetBytes(int64(16 + len(value)))

@@ -41,6 +41,21 @@ func FilterSize(arenaLen int) int {
 	return (arenaLen / filterRatio) &^ (filterBlockBytes - 1)
 }
 
+// ArenaSizeFor returns the length of the smallest arena whose Capacity
+// is at least n bytes (n plus the filter New carves out of it).
+func ArenaSizeFor(n int) int {
+	l := n
+	for l-FilterSize(l) < n {
+		// The filter grows by a block per 64 blocks of arena: step by at
+		// least what is missing, scaled up by the filter's share.
+		l += (n-(l-FilterSize(l)))*filterRatio/(filterRatio-1) + filterBlockBytes
+	}
+	for l > n && l-1-FilterSize(l-1) >= n {
+		l--
+	}
+	return l
+}
+
 type filter struct {
 	words   []uint64
 	nblocks uint64

@@ -328,12 +328,3 @@ func TestArenaBounds(t *testing.T) {
 	}
 }
 
-// arenaFor returns the length of an arena whose Capacity, after the
-// filter, is at least n bytes.
-func arenaFor(n int) int {
-	l := n
-	for l-FilterSize(l) < n {
-		l += (n-(l-FilterSize(l)))*filterRatio/(filterRatio-1) + filterBlockBytes
-	}
-	return l
-}

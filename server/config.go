@@ -78,6 +78,8 @@ var configTable = []setting{
 	{name: "protected-mode", kind: kindBool, def: "yes", mutable: true},
 	{name: "proto-max-bulk-len", kind: kindMemory, def: "512mb", min: 1 << 20, max: math.MaxInt64, mutable: true},
 	{name: "requirepass", kind: kindString, def: "", mutable: true},
+	{name: "save", kind: kindString, def: "", mutable: true, merge: mergeSave,
+		doc: "Redis's RDB snapshot schedule: always empty, since the data lives in the engine on disk (tools such as redis-benchmark read it)"},
 	{name: "slowlog-log-slower-than", kind: kindInt, def: "10000", min: -1, max: math.MaxInt64, mutable: true,
 		doc: "log commands slower than this many microseconds (-1 disables, 0 logs every command)"},
 	{name: "slowlog-max-len", kind: kindInt, def: "128", min: 0, max: math.MaxInt32, mutable: true},
@@ -437,4 +439,13 @@ func (c *Config) Rewrite() error {
 		return fmt.Errorf("Rewriting config file: %v", err)
 	}
 	return nil
+}
+
+// mergeSave accepts only an empty schedule: Strata writes no RDB snapshots
+// (its data is on disk already), and a schedule would silently do nothing.
+func mergeSave(_, value string) (string, error) {
+	if strings.TrimSpace(value) != "" {
+		return "", fmt.Errorf("Strata keeps its data in its storage engine and writes no RDB snapshots; only an empty save schedule is accepted")
+	}
+	return "", nil
 }

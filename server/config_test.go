@@ -99,3 +99,25 @@ func TestRewriteQuotingRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// TestSaveSetting: redis-benchmark and other tools read CONFIG GET save;
+// Strata writes no RDB snapshots, so only the empty schedule is valid.
+func TestSaveSetting(t *testing.T) {
+	c := NewConfig()
+	if got := c.Get("save"); got != "" {
+		t.Fatalf("save = %q", got)
+	}
+	if _, msg := c.ConfigSet([]string{"save", ""}); msg != "" {
+		t.Fatalf("CONFIG SET save \"\": %s", msg)
+	}
+	_, msg := c.ConfigSet([]string{"save", "3600 1 300 100"})
+	if !strings.HasPrefix(msg, "ERR CONFIG SET failed (possibly related to argument 'save') - ") || !strings.Contains(msg, "no RDB snapshots") {
+		t.Fatalf("CONFIG SET save 3600 1: %q", msg)
+	}
+	if err := NewConfig().loadString("save 900 1", "test.conf"); err == nil || !strings.Contains(err.Error(), "no RDB snapshots") {
+		t.Fatalf("config file save 900 1: %v", err)
+	}
+	if err := NewConfig().loadString(`save ""`, "test.conf"); err != nil {
+		t.Fatalf(`config file save "": %v`, err)
+	}
+}

@@ -13,9 +13,11 @@ import (
 )
 
 // DetailedProfileRate is runtime.MemProfileRate while detailed heap
-// profiling is enabled: one sample per 4 KiB allocated on average, against
-// the runtime's default of one per 512 KiB.
-const DetailedProfileRate = 4096
+// profiling is enabled: one sample per 64 KiB allocated on average, against
+// the runtime's default of one per 512 KiB. One per 4 KiB sampled nearly
+// every block the cache loads and cost GET a third of its throughput
+// (bench/scripts/profile_overhead.sh).
+const DetailedProfileRate = 64 << 10
 
 // ErrProfilingDisabled is returned by DumpHeapProfile when detailed heap
 // profiling is off.

@@ -41,16 +41,27 @@ func FilterSize(arenaLen int) int {
 	return (arenaLen / filterRatio) &^ (filterBlockBytes - 1)
 }
 
+// ReservedSize is the number of bytes at the end of an arena of arenaLen
+// bytes that New sets aside for the point index and the point filter: the
+// arena's Capacity for entries is arenaLen - ReservedSize(arenaLen).
+func ReservedSize(arenaLen int) int {
+	n := FilterSize(arenaLen) + indexSize(arenaLen)
+	if n > 0 {
+		n += slotSize // to align the index's slots
+	}
+	return n
+}
+
 // ArenaSizeFor returns the length of the smallest arena whose Capacity
-// is at least n bytes (n plus the filter New carves out of it).
+// is at least n bytes (n plus what New reserves at its end).
 func ArenaSizeFor(n int) int {
 	l := n
-	for l-FilterSize(l) < n {
-		// The filter grows by a block per 64 blocks of arena: step by at
-		// least what is missing, scaled up by the filter's share.
-		l += (n-(l-FilterSize(l)))*filterRatio/(filterRatio-1) + filterBlockBytes
+	for l-ReservedSize(l) < n {
+		// The reserved bytes grow with the arena: step by what is
+		// missing, scaled up by their share (at most 1/8).
+		l += (n-(l-ReservedSize(l)))*8/7 + filterBlockBytes
 	}
-	for l > n && l-1-FilterSize(l-1) >= n {
+	for l > n && l-1-ReservedSize(l-1) >= n {
 		l--
 	}
 	return l

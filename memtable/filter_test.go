@@ -163,10 +163,10 @@ func TestFilterConcurrent(t *testing.T) {
 func TestArenaSizeFor(t *testing.T) {
 	for _, n := range []int{0, 1, MinArenaSize, 16<<10 - 300, 16<<10 - 256, 16 << 10, 1 << 20, 1<<20 + 12345, 64 << 20, 1<<30 + 7} {
 		l := ArenaSizeFor(n)
-		if l-FilterSize(l) < n {
-			t.Errorf("ArenaSizeFor(%d) = %d holds only %d", n, l, l-FilterSize(l))
+		if l-ReservedSize(l) < n {
+			t.Errorf("ArenaSizeFor(%d) = %d holds only %d", n, l, l-ReservedSize(l))
 		}
-		if l > 0 && l-1-FilterSize(l-1) >= n {
+		if l > 0 && l-1-ReservedSize(l-1) >= n {
 			t.Errorf("ArenaSizeFor(%d) = %d, but %d suffices", n, l, l-1)
 		}
 		if n >= MinArenaSize && n <= 2<<20 {

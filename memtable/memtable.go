@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/strata-db/strata/internal/base"
 )
@@ -18,6 +19,7 @@ const MinArenaSize = arenaAlign + 2*sentinelsSize
 type MemTable struct {
 	arena     arena
 	filter    filter
+	index     pointIndex
 	points    skiplist
 	rangeDels skiplist
 	// reservation packs, so that both change in one compare-and-swap, the
@@ -31,8 +33,8 @@ type MemTable struct {
 
 // New returns a memtable whose skiplists live in arena. len(arena) is at
 // least MinArenaSize and at most 4 GiB; New panics otherwise. The last
-// FilterSize(len(arena)) bytes hold the point filter (filter.go); the rest
-// is the capacity for entries.
+// ReservedSize(len(arena)) bytes hold the point index (index.go) and the
+// point filter (filter.go); the rest is the capacity for entries.
 // The caller allocates the arena (so that a tracking allocator can account
 // for it) and must keep it alive and untouched while the memtable, or any
 // key or value read from it, is in use.
@@ -41,9 +43,16 @@ func New(arena []byte) *MemTable {
 		panic(fmt.Sprintf("memtable: arena of %d bytes is smaller than MinArenaSize (%d)", len(arena), MinArenaSize))
 	}
 	m := &MemTable{}
-	fs := FilterSize(len(arena))
-	m.filter.init(arena[len(arena)-fs:])
-	m.arena.init(arena[:len(arena)-fs])
+	n := len(arena)
+	fs, is := FilterSize(n), indexSize(n)
+	m.filter.init(arena[n-fs:])
+	if is > 0 {
+		// The slots start on a 4-byte boundary within the reserved bytes.
+		start := n - ReservedSize(n)
+		start += int((slotSize - uintptr(unsafe.Pointer(&arena[start]))%slotSize) % slotSize)
+		m.index.init(arena[start : start+is])
+	}
+	m.arena.init(arena[:n-ReservedSize(n)])
 	if !m.points.init(&m.arena) || !m.rangeDels.init(&m.arena) {
 		panic("memtable: arena too small for the sentinel nodes")
 	}
@@ -76,12 +85,15 @@ func (m *MemTable) add(key base.InternalKey, value []byte, height int) error {
 	}
 	switch key.Kind() {
 	case base.InternalKeyKindSet, base.InternalKeyKindDelete:
-		// The filter's bits go in before the node is linked: a reader
-		// that can see the node sees them (filter.go).
-		m.filter.add(filterHash(key.UserKey))
-		if _, err := m.points.add(key, value, height); err != nil {
+		// The filter's bits go in before the node is linked, the index
+		// entry after it, both before Add returns (filter.go, index.go).
+		h := filterHash(key.UserKey)
+		m.filter.add(h)
+		nd, err := m.points.add(key, value, height)
+		if err != nil {
 			return err
 		}
+		m.index.add(&m.arena, h, key.UserKey, nd)
 	case base.InternalKeyKindRangeDelete:
 		if _, err := m.rangeDels.add(key, value, height); err != nil {
 			return err
@@ -98,10 +110,21 @@ func (m *MemTable) add(key base.InternalKey, value []byte, height int) error {
 // seq; kind is SET or DEL. The value aliases the arena: it stays valid while
 // the memtable lives, and must not be modified.
 func (m *MemTable) Get(userKey []byte, seq base.SeqNum) (value []byte, kind base.InternalKeyKind, ok bool) {
-	if !m.filter.mayContain(filterHash(userKey)) {
+	h := filterHash(userKey)
+	if !m.filter.mayContain(h) {
 		return nil, 0, false
 	}
 	seq = min(seq, base.SeqNumMax)
+	if m.index.slots != nil {
+		nd, indexed := m.index.find(&m.arena, h, userKey)
+		switch {
+		case indexed && m.arena.trailer(nd).SeqNum() <= seq:
+			// The newest version, and visible at seq (index.go).
+			return m.arena.value(nd), m.arena.trailer(nd).Kind(), true
+		case !indexed && !m.index.saturated.Load():
+			return nil, 0, false
+		}
+	}
 	s := &m.points
 	_, nd := s.seek(userKey, base.MakeTrailer(seq, base.InternalKeyKindMax))
 	if nd == s.tail || !bytes.Equal(m.arena.userKey(nd), userKey) {
@@ -133,7 +156,7 @@ func (m *MemTable) NewRangeDelIter() base.InternalIterator {
 func (m *MemTable) Size() int { return int(m.arena.size()) }
 
 // Capacity returns the arena bytes available to entries: the arena's
-// length less the filter's FilterSize.
+// length less ReservedSize.
 func (m *MemTable) Capacity() int { return int(m.arena.capacity()) }
 
 // Empty reports whether no entry has been added.

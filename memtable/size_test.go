@@ -38,7 +38,7 @@ func TestSizeAccounting(t *testing.T) {
 	if m.Size() > MinArenaSize || m.Size() < MinArenaSize-arenaAlign+1 {
 		t.Fatalf("initial Size = %d, MinArenaSize = %d", m.Size(), MinArenaSize)
 	}
-	if m.Capacity() != 1<<20-FilterSize(1<<20) || !m.Empty() {
+	if m.Capacity() != 1<<20-ReservedSize(1<<20) || !m.Empty() {
 		t.Fatalf("Capacity = %d, Empty = %t", m.Capacity(), m.Empty())
 	}
 	heights := map[int]int{}
@@ -327,4 +327,3 @@ func TestArenaBounds(t *testing.T) {
 		t.Fatalf("Count = %d", m.Count())
 	}
 }
-

@@ -1,0 +1,144 @@
+package memtable
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/strata-db/strata/internal/base"
+)
+
+// version is one entry of a key in the model.
+type version struct {
+	seq  base.SeqNum
+	kind base.InternalKeyKind
+	val  string
+}
+
+// modelGet is the model's answer to Get(key, seq).
+func modelGet(vs []version, seq base.SeqNum) (version, bool) {
+	var best version
+	found := false
+	for _, v := range vs {
+		if v.seq <= seq && (!found || v.seq > best.seq) {
+			best, found = v, true
+		}
+	}
+	return best, found
+}
+
+// TestIndexSaturates fills a small memtable with more keys than its index
+// takes: the index saturates, and Get stays exact for every key (indexed
+// or not, at the newest and at older sequence numbers) and for absent keys.
+func TestIndexSaturates(t *testing.T) {
+	m := New(make([]byte, 32<<10))
+	if m.index.slots == nil {
+		t.Fatal("no index")
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	model := map[string][]version{}
+	seq := base.SeqNum(0)
+	for {
+		k := fmt.Sprintf("k%d", rng.IntN(int(m.index.limit)*2))
+		seq++
+		kind := base.InternalKeyKindSet
+		if rng.IntN(5) == 0 {
+			kind = base.InternalKeyKindDelete
+		}
+		v := fmt.Sprint(seq)
+		if err := m.Add(base.MakeInternalKey([]byte(k), seq, kind), []byte(v)); err != nil {
+			break // full
+		}
+		model[k] = append(model[k], version{seq, kind, v})
+	}
+	if !m.index.saturated.Load() || len(model) <= int(m.index.limit) {
+		t.Fatalf("%d keys in %d slots (limit %d): saturated %v", len(model), len(m.index.slots), m.index.limit, m.index.saturated.Load())
+	}
+	for k, vs := range model {
+		for _, at := range []base.SeqNum{seq, vs[len(vs)-1].seq, vs[0].seq, vs[0].seq - 1} {
+			val, kind, ok := m.Get([]byte(k), at)
+			want, wok := modelGet(vs, at)
+			if ok != wok || (ok && (kind != want.kind || string(val) != want.val)) {
+				t.Fatalf("Get(%s, %d) = %s %q %v, want %+v %v", k, at, kind, val, ok, want, wok)
+			}
+		}
+	}
+	for i := range 1000 {
+		if _, _, ok := m.Get(fmt.Appendf(nil, "absent%d", i), seq); ok {
+			t.Fatalf("absent%d found", i)
+		}
+	}
+}
+
+// TestIndexNewestUnderRaces: writers add versions of a few hot keys with
+// sequence numbers drawn from one counter, so that versions of a key are
+// linked out of order; a version's sequence number is published once its
+// Add returned. A reader that saw a key's published number must then get
+// that version or a newer one, never an older one (run with -race).
+func TestIndexNewestUnderRaces(t *testing.T) {
+	m := New(make([]byte, 8<<20))
+	const keys, writers, perWriter = 4, 4, 4000
+	var next atomic.Uint64
+	var published [keys]atomic.Uint64
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				k := i % keys
+				seq := next.Add(1)
+				key := fmt.Appendf(nil, "hot%d", k)
+				if err := m.Add(base.MakeInternalKey(key, base.SeqNum(seq), base.InternalKeyKindSet), fmt.Appendf(nil, "%d", seq)); err != nil {
+					t.Error(err)
+					return
+				}
+				for {
+					cur := published[k].Load()
+					if seq <= cur || published[k].CompareAndSwap(cur, seq) {
+						break
+					}
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	var rg sync.WaitGroup
+	for r := range 2 {
+		rg.Add(1)
+		go func() {
+			defer rg.Done()
+			for i := r; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				k := i % keys
+				floor := published[k].Load()
+				if floor == 0 {
+					continue
+				}
+				v, _, ok := m.Get(fmt.Appendf(nil, "hot%d", k), base.SeqNumMax)
+				var got uint64
+				fmt.Sscan(string(v), &got)
+				if !ok || got < floor {
+					t.Errorf("hot%d: Get = %q %v after version %d was added", k, v, ok, floor)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	rg.Wait()
+	// Quiescent: every key's slot holds its newest version.
+	for k := range keys {
+		nd, ok := m.index.find(&m.arena, filterHash(fmt.Appendf(nil, "hot%d", k)), fmt.Appendf(nil, "hot%d", k))
+		if !ok || uint64(m.arena.trailer(nd).SeqNum()) != published[k].Load() {
+			t.Fatalf("hot%d: slot %v holds seq %d, newest %d", k, ok, m.arena.trailer(nd).SeqNum(), published[k].Load())
+		}
+	}
+}

@@ -124,6 +124,10 @@ type DB struct {
 	closing  chan struct{}
 	bgWG     sync.WaitGroup
 	obsolete chan struct{}
+	// obsoleteMu serialises deleteObsoleteFiles, so that a caller running
+	// it knows no deletion (and no eviction of its blocks) is in flight
+	// once it returns.
+	obsoleteMu sync.Mutex
 	// tombCheckRunning is set while a tombstone-pressure check runs.
 	tombCheckRunning atomic.Bool
 	// tombChecks counts completed tombstone-pressure checks.

@@ -27,6 +27,8 @@ func (d *DB) obsoleteLoop() {
 // deleteObsoleteFiles deletes tables no version references any more and
 // WALs older than the one the MANIFEST says is the oldest unflushed.
 func (d *DB) deleteObsoleteFiles() {
+	d.obsoleteMu.Lock()
+	defer d.obsoleteMu.Unlock()
 	for _, f := range d.vs.takeObsoleteTables() {
 		d.tableCache.evict(f.FileNum)
 		d.removeFile(base.FileTypeTable, f.FileNum)

@@ -3,6 +3,11 @@ package crashtest
 import (
 	"testing"
 	"time"
+
+	// The test builds and runs cmd/strata-server, which go test cannot
+	// see: importing the server links its packages into the test binary,
+	// so that a change to any of them invalidates the cached result.
+	_ "github.com/strata-db/strata/server"
 )
 
 // TestCrashShort is the short version of `make crashtest`: a few

@@ -2,7 +2,9 @@ package lsm
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -148,8 +150,42 @@ func (d *DB) runCompaction(c *compaction) error {
 	d.mu.compact.count++
 	d.mu.compact.duration += time.Since(start)
 	d.mu.Unlock()
+	d.logCompaction(c, outputs, time.Since(start))
 	d.signalObsolete()
 	return nil
+}
+
+// logCompaction reports a finished compaction at debug level: its kind and
+// levels, its input tables by level (a delete-only compaction's are the
+// deleted ones) and its outputs, as []*FileMetadata attributes, with the
+// bytes read and written.
+func (d *DB) logCompaction(c *compaction, outputs []*FileMetadata, dur time.Duration) {
+	ctx := context.Background()
+	if !d.opts.Logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("kind", c.kind.String()), slog.Duration("duration", dur)}
+	var read, written uint64
+	if c.kind == compactionDeleteOnly {
+		for level := range numLevels {
+			if fs := c.deletions[level]; len(fs) > 0 {
+				attrs = append(attrs, slog.Any(fmt.Sprintf("deleted.L%d", level), fs))
+			}
+		}
+	} else {
+		attrs = append(attrs, slog.Int("from", c.startLevel), slog.Int("to", c.outputLevel),
+			slog.Any("inputs.start", c.inputs[0]), slog.Any("inputs.output", c.inputs[1]), slog.Any("outputs", outputs))
+		if c.kind == compactionDefault {
+			for _, f := range c.allInputs() {
+				read += f.Size
+			}
+			for _, f := range outputs {
+				written += f.Size
+			}
+		}
+	}
+	attrs = append(attrs, slog.Uint64("read", read), slog.Uint64("written", written))
+	d.opts.Logger.LogAttrs(ctx, slog.LevelDebug, "compaction", attrs...)
 }
 
 // snapshotStripes maps a sequence number to its snapshot stripe: the

@@ -169,6 +169,15 @@ func (d *DB) pickCompactionLocked(v *version) *compaction {
 	return c
 }
 
+// filterMayDrop reports whether the compaction filter may drop a key of f.
+func (d *DB) filterMayDrop(f *FileMetadata) bool {
+	if d.opts.CompactionFilter == nil {
+		return false
+	}
+	scope := d.opts.CompactionFilterScope
+	return scope == nil || scope(f.Smallest.UserKey, f.Largest.UserKey)
+}
+
 func levelBusy(files []*FileMetadata) bool {
 	for _, f := range files {
 		if f.compacting {
@@ -229,7 +238,7 @@ func (d *DB) setupInputs(v *version, c *compaction) bool {
 		// A move keeps the table as it is: fine unless the output is the
 		// bottommost level and the table carries tombstones, or data a
 		// filter may drop, which only a rewrite reclaims.
-		if !c.bottommost || (d.opts.CompactionFilter == nil && f.numRangeDels == 0) {
+		if !c.bottommost || (!d.filterMayDrop(f) && f.numRangeDels == 0) {
 			c.kind = compactionMove
 		}
 	}

@@ -530,3 +530,46 @@ func TestTombstonesOverNothingElided(t *testing.T) {
 		t.Fatalf("a050 reads %q", got)
 	}
 }
+
+// TestFilterScopeAllowsMoves: with a compaction filter, a table into the
+// bottommost level moves without a rewrite when the filter's scope leaves
+// it out, and is rewritten (so the filter sees its keys) when not.
+func TestFilterScopeAllowsMoves(t *testing.T) {
+	for _, scoped := range []bool{false, true} {
+		o := &Options{FS: vfs.NewMem(), MemTableSize: 64 << 10, L0CompactionThreshold: 1,
+			CompactionFilter: func(key, value []byte) bool {
+				return bytes.HasPrefix(key, []byte("m")) && bytes.Equal(value, []byte("expired"))
+			}}
+		if scoped {
+			o.CompactionFilterScope = func(smallest, largest []byte) bool {
+				return bytes.Compare(smallest, []byte("n")) < 0 && bytes.Compare(largest, []byte("m")) >= 0
+			}
+		}
+		d := openMem(t, o.FS, o)
+		for i := range 100 {
+			d.Set(fmt.Appendf(nil, "d%03d", i), []byte("data"), nil)
+		}
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.waitIdle(); err != nil {
+			t.Fatal(err)
+		}
+		moves := d.Metrics().Compact.Moves
+		d.Set([]byte("m1"), []byte("expired"), nil)
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.waitIdle(); err != nil {
+			t.Fatal(err)
+		}
+		m := d.Metrics()
+		if want := map[bool]int64{false: 0, true: 1}[scoped]; moves != want || m.Compact.Moves != want {
+			t.Errorf("scoped %v: %d moves for the data table, %d after the metadata one; want %d", scoped, moves, m.Compact.Moves, want)
+		}
+		if got := mustGet(t, d, "m1"); got != "<nil>" || m.Compact.FilterDropped != 1 {
+			t.Errorf("scoped %v: the filter dropped %d keys, m1 reads %q", scoped, m.Compact.FilterDropped, got)
+		}
+		d.Close()
+	}
+}

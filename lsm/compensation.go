@@ -191,6 +191,15 @@ type credits struct {
 	held map[*FileMetadata]bool
 }
 
+// prepareVersion computes what picking compactions reads of v, its index
+// of tombstones and its coverage, before v is installed and without d.mu:
+// every commit takes d.mu, and with a wave of expiring keys' tombstones in
+// the tables these take milliseconds.
+func (d *DB) prepareVersion(v *version) {
+	d.versionTombstones(v)
+	d.versionCoverage(v)
+}
+
 // coverageCreditsLocked returns the credits of v. Requires d.mu (the
 // memtable queue).
 func (d *DB) coverageCreditsLocked(v *version) *credits {

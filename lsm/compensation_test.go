@@ -94,6 +94,9 @@ func TestCoverageCountsTablesOnce(t *testing.T) {
 func TestCoverageHeldWhileDeletionsArrive(t *testing.T) {
 	o := quietOptions(vfs.NewMem())
 	o.TargetFileSize = 64 << 10
+	// A memtable large enough that the tombstones completing the cover
+	// (600 KiB of tables) are not worth an early flush (tomb_flush.go).
+	o.MemTableSize = 64 << 20
 	d := openMem(t, o.FS, o)
 	defer d.Close()
 	bottomTables(t, d, 600)

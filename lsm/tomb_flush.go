@@ -91,15 +91,78 @@ func (m *memTable) claimTombCheck() bool {
 	return n >= max(cur, tombCheckMin) && m.tombCheckAt.CompareAndSwap(cur, n+max(tombCheckMin, n/8))
 }
 
-// memTombstonesWorthFlushing reports whether the tables wholly covered by
-// m's range tombstones outweigh the cost of flushing m now.
+// memTombstonesWorthFlushing reports whether the tables that m's range
+// tombstones would let delete-only compactions drop outweigh the cost of
+// flushing m now: the tables they cover whole, and those they complete the
+// cover of together with the tombstones already in tables (a wave of keys
+// expiring in name order leaves its last tables to the last tombstones,
+// which would otherwise wait in the memtable for unrelated writes).
 func (d *DB) memTombstonesWorthFlushing(m *memTable) bool {
-	spans := coalesce(m.tombs.sorted())
+	ts := m.tombs.sorted()
+	spans := coalesce(ts)
 	threshold := max(uint64(m.Size()), uint64(d.opts.MemTableSize)/8)
 
 	rs := d.loadReadState()
 	defer rs.unref()
-	return coveredTableBytes(rs.version, spans, threshold) >= threshold
+	if coveredTableBytes(rs.version, spans, threshold) >= threshold {
+		return true
+	}
+	return d.completedTableBytes(rs.version, ts, spans, threshold) >= threshold
+}
+
+// completedTableBytes adds up the sizes of v's tables that overlap spans
+// (the coalesced ts, a memtable's tombstones sorted by start) and that ts
+// and the tombstones in v's tables cover together, stopping once the sum
+// reaches limit. The memtable's tombstones are newer than every table.
+func (d *DB) completedTableBytes(v *version, ts []tombstone, spans []span, limit uint64) uint64 {
+	x := d.versionTombstones(v)
+	if x == nil || len(spans) == 0 {
+		return 0
+	}
+	both := make([]tombstone, 0, len(x.ts)+len(ts))
+	a, b := x.ts, ts
+	for len(a) > 0 && len(b) > 0 {
+		if bytes.Compare(b[0].start, a[0].start) < 0 {
+			both, b = append(both, b[0]), b[1:]
+		} else {
+			both, a = append(both, a[0]), a[1:]
+		}
+	}
+	union := newTombIndex(append(append(both, a...), b...))
+	var covered uint64
+	seen := map[*FileMetadata]bool{}
+	// count adds f if the union covers it and the tables' tombstones alone
+	// do not (then a delete-only compaction takes it anyway); it reports
+	// whether limit is reached.
+	count := func(f *FileMetadata) bool {
+		if seen[f] {
+			return false
+		}
+		seen[f] = true
+		if coveredByTombstones(f, union, nil) && !coveredByTombstones(f, x, nil) {
+			covered += f.Size
+		}
+		return covered >= limit
+	}
+	for level, files := range v.levels {
+		if level == 0 {
+			// L0 tables overlap each other (a handful).
+			for _, f := range files {
+				if spansOverlap(spans, f) && count(f) {
+					return covered
+				}
+			}
+			continue
+		}
+		for _, sp := range spans {
+			for i := searchLevel(files, sp.start); i < len(files) && bytes.Compare(files[i].Smallest.UserKey, sp.end) < 0; i++ {
+				if count(files[i]) {
+					return covered
+				}
+			}
+		}
+	}
+	return covered
 }
 
 // coveredTableBytes adds up the sizes of v's tables lying wholly inside one

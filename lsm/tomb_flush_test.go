@@ -81,6 +81,51 @@ func TestTombstonesFlushMemTableEarly(t *testing.T) {
 	}
 }
 
+// TestTombstonesCompletingCoverFlushEarly: per-key tombstones over every
+// other key of 40 tables are flushed; the rest, arriving in the memtable
+// with no other writes, complete the cover of every table together with
+// the flushed ones (a wave expiring in name order ends so), and the
+// memtable is flushed early so that delete-only compactions take them.
+func TestTombstonesCompletingCoverFlushEarly(t *testing.T) {
+	o := quietOptions(vfs.NewMem())
+	o.MemTableSize = 1 << 20
+	d := openMem(t, o.FS, o)
+	defer d.Close()
+	loadTables(t, d, 40)
+	del := func(k int) {
+		start := fmt.Appendf(nil, "u%03d%02d", k/10, k%10)
+		end := fmt.Appendf(nil, "u%03d%02d", (k+1)/10, (k+1)%10)
+		if k%10 == 9 {
+			end = fmt.Appendf(nil, "u%03d", k/10+1)
+		}
+		if err := d.DeleteRange(start, end, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k := 0; k < 400; k += 2 {
+		del(k)
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if m := d.Metrics(); m.Compact.TablesDeletedWithoutRead != 0 || m.Flush.ForTombstones != 0 {
+		t.Fatalf("half the tombstones dropped tables or flushed early:\n%s", m)
+	}
+	for k := 1; k < 400; k += 2 {
+		del(k)
+	}
+	waitFor(t, "an early flush", func() bool {
+		m := d.Metrics()
+		return m.Flush.ForTombstones > 0 && m.MemTable.Immutables == 0 && !d.tombCheckRunning.Load()
+	})
+	if err := d.waitIdle(); err != nil {
+		t.Fatal(err)
+	}
+	if m := d.Metrics(); m.Compact.TablesDeletedWithoutRead < 30 {
+		t.Fatalf("only %d of 40 tables deleted without read after the early flush:\n%s", m.Compact.TablesDeletedWithoutRead, m)
+	}
+}
+
 // TestTombstonesOverNothingDoNotFlush: tombstones that cover no table do
 // not rotate the memtable, however many there are.
 func TestTombstonesOverNothingDoNotFlush(t *testing.T) {

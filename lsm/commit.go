@@ -87,6 +87,7 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	d.publish(b)
 	if m.rangeDels.Load() >= tombCheckMin {
 		d.maybeCheckTombstonePressure(m)
+		d.armTombIdleCheck()
 	}
 	return err
 }

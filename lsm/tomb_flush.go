@@ -3,6 +3,7 @@ package lsm
 import (
 	"bytes"
 	"slices"
+	"time"
 )
 
 // Range tombstones in a memtable reclaim nothing until a flush puts them in
@@ -13,16 +14,24 @@ import (
 // fix (memtable_max_range_deletions flushes after a count); Strata weighs
 // what a flush would reclaim. As range tombstones arrive in the mutable
 // memtable, the commit path now and then (tombCheckMin tombstones, then
-// every eighth more) has a background goroutine add up the bytes of tables
-// lying wholly inside the memtable's coalesced tombstone spans, which
-// delete-only compactions drop without reading once the tombstones are in a
-// table. When that exceeds what the flush costs (the memtable's bytes, and
-// at least an eighth of a full memtable, so tiny tables are not flushed for
+// every eighth more, and within tombCheckIdle of the last ones) has a
+// background goroutine add up the bytes of tables that delete-only
+// compactions could drop without reading once the memtable's tombstones are
+// in a table: those lying wholly inside its coalesced tombstone spans, and
+// those it completes the cover of with the tombstones already in tables.
+// When that exceeds what the flush costs (the memtable's bytes, and at
+// least an eighth of a full memtable, so tiny tables are not flushed for
 // tiny gains) the memtable is rotated and flushed early.
 
 // tombCheckMin is the number of range tombstones in a memtable before the
 // first check.
 const tombCheckMin = 64
+
+// tombCheckIdle is how long tombstones may wait in the mutable memtable
+// unchecked: the checks that come with every eighth more tombstones miss
+// the last ones of a burst (the end of a wave's expiry, which completes the
+// cover of its first tables).
+const tombCheckIdle = time.Second
 
 // maybeCheckTombstonePressure starts a check of the mutable memtable's
 // tombstones when enough have arrived in m since the last one. Called after
@@ -78,6 +87,43 @@ func (d *DB) maybeCheckTombstonePressure(m *memTable) {
 	}()
 }
 
+// armTombIdleCheck makes sure a check of the mutable memtable runs within
+// tombCheckIdle if it then holds tombstones no check has seen. At most one
+// such delayed check waits at a time.
+func (d *DB) armTombIdleCheck() {
+	if !d.tombIdleArmed.CompareAndSwap(false, true) {
+		return
+	}
+	d.mu.Lock()
+	if d.mu.closed {
+		d.mu.Unlock()
+		return // stays armed: nothing more runs
+	}
+	d.bgWG.Add(1)
+	d.mu.Unlock()
+	go func() {
+		defer d.bgWG.Done()
+		t := time.NewTimer(tombCheckIdle)
+		defer t.Stop()
+		select {
+		case <-d.closing:
+			return
+		case <-t.C:
+		}
+		d.tombIdleArmed.Store(false)
+		d.mu.Lock()
+		m, closed := d.mu.mem.mutable, d.mu.closed
+		d.mu.Unlock()
+		if closed {
+			return
+		}
+		if n := m.rangeDels.Load(); n >= tombCheckMin && n > m.tombChecked.Load() {
+			m.tombCheckAt.Store(n) // due now
+			d.maybeCheckTombstonePressure(m)
+		}
+	}()
+}
+
 // tombCheckDue reports whether enough tombstones arrived for a check.
 func (m *memTable) tombCheckDue() bool {
 	return m.rangeDels.Load() >= max(m.tombCheckAt.Load(), tombCheckMin)
@@ -88,7 +134,11 @@ func (m *memTable) tombCheckDue() bool {
 // caller claimed it.
 func (m *memTable) claimTombCheck() bool {
 	n, cur := m.rangeDels.Load(), m.tombCheckAt.Load()
-	return n >= max(cur, tombCheckMin) && m.tombCheckAt.CompareAndSwap(cur, n+max(tombCheckMin, n/8))
+	if n >= max(cur, tombCheckMin) && m.tombCheckAt.CompareAndSwap(cur, n+max(tombCheckMin, n/8)) {
+		m.tombChecked.Store(n)
+		return true
+	}
+	return false
 }
 
 // memTombstonesWorthFlushing reports whether the tables that m's range

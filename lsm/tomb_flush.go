@@ -14,11 +14,12 @@ import (
 // fix (memtable_max_range_deletions flushes after a count); Strata weighs
 // what a flush would reclaim. As range tombstones arrive in the mutable
 // memtable, the commit path now and then (tombCheckMin tombstones, then
-// every eighth more, and within tombCheckIdle of the last ones) has a
-// background goroutine add up the bytes of tables that delete-only
-// compactions could drop without reading once the memtable's tombstones are
-// in a table: those lying wholly inside its coalesced tombstone spans, and
-// those it completes the cover of with the tombstones already in tables.
+// every eighth more, and within tombCheckIdle of the last ones, however
+// few) has a background goroutine add up the bytes of tables that
+// delete-only compactions could drop without reading once the memtable's
+// tombstones are in a table: those lying wholly inside its coalesced
+// tombstone spans, and those it completes the cover of with the tombstones
+// already in tables.
 // When that exceeds what the flush costs (the memtable's bytes, and at
 // least an eighth of a full memtable, so tiny tables are not flushed for
 // tiny gains) the memtable is rotated and flushed early.
@@ -117,16 +118,18 @@ func (d *DB) armTombIdleCheck() {
 		if closed {
 			return
 		}
-		if n := m.rangeDels.Load(); n >= tombCheckMin && n > m.tombChecked.Load() {
-			m.tombCheckAt.Store(n) // due now
+		if m.rangeDels.Load() > m.tombChecked.Load() {
+			m.tombIdle.Store(true)
 			d.maybeCheckTombstonePressure(m)
 		}
 	}()
 }
 
-// tombCheckDue reports whether enough tombstones arrived for a check.
+// tombCheckDue reports whether enough tombstones arrived for a check, or
+// the delayed check asks for one.
 func (m *memTable) tombCheckDue() bool {
-	return m.rangeDels.Load() >= max(m.tombCheckAt.Load(), tombCheckMin)
+	n := m.rangeDels.Load()
+	return n >= max(m.tombCheckAt.Load(), tombCheckMin) || (m.tombIdle.Load() && n > m.tombChecked.Load())
 }
 
 // claimTombCheck moves the next check point past the tombstones there are
@@ -134,7 +137,9 @@ func (m *memTable) tombCheckDue() bool {
 // caller claimed it.
 func (m *memTable) claimTombCheck() bool {
 	n, cur := m.rangeDels.Load(), m.tombCheckAt.Load()
-	if n >= max(cur, tombCheckMin) && m.tombCheckAt.CompareAndSwap(cur, n+max(tombCheckMin, n/8)) {
+	due := n >= max(cur, tombCheckMin) || (m.tombIdle.Load() && n > m.tombChecked.Load())
+	if due && m.tombCheckAt.CompareAndSwap(cur, n+max(tombCheckMin, n/8)) {
+		m.tombIdle.Store(false)
 		m.tombChecked.Store(n)
 		return true
 	}

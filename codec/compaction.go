@@ -1,5 +1,7 @@
 package codec
 
+import "bytes"
+
 // CompactionDrop is the codec's half of the engine's compaction filter: it
 // reports whether the point key/value being written by a compaction may be
 // dropped at nowMs. Only metadata of strings that expired at or before nowMs
@@ -15,6 +17,15 @@ func CompactionDrop(key, value []byte, nowMs int64) bool {
 	}
 	m, err := DecodeMetadata(value)
 	return err == nil && m.ExpiredAt(nowMs)
+}
+
+// CompactionScope is the engine's lsm.Options.CompactionFilterScope for
+// CompactionDrop: it reports whether the user keys [smallest, largest]
+// may hold metadata, the only family CompactionDrop ever drops. Tables of
+// element data and of the expiry index are out of scope, so they move
+// into the bottom level without being rewritten.
+func CompactionScope(smallest, largest []byte) bool {
+	return bytes.Compare(smallest, []byte{FamilyMeta + 1}) < 0 && bytes.Compare(largest, []byte{FamilyMeta}) >= 0
 }
 
 // SplitTables is the engine's lsm.Options.SplitOutput for Strata's

@@ -1,6 +1,9 @@
 package codec
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 func TestCompactionDrop(t *testing.T) {
 	str := func(at int64) []byte { return (&Metadata{Type: TypeString, Value: b("v"), ExpireAt: at}).Encode(nil) }
@@ -55,6 +58,32 @@ func TestSplitTables(t *testing.T) {
 	} {
 		if got := SplitTables(tc.prev, tc.key); got != tc.want {
 			t.Errorf("SplitTables(%q, %q) = %v, want %v", tc.prev, tc.key, got, tc.want)
+		}
+	}
+}
+
+func TestCompactionScope(t *testing.T) {
+	m, d, x := MetaKey(0, b("k")), DataKey(0, 7, 0, b("f")), ExpiryKey(t0, 0, b("k"))
+	for _, tc := range []struct {
+		name              string
+		smallest, largest []byte
+		want              bool
+	}{
+		{"metadata", m, MetaKey(3, b("z")), true},
+		{"element data", d, DataKey(0, 9, 0, b("g")), false},
+		{"expiry index", x, ExpiryKey(t0+5, 0, b("a")), false},
+		{"data to metadata", d, m, true},
+		{"metadata to expiry index", m, x, true},
+		{"data to expiry index", d, x, true}, // metadata lies between
+		{"config", []byte{FamilyConfig, 'u'}, []byte{FamilyConfig, 'v'}, false},
+		{"everything", nil, []byte{0xff}, true},
+	} {
+		if got := CompactionScope(tc.smallest, tc.largest); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+		// The scope must hold every key CompactionDrop could drop.
+		if !tc.want && bytes.Compare(tc.smallest, m) <= 0 && bytes.Compare(m, tc.largest) <= 0 {
+			t.Errorf("%s: out of scope but holds %q", tc.name, m)
 		}
 	}
 }

@@ -152,10 +152,19 @@ func DecodeDataKey(k []byte) (db uint8, uuid uint64, sub byte, field []byte, err
 }
 
 // DataRange returns [d|db|uuid, d|db|uuid+1): every data key of one key
-// incarnation, whatever its sub-family.
+// incarnation, whatever its sub-family. The end is the next uuid's prefix
+// itself (past the last uuid, the end of the database's data), so the
+// ranges of consecutive uuids abut exactly: the engine drops a table
+// without reading it only when its range is one chain of tombstones, and
+// the shortest key past the prefix (d|db|00..01 after uuid 255) left a
+// gap, too small to hold a key, at every uuid ending in 0xff, so no table
+// of more than 256 keys that expired together could be dropped that way.
 func DataRange(db uint8, uuid uint64) KeyRange {
 	start := DataPrefix(db, uuid)
-	return KeyRange{Start: start, End: prefixEnd(start)}
+	if uuid == math.MaxUint64 {
+		return KeyRange{Start: start, End: prefixEnd(start)}
+	}
+	return KeyRange{Start: start, End: DataPrefix(db, uuid+1)}
 }
 
 // MetaRange returns the metadata keys of one database: [m|db, m|db+1).

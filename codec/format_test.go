@@ -85,6 +85,13 @@ func TestDataKeyAndRanges(t *testing.T) {
 			t.Fatalf("DataRange(7, %d) holds another db's key", u)
 		}
 	}
+	// The ranges of consecutive uuids abut exactly (one chain of
+	// tombstones, for the engine's delete-only compactions).
+	for _, u := range []uint64{1, 255, 256, 0xffff, 1<<40 - 1, math.MaxUint64 - 1} {
+		if end, next := DataRange(7, u).End, DataRange(7, u+1).Start; !bytes.Equal(end, next) {
+			t.Fatalf("DataRange(7, %d) ends at %q, DataRange(7, %d) starts at %q", u, end, u+1, next)
+		}
+	}
 	if r := DataRange(255, math.MaxUint64); !bytes.Equal(r.End, []byte{'d' + 1}) {
 		t.Fatalf("DataRange(255, max).End = %q", r.End)
 	}

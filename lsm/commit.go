@@ -85,8 +85,11 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	m.Applied()
 	m.writers.Done()
 	d.publish(b)
-	if m.rangeDels.Load() >= tombCheckMin {
-		d.maybeCheckTombstonePressure(m)
+	if n := m.rangeDels.Load(); n > 0 {
+		if n >= tombCheckMin {
+			d.maybeCheckTombstonePressure(m)
+		}
+		d.armTombIdleCheck()
 	}
 	return err
 }

@@ -34,8 +34,8 @@ func (d *DB) Compact(start, end []byte) error {
 
 // compactLevelLocked merges the level's files overlapping [start, end]
 // (all of L0) into the next level. For the bottom level it rewrites, in
-// place, the tables that hold range tombstones (or all of them when a
-// compaction filter is set), dropping what nothing needs any more.
+// place, the tables that hold range tombstones or keys the compaction
+// filter may drop, dropping what nothing needs any more.
 // Requires d.mu and the manual flag.
 func (d *DB) compactLevelLocked(level int, start, end []byte) error {
 	v := d.vs.current
@@ -47,7 +47,7 @@ func (d *DB) compactLevelLocked(level int, start, end []byte) error {
 		var runs [][]*FileMetadata
 		prev := -2
 		for i, f := range v.levels[level] {
-			if !f.overlaps(start, end) || (f.numRangeDels == 0 && d.opts.CompactionFilter == nil) {
+			if !f.overlaps(start, end) || (f.numRangeDels == 0 && !d.filterMayDrop(f)) {
 				continue
 			}
 			if i != prev+1 {

@@ -2,7 +2,9 @@ package lsm
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -148,8 +150,42 @@ func (d *DB) runCompaction(c *compaction) error {
 	d.mu.compact.count++
 	d.mu.compact.duration += time.Since(start)
 	d.mu.Unlock()
+	d.logCompaction(c, outputs, time.Since(start))
 	d.signalObsolete()
 	return nil
+}
+
+// logCompaction reports a finished compaction at debug level: its kind and
+// levels, its input tables by level (a delete-only compaction's are the
+// deleted ones) and its outputs, as []*FileMetadata attributes, with the
+// bytes read and written.
+func (d *DB) logCompaction(c *compaction, outputs []*FileMetadata, dur time.Duration) {
+	ctx := context.Background()
+	if !d.opts.Logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("kind", c.kind.String()), slog.Duration("duration", dur)}
+	var read, written uint64
+	if c.kind == compactionDeleteOnly {
+		for level := range numLevels {
+			if fs := c.deletions[level]; len(fs) > 0 {
+				attrs = append(attrs, slog.Any(fmt.Sprintf("deleted.L%d", level), fs))
+			}
+		}
+	} else {
+		attrs = append(attrs, slog.Int("from", c.startLevel), slog.Int("to", c.outputLevel),
+			slog.Any("inputs.start", c.inputs[0]), slog.Any("inputs.output", c.inputs[1]), slog.Any("outputs", outputs))
+		if c.kind == compactionDefault {
+			for _, f := range c.allInputs() {
+				read += f.Size
+			}
+			for _, f := range outputs {
+				written += f.Size
+			}
+		}
+	}
+	attrs = append(attrs, slog.Uint64("read", read), slog.Uint64("written", written))
+	d.opts.Logger.LogAttrs(ctx, slog.LevelDebug, "compaction", attrs...)
 }
 
 // snapshotStripes maps a sequence number to its snapshot stripe: the
@@ -168,6 +204,10 @@ func (s snapshotStripes) stripe(seq base.SeqNum) int {
 type compactionFragment struct {
 	start, end []byte
 	seqs       []base.SeqNum
+	// elide is set when no table below the output level overlaps the
+	// piece (always at the bottommost level): its tombstones hide nothing
+	// older there, and those every reader sees need not be written.
+	elide bool
 }
 
 // fragmentAll cuts tombstones into non-overlapping sorted pieces keeping
@@ -215,8 +255,8 @@ func fragmentAll(ts []tombstone) []compactionFragment {
 
 // keptSeqs returns the tombstone sequence numbers of a fragment an output
 // must keep: the newest in each snapshot stripe, none in the oldest stripe
-// at the bottommost level.
-func (f *compactionFragment) keptSeqs(stripes snapshotStripes, bottommost bool) []base.SeqNum {
+// when the fragment is elided (nothing older lies below it).
+func (f *compactionFragment) keptSeqs(stripes snapshotStripes) []base.SeqNum {
 	var out []base.SeqNum
 	last := -1
 	for _, s := range f.seqs {
@@ -225,7 +265,7 @@ func (f *compactionFragment) keptSeqs(stripes snapshotStripes, bottommost bool) 
 			continue
 		}
 		last = st
-		if bottommost && st == 0 {
+		if f.elide && st == 0 {
 			continue
 		}
 		out = append(out, s)
@@ -249,7 +289,11 @@ func (f *compactionFragment) coveredInStripe(seq base.SeqNum, stripes snapshotSt
 func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 	d.mu.Lock()
 	stripes := snapshotStripes(d.mu.snapshots.seqs())
-	var below [][]*FileMetadata // immutable slices; a hint only
+	// The tables below the output level (immutable slices). Nothing can
+	// enter the compaction's key range there while it runs: data reaches
+	// those levels through the output level, whose tables in the range
+	// are the compaction's own.
+	var below [][]*FileMetadata
 	if c.outputLevel > 0 {
 		for level := c.outputLevel + 1; level < numLevels; level++ {
 			if files := d.vs.current.levels[level]; len(files) > 0 {
@@ -285,6 +329,9 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 		bytesIn += int64(f.Size)
 	}
 	frags := fragmentAll(ts)
+	for i := range frags {
+		frags[i].elide = c.bottommost || !levelsOverlap(below, frags[i].start, frags[i].end)
+	}
 	merged := iterator.NewMerging(iters...)
 	iters = []base.InternalIterator{merged}
 
@@ -364,6 +411,17 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 	d.mu.compact.tablesWritten += int64(len(outputs))
 	d.mu.Unlock()
 	return outputs, nil
+}
+
+// levelsOverlap reports whether a table of one of levels (each sorted and
+// disjoint) holds keys in [start, end).
+func levelsOverlap(levels [][]*FileMetadata, start, end []byte) bool {
+	for _, files := range levels {
+		if i := searchLevel(files, start); i < len(files) && bytes.Compare(files[i].Smallest.UserKey, end) < 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // compactionWriter writes a compaction's output tables, cutting a new one
@@ -479,7 +537,7 @@ func (cw *compactionWriter) gapBytes(k []byte) uint64 {
 	for ; cw.fragScan < len(cw.frags) && bytes.Compare(cw.frags[cw.fragScan].start, k) < 0; cw.fragScan++ {
 		f := &cw.frags[cw.fragScan]
 		if cw.fragScan >= cw.nextFrag && (cw.fragEnd == nil || bytes.Compare(f.end, cw.fragEnd) > 0) &&
-			len(f.keptSeqs(cw.stripes, cw.c.bottommost)) > 0 {
+			len(f.keptSeqs(cw.stripes)) > 0 {
 			cw.fragEnd = f.end
 		}
 	}
@@ -513,7 +571,7 @@ func (cw *compactionWriter) spanned(k []byte) bool {
 		if bytes.Compare(f.start, k) > 0 {
 			return false
 		}
-		if bytes.Compare(k, f.end) < 0 && len(f.keptSeqs(cw.stripes, cw.c.bottommost)) > 0 {
+		if bytes.Compare(k, f.end) < 0 && len(f.keptSeqs(cw.stripes)) > 0 {
 			return true
 		}
 	}
@@ -548,7 +606,7 @@ func (cw *compactionWriter) closeTable(limit []byte) error {
 		if limit != nil && bytes.Compare(f.start, limit) >= 0 {
 			break
 		}
-		for _, s := range f.keptSeqs(cw.stripes, cw.c.bottommost) {
+		for _, s := range f.keptSeqs(cw.stripes) {
 			if err := cw.w.AddRangeDel(f.start, f.end, s); err != nil {
 				return err
 			}
@@ -576,7 +634,7 @@ func (cw *compactionWriter) finish() ([]*FileMetadata, error) {
 	if cw.w == nil && cw.nextFrag < len(cw.frags) {
 		// Only tombstones are left (or the inputs held nothing else).
 		for i := cw.nextFrag; i < len(cw.frags); i++ {
-			if len(cw.frags[i].keptSeqs(cw.stripes, cw.c.bottommost)) > 0 {
+			if len(cw.frags[i].keptSeqs(cw.stripes)) > 0 {
 				if err := cw.openTable(); err != nil {
 					return nil, err
 				}

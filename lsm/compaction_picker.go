@@ -103,19 +103,20 @@ func (d *DB) levelTargets(v *version) (baseLevel int, maxBytes [numLevels]uint64
 	return baseLevel, maxBytes
 }
 
-// levelScores returns each level's compaction score: for L0 the file
-// count over the trigger, for others the size over the target. Sizes are
-// compensated: the bytes a level's range tombstones cover below it count
-// (compensation.go), and for L0 covering LBaseMaxBytes is a full score. A
-// score of 1 or more asks for a compaction.
-func (d *DB) levelScores(v *version) (scores [numLevels]float64, baseLevel int) {
+// levelScoresLocked returns each level's compaction score: for L0 the
+// file count over the trigger, for others the size over the target. Sizes
+// are compensated: the bytes a level's range tombstones cover below it
+// count, once no newer tombstones arrive over them (compensation.go), and
+// for L0 covering LBaseMaxBytes is a full score. A score of 1 or more asks
+// for a compaction. Requires d.mu.
+func (d *DB) levelScoresLocked(v *version) (scores [numLevels]float64, baseLevel int) {
 	baseLevel, maxBytes := d.levelTargets(v)
-	cov := d.versionCoverage(v)
+	covered := d.coverageCreditsLocked(v).perLevel
 	scores[0] = max(float64(len(v.levels[0]))/float64(d.opts.L0CompactionThreshold),
-		float64(cov.perLevel[0])/float64(d.opts.LBaseMaxBytes))
+		float64(covered[0])/float64(d.opts.LBaseMaxBytes))
 	for level := 1; level < numLevels-1; level++ {
 		if maxBytes[level] > 0 {
-			scores[level] = float64(v.sizes[level]+cov.perLevel[level]) / float64(maxBytes[level])
+			scores[level] = float64(v.sizes[level]+covered[level]) / float64(maxBytes[level])
 		}
 	}
 	return scores, baseLevel
@@ -143,7 +144,7 @@ func (d *DB) pickCompactionLocked(v *version) *compaction {
 	if c := d.pickDeleteOnlyLocked(v); c != nil {
 		return c
 	}
-	scores, baseLevel := d.levelScores(v)
+	scores, baseLevel := d.levelScoresLocked(v)
 	best, bestScore := -1, 1.0
 	for level := 0; level < numLevels-1; level++ {
 		if scores[level] >= bestScore && !levelBusy(v.levels[level]) {
@@ -151,7 +152,7 @@ func (d *DB) pickCompactionLocked(v *version) *compaction {
 		}
 	}
 	if best < 0 {
-		return nil
+		return d.pickReclaimLocked(v, baseLevel)
 	}
 	c := &compaction{startLevel: best, score: bestScore}
 	if best == 0 {
@@ -169,6 +170,88 @@ func (d *DB) pickCompactionLocked(v *version) *compaction {
 	return c
 }
 
+// pickReclaimLocked is asked when no level needs a compaction: it picks
+// the one that reclaims the most bytes under credited tombstones
+// (compensation.go) in its output level, provided they are at least half
+// the bytes it reads there, or nil. A level's score counts the bytes its
+// tombstones cover against the level's target size, so a few tables
+// mostly deleted, in a small DB or at the edges of a deleted range (a
+// table that also holds the first keys of the next wave), would otherwise
+// wait for unrelated writes. Requires d.mu.
+func (d *DB) pickReclaimLocked(v *version, baseLevel int) *compaction {
+	cr := d.coverageCreditsLocked(v)
+	if len(cr.tables) == 0 {
+		return nil
+	}
+	var best *compaction
+	var bestGain uint64
+	consider := func(start, output int, inputs []*FileMetadata, gain uint64) {
+		if gain <= bestGain || levelBusy(inputs) {
+			return
+		}
+		lo, hi := keyRange(inputs)
+		var cost uint64
+		for _, g := range overlapping(v.levels[output], lo, hi) {
+			cost += g.Size
+		}
+		if 2*gain >= cost {
+			best, bestGain = &compaction{startLevel: start, outputLevel: output, inputs: [2][]*FileMetadata{inputs}}, gain
+		}
+	}
+	// L0 goes down whole: its tables' credits in the base level, each
+	// base table counted at most once, unless one of them is held back.
+	inBase := map[*FileMetadata]uint64{}
+	for _, f := range v.levels[0] {
+		if cr.held[f] {
+			inBase = nil
+			break
+		}
+	}
+	for _, ct := range cr.tables {
+		if ct.level == 0 && inBase != nil {
+			for _, p := range ct.parts {
+				if p.level == baseLevel {
+					inBase[p.g] = min(inBase[p.g]+p.bytes, p.g.Size)
+				}
+			}
+		}
+	}
+	var gain uint64
+	for _, n := range inBase {
+		gain += n
+	}
+	if gain > 0 {
+		consider(0, baseLevel, slices.Clone(v.levels[0]), gain)
+	}
+	for _, ct := range cr.tables {
+		if ct.level == 0 || ct.level == numLevels-1 {
+			continue
+		}
+		var gain uint64
+		for _, p := range ct.parts {
+			if p.level == ct.level+1 {
+				gain += p.bytes
+			}
+		}
+		if gain > 0 {
+			consider(ct.level, ct.level+1, []*FileMetadata{ct.f}, gain)
+		}
+	}
+	if best == nil || !d.setupInputs(v, best) {
+		return nil
+	}
+	return best
+}
+
+// filterMayDrop reports whether the compaction filter may drop a key of f.
+func (d *DB) filterMayDrop(f *FileMetadata) bool {
+	if d.opts.CompactionFilter == nil {
+		return false
+	}
+	scope := d.opts.CompactionFilterScope
+	return scope == nil || scope(f.Smallest.UserKey, f.Largest.UserKey)
+}
+
 func levelBusy(files []*FileMetadata) bool {
 	for _, f := range files {
 		if f.compacting {
@@ -182,12 +265,16 @@ func levelBusy(files []*FileMetadata) bool {
 // pointer (round-robin over the key space, as LevelDB does).
 //
 // A table whose tombstones cover more bytes below it than its own size goes
-// first (the most covering one), so dead data is reclaimed early.
+// first (the most covering one, by the credited coverage), so dead data is
+// reclaimed early. A table whose tombstones cover data that deletions are
+// still arriving over is passed over while there are others: merged now,
+// it would rewrite what the next tombstones delete (compensation.go).
 func (d *DB) nextFileToCompactLocked(v *version, level int) *FileMetadata {
 	files := v.levels[level]
 	var best *FileMetadata
 	var bestCov uint64
-	for f, c := range d.versionCoverage(v).perFile {
+	cr := d.coverageCreditsLocked(v)
+	for f, c := range cr.perFile {
 		if c > f.Size && c > bestCov && slices.Contains(files, f) {
 			best, bestCov = f, c
 		}
@@ -196,12 +283,23 @@ func (d *DB) nextFileToCompactLocked(v *version, level int) *FileMetadata {
 		return best
 	}
 	ptr := d.mu.compact.compactPointer[level]
+	var wrapped, held *FileMetadata
 	for _, f := range files {
-		if ptr == nil || bytes.Compare(f.Smallest.UserKey, ptr) > 0 {
+		switch {
+		case cr.held[f]:
+			if held == nil {
+				held = f
+			}
+		case ptr == nil || bytes.Compare(f.Smallest.UserKey, ptr) > 0:
 			return f
+		case wrapped == nil:
+			wrapped = f
 		}
 	}
-	return files[0]
+	if wrapped != nil {
+		return wrapped
+	}
+	return held
 }
 
 // setupInputs adds the overlapping output-level files, decides between a
@@ -229,7 +327,7 @@ func (d *DB) setupInputs(v *version, c *compaction) bool {
 		// A move keeps the table as it is: fine unless the output is the
 		// bottommost level and the table carries tombstones, or data a
 		// filter may drop, which only a rewrite reclaims.
-		if !c.bottommost || (d.opts.CompactionFilter == nil && f.numRangeDels == 0) {
+		if !c.bottommost || (!d.filterMayDrop(f) && f.numRangeDels == 0) {
 			c.kind = compactionMove
 		}
 	}

@@ -479,3 +479,97 @@ func TestManualBottomRewriteKeepsLevelSorted(t *testing.T) {
 		}
 	}
 }
+
+// TestTombstonesOverNothingElided: a compaction that is not at the
+// bottommost level drops the tombstones that no table below covers, and
+// keeps the one over data below.
+func TestTombstonesOverNothingElided(t *testing.T) {
+	o := quietOptions(vfs.NewMem())
+	d := openMem(t, o.FS, o)
+	defer d.Close()
+	for i := range 100 {
+		d.Set(fmt.Appendf(nil, "a%03d", i), []byte("below"), nil)
+	}
+	if err := d.Compact(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	d.Set([]byte("a050"), []byte("new"), nil)
+	d.DeleteRange([]byte("a010"), []byte("a020"), nil) // over data below
+	d.DeleteRange([]byte("z1"), []byte("z2"), nil)     // over nothing
+	d.DeleteRange([]byte("z3"), []byte("z4"), nil)
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	d.mu.Lock()
+	d.mu.compact.manual = true
+	err := d.compactLevelLocked(0, nil, nil) // into L1: not the bottommost
+	d.mu.compact.manual = false
+	d.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := d.loadReadState()
+	defer rs.unref()
+	var kept []string
+	for _, f := range rs.version.levels[1] {
+		ts, err := d.tableCache.tombstones(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, t := range ts {
+			kept = append(kept, fmt.Sprintf("[%s, %s)", t.start, t.end))
+		}
+	}
+	if len(kept) != 1 || kept[0] != "[a010, a020)" {
+		t.Fatalf("L1 keeps tombstones %v, want only [a010, a020)", kept)
+	}
+	if got := mustGet(t, d, "a015"); got != "<nil>" {
+		t.Fatalf("a015 reads %q", got)
+	}
+	if got := mustGet(t, d, "a050"); got != "new" {
+		t.Fatalf("a050 reads %q", got)
+	}
+}
+
+// TestFilterScopeAllowsMoves: with a compaction filter, a table into the
+// bottommost level moves without a rewrite when the filter's scope leaves
+// it out, and is rewritten (so the filter sees its keys) when not.
+func TestFilterScopeAllowsMoves(t *testing.T) {
+	for _, scoped := range []bool{false, true} {
+		o := &Options{FS: vfs.NewMem(), MemTableSize: 64 << 10, L0CompactionThreshold: 1,
+			CompactionFilter: func(key, value []byte) bool {
+				return bytes.HasPrefix(key, []byte("m")) && bytes.Equal(value, []byte("expired"))
+			}}
+		if scoped {
+			o.CompactionFilterScope = func(smallest, largest []byte) bool {
+				return bytes.Compare(smallest, []byte("n")) < 0 && bytes.Compare(largest, []byte("m")) >= 0
+			}
+		}
+		d := openMem(t, o.FS, o)
+		for i := range 100 {
+			d.Set(fmt.Appendf(nil, "d%03d", i), []byte("data"), nil)
+		}
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.waitIdle(); err != nil {
+			t.Fatal(err)
+		}
+		moves := d.Metrics().Compact.Moves
+		d.Set([]byte("m1"), []byte("expired"), nil)
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.waitIdle(); err != nil {
+			t.Fatal(err)
+		}
+		m := d.Metrics()
+		if want := map[bool]int64{false: 0, true: 1}[scoped]; moves != want || m.Compact.Moves != want {
+			t.Errorf("scoped %v: %d moves for the data table, %d after the metadata one; want %d", scoped, moves, m.Compact.Moves, want)
+		}
+		if got := mustGet(t, d, "m1"); got != "<nil>" || m.Compact.FilterDropped != 1 {
+			t.Errorf("scoped %v: the filter dropped %d keys, m1 reads %q", scoped, m.Compact.FilterDropped, got)
+		}
+		d.Close()
+	}
+}

@@ -132,6 +132,8 @@ type DB struct {
 	tombCheckRunning atomic.Bool
 	// tombChecks counts completed tombstone-pressure checks.
 	tombChecks atomic.Int64
+	// tombIdleArmed is set while a delayed check waits (tomb_flush.go).
+	tombIdleArmed atomic.Bool
 }
 
 // Get returns a copy of the latest value of key, or ErrNotFound.

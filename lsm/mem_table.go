@@ -43,6 +43,11 @@ type memTable struct {
 	// whether the tombstones are worth an early flush runs (tomb_flush.go);
 	// 0 means tombCheckMin.
 	tombCheckAt atomic.Int64
+	// tombChecked is the rangeDels count the last check claimed;
+	// tombIdle asks for a check of the tombstones since then, however few
+	// (the delayed check of tomb_flush.go).
+	tombChecked atomic.Int64
+	tombIdle    atomic.Bool
 	// tombs indexes the range tombstones for reads (tomb_index.go).
 	tombs memTombs
 	// flushed is closed once the memtable is in an L0 table (or the flush

@@ -160,7 +160,7 @@ func (d *DB) Metrics() *Metrics {
 	m.Compact.FilterDropped, m.Compact.FilterDroppedBytes = cs.filterDropped, cs.filterDroppedBytes
 	m.Compact.Duration = cs.duration
 	m.Compact.PendingBytes = d.pendingCompactionBytes(d.vs.current)
-	scores, baseLevel := d.levelScores(d.vs.current)
+	scores, baseLevel := d.levelScoresLocked(d.vs.current)
 	_, maxBytes := d.levelTargets(d.vs.current)
 	m.BaseLevel = baseLevel
 	for level := range m.Levels {

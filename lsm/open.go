@@ -72,7 +72,7 @@ func Open(dirname string, opts *Options) (db *DB, err error) {
 		d.blockCache = sstable.NewCache(opts.BlockCacheSize)
 	}
 	d.tableCache = newTableCache(d, opts.MaxOpenFiles)
-	d.vs = &versionSet{fs: fs, dir: dirname, dirFile: d.dirFile, mu: &d.mu.Mutex}
+	d.vs = &versionSet{fs: fs, dir: dirname, dirFile: d.dirFile, mu: &d.mu.Mutex, prepare: d.prepareVersion}
 	d.vs.onObsolete = d.signalObsolete
 
 	_, statErr := fs.Stat(fs.PathJoin(dirname, base.MakeFilename(base.FileTypeCurrent, 0)))

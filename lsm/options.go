@@ -135,6 +135,15 @@ type Options struct {
 	// older version in a lower level can never resurface. It must be safe
 	// for concurrent use and must not retain key or value.
 	CompactionFilter func(key, value []byte) (drop bool)
+	// CompactionFilterScope, if set, reports whether CompactionFilter may
+	// drop any key in [smallest, largest] (user keys, inclusive); nil means
+	// it may drop keys anywhere. A table out of the filter's scope moves
+	// into the bottommost level as it is: otherwise it is rewritten there
+	// so that the filter sees its keys (in Strata the filter drops only
+	// expired strings' metadata, and the tables of element data, most of
+	// the bytes, would be rewritten once more for nothing). It must be
+	// cheap and safe for concurrent use.
+	CompactionFilterScope func(smallest, largest []byte) bool
 
 	// MaxOpenFiles bounds the tables kept open (readers with their index
 	// and filter in memory); the least recently used close first.

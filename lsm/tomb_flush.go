@@ -3,6 +3,7 @@ package lsm
 import (
 	"bytes"
 	"slices"
+	"time"
 )
 
 // Range tombstones in a memtable reclaim nothing until a flush puts them in
@@ -13,16 +14,25 @@ import (
 // fix (memtable_max_range_deletions flushes after a count); Strata weighs
 // what a flush would reclaim. As range tombstones arrive in the mutable
 // memtable, the commit path now and then (tombCheckMin tombstones, then
-// every eighth more) has a background goroutine add up the bytes of tables
-// lying wholly inside the memtable's coalesced tombstone spans, which
-// delete-only compactions drop without reading once the tombstones are in a
-// table. When that exceeds what the flush costs (the memtable's bytes, and
-// at least an eighth of a full memtable, so tiny tables are not flushed for
+// every eighth more, and within tombCheckIdle of the last ones, however
+// few) has a background goroutine add up the bytes of tables that
+// delete-only compactions could drop without reading once the memtable's
+// tombstones are in a table: those lying wholly inside its coalesced
+// tombstone spans, and those it completes the cover of with the tombstones
+// already in tables.
+// When that exceeds what the flush costs (the memtable's bytes, and at
+// least an eighth of a full memtable, so tiny tables are not flushed for
 // tiny gains) the memtable is rotated and flushed early.
 
 // tombCheckMin is the number of range tombstones in a memtable before the
 // first check.
 const tombCheckMin = 64
+
+// tombCheckIdle is how long tombstones may wait in the mutable memtable
+// unchecked: the checks that come with every eighth more tombstones miss
+// the last ones of a burst (the end of a wave's expiry, which completes the
+// cover of its first tables).
+const tombCheckIdle = time.Second
 
 // maybeCheckTombstonePressure starts a check of the mutable memtable's
 // tombstones when enough have arrived in m since the last one. Called after
@@ -78,9 +88,48 @@ func (d *DB) maybeCheckTombstonePressure(m *memTable) {
 	}()
 }
 
-// tombCheckDue reports whether enough tombstones arrived for a check.
+// armTombIdleCheck makes sure a check of the mutable memtable runs within
+// tombCheckIdle if it then holds tombstones no check has seen. At most one
+// such delayed check waits at a time.
+func (d *DB) armTombIdleCheck() {
+	if !d.tombIdleArmed.CompareAndSwap(false, true) {
+		return
+	}
+	d.mu.Lock()
+	if d.mu.closed {
+		d.mu.Unlock()
+		return // stays armed: nothing more runs
+	}
+	d.bgWG.Add(1)
+	d.mu.Unlock()
+	go func() {
+		defer d.bgWG.Done()
+		t := time.NewTimer(tombCheckIdle)
+		defer t.Stop()
+		select {
+		case <-d.closing:
+			return
+		case <-t.C:
+		}
+		d.tombIdleArmed.Store(false)
+		d.mu.Lock()
+		m, closed := d.mu.mem.mutable, d.mu.closed
+		d.mu.Unlock()
+		if closed {
+			return
+		}
+		if m.rangeDels.Load() > m.tombChecked.Load() {
+			m.tombIdle.Store(true)
+			d.maybeCheckTombstonePressure(m)
+		}
+	}()
+}
+
+// tombCheckDue reports whether enough tombstones arrived for a check, or
+// the delayed check asks for one.
 func (m *memTable) tombCheckDue() bool {
-	return m.rangeDels.Load() >= max(m.tombCheckAt.Load(), tombCheckMin)
+	n := m.rangeDels.Load()
+	return n >= max(m.tombCheckAt.Load(), tombCheckMin) || (m.tombIdle.Load() && n > m.tombChecked.Load())
 }
 
 // claimTombCheck moves the next check point past the tombstones there are
@@ -88,18 +137,87 @@ func (m *memTable) tombCheckDue() bool {
 // caller claimed it.
 func (m *memTable) claimTombCheck() bool {
 	n, cur := m.rangeDels.Load(), m.tombCheckAt.Load()
-	return n >= max(cur, tombCheckMin) && m.tombCheckAt.CompareAndSwap(cur, n+max(tombCheckMin, n/8))
+	due := n >= max(cur, tombCheckMin) || (m.tombIdle.Load() && n > m.tombChecked.Load())
+	if due && m.tombCheckAt.CompareAndSwap(cur, n+max(tombCheckMin, n/8)) {
+		m.tombIdle.Store(false)
+		m.tombChecked.Store(n)
+		return true
+	}
+	return false
 }
 
-// memTombstonesWorthFlushing reports whether the tables wholly covered by
-// m's range tombstones outweigh the cost of flushing m now.
+// memTombstonesWorthFlushing reports whether the tables that m's range
+// tombstones would let delete-only compactions drop outweigh the cost of
+// flushing m now: the tables they cover whole, and those they complete the
+// cover of together with the tombstones already in tables (a wave of keys
+// expiring in name order leaves its last tables to the last tombstones,
+// which would otherwise wait in the memtable for unrelated writes).
 func (d *DB) memTombstonesWorthFlushing(m *memTable) bool {
-	spans := coalesce(m.tombs.sorted())
+	ts := m.tombs.sorted()
+	spans := coalesce(ts)
 	threshold := max(uint64(m.Size()), uint64(d.opts.MemTableSize)/8)
 
 	rs := d.loadReadState()
 	defer rs.unref()
-	return coveredTableBytes(rs.version, spans, threshold) >= threshold
+	if coveredTableBytes(rs.version, spans, threshold) >= threshold {
+		return true
+	}
+	return d.completedTableBytes(rs.version, ts, spans, threshold) >= threshold
+}
+
+// completedTableBytes adds up the sizes of v's tables that overlap spans
+// (the coalesced ts, a memtable's tombstones sorted by start) and that ts
+// and the tombstones in v's tables cover together, stopping once the sum
+// reaches limit. The memtable's tombstones are newer than every table.
+func (d *DB) completedTableBytes(v *version, ts []tombstone, spans []span, limit uint64) uint64 {
+	x := d.versionTombstones(v)
+	if x == nil || len(spans) == 0 {
+		return 0
+	}
+	both := make([]tombstone, 0, len(x.ts)+len(ts))
+	a, b := x.ts, ts
+	for len(a) > 0 && len(b) > 0 {
+		if bytes.Compare(b[0].start, a[0].start) < 0 {
+			both, b = append(both, b[0]), b[1:]
+		} else {
+			both, a = append(both, a[0]), a[1:]
+		}
+	}
+	union := newTombIndex(append(append(both, a...), b...))
+	var covered uint64
+	seen := map[*FileMetadata]bool{}
+	// count adds f if the union covers it and the tables' tombstones alone
+	// do not (then a delete-only compaction takes it anyway); it reports
+	// whether limit is reached.
+	count := func(f *FileMetadata) bool {
+		if seen[f] {
+			return false
+		}
+		seen[f] = true
+		if coveredByTombstones(f, union, nil) && !coveredByTombstones(f, x, nil) {
+			covered += f.Size
+		}
+		return covered >= limit
+	}
+	for level, files := range v.levels {
+		if level == 0 {
+			// L0 tables overlap each other (a handful).
+			for _, f := range files {
+				if spansOverlap(spans, f) && count(f) {
+					return covered
+				}
+			}
+			continue
+		}
+		for _, sp := range spans {
+			for i := searchLevel(files, sp.start); i < len(files) && bytes.Compare(files[i].Smallest.UserKey, sp.end) < 0; i++ {
+				if count(files[i]) {
+					return covered
+				}
+			}
+		}
+	}
+	return covered
 }
 
 // coveredTableBytes adds up the sizes of v's tables lying wholly inside one

@@ -81,6 +81,92 @@ func TestTombstonesFlushMemTableEarly(t *testing.T) {
 	}
 }
 
+// TestTombstonesCompletingCoverFlushEarly: per-key tombstones over every
+// other key of 40 tables are flushed; the rest, arriving in the memtable
+// with no other writes, complete the cover of every table together with
+// the flushed ones (a wave expiring in name order ends so), and the
+// memtable is flushed early so that delete-only compactions take them.
+func TestTombstonesCompletingCoverFlushEarly(t *testing.T) {
+	o := quietOptions(vfs.NewMem())
+	o.MemTableSize = 1 << 20
+	d := openMem(t, o.FS, o)
+	defer d.Close()
+	loadTables(t, d, 40)
+	del := func(k int) {
+		start := fmt.Appendf(nil, "u%03d%02d", k/10, k%10)
+		end := fmt.Appendf(nil, "u%03d%02d", (k+1)/10, (k+1)%10)
+		if k%10 == 9 {
+			end = fmt.Appendf(nil, "u%03d", k/10+1)
+		}
+		if err := d.DeleteRange(start, end, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k := 0; k < 400; k += 2 {
+		del(k)
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if m := d.Metrics(); m.Compact.TablesDeletedWithoutRead != 0 || m.Flush.ForTombstones != 0 {
+		t.Fatalf("half the tombstones dropped tables or flushed early:\n%s", m)
+	}
+	for k := 1; k < 400; k += 2 {
+		del(k)
+	}
+	// Early flushes follow the checks (at every eighth more tombstones,
+	// and within tombCheckIdle of the last, however few): at the end at
+	// most the tombstones of three tables (less than an eighth of the
+	// memtable) may wait in the memtable.
+	waitFor(t, "early flushes and delete-only compactions", func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.maybeScheduleCompactionLocked()
+		return d.mu.flush.forTombstones > 0 && d.mu.compact.tablesDeletedWithoutRead >= 37
+	})
+}
+
+// TestTombstonesIdleCheck: the last tombstones of a burst, too few for the
+// next check (due at every eighth more), are checked within tombCheckIdle:
+// they cover four tables (160 KiB, more than an eighth of the memtable),
+// and the memtable is flushed early.
+func TestTombstonesIdleCheck(t *testing.T) {
+	o := quietOptions(vfs.NewMem())
+	o.MemTableSize = 1 << 20
+	d := openMem(t, o.FS, o)
+	defer d.Close()
+	loadTables(t, d, 40)
+	// 1,000 tombstones over nothing (checked at 64, 128, ... and 1,000;
+	// the next check is due at 1,125), then one for each key of tables 36
+	// to 39.
+	for k := range 1000 {
+		if err := d.DeleteRange(fmt.Appendf(nil, "x%05d", k), fmt.Appendf(nil, "x%05d", k+1), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the checks of the first tombstones", func() bool { return !d.tombCheckRunning.Load() && d.tombChecks.Load() > 0 })
+	for k := 360; k < 400; k++ {
+		start := fmt.Appendf(nil, "u%03d%02d", k/10, k%10)
+		end := fmt.Appendf(nil, "u%03d%02d", (k+1)/10, (k+1)%10)
+		if k%10 == 9 {
+			end = fmt.Appendf(nil, "u%03d", k/10+1)
+		}
+		if err := d.DeleteRange(start, end, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the delayed check's early flush", func() bool {
+		m := d.Metrics()
+		return m.Flush.ForTombstones > 0 && m.MemTable.Immutables == 0
+	})
+	if err := d.waitIdle(); err != nil {
+		t.Fatal(err)
+	}
+	if m := d.Metrics(); m.Compact.TablesDeletedWithoutRead != 4 {
+		t.Fatalf("%d tables deleted without read, want 4:\n%s", m.Compact.TablesDeletedWithoutRead, m)
+	}
+}
+
 // TestTombstonesOverNothingDoNotFlush: tombstones that cover no table do
 // not rotate the memtable, however many there are.
 func TestTombstonesOverNothingDoNotFlush(t *testing.T) {

@@ -86,17 +86,34 @@ func (x *tombIndex) walk(node, nlo, nhi, k int, lo []byte, fn func(t *tombstone)
 // directly, so applying stays O(1) and a read costs O(log n + sqrt n) at
 // worst.
 type memTombs struct {
-	mu    sync.Mutex
-	all   []tombstone // in the order applied
-	idx   *tombIndex  // over all[:built]
-	built int
+	mu  sync.Mutex
+	all []tombstone // in the order applied
+	// lo and hi bound every tombstone applied so far: the smallest start
+	// and the largest end (nil when there are none).
+	lo, hi []byte
+	idx    *tombIndex // over all[:built]
+	built  int
 }
 
 func (m *memTombs) add(start, end []byte, seq base.SeqNum) {
 	t := tombstone{start: append([]byte(nil), start...), end: append([]byte(nil), end...), seq: seq}
 	m.mu.Lock()
 	m.all = append(m.all, t)
+	if m.lo == nil || bytes.Compare(t.start, m.lo) < 0 {
+		m.lo = t.start
+	}
+	if m.hi == nil || bytes.Compare(t.end, m.hi) > 0 {
+		m.hi = t.end
+	}
 	m.mu.Unlock()
+}
+
+// bounds returns the smallest start and the largest end of the tombstones
+// applied so far (nil, nil when there are none).
+func (m *memTombs) bounds() (lo, hi []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lo, m.hi
 }
 
 // visit is tombIndex.visit over every tombstone applied so far.

@@ -41,6 +41,11 @@ type versionSet struct {
 	logNum  base.FileNum
 	lastSeq base.SeqNum
 
+	// prepare, if set, is called with each new version once its edit is
+	// durable and before it is installed, outside mu (see
+	// DB.prepareVersion).
+	prepare func(*version)
+
 	// obsolete receives tables whose last version reference was dropped.
 	obsoleteMu     sync.Mutex
 	obsoleteTables []*FileMetadata
@@ -232,6 +237,9 @@ func (vs *versionSet) logAndApply(ve *versionEdit, install func(*version)) error
 	vs.logNum, vs.lastSeq = ve.logNumber, ve.lastSeqNum
 
 	vs.initVersion(nv)
+	if vs.prepare != nil {
+		vs.prepare(nv)
+	}
 	vs.mu.Lock()
 	old := vs.current
 	vs.current = nv

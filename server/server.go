@@ -94,7 +94,8 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		CompactionFilter: func(key, value []byte) bool {
 			return codec.CompactionDrop(key, value, time.Now().UnixMilli())
 		},
-		SplitOutput: codec.SplitTables,
+		CompactionFilterScope: codec.CompactionScope,
+		SplitOutput:           codec.SplitTables,
 	}
 	// A zero budget still opens a cache (emptied below), so CONFIG SET
 	// block-cache-size can grow it at run time.

@@ -9,22 +9,27 @@
 // Usage:
 //
 //	go run ./gcbench [-n 500000] [-waves 10] [-window 3] [-member 4096]
-//	    [-period 4s] [-fg 4] [-dir /tmp]
+//	    [-period 4s] [-fg 4] [-dir /tmp] [-compactions FILE] [-gc-only]
 //
 // Reported: bytes on disk against live bytes over time, the time from a
 // wave's expiry until compactions have reclaimed its bytes, the data keys of
 // dead uuids the engine still holds after a final COMPACT (counted with
-// lsm.DB.ScanInternal, which sees entries that tombstones hide), and the
-// foreground p50/p99 with and without GC.
+// lsm.DB.ScanInternal, which sees entries that tombstones hide), the
+// engine's write amplification and compactions before that COMPACT, and
+// the foreground p50/p99 with and without GC. -compactions writes every
+// compaction of the run with GC to a file, one line each.
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -50,12 +55,17 @@ var (
 	flagPeriod = flag.Duration("period", 4*time.Second, "time between the starts of two waves")
 	flagFG     = flag.Int("fg", 4, "foreground clients running GET/SET")
 	flagDir    = flag.String("dir", os.TempDir(), "where the data directories go")
+	flagLog    = flag.String("compactions", "", "write each compaction of the run with GC to this file, one line each")
+	flagGCOnly = flag.Bool("gc-only", false, "skip the run without GC")
 )
 
 func main() {
 	flag.Parse()
 	gc := run(true)
-	nogc := run(false)
+	nogc := result{engine: &lsm.Metrics{}}
+	if !*flagGCOnly {
+		nogc = run(false)
+	}
 	fmt.Println()
 	fmt.Printf("windowed sets: %d sets of one %d-byte member in %d waves, %d alive at once, a wave every %v\n",
 		*flagN, *flagMember, *flagWaves, *flagWindow, *flagPeriod)
@@ -67,8 +77,23 @@ func main() {
 	fmt.Printf("%-34s %14d %14s\n", "dead-uuid data keys after COMPACT", gc.leftovers, "-")
 	fmt.Printf("%-34s %14s %14s\n", "GET p50/p99 (µs)", gc.get, nogc.get)
 	fmt.Printf("%-34s %14s %14s\n", "SET p50/p99 (µs)", gc.set, nogc.set)
+	fmt.Printf("%-34s %14.2f %14.2f\n", "write amplification", gc.engine.WriteAmp, nogc.engine.WriteAmp)
+	fmt.Printf("%-34s %14s %14s\n", "compactions (moves, delete-only)", compactions(gc.engine), compactions(nogc.engine))
+	fmt.Printf("%-34s %14s %14s\n", "compactions read/wrote (GB)", compactionBytes(gc.engine), compactionBytes(nogc.engine))
+	if *flagGCOnly {
+		fmt.Println("(the run without GC was skipped)")
+		return
+	}
 	fmt.Printf("%-34s %14.2f\n", "GET p99 with/without GC", gc.getP99/nogc.getP99)
 	fmt.Printf("%-34s %14.2f\n", "SET p99 with/without GC", gc.setP99/nogc.setP99)
+}
+
+func compactions(m *lsm.Metrics) string {
+	return fmt.Sprintf("%d (%d, %d)", m.Compact.Count, m.Compact.Moves, m.Compact.DeleteOnly)
+}
+
+func compactionBytes(m *lsm.Metrics) string {
+	return fmt.Sprintf("%.2f/%.2f", float64(m.Compact.BytesRead)/1e9, float64(m.Compact.BytesWritten)/1e9)
 }
 
 type result struct {
@@ -78,6 +103,9 @@ type result struct {
 	leftovers              int
 	get, set               string
 	getP99, setP99         float64
+	// engine is the engine's metrics once the waves are written (and,
+	// with GC, expired), before the final COMPACT.
+	engine *lsm.Metrics
 }
 
 func run(withGC bool) result {
@@ -86,7 +114,14 @@ func run(withGC bool) result {
 	defer os.RemoveAll(dir)
 	cfg := server.NewConfig()
 	check(cfg.ApplyArgs([]string{"--port", "0", "--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec"}))
-	s, err := server.Open(cfg, nil)
+	var logger *slog.Logger
+	if withGC && *flagLog != "" {
+		f, err := os.Create(*flagLog)
+		check(err)
+		defer f.Close()
+		logger = slog.New(&compactionLog{w: f, start: time.Now()})
+	}
+	s, err := server.Open(cfg, logger)
 	check(err)
 	check(s.Listen())
 	done := make(chan error, 1)
@@ -197,7 +232,7 @@ func run(withGC bool) result {
 	close(sampleStop)
 	<-sampleDone
 
-	res := result{writeRate: writeRate}
+	res := result{writeRate: writeRate, engine: s.Engine().Metrics()}
 	// Steady state: from the moment the window is full (and, with GC,
 	// waves expire) to the end of writing.
 	var ratios []float64
@@ -386,4 +421,66 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "gcbench:", err)
 		os.Exit(1)
 	}
+}
+
+// compactionLog is a slog.Handler that writes the engine's compaction
+// records (lsm logs them at debug level) one line each: seconds since the
+// start, kind, levels, bytes read and written, and each table as
+// number:KiB[first-last], keys shown by family and, for element data, uuid
+// ("+rd" marks a table that ends with a range tombstone). Other records are
+// dropped.
+type compactionLog struct {
+	mu    sync.Mutex
+	w     io.Writer
+	start time.Time
+}
+
+func (h *compactionLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h *compactionLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *compactionLog) WithGroup(string) slog.Handler            { return h }
+
+func (h *compactionLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "compaction" {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%7.1f", time.Since(h.start).Seconds())
+	r.Attrs(func(a slog.Attr) bool {
+		switch fs := a.Value.Any().(type) {
+		case []*lsm.FileMetadata:
+			fmt.Fprintf(&b, " %s={", a.Key)
+			for i, f := range fs {
+				if i > 0 {
+					b.WriteByte(' ')
+				}
+				rd := ""
+				if f.Largest.Kind().String() == "RANGEDEL" || f.Smallest.Kind().String() == "RANGEDEL" {
+					rd = "+rd"
+				}
+				fmt.Fprintf(&b, "%d:%dK[%s-%s]%s", f.FileNum, f.Size>>10, keyName(f.Smallest.UserKey), keyName(f.Largest.UserKey), rd)
+			}
+			b.WriteByte('}')
+		default:
+			if a.Key != "duration" {
+				fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+			}
+		}
+		return true
+	})
+	b.WriteByte('\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := io.WriteString(h.w, b.String())
+	return err
+}
+
+// keyName shows a key by its family, and an element data key by its uuid.
+func keyName(k []byte) string {
+	if len(k) >= 10 && k[0] == codec.FamilyData {
+		return fmt.Sprintf("d%d", binary.BigEndian.Uint64(k[2:10]))
+	}
+	if len(k) > 0 {
+		return string(k[:1])
+	}
+	return "''"
 }

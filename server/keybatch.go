@@ -28,7 +28,10 @@ import (
 // position 1) starts a batch when the previous command of the connection
 // was a batchable write to the same key of the same database and more
 // input is buffered behind it. The batch takes every following command
-// that is a batchable write to that key, up to maxKeyBatch commands. A
+// that is a batchable write to that key, up to maxKeyBatch commands and
+// maxKeyBatchBytes of arguments; it never outlives the input already read,
+// since replies are flushed (and the batch ends) whenever no complete
+// command is buffered. A
 // pipeline of writes to distinct keys never starts one: those commits
 // already share WAL writes with the other connections', and their path
 // stays free of allocations.
@@ -59,9 +62,14 @@ import (
 //     a key ready ends the batch (which commits and then serves), and the
 //     next write to the key starts a new one.
 
-// maxKeyBatch bounds the commands of one batch: the TxnStore holding them
-// grows with each, and past a few dozen the commit cost is amortised.
-const maxKeyBatch = 64
+// Bounds of one batch: the TxnStore holds a copy of what its commands
+// write until the commit, and past a few dozen commands, or past a few
+// hundred KiB, the commit's cost is amortised anyway. A command whose
+// arguments alone exceed maxKeyBatchBytes never runs in a batch.
+const (
+	maxKeyBatch      = 64
+	maxKeyBatchBytes = 256 << 10
+)
 
 // batchableCommands are the commands a key batch may hold: writes whose
 // only key is at position 1 and whose handlers reach the data only through
@@ -90,6 +98,7 @@ type keyBatch struct {
 
 	active bool
 	n      int    // commands in the batch
+	bytes  int    // their arguments' bytes
 	mark   int    // reply buffer length when the batch started
 	unlock func() // releases the key's stripe
 	txn    *codec.TxnStore
@@ -108,15 +117,21 @@ func (c *client) batchCommand(cmd *command, args [][]byte) bool {
 	}
 	key := args[1]
 	same := b.valid && b.db == c.db && bytes.Equal(b.key, key)
+	size := 0
+	for _, a := range args {
+		size += len(a)
+	}
 	if b.active {
-		if same && b.n < maxKeyBatch {
+		if same && b.fits(size) {
 			b.n++
+			b.bytes += size
 			return true
 		}
 		c.endBatch()
 	}
-	if same && c.r.Buffered() > 0 {
+	if same && b.fits(size) && c.r.Buffered() > 0 {
 		c.startBatch()
+		b.bytes = size
 		return true
 	}
 	if cap(b.key) > maxKeptBatchKey {
@@ -125,6 +140,12 @@ func (c *client) batchCommand(cmd *command, args [][]byte) bool {
 	b.key = append(b.key[:0], key...)
 	b.db, b.valid = c.db, true
 	return false
+}
+
+// fits reports whether a command whose arguments take size bytes may join
+// the running batch, or start one.
+func (b *keyBatch) fits(size int) bool {
+	return b.n < maxKeyBatch && b.bytes+size <= maxKeyBatchBytes
 }
 
 // leaveBatch ends the running batch, if any, and forgets the last key: the
@@ -162,11 +183,12 @@ func (c *client) endBatch() {
 		err = txks.CommitTransaction()
 	}
 	b.unlock()
-	b.active, b.unlock, b.txn = false, nil, nil
+	n := b.n
+	b.active, b.n, b.bytes, b.unlock, b.txn = false, 0, 0, nil, nil
 	if err != nil {
 		c.w.Truncate(b.mark)
 		msg := errorReply(err)
-		for range b.n {
+		for range n {
 			c.w.Error(msg)
 		}
 	}

@@ -146,6 +146,40 @@ func TestKeyBatchCommitsOnce(t *testing.T) {
 	}
 }
 
+// TestKeyBatchBounds checks that a batch ends at maxKeyBatch commands and
+// at maxKeyBatchBytes of arguments, and that a command larger than that
+// runs alone: a batch holds copies of its writes until its commit.
+func TestKeyBatchBounds(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	p := newPipeClient(t, ts.s)
+	p.send(t, []string{"RPUSH", "q", "x"})
+	before := walRecords(ts.s)
+	p.send(t, repeat(maxKeyBatch+1, "RPUSH", "q", "v")...)
+	if n := walRecords(ts.s) - before; n != 2 {
+		t.Errorf("%d pipelined writes to a hot key: %d commits, want 2", maxKeyBatch+1, n)
+	}
+
+	// How many bytes fit depends on how reads split a pipeline, so the
+	// byte bound is checked on the decision itself.
+	for _, tc := range []struct {
+		n, bytes, size int
+		fits           bool
+	}{
+		{0, 0, 10, true},
+		{0, 0, maxKeyBatchBytes, true},
+		{0, 0, maxKeyBatchBytes + 1, false},
+		{3, 200 << 10, 56 << 10, true},
+		{3, 200 << 10, 57 << 10, false},
+		{maxKeyBatch - 1, 100, 10, true},
+		{maxKeyBatch, 100, 10, false},
+	} {
+		b := keyBatch{n: tc.n, bytes: tc.bytes}
+		if got := b.fits(tc.size); got != tc.fits {
+			t.Errorf("%d commands of %d bytes, next of %d: fits %v, want %v", tc.n, tc.bytes, tc.size, got, tc.fits)
+		}
+	}
+}
+
 // TestKeyBatchSemantics runs pipelines that mix batched writes with reads,
 // other keys, wrong types and options, and compares the replies with
 // those of the same commands sent one at a time.

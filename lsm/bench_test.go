@@ -6,6 +6,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/strata-db/strata/internal/benchcpu"
 )
 
 // The engine's micro-benchmarks: 16-byte keys, 100-byte values, the WAL on
@@ -98,7 +100,7 @@ func BenchmarkFillSeq(b *testing.B) {
 	var kb [16]byte
 	b.SetBytes(16 + benchValueLen)
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := benchcpu.Process()
 	var i uint64
 	for b.Loop() {
 		if err := d.Set(benchKeyAt(&kb, i), vals[i%benchValuePool], NoSync); err != nil {
@@ -106,7 +108,7 @@ func BenchmarkFillSeq(b *testing.B) {
 		}
 		i++
 	}
-	reportCPU(b, cpu)
+	benchcpu.Report(b, cpu)
 	benchClose(b, d)
 }
 
@@ -117,14 +119,14 @@ func BenchmarkFillRandom(b *testing.B) {
 	var kb [16]byte
 	b.SetBytes(16 + benchValueLen)
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := benchcpu.Process()
 	for b.Loop() {
 		n := rng.Uint64()
 		if err := d.Set(benchKeyAt(&kb, n), vals[n%benchValuePool], NoSync); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	benchcpu.Report(b, cpu)
 	benchClose(b, d)
 }
 

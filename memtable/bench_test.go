@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/strata-db/strata/internal/base"
+
+	"github.com/strata-db/strata/internal/benchcpu"
 )
 
 // benchKeys returns n distinct random 16-byte user keys.
@@ -216,7 +218,7 @@ func BenchmarkAddFill(b *testing.B) {
 			var kb [16]byte
 			b.ReportAllocs()
 			b.SetBytes(int64(len(kb) + len(value)))
-			cpu := processCPU()
+			cpu := benchcpu.Process()
 			for i := 0; b.Loop(); i++ {
 				n := uint64(i)
 				if order == "random" {
@@ -238,7 +240,7 @@ func BenchmarkAddFill(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, cpu)
+			benchcpu.Report(b, cpu)
 		})
 	}
 }

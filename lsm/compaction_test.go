@@ -172,12 +172,8 @@ func TestRangeDeleteAcrossLevelsWithSnapshot(t *testing.T) {
 	put(0, 100)
 	d.Compact(nil, nil) // to L6
 	put(100, 200)
-	d.mu.Lock()
-	d.mu.compact.manual = true
-	d.compactLevelLocked(0, nil, nil) // to L1
-	d.mu.compact.manual = false
-	d.mu.Unlock()
-	put(200, 300) // stays in L0
+	compactLevelForTest(t, d, 0) // to L1
+	put(200, 300)                // stays in L0
 	snap := d.NewSnapshot()
 	if err := d.DeleteRange([]byte("key050"), []byte("key250"), nil); err != nil {
 		t.Fatal(err)
@@ -500,14 +496,7 @@ func TestTombstonesOverNothingElided(t *testing.T) {
 	if err := d.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	d.mu.Lock()
-	d.mu.compact.manual = true
-	err := d.compactLevelLocked(0, nil, nil) // into L1: not the bottommost
-	d.mu.compact.manual = false
-	d.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	compactLevelForTest(t, d, 0) // into L1: not the bottommost
 	rs := d.loadReadState()
 	defer rs.unref()
 	var kept []string
@@ -571,5 +560,19 @@ func TestFilterScopeAllowsMoves(t *testing.T) {
 			t.Errorf("scoped %v: the filter dropped %d keys, m1 reads %q", scoped, m.Compact.FilterDropped, got)
 		}
 		d.Close()
+	}
+}
+
+// compactLevelForTest compacts one level into the next, as a manual
+// compaction does, with background compactions held off meanwhile.
+func compactLevelForTest(t *testing.T, d *DB, level int) {
+	t.Helper()
+	d.mu.Lock()
+	d.mu.compact.manual = true
+	err := d.compactLevelLocked(level, nil, nil)
+	d.mu.compact.manual = false
+	d.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -185,14 +185,7 @@ func TestGapCutsBounded(t *testing.T) {
 	if err := d.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	d.mu.Lock()
-	d.mu.compact.manual = true
-	err := d.compactLevelLocked(0, nil, nil)
-	d.mu.compact.manual = false
-	d.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	compactLevelForTest(t, d, 0)
 	rs := d.loadReadState()
 	defer rs.unref()
 	if n := len(rs.version.levels[1]); n < 2 || n > 5 {

@@ -139,11 +139,7 @@ func TestTombstonesIdleCheck(t *testing.T) {
 	// 1,000 tombstones over nothing (checked at 64, 128, ... and 1,000;
 	// the next check is due at 1,125), then one for each key of tables 36
 	// to 39.
-	for k := range 1000 {
-		if err := d.DeleteRange(fmt.Appendf(nil, "x%05d", k), fmt.Appendf(nil, "x%05d", k+1), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deleteOverNothing(t, d, 1000)
 	waitFor(t, "the checks of the first tombstones", func() bool { return !d.tombCheckRunning.Load() && d.tombChecks.Load() > 0 })
 	for k := 360; k < 400; k++ {
 		start := fmt.Appendf(nil, "u%03d%02d", k/10, k%10)
@@ -175,11 +171,7 @@ func TestTombstonesOverNothingDoNotFlush(t *testing.T) {
 	d := openMem(t, o.FS, o)
 	defer d.Close()
 	loadTables(t, d, 5)
-	for k := range 1000 {
-		if err := d.DeleteRange(fmt.Appendf(nil, "x%05d", k), fmt.Appendf(nil, "x%05d", k+1), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deleteOverNothing(t, d, 1000)
 	// Checks ran at 64 tombstones and every eighth more after that.
 	waitFor(t, "tombstone checks", func() bool { return d.tombChecks.Load() >= 5 })
 	if n := d.Metrics().Flush.ForTombstones; n != 0 {
@@ -209,6 +201,17 @@ func TestMemTombsSorted(t *testing.T) {
 		}
 		if i%7 == 0 {
 			m.visit(nil, nil, func(*tombstone) {}) // reads refresh the index too
+		}
+	}
+}
+
+// deleteOverNothing writes n one-key range tombstones over x00000...,
+// where loadTables puts no key.
+func deleteOverNothing(t *testing.T, d *DB, n int) {
+	t.Helper()
+	for k := range n {
+		if err := d.DeleteRange(fmt.Appendf(nil, "x%05d", k), fmt.Appendf(nil, "x%05d", k+1), nil); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

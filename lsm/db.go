@@ -9,6 +9,7 @@ import (
 
 	"github.com/strata-db/strata/internal/base"
 	"github.com/strata-db/strata/internal/vfs"
+	"github.com/strata-db/strata/memtable"
 	"github.com/strata-db/strata/sstable"
 	"github.com/strata-db/strata/wal"
 )
@@ -156,8 +157,9 @@ func (d *DB) get(dst, key []byte, seq base.SeqNum) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	h := memtable.KeyHash(key)
 	for _, m := range rs.memtables {
-		if v, kind, ok := m.Get(key, seq); ok {
+		if v, kind, ok := m.GetHashed(key, h, seq); ok {
 			if kind == base.InternalKeyKindDelete || (rangeSeq > 0 && memEntrySeq(m, key, seq) < rangeSeq) {
 				return nil, ErrNotFound
 			}

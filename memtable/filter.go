@@ -67,6 +67,10 @@ func ArenaSizeFor(n int) int {
 	return l
 }
 
+// KeyHash is the hash of a user key that GetHashed takes (and the filter and the index use): a reader looking
+// a key up in several memtables computes it once.
+func KeyHash(userKey []byte) uint64 { return xxhash.Sum64(userKey) }
+
 type filter struct {
 	words   []uint64
 	nblocks uint64
@@ -92,8 +96,6 @@ func (f *filter) init(buf []byte) {
 	f.words = unsafe.Slice((*uint64)(unsafe.Pointer(&buf[0])), n*filterBlockWords)
 	f.nblocks = uint64(n)
 }
-
-func filterHash(key []byte) uint64 { return xxhash.Sum64(key) }
 
 // block returns the index of the first word of h's block.
 func (f *filter) block(h uint64) uint64 {

@@ -36,12 +36,12 @@ func TestFilterNoFalseNegatives(t *testing.T) {
 			key := make([]byte, 8)
 			for i := range n {
 				binary.BigEndian.PutUint64(key, uint64(i))
-				f.add(filterHash(key))
+				f.add(KeyHash(key))
 			}
 			fp := 0
 			for i := range 2 * n {
 				binary.BigEndian.PutUint64(key, uint64(i))
-				may := f.mayContain(filterHash(key))
+				may := f.mayContain(KeyHash(key))
 				if i < n && !may {
 					t.Fatalf("key %d was added but the filter rejects it", i)
 				}
@@ -90,7 +90,7 @@ func TestFilterGet(t *testing.T) {
 		if ok {
 			t.Fatalf("Get(%s) found a key never added", key(i))
 		}
-		if !m.filter.mayContain(filterHash(key(i))) {
+		if !m.filter.mayContain(KeyHash(key(i))) {
 			rejected++
 		}
 	}

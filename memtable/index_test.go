@@ -136,7 +136,7 @@ func TestIndexNewestUnderRaces(t *testing.T) {
 	rg.Wait()
 	// Quiescent: every key's slot holds its newest version.
 	for k := range keys {
-		nd, ok := m.index.find(&m.arena, filterHash(fmt.Appendf(nil, "hot%d", k)), fmt.Appendf(nil, "hot%d", k))
+		nd, ok := m.index.find(&m.arena, KeyHash(fmt.Appendf(nil, "hot%d", k)), fmt.Appendf(nil, "hot%d", k))
 		if !ok || uint64(m.arena.trailer(nd).SeqNum()) != published[k].Load() {
 			t.Fatalf("hot%d: slot %v holds seq %d, newest %d", k, ok, m.arena.trailer(nd).SeqNum(), published[k].Load())
 		}

@@ -87,7 +87,7 @@ func (m *MemTable) add(key base.InternalKey, value []byte, height int) error {
 	case base.InternalKeyKindSet, base.InternalKeyKindDelete:
 		// The filter's bits go in before the node is linked, the index
 		// entry after it, both before Add returns (filter.go, index.go).
-		h := filterHash(key.UserKey)
+		h := KeyHash(key.UserKey)
 		m.filter.add(h)
 		nd, err := m.points.add(key, value, height)
 		if err != nil {
@@ -110,7 +110,11 @@ func (m *MemTable) add(key base.InternalKey, value []byte, height int) error {
 // seq; kind is SET or DEL. The value aliases the arena: it stays valid while
 // the memtable lives, and must not be modified.
 func (m *MemTable) Get(userKey []byte, seq base.SeqNum) (value []byte, kind base.InternalKeyKind, ok bool) {
-	h := filterHash(userKey)
+	return m.GetHashed(userKey, KeyHash(userKey), seq)
+}
+
+// GetHashed is Get with the key's KeyHash already computed.
+func (m *MemTable) GetHashed(userKey []byte, h uint64, seq base.SeqNum) (value []byte, kind base.InternalKeyKind, ok bool) {
 	if !m.filter.mayContain(h) {
 		return nil, 0, false
 	}

@@ -67,8 +67,9 @@ func ArenaSizeFor(n int) int {
 	return l
 }
 
-// KeyHash is the hash of a user key that GetHashed takes (and the filter and the index use): a reader looking
-// a key up in several memtables computes it once.
+// KeyHash is the hash of a user key that the filter and the index use
+// and GetHashed takes: a reader looking a key up in several memtables
+// computes it once.
 func KeyHash(userKey []byte) uint64 { return xxhash.Sum64(userKey) }
 
 type filter struct {

@@ -23,7 +23,9 @@ import (
 //     written (and synced when required), writing it here if no group was
 //     in flight (wal.Waiter: a lone writer does its own write call, no
 //     handoff), then insert the records into the memtable, concurrently
-//     with other batches.
+//     with other batches. With WriteOptions.NoWait (and no sync asked for)
+//     the record is appended deferred and this step does not wait: the
+//     caller calls WaitLogged before it acknowledges the write.
 //  3. Publish in order: the visible sequence number only moves past a batch
 //     once every earlier batch has been applied too.
 //
@@ -54,8 +56,13 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	b.setSeq(d.commit.nextSeq)
 	d.commit.nextSeq += base.SeqNum(b.count)
 	logged := d.commit.log != nil
-	if logged {
-		sync := o.Sync || d.opts.WALMode == WALSyncAlways
+	sync := o.Sync || d.opts.WALMode == WALSyncAlways
+	deferred := logged && o.NoWait && !sync
+	var err error
+	switch {
+	case deferred:
+		err = d.commit.log.AppendDeferred(b.data)
+	case logged:
 		// An error is also returned by Wait below.
 		_ = d.commit.log.Append(b.data, sync, &b.wal)
 	}
@@ -69,8 +76,7 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 
 	// Without the commit mutex: another batch can join the WAL group while
 	// this one is written, or this goroutine writes the group itself.
-	var err error
-	if logged {
+	if logged && !deferred {
 		err = b.wal.Wait()
 	}
 	if err != nil {
@@ -93,6 +99,57 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	}
 	return err
 }
+
+// MarkLog notes where the WAL stands, for a WaitLogged to come: that call
+// then waits only if records were appended since. A caller marks before
+// its NoWait commits and waits before it acknowledges them; lw is reused
+// across marks by one goroutine.
+func (d *DB) MarkLog(lw *LogWaiter) {
+	lw.w = d.curLog.Load()
+	if lw.w != nil {
+		lw.pos = lw.w.Size()
+	}
+}
+
+// WaitLogged returns once every batch committed between MarkLog(lw) and the
+// call, those committed with WriteOptions.NoWait included, has been written
+// to the WAL, or returns the error that kept one from it (the DB turns
+// read-only). It may write the WAL's pending records itself. It costs a few
+// atomic loads when nothing was appended since the mark or everything is
+// written, and nothing with the WAL disabled or under WALSyncAlways (where
+// every commit waited for its own sync).
+//
+// It may wait for, and fail with, records other callers appended since the
+// mark: it waits for the whole log as it stands. A rotation installs a new
+// WAL only once the old one's Close has written every record, so waiting
+// on the current WAL covers the earlier ones.
+func (d *DB) WaitLogged(lw *LogWaiter) error {
+	w := d.curLog.Load()
+	if w == nil || d.opts.WALMode == WALSyncAlways || (w == lw.w && w.Size() == lw.pos) {
+		return nil
+	}
+	if err := w.WaitWritten(&lw.wt); err != nil {
+		err = fmt.Errorf("lsm: writing WAL: %w", err)
+		// At once: the writer reports its failure asynchronously (OnError),
+		// and the caller's next command must find the DB read-only.
+		d.setBackgroundError(err)
+		return err
+	}
+	return nil
+}
+
+// A LogWaiter is a caller's mark and handle for MarkLog and WaitLogged;
+// the zero value is ready (WaitLogged without a mark waits for the whole
+// log). One goroutine uses it at a time.
+type LogWaiter struct {
+	wt  wal.Waiter
+	w   *wal.Writer
+	pos int64
+}
+
+// Unmark clears the mark: the next WaitLogged waits for the whole log (for
+// records another goroutine appended before the caller's mark).
+func (lw *LogWaiter) Unmark() { lw.w = nil }
 
 // publish marks b applied and waits until it is visible.
 func (d *DB) publish(b *Batch) {
@@ -249,6 +306,7 @@ func (d *DB) setWALForStats(cur *wal.Writer, closed wal.WriterMetrics) {
 	d.walStats.mu.Lock()
 	defer d.walStats.mu.Unlock()
 	d.walStats.log = cur
+	d.curLog.Store(cur)
 	c := &d.walStats.closed
 	c.Records += closed.Records
 	c.Bytes += closed.Bytes

@@ -59,6 +59,11 @@ type DB struct {
 		log    *wal.Writer
 		logNum base.FileNum
 	}
+	// curLog is commit.log for WaitLogged, which must not take commit.mu
+	// (kept after Close: WaitLogged then finds it closed). A rotation
+	// installs a new WAL only once the old one's Close has written every
+	// record, so waiting on the current WAL covers the earlier ones.
+	curLog atomic.Pointer[wal.Writer]
 
 	// walStats lets Metrics read the WAL counters without the commit
 	// mutex, which a stalled writer holds while it waits.

@@ -85,7 +85,9 @@ type Options struct {
 
 	// WALMode is the durability policy of the write-ahead log.
 	WALMode WALMode
-	// WALSyncInterval is the background sync period of WALSyncEverySec.
+	// WALSyncInterval is the background sync period of WALSyncEverySec, and
+	// under WALSyncNo the period at which records committed with NoWait
+	// that nobody waited for are written.
 	WALSyncInterval time.Duration
 
 	// MemTableSize is the arena size of each memtable, in bytes.
@@ -293,12 +295,23 @@ type WriteOptions struct {
 	// Sync makes this write durable (WAL synced) before it is acknowledged,
 	// whatever the WAL mode. With the WAL disabled it has no effect.
 	Sync bool
+	// NoWait makes the commit return once the batch is visible, without
+	// waiting for its WAL record to be written: the record is left for the
+	// next WAL write (wal.Writer.AppendDeferred), and the caller must call
+	// DB.WaitLogged before it acknowledges the write to anyone who relies
+	// on its durability. Until then other readers can see a write that a
+	// crash would lose, as under Redis's appendfsync everysec. Ignored with
+	// Sync or under WALSyncAlways, where a commit is synced before it is
+	// visible.
+	NoWait bool
 }
 
-// Sync and NoSync are the two common WriteOptions.
+// Sync, NoSync and NoWait are the common WriteOptions.
 var (
 	Sync   = &WriteOptions{Sync: true}
 	NoSync = &WriteOptions{}
+	// NoWait is NoSync without waiting for the WAL write (WaitLogged).
+	NoWait = &WriteOptions{NoWait: true}
 )
 
 // IterOptions bound an iterator to user keys in [LowerBound, UpperBound);

@@ -212,6 +212,10 @@ func (c *client) block(keys [][]byte, timeout time.Duration, try func(w *resp.Wr
 	served := !w.cancel()
 	c.s.events.removeWaiter(w)
 	if served {
+		// The serving client committed the pop without waiting for the
+		// WAL, before this mark: wait for the whole log.
+		c.needLog()
+		c.logWaiter.Unmark()
 		c.w.Raw(w.reply)
 		return
 	}

@@ -2,15 +2,15 @@ package server
 
 import (
 	"errors"
-
 	"fmt"
-	"github.com/strata-db/strata/codec"
 	"io"
 	"net"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/strata-db/strata/codec"
+	"github.com/strata-db/strata/lsm"
 	"github.com/strata-db/strata/server/resp"
 )
 
@@ -63,6 +63,13 @@ type client struct {
 	batch keyBatch
 	// cmds caches the last command looked up.
 	cmds cmdCache
+
+	// Replies wait for the WAL (flush): logPending is set by a command that
+	// may have committed since the last flush, and logMark is the reply
+	// buffer's length before its reply.
+	logPending bool
+	logMark    int
+	logWaiter  lsm.LogWaiter
 }
 
 const protectedModeMessage = "DENIED Strata is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Strata you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Strata from the same host the server is running, however MAKE SURE Strata is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Strata configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
@@ -176,7 +183,45 @@ func (s *Server) serveConn(conn net.Conn) {
 // flush sends the buffered replies: in sync mode by writing them to the
 // connection, in async mode by appending them to the outbox (outbox.go).
 // A client switches to async mode here when its class has limits.
+//
+// Commits do not wait for their WAL write (engineStore.Commit), so before
+// replies that may acknowledge a write go out, flush waits until everything
+// committed so far is in the WAL: one wait, and usually one WAL write, for
+// a whole pipeline. If the WAL failed, the replies from the first such
+// command on are replaced by the error and the connection is closed after
+// it (errLogFailed): the client never sees a write acknowledged that did
+// not reach the log, and the engine has turned read-only.
 func (c *client) flush() error {
+	if c.logPending {
+		c.logPending = false
+		if err := c.s.db.WaitLogged(&c.logWaiter); err != nil {
+			c.w.Truncate(c.logMark)
+			c.replyErr(err)
+			c.closeAfterReply = true
+			if ferr := c.send(); ferr != nil {
+				return ferr
+			}
+			return errLogFailed
+		}
+	}
+	return c.send()
+}
+
+// errLogFailed ends a connection whose replies waited for a WAL write that
+// failed.
+var errLogFailed = errors.New("server: WAL write failed")
+
+// needLog notes that the replies from here on may acknowledge writes that
+// must reach the WAL before they are sent.
+func (c *client) needLog() {
+	if !c.logPending {
+		c.logPending, c.logMark = true, c.w.Len()
+		c.s.db.MarkLog(&c.logWaiter)
+	}
+}
+
+// send is flush without the wait for the WAL.
+func (c *client) send() error {
 	if !c.async {
 		if !c.s.outputLimits()[classNormal].enabled() {
 			n := c.w.Len()
@@ -241,6 +286,9 @@ func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 		return
 	}
 	batched := c.batchCommand(cmd, args)
+	if cmd.logged {
+		c.needLog()
+	}
 	cmd.handler(c, args)
 	s.slowlog.maybeAdd(s, c, args, time.Since(start))
 	switch {

@@ -50,6 +50,9 @@ type command struct {
 	// batchable: the command may run in a key batch (keybatch.go); set by
 	// register from batchableCommands.
 	batchable bool
+	// logged: the command may commit writes whose replies must wait for
+	// the WAL (client.flush): write commands and EXEC; set by register.
+	logged bool
 	// subcommands, keyed by lower-case name (CONFIG GET, CLIENT LIST, ...).
 	subs   map[string]*command
 	parent *command
@@ -82,6 +85,7 @@ func register(cmds ...*command) {
 			}
 		}
 		c.batchable = batchableCommands[c.name]
+		c.logged = c.flags&flagWrite != 0 || c.name == "exec"
 		commandTable[c.name] = c
 	}
 }

@@ -63,8 +63,13 @@ func (s engineSnapshot) Close() error { return s.snap.Close() }
 
 func (s engineStore) NewBatch() codec.Batch { return s.db.NewBatch() }
 
+// Commit applies b without waiting for its WAL write (lsm.NoWait): a
+// client waits once for all of its commits before it sends the replies
+// (client.flush), so that a pipeline's writes share one WAL write and a
+// key's stripe is not held across the write. Under appendfsync always the
+// engine ignores NoWait and syncs before the commit is visible.
 func (s engineStore) Commit(b codec.Batch) error {
-	return s.db.Apply(b.(*lsm.Batch), nil)
+	return s.db.Apply(b.(*lsm.Batch), lsm.NoWait)
 }
 
 // globMatch matches with Redis's glob rules.

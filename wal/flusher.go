@@ -5,11 +5,12 @@ import "time"
 // flushLoop is the flusher goroutine. Appenders with a Waiter write their
 // groups themselves (see Waiter); the flusher leads the groups nobody waits
 // for (records appended without a Waiter, a timed sync left after the last
-// group) and, under SyncEverySec, starts a timed sync each SyncInterval.
+// group) and, each SyncInterval, writes the records AppendDeferred left
+// pending, and under SyncEverySec syncs.
 func (w *Writer) flushLoop() {
 	defer close(w.done)
 	var tick <-chan time.Time
-	if w.opts.SyncPolicy == SyncEverySec {
+	if w.opts.SyncPolicy != SyncAlways {
 		t := time.NewTicker(w.opts.SyncInterval)
 		defer t.Stop()
 		tick = t.C
@@ -20,6 +21,17 @@ func (w *Writer) flushLoop() {
 			w.writeGroup(nil, false)
 		case <-tick:
 			w.mu.Lock()
+			if w.opts.SyncPolicy == SyncNo {
+				// Only write what AppendDeferred left pending.
+				if w.mu.leading || len(w.mu.fill) == 0 {
+					w.mu.Unlock()
+					continue
+				}
+				w.mu.leading = true
+				w.mu.Unlock()
+				w.writeGroup(nil, false)
+				continue
+			}
 			if w.mu.leading {
 				// A group is in flight (or about to be): the next one
 				// syncs, led by its first waiter or, if none comes, by

@@ -132,6 +132,11 @@ func (w *Writer) writeGroup(self *Waiter, forceSync bool) {
 			w.synced = w.written
 		}
 	}
+	if err == nil {
+		// After the sync, if any: under SyncAlways WaitWritten's check
+		// means synced.
+		w.writtenA.Store(w.written)
+	}
 	if err != nil {
 		w.mu.Lock()
 		first := w.mu.err == nil

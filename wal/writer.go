@@ -66,6 +66,9 @@ type Writer struct {
 	yieldSkip int
 
 	size atomic.Int64 // mirror of mu.size for Size
+	// writtenA mirrors written, advanced only by groups written without
+	// error: WaitWritten's lock-free check.
+	writtenA atomic.Int64
 	// lead hands leadership to the flusher goroutine (capacity 1: at most
 	// one handoff is outstanding, as there is one leader at a time).
 	lead    chan struct{}
@@ -111,9 +114,7 @@ func (w *Writer) Append(p []byte, sync bool, wt *Waiter) error {
 		wt.reset()
 	}
 	w.mu.Lock()
-	for len(w.mu.fill) >= maxPending && w.mu.err == nil && !w.mu.closed {
-		w.mu.room.Wait()
-	}
+	w.waitRoomLocked()
 	if err := w.errLocked(); err != nil {
 		w.mu.Unlock()
 		if wt != nil {
@@ -134,6 +135,90 @@ func (w *Writer) Append(p []byte, sync bool, wt *Waiter) error {
 	w.mu.Unlock()
 	w.metrics.records.Add(1)
 	return nil
+}
+
+// waitRoomLocked waits while the buffer being filled is full
+// (back-pressure), first making sure that some goroutine will write it.
+// Requires w.mu.
+func (w *Writer) waitRoomLocked() {
+	for len(w.mu.fill) >= maxPending && w.mu.err == nil && !w.mu.closed {
+		w.leadLocked()
+		w.mu.room.Wait()
+	}
+}
+
+// leadLocked hands the next group to the flusher unless some goroutine is
+// already responsible for it. Requires w.mu.
+func (w *Writer) leadLocked() {
+	if !w.mu.leading {
+		w.mu.leading = true
+		w.lead <- struct{}{}
+	}
+}
+
+// deferHandoff is the amount of deferred records after which
+// AppendDeferred hands them to the flusher rather than waiting for a
+// group led by someone else: a bound on what one write call carries late.
+const deferHandoff = minBufSize
+
+// AppendDeferred copies p into the log as one record, as Append with no
+// Waiter does, but does not start a write for it: the record goes out with
+// the next group, which an Append with a Waiter, a WaitWritten, a Sync or
+// Close leads, or which the flusher takes once deferred records reach 64
+// KiB or at its next tick (SyncInterval, under every policy). A server that
+// commits each command of a pipeline this way and calls WaitWritten once
+// before it sends the replies writes the pipeline's records with one write
+// call. Under SyncAlways it is Append with no Waiter.
+//
+// It returns the sticky error, or ErrClosed, without logging the record.
+func (w *Writer) AppendDeferred(p []byte) error {
+	w.mu.Lock()
+	w.waitRoomLocked()
+	if err := w.errLocked(); err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	w.appendLocked(p)
+	if w.opts.SyncPolicy == SyncAlways || len(w.mu.fill) >= deferHandoff {
+		w.leadLocked()
+	}
+	w.mu.Unlock()
+	w.metrics.records.Add(1)
+	return nil
+}
+
+// WaitWritten returns once every record appended before the call has been
+// written to the file (synced too, under SyncAlways), or returns the error
+// that kept one from it. It may write the pending group itself, as the
+// leader of a group; wt is the caller's Waiter for that, which must not be
+// in use by an Append. It is cheap when nothing is pending: two atomic
+// loads. A writer that was closed after writing everything reports
+// success.
+func (w *Writer) WaitWritten(wt *Waiter) error {
+	if w.writtenA.Load() >= w.size.Load() {
+		return nil
+	}
+	wt.reset()
+	w.mu.Lock()
+	if w.mu.err != nil {
+		err := w.mu.err
+		w.mu.Unlock()
+		return err
+	}
+	if w.writtenA.Load() >= w.mu.size {
+		w.mu.Unlock()
+		return nil
+	}
+	if w.mu.closed && !w.mu.leading {
+		// Close has written everything, or failed (err above).
+		w.mu.Unlock()
+		return nil
+	}
+	// What is not written is in the group being filled or in the one in
+	// flight: joining the group being filled waits for both.
+	w.registerLocked(wt)
+	w.mu.Unlock()
+	return wt.Wait()
 }
 
 // Write appends p as one record and waits for it (Append, then Wait).

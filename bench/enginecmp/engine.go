@@ -83,7 +83,9 @@ func openStrata(dir string, c config) (engine, error) {
 	return &strataEngine{db}, nil
 }
 
-func (e *strataEngine) set(k, v []byte) error { return e.db.Set(k, v, lsm.NoSync) }
+// set does not wait for the WAL write (lsm.NoWait), as Pebble's NoSync does
+// not.
+func (e *strataEngine) set(k, v []byte) error { return e.db.Set(k, v, lsm.NoWait) }
 
 func (e *strataEngine) get(dst, k []byte) ([]byte, bool, error) {
 	v, err := e.db.GetAppend(dst, k)

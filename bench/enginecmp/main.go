@@ -11,9 +11,10 @@
 //	    [-dir /tmp] [-quiesce 10m] [-cpuprofile prefix] [-metrics]
 //
 // Both engines get 16-byte keys and 100-byte values (compressible to about
-// half), the WAL on without per-write sync (Strata WALSyncNo, Pebble
-// pebble.NoSync), 64 MiB memtables, a 64 MiB block cache, 4 KiB blocks,
-// 10-bit bloom filters and their default compression (both Snappy-class).
+// half), the WAL on without per-write sync or wait (Strata WALSyncNo and
+// lsm.NoWait, Pebble pebble.NoSync), 64 MiB memtables, a 64 MiB block
+// cache, 4 KiB blocks, 10-bit bloom filters and their default compression
+// (both Snappy-class).
 // Each round runs every workload on Strata, then on Pebble, on fresh
 // directories: fillseq in a DB of its own; fillrandom loads the DB the
 // reads use, which is flushed and left to quiesce (no flush or compaction

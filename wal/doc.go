@@ -59,9 +59,13 @@
 // record without waking anyone; concurrent appenders share a write and a
 // sync. Before taking its group a leader yields the processor once, so that
 // appenders already runnable join it, unless recent yields brought nobody
-// (then it yields only once in a while). The flusher goroutine leads only what no appender waits for
-// (records appended without a Waiter, a timed sync after the last group)
-// and starts the timed syncs of SyncEverySec. Appenders fill one buffer
+// (then it yields only once in a while). The flusher goroutine leads only
+// what no appender waits for (records appended without a Waiter, a timed
+// sync after the last group) and starts the timed syncs of SyncEverySec.
+// AppendDeferred leaves its record pending with no one leading: the next
+// group takes it, led by an Append with a Waiter, a WaitWritten (which
+// waits for everything appended before it) or the flusher, at 64 KiB
+// pending or at its tick. Appenders fill one buffer
 // while the leader writes the other. A Reader is not safe for concurrent
 // use.
 //

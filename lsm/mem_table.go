@@ -38,6 +38,10 @@ type memTable struct {
 	// their records. A flush waits for it. Adds happen only under the commit
 	// mutex while the memtable is mutable, so they precede any Wait.
 	writers sync.WaitGroup
+	// spareChecked is set (under d.mu) once the memtable was half full
+	// and the DB considered allocating a spare arena ahead of time
+	// (spare_arena.go).
+	spareChecked bool
 	// maxSeq is the largest sequence number applied.
 	maxSeq atomic.Uint64
 	// rangeDels counts the range tombstones applied, so that point reads

@@ -65,6 +65,9 @@ func holdBackground(d *DB) (release func()) {
 	// compaction's inputs and evicting their blocks from the cache: run
 	// it here, which waits for that and deletes what is left.
 	d.deleteObsoleteFiles()
+	// A spare arena being allocated ahead of time is counted before
+	// it is the spare: wait for it.
+	waitSparePrepared(d)
 	return func() {
 		d.mu.Lock()
 		d.mu.compact.manual = false

@@ -36,6 +36,14 @@ import (
 //     poison of freed buffers, so that a use of a memtable after its last
 //     unref still reads garbage, and the next memtable starts on a dirty
 //     arena.
+//  6. When no arena is on its way back, the spare is allocated ahead of
+//     time, in the background: once the mutable memtable is half full,
+//     if no spare is held or being made and no immutable memtable of the
+//     memtable size waits for flush (its arena would come back and find
+//     the slot taken). That covers the first rotation after Open and
+//     arenas still read after their flush. One allocation at a time; it
+//     is background work, which Close waits for, and the arena is kept
+//     under the same rules as a released one.
 
 // spareArena is a DB's spare memtable arena.
 type spareArena struct {
@@ -47,6 +55,8 @@ type spareArena struct {
 	// arena is kept after that.
 	size     int
 	released bool
+	// preparing is set while a background allocation of a spare runs.
+	preparing bool
 }
 
 // offer keeps arena, counted under purpose p, as the spare if it may; it
@@ -97,6 +107,68 @@ func (s *spareArena) setSize(n int) {
 	if stale != nil {
 		jemallocprof.Free(jemallocprof.MemtableSpare, stale)
 	}
+}
+
+// startPreparing reports whether a spare of length size should be
+// allocated ahead of time, and if so notes that one is being made: the
+// caller then calls prepare.
+func (s *spareArena) startPreparing(size int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.arena != nil || s.preparing || s.released || size != s.size {
+		return false
+	}
+	s.preparing = true
+	return true
+}
+
+// prepare allocates a spare of length size and keeps it, unless a
+// released arena became the spare meanwhile (or the size changed, or the
+// DB released its memory): then it frees it, or does not allocate at all
+// if that was settled before it started.
+func (s *spareArena) prepare(size int) {
+	s.mu.Lock()
+	wanted := s.arena == nil && !s.released && size == s.size
+	if !wanted {
+		s.preparing = false
+	}
+	s.mu.Unlock()
+	if !wanted {
+		return
+	}
+	arena := jemallocprof.Alloc(jemallocprof.MemtableSpare, size)
+	s.mu.Lock()
+	s.preparing = false
+	keep := s.arena == nil && !s.released && size == s.size
+	if keep {
+		s.arena = arena
+	}
+	s.mu.Unlock()
+	if !keep {
+		jemallocprof.Free(jemallocprof.MemtableSpare, arena)
+	}
+}
+
+// maybePrepareSpareLocked starts the background allocation of a spare if
+// rule 6 asks for one. Requires d.mu.
+func (d *DB) maybePrepareSpareLocked() {
+	if d.mu.closed {
+		return
+	}
+	size := int(d.memTableSize.Load())
+	for _, m := range d.mu.mem.queue {
+		if m != d.mu.mem.mutable && len(m.arena) == size {
+			return // its arena comes back after its flush
+		}
+	}
+	if !d.spare.startPreparing(size) {
+		return
+	}
+	d.bgWG.Add(1)
+	go func() {
+		defer d.bgWG.Done()
+		d.spare.prepare(size)
+	}()
 }
 
 // release frees the spare and keeps no arena from now on.

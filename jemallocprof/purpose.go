@@ -9,6 +9,10 @@ const (
 	MemtableActive Purpose = iota
 	// MemtableImmutable are arenas of memtables waiting for, or in, flush.
 	MemtableImmutable
+	// MemtableSpare is the arena an engine keeps, once its memtable is
+	// released, for its next memtable: one per DB at most, holding no
+	// data.
+	MemtableSpare
 	// BlockCache are decompressed blocks held by the block cache.
 	BlockCache
 	// IteratorPinned are blocks no longer in the cache (evicted, or read
@@ -39,6 +43,7 @@ const (
 var purposeNames = [NumPurposes]string{
 	MemtableActive:    "memtable_active",
 	MemtableImmutable: "memtable_immutable",
+	MemtableSpare:     "memtable_spare",
 	BlockCache:        "block_cache",
 	IteratorPinned:    "iterator_pinned",
 	WAL:               "wal",

@@ -27,12 +27,14 @@ func (d *DB) SetBlockCacheSize(n int64) error {
 }
 
 // SetMemTableSize sets the arena size of the memtables created from now
-// on; the mutable memtable keeps its size until it rotates. The bounds are
-// those of Options.MemTableSize.
+// on; the mutable memtable keeps its size until it rotates. A spare arena
+// of another size is freed, as are the arenas of the old size when their
+// memtables go. The bounds are those of Options.MemTableSize.
 func (d *DB) SetMemTableSize(n int) error {
 	if n < minMemTableSize || n > maxMemTableSize {
 		return fmt.Errorf("lsm: MemTableSize %d out of range [%d, %d]", n, minMemTableSize, maxMemTableSize)
 	}
 	d.memTableSize.Store(int64(n))
+	d.spare.setSize(n)
 	return nil
 }

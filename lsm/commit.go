@@ -217,6 +217,12 @@ func (d *DB) makeRoomForWrite(b *Batch) error {
 		if m.Reserve(b.memSize) {
 			m.writers.Add(1)
 			b.mem = m
+			if !m.spareChecked && m.Size() > m.Capacity()/2 {
+				// Half full: make sure an arena will be ready for the
+				// next rotation.
+				m.spareChecked = true
+				d.maybePrepareSpareLocked()
+			}
 			if !stallStart.IsZero() {
 				d.mu.stallWaitNs += int64(time.Since(stallStart))
 			}

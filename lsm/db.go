@@ -44,6 +44,8 @@ type DB struct {
 	// memtable (SetMemTableSize).
 	memAcct      memAccounting
 	memTableSize atomic.Int64
+	// spare is the arena kept for the next memtable (spare_arena.go).
+	spare spareArena
 
 	// visibleSeq is the largest published sequence number: reads see every
 	// write at or below it and none above.

@@ -24,7 +24,10 @@
 // concurrently with other batches, and published: the visible sequence
 // number advances past a batch only when every earlier batch is applied too.
 // When the memtable is full it becomes immutable, a new WAL is started and
-// the flush loop writes it to an L0 table.
+// the flush loop writes it to an L0 table. The new memtable takes the
+// DB's spare arena, that of a memtable already flushed and released or
+// one allocated in the background ahead of time, so that a rotation does
+// not allocate and zero an arena under the commit mutex (spare_arena.go).
 //
 // # Read path
 //

@@ -13,10 +13,12 @@ import (
 // memTable is a memtable plus the engine's bookkeeping around it.
 //
 // Its arena comes from jemallocprof (off the Go heap in the jemalloc
-// build) and is freed when the last reference goes: the memtable queue
-// holds one from creation until the memtable's flush is installed (or the
-// DB closes), and every read state listing it holds one, so an iterator or
-// a Get that still reads the arena keeps it alive after the flush.
+// build), or is the DB's spare, and is released when the last reference
+// goes: the memtable queue holds one from creation until the memtable's
+// flush is installed (or the DB closes), and every read state listing it
+// holds one, so an iterator or a Get that still reads the arena keeps it
+// alive after the flush. Released, it becomes the DB's spare or is freed
+// (spare_arena.go).
 type memTable struct {
 	*memtable.MemTable
 	arena []byte
@@ -25,8 +27,10 @@ type memTable struct {
 	// MemtableImmutable once rotated. Written under d.mu; read by the last
 	// unref, which follows the rotation.
 	purpose jemallocprof.Purpose
-	// acct is the DB's count of live arenas (for Metrics).
-	acct *memAccounting
+	// acct is the DB's count of live arenas (for Metrics); spare the
+	// DB's spare arena, which the last unref may replenish.
+	acct  *memAccounting
+	spare *spareArena
 	// logNum is the WAL that holds this memtable's writes (0 with the WAL
 	// disabled). Once the memtable is flushed, that WAL is obsolete.
 	logNum base.FileNum
@@ -34,6 +38,10 @@ type memTable struct {
 	// their records. A flush waits for it. Adds happen only under the commit
 	// mutex while the memtable is mutable, so they precede any Wait.
 	writers sync.WaitGroup
+	// spareChecked is set (under d.mu) once the memtable was half full
+	// and the DB considered allocating a spare arena ahead of time
+	// (spare_arena.go).
+	spareChecked bool
 	// maxSeq is the largest sequence number applied.
 	maxSeq atomic.Uint64
 	// rangeDels counts the range tombstones applied, so that point reads
@@ -63,15 +71,20 @@ type memAccounting struct {
 	bytes atomic.Int64
 }
 
-// newMemTable allocates a memtable with an arena of size bytes, with one
+// newMemTable returns a memtable with an arena of size bytes, the DB's
+// spare if it has one of that size, otherwise a new one, with one
 // reference for the caller.
 func (d *DB) newMemTable(size int, logNum base.FileNum) *memTable {
-	arena := jemallocprof.Alloc(jemallocprof.MemtableActive, size)
+	arena := d.spare.take(size)
+	if arena == nil {
+		arena = jemallocprof.Alloc(jemallocprof.MemtableActive, size)
+	}
 	m := &memTable{
 		MemTable: memtable.New(arena),
 		arena:    arena,
 		purpose:  jemallocprof.MemtableActive,
 		acct:     &d.memAcct,
+		spare:    &d.spare,
 		logNum:   logNum,
 		flushed:  make(chan struct{}),
 	}
@@ -83,8 +96,8 @@ func (d *DB) newMemTable(size int, logNum base.FileNum) *memTable {
 
 func (m *memTable) ref() { m.refs.Add(1) }
 
-// unref drops a reference; the last one frees the arena. Nothing may read
-// the memtable afterwards.
+// unref drops a reference; the last one keeps the arena as the DB's
+// spare or frees it. Nothing may read the memtable afterwards.
 func (m *memTable) unref() {
 	switch n := m.refs.Add(-1); {
 	case n == 0:
@@ -92,7 +105,9 @@ func (m *memTable) unref() {
 		m.arena, m.MemTable = nil, nil
 		m.acct.count.Add(-1)
 		m.acct.bytes.Add(-int64(cap(arena)))
-		jemallocprof.Free(m.purpose, arena)
+		if !m.spare.offer(m.purpose, arena) {
+			jemallocprof.Free(m.purpose, arena)
+		}
 	case n < 0:
 		panic("lsm: memtable unreferenced too many times")
 	}

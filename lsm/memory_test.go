@@ -20,8 +20,8 @@ import (
 
 // engineMemPurposes are the purposes the engine allocates under.
 var engineMemPurposes = []jemallocprof.Purpose{
-	jemallocprof.MemtableActive, jemallocprof.MemtableImmutable, jemallocprof.BlockCache,
-	jemallocprof.IteratorPinned, jemallocprof.WAL, jemallocprof.Batch,
+	jemallocprof.MemtableActive, jemallocprof.MemtableImmutable, jemallocprof.MemtableSpare,
+	jemallocprof.BlockCache, jemallocprof.IteratorPinned, jemallocprof.WAL, jemallocprof.Batch,
 }
 
 func memBaseline() []jemallocprof.Stats { return jemallocprof.Snapshot() }
@@ -65,6 +65,9 @@ func holdBackground(d *DB) (release func()) {
 	// compaction's inputs and evicting their blocks from the cache: run
 	// it here, which waits for that and deletes what is left.
 	d.deleteObsoleteFiles()
+	// A spare arena being allocated ahead of time is counted before
+	// it is the spare: wait for it.
+	waitSparePrepared(d)
 	return func() {
 		d.mu.Lock()
 		d.mu.compact.manual = false
@@ -88,6 +91,9 @@ func checkMemtableAndCache(t *testing.T, d *DB, base []jemallocprof.Stats, what 
 	}
 	if active := liveSince(base, jemallocprof.MemtableActive); active != int64(cap(d.mu.mem.mutable.arena)) {
 		t.Fatalf("%s: %d active memtable bytes tracked, the mutable arena has %d", what, active, cap(d.mu.mem.mutable.arena))
+	}
+	if spare := liveSince(base, jemallocprof.MemtableSpare); spare != int64(m.MemTable.SpareCapacity) {
+		t.Fatalf("%s: %d spare arena bytes tracked, Metrics says %d", what, spare, m.MemTable.SpareCapacity)
 	}
 	if cached := liveSince(base, jemallocprof.BlockCache); cached != m.BlockCache.Bytes {
 		t.Fatalf("%s: %d block cache bytes tracked, the cache holds %d", what, cached, m.BlockCache.Bytes)

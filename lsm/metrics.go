@@ -45,6 +45,11 @@ type Metrics struct {
 		// MemtableActive and MemtableImmutable for it.
 		Zombies        int
 		ZombieCapacity uint64
+		// SpareCapacity is the allocated size of the arena kept for the
+		// next memtable (0 when none is kept): it holds no data and is
+		// in neither figure above; jemallocprof counts it under
+		// MemtableSpare, and Memory.TotalLive includes it.
+		SpareCapacity uint64
 	}
 	WAL struct {
 		Mode WALMode
@@ -111,7 +116,8 @@ type MemoryMetrics struct {
 	OffHeap   bool
 	// Purposes has one row per purpose, in jemallocprof.Purposes order.
 	Purposes [jemallocprof.NumPurposes]jemallocprof.Stats
-	// TotalLive is the sum of the purposes' live bytes.
+	// TotalLive is the sum of the purposes' live bytes, the spare
+	// memtable arenas (memtable_spare) included.
 	TotalLive int64
 }
 
@@ -142,6 +148,7 @@ func (d *DB) Metrics() *Metrics {
 	// queued ones are the zombies.
 	m.MemTable.Zombies = int(d.memAcct.count.Load()) - m.MemTable.Count
 	m.MemTable.ZombieCapacity = uint64(d.memAcct.bytes.Load()) - m.MemTable.Capacity
+	m.MemTable.SpareCapacity = uint64(d.spare.capacity())
 	m.Flush.Count = d.mu.flush.count
 	m.Flush.ForTombstones = d.mu.flush.forTombstones
 	m.Flush.Bytes = d.mu.flush.bytes
@@ -218,9 +225,9 @@ func (m *Metrics) String() string {
 	fmt.Fprintf(&b, "base level: L%d, write amp: %.2f\n", m.BaseLevel, m.WriteAmp)
 	fmt.Fprintf(&b, "compactions: %d (%d moves, %d delete-only), read %d bytes, wrote %d bytes, pending %d bytes\n",
 		m.Compact.Count, m.Compact.Moves, m.Compact.DeleteOnly, m.Compact.BytesRead, m.Compact.BytesWritten, m.Compact.PendingBytes)
-	fmt.Fprintf(&b, "memtables: %d (%d immutable), %d of %d bytes, zombies: %d (%d bytes)\n",
+	fmt.Fprintf(&b, "memtables: %d (%d immutable), %d of %d bytes, zombies: %d (%d bytes), spare: %d bytes\n",
 		m.MemTable.Count, m.MemTable.Immutables, m.MemTable.Size, m.MemTable.Capacity,
-		m.MemTable.Zombies, m.MemTable.ZombieCapacity)
+		m.MemTable.Zombies, m.MemTable.ZombieCapacity, m.MemTable.SpareCapacity)
 	fmt.Fprintf(&b, "wal: mode=%s records=%d bytes=%d writes=%d syncs=%d\n",
 		m.WAL.Mode, m.WAL.Records, m.WAL.Bytes, m.WAL.Writes, m.WAL.Syncs)
 	fmt.Fprintf(&b, "flushes: %d (%d bytes, %d early for tombstones)\n", m.Flush.Count, m.Flush.Bytes, m.Flush.ForTombstones)

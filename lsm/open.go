@@ -48,6 +48,7 @@ func Open(dirname string, opts *Options) (db *DB, err error) {
 		obsolete: make(chan struct{}, 1),
 	}
 	d.memTableSize.Store(int64(opts.MemTableSize))
+	d.spare.setSize(opts.MemTableSize)
 	d.pub.cond.L = &d.pub.mu
 	d.mu.cond.L = &d.mu.Mutex
 	d.mu.snapshots.init()
@@ -299,9 +300,10 @@ func (d *DB) Close() error {
 // releaseMemory drops the DB's own references to memtables and empties
 // the block cache, once no writer can start: the current read state, and
 // the queue's reference to each memtable after its last writer has
-// finished inserting. Arenas and blocks still read by open iterators are
-// freed when those close; the cache's budget drops to zero, so blocks
-// such an iterator loads later are never cached.
+// finished inserting; then it frees the spare arena. Arenas and blocks
+// still read by open iterators are freed when those close (no spare is
+// kept any more); the cache's budget drops to zero, so blocks such an
+// iterator loads later are never cached.
 func (d *DB) releaseMemory() {
 	d.rs.mu.Lock()
 	if old := d.rs.val.Swap(nil); old != nil {
@@ -316,6 +318,7 @@ func (d *DB) releaseMemory() {
 		m.writers.Wait()
 		m.unref()
 	}
+	d.spare.release()
 	if d.blockCache != nil {
 		d.blockCache.SetCapacity(0)
 	}

@@ -102,4 +102,10 @@
 //  9. Once an Add of a point entry returns, the index slot of its user
 //     key holds that entry or one with a higher trailer, or the index is
 //     saturated (index.go).
+//  10. Nothing relies on a zeroed arena: New clears the index and the
+//     filter, a node's header, key and value are written at allocation,
+//     and each link (prev, next on each level) is set before the node is
+//     reachable through it; New sets the head's next links and the
+//     tail's prev link (the head's prev link is never read). The engine
+//     reuses a released arena as it is (TestDirtyArena).
 package memtable

@@ -37,7 +37,9 @@ type MemTable struct {
 // point filter (filter.go); the rest is the capacity for entries.
 // The caller allocates the arena (so that a tracking allocator can account
 // for it) and must keep it alive and untouched while the memtable, or any
-// key or value read from it, is in use.
+// key or value read from it, is in use. The arena need not be zeroed: New
+// zeroes the index and the filter, and every node word is written before
+// it is read, so an arena may be reused for the next memtable as it is.
 func New(arena []byte) *MemTable {
 	if len(arena) < MinArenaSize {
 		panic(fmt.Sprintf("memtable: arena of %d bytes is smaller than MinArenaSize (%d)", len(arena), MinArenaSize))

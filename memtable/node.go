@@ -47,7 +47,8 @@ func entrySize(height, keyLen, valueLen int) uint64 {
 }
 
 // newNode allocates a node and writes its header, key and value. The links
-// are left zero; the caller sets them before publishing the node.
+// hold whatever the arena held (it is not zeroed: see New); the caller
+// sets each one before the node can be reached through it.
 func (a *arena) newNode(height int, key base.InternalKey, value []byte) (uint32, bool) {
 	hdr := nodeSize(height)
 	nd, ok := a.alloc(hdr + uint64(len(key.UserKey)) + uint64(len(value)))

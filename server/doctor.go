@@ -58,6 +58,9 @@ func (s *Server) memoryDoctor() string {
 	s.mu.Unlock()
 	// jemallocprof's figures, once the engine reports there, replace the
 	// engine's metrics: they count immutable memtables and pinned blocks.
+	// The spare arena (memtable_spare) is left out: it holds no data, and
+	// one arena kept for the next memtable is no sign of flushes falling
+	// behind.
 	in.pinnedBytes = jemallocprof.Live(jemallocprof.IteratorPinned)
 	if t := jemallocprof.Live(jemallocprof.MemtableActive) + jemallocprof.Live(jemallocprof.MemtableImmutable); t > 0 {
 		in.memtableBytes = t

@@ -35,8 +35,9 @@ import (
 //     (before the engine reports them there: the engine's own metrics).
 //   - used_memory_overhead: used_memory minus the dataset: the startup
 //     footprint, client buffers, WAL and batch buffers, table readers'
-//     metadata, the compression codecs' state, and garbage the collector
-//     has not reclaimed yet.
+//     metadata, the compression codecs' state, the engine's spare
+//     memtable arena (memtable_spare: kept for the next memtable, it
+//     holds no data), and garbage the collector has not reclaimed yet.
 //   - allocator_allocated, allocator_active, allocator_resident: Go heap
 //     objects; spans in use (objects plus their unused slots); everything
 //     the runtime has mapped and not returned to the OS.

@@ -62,11 +62,9 @@ type spareArena struct {
 // offer keeps arena, counted under purpose p, as the spare if it may; it
 // reports whether it did. The caller frees an arena not kept.
 func (s *spareArena) offer(p jemallocprof.Purpose, arena []byte) bool {
-	if jemallocprof.Invariants {
-		// Before it can be taken, and even if it is not kept (then Free
-		// fills it again).
-		poison(arena[:cap(arena)])
-	}
+	// Before it can be taken, and even if it is not kept (then Free fills
+	// it again). Only in the invariants build.
+	jemallocprof.Poison(arena[:cap(arena)])
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.arena != nil || s.released || len(arena) != s.size {
@@ -187,15 +185,4 @@ func (s *spareArena) capacity() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return cap(s.arena)
-}
-
-// poison fills b with 0xdb, doubling the copied span each step.
-func poison(b []byte) {
-	if len(b) == 0 {
-		return
-	}
-	b[0] = 0xdb
-	for n := 1; n < len(b); n *= 2 {
-		copy(b[n:], b[:n])
-	}
 }

@@ -20,29 +20,25 @@ func (w *Writer) flushLoop() {
 		case <-w.lead:
 			w.writeGroup(nil, false)
 		case <-tick:
+			// Under SyncEverySec a timed sync; under SyncNo only a write
+			// of what AppendDeferred left pending.
+			doSync := w.opts.SyncPolicy == SyncEverySec
 			w.mu.Lock()
-			if w.opts.SyncPolicy == SyncNo {
-				// Only write what AppendDeferred left pending.
-				if w.mu.leading || len(w.mu.fill) == 0 {
-					w.mu.Unlock()
-					continue
-				}
-				w.mu.leading = true
+			if w.mu.leading {
+				// A group is in flight (or about to be): under
+				// SyncEverySec the next one syncs, led by its first
+				// waiter or, if none comes, by the flusher (handOff).
+				w.mu.syncReq = w.mu.syncReq || doSync
 				w.mu.Unlock()
-				w.writeGroup(nil, false)
 				continue
 			}
-			if w.mu.leading {
-				// A group is in flight (or about to be): the next one
-				// syncs, led by its first waiter or, if none comes, by
-				// the flusher (handOff).
-				w.mu.syncReq = true
+			if !doSync && len(w.mu.fill) == 0 {
 				w.mu.Unlock()
 				continue
 			}
 			w.mu.leading = true
 			w.mu.Unlock()
-			w.writeGroup(nil, true)
+			w.writeGroup(nil, doSync)
 		case <-w.quit:
 			return
 		}

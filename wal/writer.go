@@ -114,37 +114,40 @@ func (w *Writer) Append(p []byte, sync bool, wt *Waiter) error {
 		wt.reset()
 	}
 	w.mu.Lock()
-	w.waitRoomLocked()
-	if err := w.errLocked(); err != nil {
+	if err := w.appendRecordLocked(p); err != nil {
 		w.mu.Unlock()
 		if wt != nil {
 			wt.err = err
 		}
 		return err
 	}
-	w.appendLocked(p)
 	if sync {
 		w.mu.syncReq = true
 	}
 	if wt != nil {
 		w.registerLocked(wt)
-	} else if !w.mu.leading {
-		w.mu.leading = true
-		w.lead <- struct{}{}
+	} else {
+		w.leadLocked()
 	}
 	w.mu.Unlock()
-	w.metrics.records.Add(1)
 	return nil
 }
 
-// waitRoomLocked waits while the buffer being filled is full
-// (back-pressure), first making sure that some goroutine will write it.
-// Requires w.mu.
-func (w *Writer) waitRoomLocked() {
+// appendRecordLocked is what Append and AppendDeferred share: it waits for
+// room, fails with the sticky error (or ErrClosed) without logging p, or
+// frames p into the group being filled. Requires w.mu.
+func (w *Writer) appendRecordLocked(p []byte) error {
+	// Someone leads whenever this much is pending (an Append leads or has
+	// a waiter; AppendDeferred hands off at deferHandoff), so the wait ends.
 	for len(w.mu.fill) >= maxPending && w.mu.err == nil && !w.mu.closed {
-		w.leadLocked()
 		w.mu.room.Wait()
 	}
+	if err := w.errLocked(); err != nil {
+		return err
+	}
+	w.appendLocked(p)
+	w.metrics.records.Add(1)
+	return nil
 }
 
 // leadLocked hands the next group to the flusher unless some goroutine is
@@ -173,17 +176,13 @@ const deferHandoff = minBufSize
 // It returns the sticky error, or ErrClosed, without logging the record.
 func (w *Writer) AppendDeferred(p []byte) error {
 	w.mu.Lock()
-	w.waitRoomLocked()
-	if err := w.errLocked(); err != nil {
-		w.mu.Unlock()
+	defer w.mu.Unlock()
+	if err := w.appendRecordLocked(p); err != nil {
 		return err
 	}
-	w.appendLocked(p)
 	if w.opts.SyncPolicy == SyncAlways || len(w.mu.fill) >= deferHandoff {
 		w.leadLocked()
 	}
-	w.mu.Unlock()
-	w.metrics.records.Add(1)
 	return nil
 }
 

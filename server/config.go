@@ -103,9 +103,20 @@ func lookupSetting(name string) *setting {
 func NewConfig() *Config {
 	c := &Config{values: make(map[string]string)}
 	for _, s := range configTable {
-		c.values[s.name] = s.def
+		c.values[s.name] = s.defaultValue()
 	}
 	return c
+}
+
+// defaultValue is the setting's default in canonical form, like any value
+// set later: Int reads a memory default of "64mb" as 67108864, and CONFIG
+// GET shows bytes, as Redis does.
+func (s *setting) defaultValue() string {
+	v, err := s.normalize(s.def)
+	if err != nil {
+		panic(fmt.Sprintf("server: default of %s: %v", s.name, err))
+	}
+	return v
 }
 
 // normalize checks value against the setting and returns its canonical
@@ -414,7 +425,7 @@ func (c *Config) Rewrite() error {
 		out = append(out, s.name+" "+quoteConfigArg(c.values[s.name]))
 	}
 	for _, s := range configTable {
-		if !done[s.name] && c.values[s.name] != s.def {
+		if !done[s.name] && c.values[s.name] != s.defaultValue() {
 			out = append(out, s.name+" "+quoteConfigArg(c.values[s.name]))
 		}
 	}

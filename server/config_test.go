@@ -1,10 +1,14 @@
 package server
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/strata-db/strata/codec"
 )
 
 func TestConfigFileAndRewrite(t *testing.T) {
@@ -119,5 +123,76 @@ func TestSaveSetting(t *testing.T) {
 	}
 	if err := NewConfig().loadString(`save ""`, "test.conf"); err != nil {
 		t.Fatalf(`config file save "": %v`, err)
+	}
+}
+
+// TestConfigDefaultsParsed checks that every default reads as the value it
+// spells: memory defaults such as "64mb" were once stored raw, so Int read
+// them as 0 and the server ran with no block cache.
+func TestConfigDefaultsParsed(t *testing.T) {
+	c := NewConfig()
+	for name, want := range map[string]int64{
+		"block-cache-size":          64 << 20,
+		"memtable-size":             64 << 20,
+		"client-query-buffer-limit": 1 << 30,
+		"proto-max-bulk-len":        512 << 20,
+		"databases":                 16,
+	} {
+		if got := c.Int(name); got != want {
+			t.Errorf("%s: Int = %d (stored %q), want %d", name, got, c.Get(name), want)
+		}
+	}
+	for _, s := range configTable {
+		if s.kind == kindMemory || s.kind == kindInt {
+			if _, err := strconv.ParseInt(c.Get(s.name), 10, 64); err != nil {
+				t.Errorf("%s: default %q is not a number of bytes", s.name, c.Get(s.name))
+			}
+		}
+	}
+	// A rewrite of an untouched config adds nothing.
+	path := filepath.Join(t.TempDir(), "strata.conf")
+	os.WriteFile(path, []byte("port 7000\n"), 0o644)
+	if err := c.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rewrite(); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "port 7000\n" {
+		t.Errorf("rewrite of defaults wrote:\n%s", data)
+	}
+}
+
+// TestDefaultBlockCache checks that a server started without
+// block-cache-size caches data blocks: a second read of flushed keys hits.
+func TestDefaultBlockCache(t *testing.T) {
+	dir := t.TempDir()
+	cfg := NewConfig()
+	if err := cfg.ApplyArgs([]string{"--port", "0", "--dir", dir}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.db.Close()
+	db := s.ks.DB(0)
+	for i := range 1000 {
+		if _, err := db.Set(fmt.Appendf(nil, "k%04d", i), []byte("value"), codec.SetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		for i := range 1000 {
+			if _, ok, err := db.Get(fmt.Appendf(nil, "k%04d", i)); err != nil || !ok {
+				t.Fatalf("k%04d: %v %v", i, ok, err)
+			}
+		}
+	}
+	if m := s.db.Metrics().BlockCache; m.Hits < 1000 || m.Bytes == 0 {
+		t.Fatalf("block cache after two passes over flushed keys: %v", m)
 	}
 }

@@ -123,9 +123,19 @@ func (m *memTable) markImmutableLocked() {
 }
 
 // apply inserts every record of the batch, numbering them from b.seq.
+// Point records go in through AddBatch, a run of up to applyRun at a time,
+// so that their skiplist searches overlap (memtable/batch.go).
 func (m *memTable) apply(b *Batch) error {
 	r, err := newBatchReader(b.data)
 	if err != nil {
+		return err
+	}
+	var run [applyRun]memtable.Entry
+	n := 0
+	flush := func() error {
+		_, err := m.AddBatch(run[:n])
+		clear(run[:n])
+		n = 0
 		return err
 	}
 	seq := b.seq
@@ -137,21 +147,34 @@ func (m *memTable) apply(b *Batch) error {
 		if !ok {
 			break
 		}
-		if kind == base.InternalKeyKindRangeDelete && bytes.Compare(key, value) >= 0 {
+		ikey := base.MakeInternalKey(key, seq, kind)
+		seq++
+		if kind != base.InternalKeyKindRangeDelete {
+			run[n] = memtable.Entry{Key: ikey, Value: value}
+			if n++; n == len(run) {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if bytes.Compare(key, value) >= 0 {
 			// An empty or inverted range deletes nothing. Kept, it would
 			// fail the flush (sstable.ErrEmptyRange) and turn the DB
 			// read-only; the record keeps its sequence number.
-			seq++
 			continue
 		}
-		if err := m.Add(base.MakeInternalKey(key, seq, kind), value); err != nil {
+		if err := m.Add(ikey, value); err != nil {
 			return err
 		}
-		if kind == base.InternalKeyKindRangeDelete {
-			m.tombs.add(key, value, seq)
-			m.rangeDels.Add(1)
-		}
-		seq++
+		m.tombs.add(key, value, ikey.SeqNum())
+		m.rangeDels.Add(1)
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	last := uint64(seq - 1)
 	for {
@@ -162,6 +185,9 @@ func (m *memTable) apply(b *Batch) error {
 	}
 	return nil
 }
+
+// applyRun is the longest run of point records apply hands to AddBatch.
+const applyRun = 16
 
 // readState is what a reader needs: the memtables (newest first) and the
 // current version, pinned together by one reference count so that no file a

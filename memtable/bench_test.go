@@ -33,7 +33,7 @@ func filled(tb testing.TB, keys [][]byte, value []byte) *MemTable {
 	return m
 }
 
-// TestZeroAllocs checks that Add, Get and every iterator step allocate
+// TestZeroAllocs checks that Add, AddBatch, Get and every iterator step allocate
 // nothing.
 func TestZeroAllocs(t *testing.T) {
 	keys := benchKeys(2000)
@@ -47,6 +47,18 @@ func TestZeroAllocs(t *testing.T) {
 		i++
 	}); n != 0 {
 		t.Errorf("Add: %.1f allocations", n)
+	}
+	var es [16]Entry
+	if n := testing.AllocsPerRun(50, func() {
+		for j := range es {
+			es[j] = Entry{Key: base.MakeInternalKey(keys[i], base.SeqNum(i+1), base.InternalKeyKindSet), Value: value}
+			i++
+		}
+		if _, err := m.AddBatch(es[:]); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("AddBatch: %.1f allocations", n)
 	}
 	if n := testing.AllocsPerRun(1000, func() {
 		if _, _, ok := m.Get(keys[i%1000], base.SeqNumMax); !ok {
@@ -235,6 +247,46 @@ func BenchmarkAddFill(b *testing.B) {
 					m = New(arena)
 					b.StartTimer()
 					err = m.Add(key, value)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			benchcpu.Report(b, cpu)
+		})
+	}
+}
+
+// BenchmarkAddBatchFill is BenchmarkAddFill's random order through
+// AddBatch, in batches of the given size: the engine applies a batch of
+// several entries (MSET, a key batch) this way.
+func BenchmarkAddBatchFill(b *testing.B) {
+	for _, size := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			value := make([]byte, 100)
+			arena := make([]byte, 64<<20)
+			m := New(arena)
+			keys := make([][16]byte, size)
+			es := make([]Entry, size)
+			b.ReportAllocs()
+			b.SetBytes(int64(size * (16 + len(value))))
+			cpu := benchcpu.Process()
+			seq := 0
+			for i := 0; b.Loop(); i++ {
+				for j := range es {
+					var be [8]byte
+					binary.BigEndian.PutUint64(be[:], mix64(uint64(i*size+j))>>24)
+					hex.Encode(keys[j][:], be[:])
+					seq++
+					es[j] = Entry{Key: base.MakeInternalKey(keys[j][:], base.SeqNum(seq), base.InternalKeyKindSet), Value: value}
+				}
+				n, err := m.AddBatch(es)
+				if err == ErrArenaFull {
+					b.StopTimer()
+					clear(arena)
+					m = New(arena)
+					b.StartTimer()
+					_, err = m.AddBatch(es[n:])
 				}
 				if err != nil {
 					b.Fatal(err)

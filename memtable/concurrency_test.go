@@ -46,7 +46,7 @@ func checkStructure(t *testing.T, s *skiplist) {
 }
 
 // TestConcurrentAddAndRead runs writers that add interleaved versions of the
-// same user keys while readers scan in both directions, seek and Get. Readers
+// same user keys (half of them through AddBatch) while readers scan in both directions, seek and Get. Readers
 // assert order on every step and that every Add already acknowledged is
 // visible; afterwards the content must equal the union of all writes.
 func TestConcurrentAddAndRead(t *testing.T) {
@@ -71,6 +71,23 @@ func TestConcurrentAddAndRead(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(w), 1))
 			order := rng.Perm(perWriter)
+			if w%2 == 1 {
+				// Odd writers add through AddBatch, in runs of 1 to 24.
+				for n := 0; n < len(order); {
+					run := order[n:min(len(order), n+1+rand.IntN(24))]
+					es := make([]Entry, len(run))
+					for j, i := range run {
+						es[j] = Entry{Key: base.MakeInternalKey(ukey(i), seqOf(w, i), base.InternalKeyKindSet), Value: val(w, i)}
+					}
+					if k, err := m.AddBatch(es); err != nil || k != len(es) {
+						errc <- fmt.Errorf("AddBatch = %d of %d, %v", k, len(es), err)
+						return
+					}
+					n += len(run)
+					progress[w].Store(int64(n))
+				}
+				return
+			}
 			for n, i := range order {
 				if err := m.Add(base.MakeInternalKey(ukey(i), seqOf(w, i), base.InternalKeyKindSet), val(w, i)); err != nil {
 					errc <- err
@@ -201,7 +218,7 @@ func scanOrdered(m *MemTable, forward bool) error {
 }
 
 // TestConcurrentDuplicateAdds races goroutines adding the same internal
-// keys: exactly one Add of each key wins.
+// keys, with Add and with AddBatch: exactly one add of each key wins.
 func TestConcurrentDuplicateAdds(t *testing.T) {
 	const goroutines, keys = 8, 500
 	m := New(make([]byte, 4<<20))
@@ -212,6 +229,29 @@ func TestConcurrentDuplicateAdds(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if g%2 == 1 {
+				// Odd goroutines add through AddBatch, 16 keys at a
+				// time, going on after each key another one won.
+				var es []Entry
+				for i := range keys {
+					es = append(es, Entry{Key: base.MakeInternalKey(fmt.Appendf(nil, "k%04d", i), 7, base.InternalKeyKindSet), Value: fmt.Appendf(nil, "g%d", g)})
+				}
+				for i := 0; i < keys; {
+					n, err := m.AddBatch(es[i:min(keys, i+16)])
+					for j := i; j < i+n; j++ {
+						wins[j].Add(1)
+					}
+					i += n
+					if err != nil {
+						if !errors.Is(err, ErrRecordExists) {
+							errc <- err
+							return
+						}
+						i++
+					}
+				}
+				return
+			}
 			for i := range keys {
 				k := base.MakeInternalKey(fmt.Appendf(nil, "k%04d", i), 7, base.InternalKeyKindSet)
 				switch err := m.Add(k, fmt.Appendf(nil, "g%d", g)); {

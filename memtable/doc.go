@@ -24,7 +24,8 @@
 //
 // # Concurrency contract
 //
-//  1. Add is safe for concurrent use with other Adds and with readers: nodes
+//  1. Add and AddBatch are safe for concurrent use with other Adds and with
+//     readers: nodes
 //     are linked with compare-and-swap, never under a lock. Two Adds of the
 //     same user key and trailer race on level 0; exactly one wins, the
 //     other gets ErrRecordExists.
@@ -43,6 +44,15 @@
 //     back whenever no reserved batch is left in flight.
 //  5. Keys and values returned by Get and by iterators alias the arena;
 //     they stay valid while the arena lives and must not be modified.
+//
+// # Batched inserts and huge pages
+//
+// A search of a full memtable is a chain of dependent cache misses.
+// AddBatch runs the searches of up to 16 point entries in lock-step with
+// software prefetches, so that their misses overlap (batch.go); the engine
+// applies every batch through it. New asks Linux to back the arena with
+// transparent huge pages (hugepages_linux.go), so that a node visited is
+// rarely also a TLB miss.
 //
 // # Backward iteration
 //

@@ -121,6 +121,13 @@ func (f *filter) add(h uint64) {
 	}
 }
 
+// prefetch starts loading h's block.
+func (f *filter) prefetch(h uint64) {
+	if f.nblocks != 0 {
+		prefetch(unsafe.Pointer(&f.words[f.block(h)]))
+	}
+}
+
 // mayContain reports whether h's bits are all set: false means no key
 // with this hash was added.
 func (f *filter) mayContain(h uint64) bool {

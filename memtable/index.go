@@ -79,6 +79,13 @@ func (x *pointIndex) init(buf []byte) {
 
 func (x *pointIndex) slot(i uint64) *uint32 { return &x.slots[i&x.mask] }
 
+// prefetch starts loading h's first slot.
+func (x *pointIndex) prefetch(h uint64) {
+	if x.slots != nil {
+		prefetch(unsafe.Pointer(x.slot(h)))
+	}
+}
+
 // add records nd, a node of userKey just linked, as the key's newest
 // version if it is newer than the one recorded.
 func (x *pointIndex) add(a *arena, h uint64, userKey []byte, nd uint32) {

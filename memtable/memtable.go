@@ -44,6 +44,7 @@ func New(arena []byte) *MemTable {
 	if len(arena) < MinArenaSize {
 		panic(fmt.Sprintf("memtable: arena of %d bytes is smaller than MinArenaSize (%d)", len(arena), MinArenaSize))
 	}
+	adviseHugePages(arena)
 	m := &MemTable{}
 	n := len(arena)
 	fs, is := FilterSize(n), indexSize(n)

@@ -86,7 +86,11 @@ func TestRandomAgainstModel(t *testing.T) {
 			m := New(make([]byte, 1<<20))
 			var model []itertest.Entry
 			present := map[string]bool{}
+			// Odd seeds add through AddBatch, in batches of random
+			// sizes that may hold duplicates of each other.
+			batched := seed%2 == 1
 			for round := range 6 {
+				var batch []Entry
 				for range 100 {
 					kind := base.InternalKeyKindSet
 					if rng.IntN(4) == 0 {
@@ -94,6 +98,10 @@ func TestRandomAgainstModel(t *testing.T) {
 					}
 					k := base.MakeInternalKey(randUserKey(rng), base.SeqNum(1+rng.IntN(200)), kind)
 					v := fmt.Appendf(nil, "v%d", rng.IntN(1000))
+					if batched {
+						batch = append(batch, Entry{Key: k, Value: v})
+						continue
+					}
 					err := m.Add(k, v)
 					if present[k.String()] {
 						if !errors.Is(err, ErrRecordExists) {
@@ -106,6 +114,26 @@ func TestRandomAgainstModel(t *testing.T) {
 					}
 					present[k.String()] = true
 					model = append(model, itertest.Entry{Key: k.Clone(), Value: v})
+				}
+				for len(batch) > 0 {
+					b := batch[:min(len(batch), 1+rng.IntN(40))]
+					n, err := m.AddBatch(b)
+					for _, e := range b[:n] {
+						if present[e.Key.String()] {
+							t.Fatalf("round %d: AddBatch added a duplicate of %s", round, e.Key)
+						}
+						present[e.Key.String()] = true
+						model = append(model, itertest.Entry{Key: e.Key.Clone(), Value: e.Value})
+					}
+					switch {
+					case err == nil && n != len(b):
+						t.Fatalf("AddBatch of %d entries = %d, nil", len(b), n)
+					case err != nil && (!errors.Is(err, ErrRecordExists) || !present[b[n].Key.String()]):
+						t.Fatalf("AddBatch stopped at %s (%d of %d) with %v", b[n].Key, n, len(b), err)
+					case err != nil:
+						n++ // skip the duplicate
+					}
+					batch = batch[n:]
 				}
 				sortEntries(model)
 				if m.Count() != len(model) {

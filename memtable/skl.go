@@ -205,7 +205,6 @@ func (s *skiplist) spliceFromHints(key base.InternalKey, height int, sp *splice)
 // ever move to nodes that sort later, so no compare-and-swap can succeed
 // on a stale value (no ABA).
 func (s *skiplist) add(key base.InternalKey, value []byte, height int) (nd uint32, err error) {
-	a := s.a
 	var sp splice
 	found, ok := s.spliceFromHints(key, height, &sp)
 	if found {
@@ -225,8 +224,14 @@ func (s *skiplist) add(key base.InternalKey, value []byte, height int) (nd uint3
 			sp.prev[level], sp.next[level] = s.head, s.tail
 		}
 	}
+	return s.link(key, value, height, &sp)
+}
 
-	nd, ok = a.newNode(height, key, value)
+// link allocates the node of key and links it on levels [0, height) at
+// the places sp found, which may have gone stale since: see add.
+func (s *skiplist) link(key base.InternalKey, value []byte, height int, sp *splice) (nd uint32, err error) {
+	a := s.a
+	nd, ok := a.newNode(height, key, value)
 	if !ok {
 		return 0, ErrArenaFull
 	}
@@ -259,6 +264,7 @@ func (s *skiplist) add(key base.InternalKey, value []byte, height int) (nd uint3
 			}
 			// next, the old successor, is still linked here after prev
 			// and sorts after the key: it bounds the walk.
+			var found bool
 			prev, next, found = s.findSpliceForLevel(key.UserKey, key.Trailer, level, prev, next)
 			if found {
 				if level != 0 {

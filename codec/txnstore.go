@@ -37,9 +37,13 @@ import (
 //  2. A key without a point entry is absent when a range deletion covers it
 //     and is read from the base otherwise.
 //  3. No tombstone lies inside a range deletion (it would be redundant).
-//  4. A published txnState is never modified: Commit builds the next one
-//     (copying only the paths it changes) and swaps it in, so iterators and
-//     snapshots hold a frozen pending state for free.
+//  4. A txnState handed out (to an iterator, a snapshot or Pending) is
+//     never modified: the next Commit builds a new one (copying only the
+//     paths it changes) and swaps it in, so iterators and snapshots hold a
+//     frozen pending state for free. Until a state is handed out, Commits
+//     modify the nodes made since the last hand-out in place, and Get reads
+//     the tree under the lock: a run of commands that commit one after the
+//     other (a key batch, EXEC) copies no paths.
 //
 // # Concurrency and the base
 //
@@ -60,8 +64,11 @@ type TxnStore struct {
 	base Store
 	mu   struct {
 		sync.Mutex
-		state txnState // the published pending state; never modified
-		gen   uint64   // the generation of the last Commit (see pwriter)
+		state txnState // the current pending state
+		gen   uint64   // the generation of the nodes Commit may modify (see pwriter)
+		// shared says state was handed out since gen began: the next
+		// Commit starts a new generation (invariant 4).
+		shared bool
 	}
 }
 
@@ -81,17 +88,41 @@ type span struct{ start, end []byte }
 // NewTxnStore returns a TxnStore with nothing pending over base.
 func NewTxnStore(base Store) *TxnStore { return &TxnStore{base: base} }
 
+// state hands out the current pending state, which no Commit will modify.
 func (t *TxnStore) state() txnState {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.mu.shared = true
 	return t.mu.state
 }
 
 // Empty reports whether nothing is pending.
-func (t *TxnStore) Empty() bool { return t.state().empty() }
+func (t *TxnStore) Empty() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.mu.state.empty()
+}
 
-// Get implements Store: the pending writes over the base.
-func (t *TxnStore) Get(key []byte) ([]byte, error) { return txnGet(t.base, t.state(), key) }
+// Get implements Store: the pending writes over the base. The tree is read
+// under the lock, so Get does not hand the state out.
+func (t *TxnStore) Get(key []byte) ([]byte, error) {
+	t.mu.Lock()
+	st := t.mu.state
+	if n := st.root.find(key); n != nil {
+		v, err := []byte(nil), ErrNotFound
+		if !n.tomb {
+			v, err = bytes.Clone(n.value), nil
+		}
+		t.mu.Unlock()
+		return v, err
+	}
+	_, covered := covering(st.dels, key)
+	t.mu.Unlock()
+	if covered {
+		return nil, ErrNotFound
+	}
+	return t.base.Get(key)
+}
 
 // NewIter implements Store: a merge of the base and the pending writes. The
 // pending part is frozen when the iterator is created; the base part is
@@ -163,24 +194,53 @@ type txnOp struct {
 
 // txnBatch is the Batch of a TxnStore: a list of copied operations.
 type txnBatch struct {
-	owner     *TxnStore
-	ops       []txnOp
+	owner *TxnStore
+	ops   []txnOp
+	// buf holds the copies of the ops' keys and values, appended one
+	// after the other. A copy is never written again, so when buf grows
+	// the earlier copies stay where they were, in the old array.
+	buf       []byte
 	committed bool
 }
 
 // NewBatch implements Store.
 func (t *TxnStore) NewBatch() Batch { return &txnBatch{owner: t} }
 
+// copy returns a copy of p in b.buf (nil for nil).
+func (b *txnBatch) copy(p []byte) []byte {
+	if p == nil {
+		return nil
+	}
+	if len(p) == 0 {
+		return []byte{}
+	}
+	if cap(b.buf)-len(b.buf) < len(p) {
+		b.buf = make([]byte, 0, max(256, 2*cap(b.buf), len(p)))
+	}
+	n := len(b.buf)
+	b.buf = append(b.buf, p...)
+	return b.buf[n:len(b.buf):len(b.buf)]
+}
+
+// Reset empties the batch for reuse (writeBatch.release recycles it after
+// its commit). The copies a commit put in the pending state stay as they
+// are: later copies go after them in buf.
+func (b *txnBatch) Reset() {
+	clear(b.ops)
+	b.ops = b.ops[:0]
+	b.committed = false
+}
+
 func (b *txnBatch) Set(k, v []byte) {
-	b.ops = append(b.ops, txnOp{txnSet, bytes.Clone(k), bytes.Clone(v)})
+	b.ops = append(b.ops, txnOp{txnSet, b.copy(k), b.copy(v)})
 }
 
 func (b *txnBatch) Delete(k []byte) {
-	b.ops = append(b.ops, txnOp{txnDelete, bytes.Clone(k), nil})
+	b.ops = append(b.ops, txnOp{txnDelete, b.copy(k), nil})
 }
 
 func (b *txnBatch) DeleteRange(start, end []byte) {
-	b.ops = append(b.ops, txnOp{txnDeleteRange, bytes.Clone(start), bytes.Clone(end)})
+	b.ops = append(b.ops, txnOp{txnDeleteRange, b.copy(start), b.copy(end)})
 }
 
 var errTxnForeignBatch = errors.New("codec: batch was not created by this TxnStore or was already committed")
@@ -195,7 +255,10 @@ func (t *TxnStore) Commit(b Batch) error {
 	tb.committed = true
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.mu.gen++
+	if t.mu.shared {
+		t.mu.gen++
+		t.mu.shared = false
+	}
 	w := pwriter{gen: t.mu.gen}
 	st := t.mu.state
 	for _, op := range tb.ops {

@@ -702,3 +702,38 @@ func BenchmarkTxnStoreCommit(b *testing.B) {
 		}
 	}
 }
+
+// TestTxnStoreCommitsInPlace checks that commits with no iterator, snapshot
+// or Pending between them copy no tree paths (invariant 4), and that one
+// handed-out state still stays frozen.
+func TestTxnStoreCommitsInPlace(t *testing.T) {
+	txn := NewTxnStore(NewMemStore())
+	commit := func(k, v string) {
+		bt := txn.NewBatch()
+		bt.Set(b(k), b(v))
+		if err := txn.Commit(bt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 200 {
+		commit(fmt.Sprintf("k%03d", i), "v0")
+	}
+	// A batch, its op list and its copy buffer; a copied path would add
+	// about log2(200) nodes.
+	if n := testing.AllocsPerRun(100, func() { commit("k100", "v1") }); n > 3 {
+		t.Errorf("an update commit made %.0f allocations, want at most 3", n)
+	}
+	if got := getString(t, txn, "k100"); got != "v1" {
+		t.Fatalf("k100 = %q", got)
+	}
+	snap := txn.NewSnapshot()
+	defer snap.Close()
+	commit("k100", "v2")
+	commit("k100", "v3")
+	if got := getString(t, snap, "k100"); got != "v1" {
+		t.Fatalf("snapshot sees k100 = %q, want v1", got)
+	}
+	if got := getString(t, txn, "k100"); got != "v3" {
+		t.Fatalf("k100 = %q, want v3", got)
+	}
+}

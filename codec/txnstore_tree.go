@@ -41,10 +41,12 @@ func (n *pnode) walk(fn func(*pnode)) {
 	}
 }
 
-// pwriter edits trees for one commit. Nodes of its generation were created
-// by this commit and are not yet published, so it modifies them in place;
-// older nodes it copies first. This keeps a batch of many writes from
-// copying the same paths again and again.
+// pwriter edits trees for a commit. Nodes of its generation were created
+// since the TxnStore last handed its state out, so no reader holds them
+// and it modifies them in place; older nodes it copies first. This keeps
+// a batch of many writes, and commits that follow each other with no
+// iterator or snapshot between them, from copying the same paths again
+// and again.
 type pwriter struct{ gen uint64 }
 
 func (w pwriter) mut(n *pnode) *pnode {

@@ -589,10 +589,7 @@ func (cw *compactionWriter) openTable() error {
 	cw.created = append(cw.created, cw.name)
 	opts := d.tableWriterOptions()
 	if cw.c.outputLevel == numLevels-1 || cw.c.bottommost {
-		// The bottom holds most data: spend CPU on a better ratio there.
-		if opts.Compression == sstable.FastCompression || opts.Compression == sstable.DefaultCompression {
-			opts.Compression = sstable.ZstdCompression
-		}
+		opts.Compression = d.opts.BottommostCompression
 	}
 	cw.w = sstable.NewWriter(f, opts)
 	return nil

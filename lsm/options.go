@@ -45,6 +45,16 @@ func (m WALMode) String() string {
 	return fmt.Sprintf("WALMode(%d)", int(m))
 }
 
+// Options returns a copy of the options the DB was opened with, defaults
+// filled in (later SetMemTableSize and SetBlockCacheSize calls are not
+// reflected).
+func (d *DB) Options() Options { return *d.opts }
+
+// ParseCompression parses a compression name for Options.Compression and
+// BottommostCompression (sstable.ParseCompression), so that the engine's
+// users need not import sstable.
+func ParseCompression(s string) (sstable.Compression, error) { return sstable.ParseCompression(s) }
+
 // ParseWALMode parses "always", "everysec", "no" or "disabled".
 func ParseWALMode(s string) (WALMode, error) {
 	for m, name := range walModeNames {
@@ -101,6 +111,12 @@ type Options struct {
 	BlockRestartInterval int
 	BloomBitsPerKey      int // negative disables bloom filters
 	Compression          sstable.Compression
+	// BottommostCompression is the compression of tables compactions
+	// write to the bottommost level, which holds most of the data;
+	// DefaultCompression means Compression. ZstdCompression there trades
+	// compaction CPU (zstd encodes a 4 KiB block about 5 times slower than
+	// s2) and slower cache misses for a smaller footprint.
+	BottommostCompression sstable.Compression
 
 	// Leveled compaction. Level sizes are dynamic: the bottom level holds
 	// most data and each level above is LevelMultiplier times smaller, down
@@ -201,6 +217,9 @@ func (o *Options) EnsureDefaults() *Options {
 	if o.Compression == 0 {
 		o.Compression = sstable.FastCompression
 	}
+	if o.BottommostCompression == 0 {
+		o.BottommostCompression = o.Compression
+	}
 	if o.BlockCacheSize == 0 {
 		o.BlockCacheSize = DefaultBlockCacheSize
 	}
@@ -279,6 +298,7 @@ func (o *Options) String() string {
 	fmt.Fprintf(&b, "block_restart_interval=%d\n", o.BlockRestartInterval)
 	fmt.Fprintf(&b, "bloom_bits_per_key=%d\n", o.BloomBitsPerKey)
 	fmt.Fprintf(&b, "compression=%s\n", o.Compression)
+	fmt.Fprintf(&b, "bottommost_compression=%s\n", o.BottommostCompression)
 	fmt.Fprintf(&b, "block_cache_size=%d\n", o.BlockCacheSize)
 	fmt.Fprintf(&b, "l0_compaction_threshold=%d\n", o.L0CompactionThreshold)
 	fmt.Fprintf(&b, "l0_slowdown_writes_threshold=%d\n", o.L0SlowdownWritesThreshold)

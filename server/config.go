@@ -62,6 +62,8 @@ var configTable = []setting{
 	{name: "bind", kind: kindString, def: "127.0.0.1", doc: "addresses to listen on, space-separated"},
 	{name: "block-cache-size", kind: kindMemory, def: "64mb", min: 0, max: 1 << 40, mutable: true,
 		doc: "byte budget of the engine's block cache (0 caches nothing); CONFIG SET resizes it at once"},
+	{name: "bottommost-compression", kind: kindEnum, def: "fast", enum: []string{"fast", "zstd"},
+		doc: "compression of the engine's bottommost level, which holds most of the data: fast (s2, as the levels above) or zstd (smaller, at several times the compaction CPU)"},
 	{name: "client-output-buffer-limit", kind: kindString, def: defaultOutputLimits, mutable: true, merge: mergeOutputLimits,
 		doc: "output buffer limits per client class: <class> <hard> <soft> <soft-seconds> ..."},
 	{name: "client-query-buffer-limit", kind: kindMemory, def: "1gb", min: 1 << 20, max: math.MaxInt64, mutable: true,

@@ -196,3 +196,30 @@ func TestDefaultBlockCache(t *testing.T) {
 		t.Fatalf("block cache after two passes over flushed keys: %v", m)
 	}
 }
+
+// TestBottommostCompressionSetting checks the setting's default, its
+// values and its error, and that the server opens with each value.
+func TestBottommostCompressionSetting(t *testing.T) {
+	if got := NewConfig().Get("bottommost-compression"); got != "fast" {
+		t.Fatalf("default %q, want fast", got)
+	}
+	if err := NewConfig().ApplyArgs([]string{"--bottommost-compression", "lz77"}); err == nil ||
+		!strings.Contains(err.Error(), "argument(s) must be one of the following: fast, zstd") {
+		t.Fatalf("bad value: %v", err)
+	}
+	for _, v := range []string{"fast", "ZSTD"} {
+		cfg := NewConfig()
+		if err := cfg.ApplyArgs([]string{"--port", "0", "--dir", t.TempDir(), "--bottommost-compression", v}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(cfg, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		want := strings.ToLower(v)
+		if got := s.db.Options().BottommostCompression.String(); got != want {
+			t.Errorf("%s: engine's bottommost compression %q", v, got)
+		}
+		s.db.Close()
+	}
+}

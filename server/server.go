@@ -97,6 +97,11 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		CompactionFilterScope: codec.CompactionScope,
 		SplitOutput:           codec.SplitTables,
 	}
+	bottom, err := lsm.ParseCompression(cfg.Get("bottommost-compression"))
+	if err != nil {
+		return nil, err
+	}
+	opts.BottommostCompression = bottom
 	// A zero budget still opens a cache (emptied below), so CONFIG SET
 	// block-cache-size can grow it at run time.
 	zeroCache := opts.BlockCacheSize == 0

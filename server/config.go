@@ -60,7 +60,7 @@ var configTable = []setting{
 	{name: "appendonly", kind: kindBool, def: "yes", mutable: false,
 		doc: "yes: writes go to the WAL; no: the WAL is disabled and writes are durable after a flush (FLUSHMEMTABLE)"},
 	{name: "bind", kind: kindString, def: "127.0.0.1", doc: "addresses to listen on, space-separated"},
-	{name: "block-cache-size", kind: kindMemory, def: "64mb", min: 0, max: 1 << 40, mutable: true,
+	{name: "block-cache-size", kind: kindMemory, def: "256mb", min: 0, max: 1 << 40, mutable: true,
 		doc: "byte budget of the engine's block cache (0 caches nothing); CONFIG SET resizes it at once"},
 	{name: "bottommost-compression", kind: kindEnum, def: "fast", enum: []string{"fast", "zstd"},
 		doc: "compression of the engine's bottommost level, which holds most of the data: fast (s2, as the levels above) or zstd (smaller, at several times the compaction CPU)"},

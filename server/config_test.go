@@ -132,7 +132,7 @@ func TestSaveSetting(t *testing.T) {
 func TestConfigDefaultsParsed(t *testing.T) {
 	c := NewConfig()
 	for name, want := range map[string]int64{
-		"block-cache-size":          64 << 20,
+		"block-cache-size":          256 << 20,
 		"memtable-size":             64 << 20,
 		"client-query-buffer-limit": 1 << 30,
 		"proto-max-bulk-len":        512 << 20,

@@ -49,8 +49,10 @@
 //
 // A search of a full memtable is a chain of dependent cache misses.
 // AddBatch runs the searches of up to 16 point entries in lock-step with
-// software prefetches, so that their misses overlap (batch.go); the engine
-// applies every batch through it. New asks Linux to back the arena with
+// software prefetches, so that their misses overlap (batch.go); an
+// ascending run of close keys (a list's consecutive slots) is placed
+// instead with finger searches, each from the previous entry's splice. The
+// engine applies every batch through it. New asks Linux to back the arena with
 // transparent huge pages (hugepages_linux.go), so that a node visited is
 // rarely also a TLB miss.
 //

@@ -87,7 +87,8 @@ func TestRandomAgainstModel(t *testing.T) {
 			var model []itertest.Entry
 			present := map[string]bool{}
 			// Odd seeds add through AddBatch, in batches of random
-			// sizes that may hold duplicates of each other.
+			// sizes that may hold duplicates of each other, half of
+			// them sorted.
 			batched := seed%2 == 1
 			for round := range 6 {
 				var batch []Entry
@@ -117,6 +118,11 @@ func TestRandomAgainstModel(t *testing.T) {
 				}
 				for len(batch) > 0 {
 					b := batch[:min(len(batch), 1+rng.IntN(40))]
+					if rng.IntN(2) == 0 {
+						// An ascending run takes the clustered path
+						// when its keys are close (batch.go).
+						slices.SortFunc(b, func(x, y Entry) int { return base.InternalCompare(x.Key, y.Key) })
+					}
 					n, err := m.AddBatch(b)
 					for _, e := range b[:n] {
 						if present[e.Key.String()] {

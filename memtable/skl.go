@@ -210,21 +210,29 @@ func (s *skiplist) add(key base.InternalKey, value []byte, height int) (nd uint3
 	if found {
 		return 0, ErrRecordExists
 	}
-	if !ok {
-		listHeight := int(s.height.Load())
-		prev, next := s.head, s.tail
-		for level := listHeight - 1; level >= 0; level-- {
-			prev, next, found = s.findSpliceForLevel(key.UserKey, key.Trailer, level, prev, next)
-			if found {
-				return 0, ErrRecordExists
-			}
-			sp.prev[level], sp.next[level] = prev, next
-		}
-		for level := listHeight; level < height; level++ {
-			sp.prev[level], sp.next[level] = s.head, s.tail
-		}
+	if !ok && s.findSplice(key, &sp) {
+		return 0, ErrRecordExists
 	}
 	return s.link(key, value, height, &sp)
+}
+
+// findSplice searches for key's splice from the head and fills sp on every
+// level (the levels above the list's height with the head and the tail).
+// It reports whether an entry equal to key exists.
+func (s *skiplist) findSplice(key base.InternalKey, sp *splice) (found bool) {
+	listHeight := int(s.height.Load())
+	prev, next := s.head, s.tail
+	for level := listHeight - 1; level >= 0; level-- {
+		prev, next, found = s.findSpliceForLevel(key.UserKey, key.Trailer, level, prev, next)
+		if found {
+			return true
+		}
+		sp.prev[level], sp.next[level] = prev, next
+	}
+	for level := listHeight; level < maxHeight; level++ {
+		sp.prev[level], sp.next[level] = s.head, s.tail
+	}
+	return false
 }
 
 // link allocates the node of key and links it on levels [0, height) at

@@ -110,27 +110,29 @@ func (m *MemTable) addPoints(es []Entry) (int, error) {
 		m.filter.prefetch(p[i].hash)
 		m.index.prefetch(p[i].hash)
 	}
+	clustered := false
 	if ascending(es) {
 		// The first search tells whether the run is clustered.
 		if s.findSplice(es[0].Key, &p[0].sp) {
 			return 0, ErrRecordExists
 		}
-		if s.brackets(&p[0].sp, clusterLevels, es[len(es)-1].Key) {
-			return m.addClustered(es, p)
-		}
 		p[0].state = placed
+		clustered = s.brackets(&p[0].sp, clusterLevels, es[len(es)-1].Key)
 	}
-	s.findSplices(es, p)
-	for i := range es {
-		// In the filter before the node is linked (filter.go).
-		m.filter.add(p[i].hash)
+	if !clustered {
+		s.findSplices(es, p)
 	}
 	for i := range es {
 		e := &es[i]
+		if clustered && i > 0 && s.findSpliceNear(e.Key, &p[i-1].sp, &p[i].sp) {
+			p[i].state = exists
+		}
 		if p[i].state == exists {
 			m.count.Add(int64(i))
 			return i, ErrRecordExists
 		}
+		// In the filter before the node is linked (filter.go).
+		m.filter.add(p[i].hash)
 		nd, err := s.link(e.Key, e.Value, p[i].height, &p[i].sp)
 		if err != nil {
 			m.count.Add(int64(i))
@@ -146,9 +148,10 @@ func (m *MemTable) addPoints(es []Entry) (int, error) {
 //
 // A run whose keys are ascending and close together (a list's consecutive
 // slots, which a key batch of LPUSH or RPOP writes) gains nothing from
-// interleaving: the searches all walk the same path. addClustered places
-// each entry with a finger search from the previous entry's splice
-// instead, a few steps on nodes the previous search left in cache.
+// interleaving: the searches all walk the same path. addPoints places
+// each entry after the first with a finger search from the previous
+// entry's splice instead (findSpliceNear), a few steps on nodes the
+// previous search left in cache.
 
 // clusterLevels is how high the first entry's splice may have to be
 // climbed for the last entry to lie inside it: a bracket on level l spans
@@ -174,28 +177,6 @@ func (s *skiplist) brackets(sp *splice, levels int, key base.InternalKey) bool {
 		}
 	}
 	return false
-}
-
-// addClustered adds an ascending run whose first splice p[0].sp is found.
-func (m *MemTable) addClustered(es []Entry, p []pendingAdd) (int, error) {
-	s := &m.points
-	for i := range es {
-		e := &es[i]
-		if i > 0 && s.findSpliceNear(e.Key, &p[i-1].sp, &p[i].sp) {
-			m.count.Add(int64(i))
-			return i, ErrRecordExists
-		}
-		// In the filter before the node is linked (filter.go).
-		m.filter.add(p[i].hash)
-		nd, err := s.link(e.Key, e.Value, p[i].height, &p[i].sp)
-		if err != nil {
-			m.count.Add(int64(i))
-			return i, err
-		}
-		m.index.add(&m.arena, p[i].hash, e.Key.UserKey, nd)
-	}
-	m.count.Add(int64(len(es)))
-	return len(es), nil
 }
 
 // findSpliceNear fills sp on every level for key, which sorts after the key

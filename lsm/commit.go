@@ -311,7 +311,6 @@ func (d *DB) walWriterOptions() wal.WriterOptions {
 func (d *DB) setWALForStats(cur *wal.Writer, closed wal.WriterMetrics) {
 	d.walStats.mu.Lock()
 	defer d.walStats.mu.Unlock()
-	d.walStats.log = cur
 	d.curLog.Store(cur)
 	c := &d.walStats.closed
 	c.Records += closed.Records

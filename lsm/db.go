@@ -61,18 +61,18 @@ type DB struct {
 		log    *wal.Writer
 		logNum base.FileNum
 	}
-	// curLog is commit.log for WaitLogged, which must not take commit.mu
-	// (kept after Close: WaitLogged then finds it closed). A rotation
-	// installs a new WAL only once the old one's Close has written every
-	// record, so waiting on the current WAL covers the earlier ones.
+	// curLog is commit.log for WaitLogged and Metrics, which must not take
+	// commit.mu (kept after Close: WaitLogged then finds it closed). A
+	// rotation installs a new WAL only once the old one's Close has
+	// written every record, so waiting on the current WAL covers the
+	// earlier ones. It is stored under walStats.mu, with the closed
+	// writer's counters.
 	curLog atomic.Pointer[wal.Writer]
 
 	// walStats lets Metrics read the WAL counters without the commit
 	// mutex, which a stalled writer holds while it waits.
 	walStats struct {
 		mu sync.Mutex
-		// log is the current WAL writer (also in commit.log).
-		log *wal.Writer
 		// closed collects the metrics of WAL writers already closed.
 		closed wal.WriterMetrics
 	}

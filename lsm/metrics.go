@@ -126,8 +126,8 @@ func (d *DB) Metrics() *Metrics {
 	m := &Metrics{}
 	d.walStats.mu.Lock()
 	wm := d.walStats.closed
-	if d.walStats.log != nil {
-		cur := d.walStats.log.Metrics()
+	if log := d.curLog.Load(); log != nil {
+		cur := log.Metrics()
 		wm.Records += cur.Records
 		wm.Bytes += cur.Bytes
 		wm.Writes += cur.Writes

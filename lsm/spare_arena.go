@@ -59,6 +59,12 @@ type spareArena struct {
 	preparing bool
 }
 
+// wantsLocked reports whether an arena of length size may become the
+// spare now. Requires s.mu.
+func (s *spareArena) wantsLocked(size int) bool {
+	return s.arena == nil && !s.released && size == s.size
+}
+
 // offer keeps arena, counted under purpose p, as the spare if it may; it
 // reports whether it did. The caller frees an arena not kept.
 func (s *spareArena) offer(p jemallocprof.Purpose, arena []byte) bool {
@@ -67,7 +73,7 @@ func (s *spareArena) offer(p jemallocprof.Purpose, arena []byte) bool {
 	jemallocprof.Poison(arena[:cap(arena)])
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.arena != nil || s.released || len(arena) != s.size {
+	if !s.wantsLocked(len(arena)) {
 		return false
 	}
 	jemallocprof.Move(p, jemallocprof.MemtableSpare, cap(arena))
@@ -113,7 +119,7 @@ func (s *spareArena) setSize(n int) {
 func (s *spareArena) startPreparing(size int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.arena != nil || s.preparing || s.released || size != s.size {
+	if s.preparing || !s.wantsLocked(size) {
 		return false
 	}
 	s.preparing = true
@@ -126,7 +132,7 @@ func (s *spareArena) startPreparing(size int) bool {
 // if that was settled before it started.
 func (s *spareArena) prepare(size int) {
 	s.mu.Lock()
-	wanted := s.arena == nil && !s.released && size == s.size
+	wanted := s.wantsLocked(size)
 	if !wanted {
 		s.preparing = false
 	}
@@ -137,7 +143,7 @@ func (s *spareArena) prepare(size int) {
 	arena := jemallocprof.Alloc(jemallocprof.MemtableSpare, size)
 	s.mu.Lock()
 	s.preparing = false
-	keep := s.arena == nil && !s.released && size == s.size
+	keep := s.wantsLocked(size)
 	if keep {
 		s.arena = arena
 	}

@@ -107,19 +107,10 @@ func (t *TxnStore) Empty() bool {
 // under the lock, so Get does not hand the state out.
 func (t *TxnStore) Get(key []byte) ([]byte, error) {
 	t.mu.Lock()
-	st := t.mu.state
-	if n := st.root.find(key); n != nil {
-		v, err := []byte(nil), ErrNotFound
-		if !n.tomb {
-			v, err = bytes.Clone(n.value), nil
-		}
-		t.mu.Unlock()
-		return v, err
-	}
-	_, covered := covering(st.dels, key)
+	v, decided, err := pendingGet(t.mu.state, key)
 	t.mu.Unlock()
-	if covered {
-		return nil, ErrNotFound
+	if decided {
+		return v, err
 	}
 	return t.base.Get(key)
 }
@@ -139,16 +130,26 @@ func (t *TxnStore) NewSnapshot() Snapshot {
 }
 
 func txnGet(base Reader, st txnState, key []byte) ([]byte, error) {
-	if n := st.root.find(key); n != nil {
-		if n.tomb {
-			return nil, ErrNotFound
-		}
-		return bytes.Clone(n.value), nil
-	}
-	if _, ok := covering(st.dels, key); ok {
-		return nil, ErrNotFound
+	if v, decided, err := pendingGet(st, key); decided {
+		return v, err
 	}
 	return base.Get(key)
+}
+
+// pendingGet reads key from the pending writes: a copy of its pending
+// value, or ErrNotFound for a pending delete or a range deletion over it.
+// decided is false when nothing pending touches key: the base decides.
+func pendingGet(st txnState, key []byte) (v []byte, decided bool, err error) {
+	if n := st.root.find(key); n != nil {
+		if n.tomb {
+			return nil, true, ErrNotFound
+		}
+		return bytes.Clone(n.value), true, nil
+	}
+	if _, ok := covering(st.dels, key); ok {
+		return nil, true, ErrNotFound
+	}
+	return nil, false, nil
 }
 
 // covering returns the range deletion of dels that contains k, if any.

@@ -737,3 +737,31 @@ func TestTxnStoreCommitsInPlace(t *testing.T) {
 		t.Fatalf("k100 = %q, want v3", got)
 	}
 }
+
+// TestTxnBatchReset: a batch reused after Reset (as writeBatch.release
+// recycles it) leaves the keys and values its earlier commits put in the
+// pending state as they were.
+func TestTxnBatchReset(t *testing.T) {
+	txn := NewTxnStore(NewMemStore())
+	bt := txn.NewBatch()
+	for i := range 100 {
+		bt.Set(fmt.Appendf(nil, "k%03d", i), fmt.Appendf(nil, "v%03d", i))
+		if err := txn.Commit(bt); err != nil {
+			t.Fatal(err)
+		}
+		bt.(resettable).Reset()
+	}
+	bt.Delete(b("k050"))
+	if err := txn.Commit(bt); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		want := fmt.Sprintf("v%03d", i)
+		if i == 50 {
+			want = "<nil>"
+		}
+		if got := getString(t, txn, fmt.Sprintf("k%03d", i)); got != want {
+			t.Fatalf("k%03d = %q, want %q", i, got, want)
+		}
+	}
+}

@@ -101,3 +101,43 @@ func BenchmarkIterNext(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGetLarge reads random keys of a table of 1M keys (about 35,000
+// data blocks, an index of as many entries) with every block cached: the
+// lookups' cost is the index and block searches over memory that does not
+// fit the CPU caches, as in a server whose working set is larger than them.
+func BenchmarkGetLarge(b *testing.B) {
+	const n = 1 << 20
+	f := &memFile{}
+	w := NewWriter(f, WriterOptions{Compression: FastCompression})
+	val := make([]byte, 100)
+	key := func(i int) []byte { return fmt.Appendf(nil, "m\x00key:%012d", i) }
+	for i := 0; i < n; i++ {
+		if err := w.Add(base.MakeInternalKey(key(i), base.SeqNum(i+1), base.InternalKeyKindSet), val); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	r, err := NewReader(f.reopen(), ReaderOptions{Cache: NewCache(1 << 30), FileNum: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = key(int(uint64(i) * 0x9E3779B97F4A7C15 % n))
+		r.Get(nil, keys[i], base.SeqNumMax) // load every block into the cache
+	}
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		v, _, found, err := r.Get(buf[:0], keys[i&(n-1)], base.SeqNumMax)
+		if err != nil || !found || len(v) != 100 {
+			b.Fatal("miss")
+		}
+		i++
+	}
+}

@@ -32,6 +32,9 @@ type blockIter struct {
 	data        []byte // the whole block
 	restartsOff int    // offset of the restart array = end of the entries
 	numRestarts int
+	// sum, when set, narrows searches over the restart points (the index
+	// block of a table read with the bytewise comparer).
+	sum *restartSummary
 
 	offset     int // offset of the current entry
 	nextOffset int // offset of the entry after the current one
@@ -166,6 +169,9 @@ func (i *blockIter) restartKey(j int) (base.InternalKey, bool) {
 // >= target, or numRestarts if there is none. ok is false on corruption.
 func (i *blockIter) searchRestarts(target base.InternalKey) (int, bool) {
 	lo, hi := 0, i.numRestarts
+	if i.sum != nil {
+		lo, hi = i.sum.bounds(target.UserKey)
+	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		k, ok := i.restartKey(m)
@@ -314,6 +320,7 @@ func (i *blockIter) initFrom(proto *blockIter) {
 		data:        proto.data,
 		restartsOff: proto.restartsOff,
 		numRestarts: proto.numRestarts,
+		sum:         proto.sum,
 		keyBuf:      i.keyBuf[:0],
 	}
 }

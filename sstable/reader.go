@@ -127,6 +127,10 @@ func newReader(f vfs.File, opts ReaderOptions) (*Reader, error) {
 	if err := r.index.init(r.cmp, ib); err != nil {
 		return nil, err
 	}
+	if cmpr.Name == base.DefaultComparer.Name {
+		r.index.sum = summarize(&r.index)
+		r.metaBytes += r.index.sum.size()
+	}
 
 	if h, ok := meta[metaFilterName]; ok {
 		fb, err := r.readBlock(h)

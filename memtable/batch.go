@@ -120,6 +120,24 @@ func (m *MemTable) addPoints(es []Entry) (int, error) {
 		clustered = s.brackets(&p[0].sp, clusterLevels, es[len(es)-1].Key)
 	}
 	if !clustered {
+		// New versions of keys the index holds go in next to their newest
+		// version without a search (spliceBefore). (Not in a clustered
+		// run: its finger searches need every level of the previous
+		// entry's splice.)
+		for i := range p {
+			if p[i].state != searching {
+				continue
+			}
+			if nd := m.newest(p[i].hash, es[i].Key.UserKey, p[i].height); nd != 0 {
+				found, ok := s.spliceBefore(nd, es[i].Key, &p[i].sp)
+				switch {
+				case found:
+					p[i].state = exists
+				case ok:
+					p[i].state = placed
+				}
+			}
+		}
 		s.findSplices(es, p)
 	}
 	for i := range es {

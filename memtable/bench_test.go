@@ -222,7 +222,9 @@ func BenchmarkSeekGE(b *testing.B) {
 // with a fixed -benchtime (e.g. 1000000x) so that every run averages over
 // the same memtable sizes.
 func BenchmarkAddFill(b *testing.B) {
-	for _, order := range []string{"random", "sequential"} {
+	// updates: new versions of 100,000 random keys, in random order (a
+	// hot keyspace's SETs, a collection's metadata key).
+	for _, order := range []string{"random", "sequential", "updates"} {
 		b.Run(order, func(b *testing.B) {
 			value := make([]byte, 100)
 			arena := make([]byte, 64<<20)
@@ -233,8 +235,11 @@ func BenchmarkAddFill(b *testing.B) {
 			cpu := benchcpu.Process()
 			for i := 0; b.Loop(); i++ {
 				n := uint64(i)
-				if order == "random" {
+				switch order {
+				case "random":
 					n = mix64(n) >> 24
+				case "updates":
+					n = mix64(mix64(n)%100000) >> 24
 				}
 				var be [8]byte
 				binary.BigEndian.PutUint64(be[:], n)

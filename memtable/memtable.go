@@ -91,8 +91,9 @@ func (m *MemTable) add(key base.InternalKey, value []byte, height int) error {
 		// The filter's bits go in before the node is linked, the index
 		// entry after it, both before Add returns (filter.go, index.go).
 		h := KeyHash(key.UserKey)
+		newest := m.newest(h, key.UserKey, height)
 		m.filter.add(h)
-		nd, err := m.points.add(key, value, height)
+		nd, err := m.points.addNear(key, value, height, newest)
 		if err != nil {
 			return err
 		}
@@ -107,6 +108,18 @@ func (m *MemTable) add(key base.InternalKey, value []byte, height int) error {
 	}
 	m.count.Add(1)
 	return nil
+}
+
+// newest returns the point index's node for userKey (hash h) when a node
+// of the given height can use it to skip its search (skiplist.addNear):
+// for height 1, when the filter says the key may be present and the index
+// has it; 0 otherwise.
+func (m *MemTable) newest(h uint64, userKey []byte, height int) uint32 {
+	if height != 1 || m.index.slots == nil || !m.filter.mayContain(h) {
+		return 0
+	}
+	nd, _ := m.index.find(&m.arena, h, userKey)
+	return nd
 }
 
 // Get returns the newest point entry for userKey with a sequence number <=

@@ -205,8 +205,18 @@ func (s *skiplist) spliceFromHints(key base.InternalKey, height int, sp *splice)
 // ever move to nodes that sort later, so no compare-and-swap can succeed
 // on a stale value (no ABA).
 func (s *skiplist) add(key base.InternalKey, value []byte, height int) (nd uint32, err error) {
+	return s.addNear(key, value, height, 0)
+}
+
+// addNear is add with newest, the point index's node for key's user key
+// (0 if none), which places a new version of height 1 without a search
+// (spliceBefore).
+func (s *skiplist) addNear(key base.InternalKey, value []byte, height int, newest uint32) (nd uint32, err error) {
 	var sp splice
 	found, ok := s.spliceFromHints(key, height, &sp)
+	if !found && !ok && newest != 0 && height == 1 {
+		found, ok = s.spliceBefore(newest, key, &sp)
+	}
 	if found {
 		return 0, ErrRecordExists
 	}
@@ -214,6 +224,29 @@ func (s *skiplist) add(key base.InternalKey, value []byte, height int) (nd uint3
 		return 0, ErrRecordExists
 	}
 	return s.link(key, value, height, &sp)
+}
+
+// spliceBefore fills level 0 of sp for key from newest, a node of the same
+// user key, when key sorts right before it (a newer version: the common
+// case of an update): the splice is newest's level-0 predecessor and
+// newest. That is all a node of height 1 needs, and it costs two
+// comparisons where a search from the head of a full memtable costs some
+// 35 dependent cache misses. The splice may go stale before the link, as a
+// searched one may; link corrects it (prev still sorts before key, newest
+// after it). ok is false when newest sorts before key (an older version
+// applied late) or a newer version lies in between; found reports an
+// entry equal to key.
+func (s *skiplist) spliceBefore(newest uint32, key base.InternalKey, sp *splice) (found, ok bool) {
+	c := s.compare(newest, key.UserKey, key.Trailer)
+	if c <= 0 {
+		return c == 0, false
+	}
+	prev := s.a.prev(newest)
+	if prev != s.head && s.compare(prev, key.UserKey, key.Trailer) >= 0 {
+		return false, false
+	}
+	sp.prev[0], sp.next[0] = prev, newest
+	return false, true
 }
 
 // findSplice searches for key's splice from the head and fills sp on every

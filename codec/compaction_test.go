@@ -12,18 +12,29 @@ func TestCompactionDrop(t *testing.T) {
 		name       string
 		key, value []byte
 		want       bool
+		clock      int // clock readings CompactionDropFunc makes
 	}{
-		{"expired string", MetaKey(0, b("k")), str(t0 - 1), true},
-		{"string expiring now", MetaKey(0, b("k")), str(t0), true},
-		{"live string", MetaKey(0, b("k")), str(t0 + 1), false},
-		{"string without TTL", MetaKey(0, b("k")), str(0), false},
-		{"expired hash keeps its metadata", MetaKey(0, b("h")), hash, false},
-		{"data key", DataKey(0, 1, 0, b("f")), str(t0 - 1), false},
-		{"expiry index entry", ExpiryKey(t0-1, 0, b("k")), nil, false},
-		{"corrupt", MetaKey(0, b("k")), append(str(t0 - 1)[:2], 9), false},
+		{"expired string", MetaKey(0, b("k")), str(t0 - 1), true, 1},
+		{"string expiring now", MetaKey(0, b("k")), str(t0), true, 1},
+		{"live string", MetaKey(0, b("k")), str(t0 + 1), false, 1},
+		{"string without TTL", MetaKey(0, b("k")), str(0), false, 0},
+		{"expired hash keeps its metadata", MetaKey(0, b("h")), hash, false, 0},
+		{"data key", DataKey(0, 1, 0, b("f")), str(t0 - 1), false, 0},
+		{"expiry index entry", ExpiryKey(t0-1, 0, b("k")), nil, false, 0},
+		{"corrupt", MetaKey(0, b("k")), append(str(t0 - 1)[:2], 9), false, 0},
 	} {
 		if got := CompactionDrop(tc.key, tc.value, t0); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+		// The filter the server installs answers alike, and reads the
+		// clock only for a string with an expiry.
+		reads := 0
+		drop := CompactionDropFunc(func() int64 { reads++; return t0 })
+		if got := drop(tc.key, tc.value); got != tc.want {
+			t.Errorf("%s: CompactionDropFunc %v, want %v", tc.name, got, tc.want)
+		}
+		if reads != tc.clock {
+			t.Errorf("%s: %d clock readings, want %d", tc.name, reads, tc.clock)
 		}
 	}
 }

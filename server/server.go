@@ -91,9 +91,7 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		Logger:         logger,
 		FS:             cfg.engineFS, // nil: the OS filesystem
 		// Compactions drop expired strings: the in-engine half of expiry.
-		CompactionFilter: func(key, value []byte) bool {
-			return codec.CompactionDrop(key, value, time.Now().UnixMilli())
-		},
+		CompactionFilter:      codec.CompactionDropFunc(func() int64 { return time.Now().UnixMilli() }),
 		CompactionFilterScope: codec.CompactionScope,
 		SplitOutput:           codec.SplitTables,
 	}

@@ -136,11 +136,15 @@ func DataPrefix(db uint8, uuid uint64) []byte {
 
 // DataKey returns d | db | uuid | sub | field.
 func DataKey(db uint8, uuid uint64, sub byte, field []byte) []byte {
-	k := make([]byte, 0, dataPrefixLen+1+len(field))
-	k = append(k, FamilyData, db)
-	k = binary.BigEndian.AppendUint64(k, uuid)
-	k = append(k, sub)
-	return append(k, field...)
+	return appendDataKey(make([]byte, 0, dataPrefixLen+1+len(field)), db, uuid, sub, field)
+}
+
+// appendDataKey appends DataKey(db, uuid, sub, field) to dst.
+func appendDataKey(dst []byte, db uint8, uuid uint64, sub byte, field []byte) []byte {
+	dst = append(dst, FamilyData, db)
+	dst = binary.BigEndian.AppendUint64(dst, uuid)
+	dst = append(dst, sub)
+	return append(dst, field...)
 }
 
 // DecodeDataKey splits a data key. field aliases k.

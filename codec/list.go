@@ -41,11 +41,15 @@ const rangeDeleteMin = 8
 
 // listSlotKey returns the data key of slot idx of incarnation uuid.
 func listSlotKey(db uint8, uuid, idx uint64) []byte {
-	k := make([]byte, 0, dataPrefixLen+1+8)
-	k = append(k, FamilyData, db)
-	k = binary.BigEndian.AppendUint64(k, uuid)
-	k = append(k, subElement)
-	return binary.BigEndian.AppendUint64(k, idx)
+	return appendSlotKey(make([]byte, 0, dataPrefixLen+1+8), db, uuid, idx)
+}
+
+// appendSlotKey appends listSlotKey(db, uuid, idx) to dst.
+func appendSlotKey(dst []byte, db uint8, uuid, idx uint64) []byte {
+	dst = append(dst, FamilyData, db)
+	dst = binary.BigEndian.AppendUint64(dst, uuid)
+	dst = append(dst, subElement)
+	return binary.BigEndian.AppendUint64(dst, idx)
 }
 
 // scanSlots calls fn with each slot of [from, to) of incarnation uuid in r
@@ -105,12 +109,15 @@ const pointReadMax = 4
 func collectSlots(r Reader, db uint8, uuid, from, to uint64, reverse bool) ([][]byte, error) {
 	out := make([][]byte, 0, to-from)
 	if to-from <= pointReadMax {
+		// One key buffer for all the reads: Get does not keep its key.
+		k := make([]byte, 0, dataPrefixLen+1+8)
 		for i := range to - from {
 			idx := from + i
 			if reverse {
 				idx = to - 1 - i
 			}
-			e, ok, err := getValue(r, listSlotKey(db, uuid, idx))
+			k = appendSlotKey(k[:0], db, uuid, idx)
+			e, ok, err := getValue(r, k)
 			if err == nil && !ok {
 				err = base.CorruptionErrorf("codec: list %d slot %d missing", uuid, idx)
 			}
@@ -135,7 +142,7 @@ func collectSlots(r Reader, db uint8, uuid, from, to uint64, reverse bool) ([][]
 func (o *object) slotKey(idx uint64) []byte { return listSlotKey(o.db, o.m.UUID, idx) }
 
 func (o *object) setSlot(idx uint64, elem []byte) {
-	o.b.Set(o.slotKey(idx), elem)
+	o.b.Set(appendSlotKey(o.kb[:0], o.db, o.m.UUID, idx), elem)
 	o.dirty = true
 }
 
@@ -152,7 +159,7 @@ func (o *object) removeSlots(from, to uint64) {
 		return
 	case to-from < rangeDeleteMin:
 		for i := from; i < to; i++ {
-			o.b.Delete(o.slotKey(i))
+			o.b.Delete(appendSlotKey(o.kb[:0], o.db, o.m.UUID, i))
 		}
 	default:
 		o.b.DeleteRange(o.slotKey(from), o.slotKey(to))

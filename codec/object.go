@@ -37,6 +37,10 @@ type object struct {
 	live  bool     // the key exists with type typ (loaded live, or created)
 	b     *writeBatch
 	dirty bool // something changed: finish must write metadata or touch
+	// kb holds the data key of a one-element read or write (tmpKey,
+	// setSlot): Reader.Get and Batch's writes do not keep their key, so
+	// one buffer, inside the object already allocated, serves them all.
+	kb [64]byte
 }
 
 // openObject loads key for a write of type t into batch b. A live key of
@@ -87,17 +91,18 @@ func (o *object) create() error {
 	return nil
 }
 
-// dataKey returns the data key of one element of the live incarnation.
-func (o *object) dataKey(sub byte, field []byte) []byte {
-	return DataKey(o.db, o.m.UUID, sub, field)
-}
-
 // get reads one element (latest committed state; the caller holds the lock).
 func (o *object) get(sub byte, field []byte) ([]byte, bool, error) {
 	if !o.live {
 		return nil, false, nil
 	}
-	return getValue(o.ks.store, o.dataKey(sub, field))
+	return getValue(o.ks.store, o.tmpKey(sub, field))
+}
+
+// tmpKey returns the data key of field in o.kb: valid until the next
+// tmpKey or slot write.
+func (o *object) tmpKey(sub byte, field []byte) []byte {
+	return appendDataKey(o.kb[:0], o.db, o.m.UUID, sub, field)
 }
 
 func getValue(r Reader, k []byte) ([]byte, bool, error) {
@@ -113,12 +118,12 @@ func getValue(r Reader, k []byte) ([]byte, bool, error) {
 
 // set and del write one element. Count bookkeeping is the caller's.
 func (o *object) set(sub byte, field, value []byte) {
-	o.b.Set(o.dataKey(sub, field), value)
+	o.b.Set(o.tmpKey(sub, field), value)
 	o.dirty = true
 }
 
 func (o *object) del(sub byte, field []byte) {
-	o.b.Delete(o.dataKey(sub, field))
+	o.b.Delete(o.tmpKey(sub, field))
 	o.dirty = true
 }
 

@@ -48,9 +48,10 @@ type Iterator interface {
 	Close() error
 }
 
-// Batch collects writes that Store.Commit applies atomically. The slices
-// passed in are copied or retained until Commit; callers must not modify them
-// before then. A batch is not safe for concurrent use.
+// Batch collects writes that Store.Commit applies atomically. Set, Delete
+// and DeleteRange copy their arguments: the caller may reuse its buffers
+// once they return (object.kb relies on it). A batch is not safe for
+// concurrent use.
 type Batch interface {
 	Set(k, v []byte)
 	Delete(k []byte)

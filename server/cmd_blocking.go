@@ -62,6 +62,8 @@ func (c *client) keysThenTimeout(args [][]byte) (keys [][]byte, timeout time.Dur
 }
 
 // blockingPop is BLPOP (left) and BRPOP.
+//
+//go:noinline
 func blockingPop(left bool) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
 		keys, timeout, ok := c.keysThenTimeout(args)
@@ -142,6 +144,8 @@ func cmdBLMPop(c *client, args [][]byte) {
 }
 
 // blockingZPop is BZPOPMIN and BZPOPMAX (max).
+//
+//go:noinline
 func blockingZPop(max bool) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
 		keys, timeout, ok := c.keysThenTimeout(args)

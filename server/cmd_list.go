@@ -52,6 +52,12 @@ func init() {
 
 // pushCommand returns the handler of LPUSH (left), RPUSH, and with
 // existing of LPUSHX and RPUSHX.
+// The functions that make a command's handler are not inlined: inlined
+// into the command table's initialiser, their closures were compiled as
+// part of that huge function, where the inliner gives up on small calls:
+// c.kdb() then allocated its codec.DB on every LPUSH and RPOP.
+//
+//go:noinline
 func pushCommand(left, existing bool) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
 		c.intReply(c.kdb().Push(args[1], args[2:], left, existing))
@@ -61,6 +67,8 @@ func pushCommand(left, existing bool) func(c *client, args [][]byte) {
 // popCommand returns the handler of LPOP (left) and RPOP. Without a count
 // the reply is an element or nil; with one an array, or a nil array for a
 // missing key (RESP3: null for both).
+//
+//go:noinline
 func popCommand(left bool) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
 		if len(args) > 3 {

@@ -277,6 +277,8 @@ const (
 // zrangeCommand returns the handler of ZRANGE (keyIdx 1) and ZRANGESTORE
 // (keyIdx 2, store) with by zByAuto and dir zAuto, and of the older forms with
 // their kind and direction fixed, as Redis's zrangeGenericCommand.
+//
+//go:noinline
 func zrangeCommand(keyIdx int, store bool, by codec.ZRangeBy, dir zdir) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
 		by, dir := by, dir
@@ -361,6 +363,7 @@ func zrangeCommand(keyIdx int, store bool, by codec.ZRangeBy, dir zdir) func(c *
 	}
 }
 
+//go:noinline
 func zrankCommand(rev bool) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
 		rank, found, err := c.kdb().ZRank(args[1], args[2], rev)
@@ -375,6 +378,7 @@ func zrankCommand(rev bool) func(c *client, args [][]byte) {
 	}
 }
 
+//go:noinline
 func zremRangeCommand(by codec.ZRangeBy) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
 		spec := codec.ZRangeSpec{By: by}
@@ -406,6 +410,8 @@ func zremRangeCommand(by codec.ZRangeBy) func(c *client, args [][]byte) {
 // zpopCommand returns the handler of ZPOPMIN (max false) and ZPOPMAX key
 // [count]. Without a count the reply is a flat [member, score] (empty when
 // the key is missing); with one, RESP3 nests the pairs.
+//
+//go:noinline
 func zpopCommand(max bool) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
 		if len(args) > 3 {
@@ -478,6 +484,8 @@ func cmdZRandMember(c *client, args [][]byte) {
 // numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX]
 // [WITHSCORES]. As in Redis, the keys' types are checked before the
 // options, so WRONGTYPE wins over an option error.
+//
+//go:noinline
 func zsetOpCommand(op codec.ZSetOp, store bool) func(c *client, args [][]byte) {
 	numIdx := 1
 	if store {

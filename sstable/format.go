@@ -38,7 +38,10 @@ const (
 // Names of the metaindex entries. Each maps to the block handle of a
 // meta block.
 const (
-	metaFilterName     = "strata.filter.bloom64"
+	metaFilterName = "strata.filter.bloom512"
+	// metaFilterNameV1 names the filter of tables written before
+	// bloom512: a plain bloom filter, still read.
+	metaFilterNameV1   = "strata.filter.bloom64"
 	metaRangeDelName   = "strata.rangedel"
 	metaPropertiesName = "strata.properties"
 )

@@ -173,19 +173,40 @@ func TestBlockCorruptRestarts(t *testing.T) {
 }
 
 func TestBloomFilter(t *testing.T) {
+	layouts := []struct {
+		name   string
+		build  func([]uint64, int) []byte
+		decode func([]byte) (bloomFilter, error)
+		// Theory for bloom64: (1-e^(-k/b))^k: about 14.7% at 4, 0.82% at
+		// 10, 0.046% at 16; one-line filters give a little more.
+		limit map[int]float64
+	}{
+		{"bloom512", buildBloom, decodeBloom, map[int]float64{4: 0.20, 10: 0.015, 16: 0.003}},
+		{"bloom64", buildBloomV1, decodeBloomV1, map[int]float64{4: 0.20, 10: 0.015, 16: 0.002}},
+	}
+	for _, l := range layouts {
+		testBloomFilter(t, l.name, l.build, l.decode, l.limit)
+	}
+	// A bloom512 array is whole lines.
+	if _, err := decodeBloom(make([]byte, 65)[:63]); !errors.Is(err, base.ErrCorruption) {
+		t.Errorf("filter of 62 bytes and a probe count: %v", err)
+	}
+}
+
+func testBloomFilter(t *testing.T, name string, build func([]uint64, int) []byte, decode func([]byte) (bloomFilter, error), limits map[int]float64) {
 	for _, bitsPerKey := range []int{4, 10, 16} {
 		var hashes []uint64
 		const n = 20000
 		for i := 0; i < n; i++ {
 			hashes = append(hashes, bloomHash([]byte(fmt.Sprintf("key-%d", i))))
 		}
-		f, err := decodeBloom(buildBloom(hashes, bitsPerKey))
+		f, err := decode(build(hashes, bitsPerKey))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, h := range hashes {
 			if !f.mayContain(h) {
-				t.Fatalf("bits=%d: false negative for key %d", bitsPerKey, i)
+				t.Fatalf("%s bits=%d: false negative for key %d", name, bitsPerKey, i)
 			}
 		}
 		fp := 0
@@ -196,22 +217,20 @@ func TestBloomFilter(t *testing.T) {
 			}
 		}
 		rate := float64(fp) / probes
-		// Theory: (1-e^(-k/b))^k: about 14.7% at 4, 0.82% at 10, 0.046% at 16.
-		limit := map[int]float64{4: 0.20, 10: 0.015, 16: 0.002}[bitsPerKey]
-		if rate > limit {
-			t.Errorf("bits=%d: false-positive rate %.4f > %.4f", bitsPerKey, rate, limit)
+		if limit := limits[bitsPerKey]; rate > limit {
+			t.Errorf("%s bits=%d: false-positive rate %.4f > %.4f", name, bitsPerKey, rate, limit)
 		}
-		t.Logf("bits=%d: false-positive rate %.4f", bitsPerKey, rate)
+		t.Logf("%s bits=%d: false-positive rate %.4f", name, bitsPerKey, rate)
 	}
 	for _, bad := range [][]byte{nil, {1}, {0, 0, 0}, {0, 0, 31}} {
-		if _, err := decodeBloom(bad); !errors.Is(err, base.ErrCorruption) {
-			t.Errorf("%v: %v", bad, err)
+		if _, err := decode(bad); !errors.Is(err, base.ErrCorruption) {
+			t.Errorf("%s %v: %v", name, bad, err)
 		}
 	}
 	// The empty filter of a table with no keys still works.
-	f, _ := decodeBloom(buildBloom(nil, 10))
+	f, _ := decode(build(nil, 10))
 	if f.mayContain(rand.Uint64()) && f.mayContain(rand.Uint64()) && f.mayContain(rand.Uint64()) {
-		t.Error("empty filter matches")
+		t.Errorf("%s: empty filter matches", name)
 	}
 }
 
@@ -252,5 +271,62 @@ func TestCompressionRoundTrip(t *testing.T) {
 	}
 	if _, err := ParseCompression("lz4"); err == nil {
 		t.Error("lz4 accepted")
+	}
+}
+
+// TestBloomOneLine: a bloom512 key's probes all set bits of one 64-byte
+// line, the one its hash's high half picks.
+func TestBloomOneLine(t *testing.T) {
+	for i := range 200 {
+		h := bloomHash(fmt.Appendf(nil, "key-%d", i))
+		block := buildBloom([]uint64{h}, 10000) // 20 lines
+		lines := (len(block) - 1) / 64
+		want := bloomLine(h, uint32(lines))
+		for j, c := range block[:len(block)-1] {
+			if c != 0 && j/64 != want {
+				t.Fatalf("key %d: bit set in line %d, want only line %d", i, j/64, want)
+			}
+		}
+	}
+}
+
+// TestReadsBloom64Tables: a table written with the filter layout of older
+// tables (bloom64) is read with that layout: every key is found, and the
+// filter still turns most absent keys away.
+func TestReadsBloom64Tables(t *testing.T) {
+	for _, v1 := range []bool{false, true} {
+		f := &memFile{}
+		w := NewWriter(f, WriterOptions{})
+		w.filterV1 = v1
+		for i := range 5000 {
+			if err := w.Add(base.MakeInternalKey(fmt.Appendf(nil, "key%05d", i), 1, base.InternalKeyKindSet), []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewReader(f.reopen(), ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.hasFilter || (r.filter.lines == 0) != v1 {
+			t.Fatalf("v1=%v: filter %v, lines %d", v1, r.hasFilter, r.filter.lines)
+		}
+		for i := range 5000 {
+			if _, _, found, err := r.Get(nil, fmt.Appendf(nil, "key%05d", i), base.SeqNumMax); !found || err != nil {
+				t.Fatalf("v1=%v: key%05d: found=%v err=%v", v1, i, found, err)
+			}
+		}
+		passed := 0
+		for i := range 5000 {
+			if r.MayContain(fmt.Appendf(nil, "absent%05d", i)) {
+				passed++
+			}
+		}
+		if passed > 100 {
+			t.Errorf("v1=%v: %d of 5000 absent keys pass the filter", v1, passed)
+		}
+		r.Close()
 	}
 }

@@ -132,12 +132,16 @@ func newReader(f vfs.File, opts ReaderOptions) (*Reader, error) {
 		r.metaBytes += r.index.sum.size()
 	}
 
-	if h, ok := meta[metaFilterName]; ok {
+	filterName, decode := metaFilterName, decodeBloom
+	if _, ok := meta[metaFilterName]; !ok {
+		filterName, decode = metaFilterNameV1, decodeBloomV1
+	}
+	if h, ok := meta[filterName]; ok {
 		fb, err := r.readBlock(h)
 		if err != nil {
 			return nil, fmt.Errorf("sstable: filter: %w", err)
 		}
-		if r.filter, err = decodeBloom(fb); err != nil {
+		if r.filter, err = decode(fb); err != nil {
 			return nil, err
 		}
 		r.metaBytes += cap(fb)

@@ -58,6 +58,8 @@ type Writer struct {
 	offset uint64
 	err    error // first I/O error, sticky
 	closed bool
+	// filterV1 writes the bloom64 filter of older tables (tests).
+	filterV1 bool
 
 	data     blockWriter
 	index    blockWriter
@@ -291,9 +293,13 @@ func (w *Writer) Close() (err error) {
 	// Metaindex entries must be added in name order: filter, properties,
 	// rangedel.
 	if w.opts.BloomBitsPerKey > 0 && len(w.hashes) > 0 {
-		h := w.writeBlock(buildBloom(w.hashes, w.opts.BloomBitsPerKey), blockTypeNone)
+		build, name := buildBloom, metaFilterName
+		if w.filterV1 {
+			build, name = buildBloomV1, metaFilterNameV1
+		}
+		h := w.writeBlock(build(w.hashes, w.opts.BloomBitsPerKey), blockTypeNone)
 		w.props.FilterSize = h.Length + blockTrailerLen
-		meta.add([]byte(metaFilterName), appendBlockHandle(hbuf[:0], h))
+		meta.add([]byte(name), appendBlockHandle(hbuf[:0], h))
 	} else {
 		w.props.FilterBitsPerKey = 0
 	}

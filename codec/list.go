@@ -98,6 +98,10 @@ func stepIter(it Iterator, reverse bool) bool {
 	return it.Next()
 }
 
+// popReadAhead is how many slots a pop inside a transaction reads ahead
+// from its end of the list (TxnStore.Prefetch): a pipeline's worth.
+const popReadAhead = 16
+
 // pointReadMax is the number of slots up to which collectSlots reads with
 // point lookups rather than an iterator: an LPOP, RPOP or LMOVE reads one
 // slot, and a Get (bloom filters, no merging iterator to build) is the
@@ -202,6 +206,22 @@ func (o *object) pop(left bool, count uint64) ([][]byte, error) {
 	from, to := o.m.Head, o.m.Head+n
 	if !left {
 		from, to = o.m.Tail-n, o.m.Tail
+	}
+	if t, ok := o.ks.store.(*TxnStore); ok && n < popReadAhead {
+		// In a key batch (or EXEC) the next commands likely pop the
+		// next slots: read them with one seek (TxnStore.Prefetch), not
+		// one lookup each.
+		k1 := appendSlotKey(o.kb[:0], o.db, o.m.UUID, from)
+		k2 := appendSlotKey(o.kb[len(k1):len(k1)], o.db, o.m.UUID, to)
+		if !t.Covers(k1, k2) {
+			lo, hi := from, min(o.m.Tail, from+popReadAhead)
+			if !left {
+				lo, hi = max(o.m.Head, to-popReadAhead), to
+			}
+			if err := t.Prefetch(listSlotKey(o.db, o.m.UUID, lo), listSlotKey(o.db, o.m.UUID, hi)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	elems, err := collectSlots(o.ks.store, o.db, o.m.UUID, from, to, !left)
 	if err != nil {

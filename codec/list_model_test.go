@@ -15,12 +15,21 @@ import (
 // stored lists equal the model and the store holds exactly their slots.
 func TestListModel(t *testing.T) {
 	for seed := uint64(1); seed <= 4; seed++ {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { runListModel(t, seed, 3000) })
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { runListModel(t, seed, 3000, false) })
+	}
+	// Runs of commands in transactions, as in a key batch or EXEC, where
+	// pops read slots ahead (TxnStore.Prefetch) among the transaction's
+	// own pushes and pops.
+	for seed := uint64(5); seed <= 7; seed++ {
+		t.Run(fmt.Sprint("txn-seed", seed), func(t *testing.T) { runListModel(t, seed, 3000, true) })
 	}
 }
 
-func runListModel(t *testing.T, seed uint64, steps int) {
+func runListModel(t *testing.T, seed uint64, steps int, txn bool) {
 	f := newFixture(t)
+	db := f.db
+	var txks *Keyspace // the transaction under way (txn)
+	txnLeft := 0       // its steps still to run
 	r := rand.New(rand.NewPCG(seed, seed))
 	model := map[string][]string{}
 	keys := []string{"k0", "k1"}
@@ -34,6 +43,10 @@ func runListModel(t *testing.T, seed uint64, steps int) {
 		return int(i), i >= 0 && i < int64(n)
 	}
 	for step := range steps {
+		if txn && txks == nil && r.IntN(3) > 0 {
+			txks = f.ks.InTransaction(NewTxnStore(f.store))
+			db, txnLeft = txks.DB(0), 1+r.IntN(20)
+		}
 		k := keys[r.IntN(2)]
 		l := model[k]
 		var what string
@@ -53,7 +66,7 @@ func runListModel(t *testing.T, seed uint64, steps int) {
 			for i, e := range es {
 				args[i] = b(e)
 			}
-			got, err := f.db.Push(b(k), args, left, false)
+			got, err := db.Push(b(k), args, left, false)
 			for _, e := range es {
 				if left {
 					l = append([]string{e}, l...)
@@ -67,7 +80,7 @@ func runListModel(t *testing.T, seed uint64, steps int) {
 		case 3: // pop
 			left, count := r.IntN(2) == 0, r.IntN(8)
 			what = fmt.Sprintf("POP %s left=%v %d", k, left, count)
-			got, found, err := f.db.Pop(b(k), left, count)
+			got, found, err := db.Pop(b(k), left, count)
 			n := min(count, len(l))
 			var want []string
 			if left {
@@ -84,7 +97,7 @@ func runListModel(t *testing.T, seed uint64, steps int) {
 			i := idx(len(l))
 			e := el()
 			what = fmt.Sprintf("LSET %s %d %q", k, i, e)
-			err := f.db.LSet(b(k), i, b(e))
+			err := db.LSet(b(k), i, b(e))
 			p, ok := norm(i, len(l))
 			switch {
 			case len(l) == 0:
@@ -104,7 +117,7 @@ func runListModel(t *testing.T, seed uint64, steps int) {
 		case 5, 6: // LINSERT
 			before, pivot, e := r.IntN(2) == 0, el(), el()
 			what = fmt.Sprintf("LINSERT %s before=%v %q %q", k, before, pivot, e)
-			got, err := f.db.LInsert(b(k), before, b(pivot), b(e))
+			got, err := db.LInsert(b(k), before, b(pivot), b(e))
 			want := int64(0)
 			if len(l) > 0 {
 				want = -1
@@ -122,7 +135,7 @@ func runListModel(t *testing.T, seed uint64, steps int) {
 		case 7, 8: // LREM
 			count, e := int64(r.IntN(7)-3), el()
 			what = fmt.Sprintf("LREM %s %d %q", k, count, e)
-			got, err := f.db.LRem(b(k), count, b(e))
+			got, err := db.LRem(b(k), count, b(e))
 			var removed int64
 			if count >= 0 {
 				for i := 0; i < len(l); {
@@ -150,7 +163,7 @@ func runListModel(t *testing.T, seed uint64, steps int) {
 				start, stop = 0, int64(max(len(l)-1-r.IntN(20), 0))
 			}
 			what = fmt.Sprintf("LTRIM %s %d %d", k, start, stop)
-			if err := f.db.LTrim(b(k), start, stop); err != nil {
+			if err := db.LTrim(b(k), start, stop); err != nil {
 				fail("%v", err)
 			}
 			from, to, ok := listRange(int64(len(l)), start, stop)
@@ -163,7 +176,7 @@ func runListModel(t *testing.T, seed uint64, steps int) {
 			dst := keys[r.IntN(2)]
 			fromLeft, toLeft := r.IntN(2) == 0, r.IntN(2) == 0
 			what = fmt.Sprintf("LMOVE %s %s %v %v", k, dst, fromLeft, toLeft)
-			got, found, err := f.db.LMove(b(k), b(dst), fromLeft, toLeft)
+			got, found, err := db.LMove(b(k), b(dst), fromLeft, toLeft)
 			if len(l) == 0 {
 				if found || err != nil {
 					fail("= %q %v %v on an empty list", got, found, err)
@@ -192,7 +205,7 @@ func runListModel(t *testing.T, seed uint64, steps int) {
 			left, count := r.IntN(2) == 0, 1+r.IntN(5)
 			order := []string{k, keys[0], keys[1]}
 			what = fmt.Sprintf("LMPOP %q left=%v %d", order, left, count)
-			gk, got, found, err := f.db.LMPop([][]byte{b(order[0]), b(order[1]), b(order[2])}, left, count)
+			gk, got, found, err := db.LMPop([][]byte{b(order[0]), b(order[1]), b(order[2])}, left, count)
 			var wk string
 			for _, c := range order {
 				if len(model[c]) > 0 {
@@ -223,17 +236,27 @@ func runListModel(t *testing.T, seed uint64, steps int) {
 			}
 		}
 		model[k] = l
+		if txks != nil {
+			if txnLeft--; txnLeft == 0 || step == steps-1 {
+				if err := txks.CommitTransaction(); err != nil {
+					fail("commit: %v", err)
+				}
+				txks, db = nil, f.db
+			}
+		}
 		if step%10 == 0 || r.IntN(4) == 0 {
 			for _, c := range keys {
-				got, err := f.db.LRange(b(c), 0, -1)
+				got, err := db.LRange(b(c), 0, -1)
 				if err != nil || !sameStrs(got, model[c]) {
 					fail("%s holds %q, model %q (%v)", c, got, model[c], err)
 				}
-				if n, _ := f.db.LLen(b(c)); n != int64(len(model[c])) {
+				if n, _ := db.LLen(b(c)); n != int64(len(model[c])) {
 					fail("LLEN %s = %d, model %d", c, n, len(model[c]))
 				}
 			}
-			f.checkLists()
+			if txks == nil {
+				f.checkLists()
+			}
 		}
 	}
 }

@@ -69,7 +69,39 @@ type TxnStore struct {
 		// shared says state was handed out since gen began: the next
 		// Commit starts a new generation (invariant 4).
 		shared bool
+		// ahead is the base range last read ahead (Prefetch).
+		ahead readAhead
 	}
+}
+
+// readAhead holds the base's entries of [lower, upper), read with one
+// iterator, for the Gets that follow (Prefetch): keys and vals are sorted,
+// and a key of the range that is not among them is absent from the base.
+type readAhead struct {
+	lower, upper []byte
+	keys, vals   [][]byte
+}
+
+// Covers reports whether the range kept by the last Prefetch covers
+// [lower, upper).
+func (t *TxnStore) Covers(lower, upper []byte) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	a := &t.mu.ahead
+	return a.upper != nil && bytes.Compare(a.lower, lower) <= 0 && bytes.Compare(upper, a.upper) <= 0
+}
+
+// find answers a base read of key from the range: in reports whether key
+// lies in it.
+func (r *readAhead) find(key []byte) (v []byte, found, in bool) {
+	if r.upper == nil || bytes.Compare(key, r.lower) < 0 || bytes.Compare(key, r.upper) >= 0 {
+		return nil, false, false
+	}
+	i := sort.Search(len(r.keys), func(i int) bool { return bytes.Compare(r.keys[i], key) >= 0 })
+	if i < len(r.keys) && bytes.Equal(r.keys[i], key) {
+		return r.vals[i], true, true
+	}
+	return nil, false, true
 }
 
 var _ Store = (*TxnStore)(nil)
@@ -108,11 +140,65 @@ func (t *TxnStore) Empty() bool {
 func (t *TxnStore) Get(key []byte) ([]byte, error) {
 	t.mu.Lock()
 	v, decided, err := pendingGet(t.mu.state, key)
+	if !decided {
+		var found bool
+		if v, found, decided = t.mu.ahead.find(key); found {
+			v = bytes.Clone(v)
+		} else if decided {
+			err = ErrNotFound
+		}
+	}
 	t.mu.Unlock()
 	if decided {
 		return v, err
 	}
 	return t.base.Get(key)
+}
+
+// Prefetch reads the base's entries of [lower, upper) with one iterator
+// and keeps them, replacing the range kept before: the Gets of keys in the
+// range that follow are answered from them, pending writes first as
+// always, without a base read each. A command that will read a run of
+// neighbouring keys one at a time (a key batch of LPOPs or RPOPs) pays for
+// one seek instead of one lookup per key.
+//
+// The kept entries are valid because the base stays still for the life
+// of the transaction (see above): only writers holding the locks the
+// transaction holds could change them.
+func (t *TxnStore) Prefetch(lower, upper []byte) error {
+	if bytes.Compare(lower, upper) >= 0 {
+		return nil
+	}
+	it, err := t.base.NewIter(lower, upper)
+	if err != nil {
+		return err
+	}
+	var r readAhead
+	var buf []byte
+	for ok := it.First(); ok; ok = it.Next() {
+		// One buffer for the copies; a slice keeps its place when the
+		// buffer grows (the old array stays referenced).
+		k, v := it.Key(), it.Value()
+		if cap(buf)-len(buf) < len(k)+len(v) {
+			buf = make([]byte, 0, max(4<<10, 2*(len(k)+len(v))))
+		}
+		buf = append(buf, k...)
+		r.keys = append(r.keys, buf[len(buf)-len(k):len(buf):len(buf)])
+		buf = append(buf, v...)
+		r.vals = append(r.vals, buf[len(buf)-len(v):len(buf):len(buf)])
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	r.lower, r.upper = bytes.Clone(lower), bytes.Clone(upper)
+	t.mu.Lock()
+	t.mu.ahead = r
+	t.mu.Unlock()
+	return nil
 }
 
 // NewIter implements Store: a merge of the base and the pending writes. The

@@ -765,3 +765,57 @@ func TestTxnBatchReset(t *testing.T) {
 		}
 	}
 }
+
+// TestTxnStorePrefetch: after Prefetch, Gets of keys in the range are
+// answered without base reads, pending writes first; values are copies;
+// keys outside the range still read the base; Covers reports the range.
+// (countingStore is list_test.go's.)
+func TestTxnStorePrefetch(t *testing.T) {
+	base := &countingStore{MemStore: NewMemStore()}
+	bt := base.NewBatch()
+	for i := 0; i < 20; i += 2 { // k00, k02, ..., k18
+		bt.Set(fmt.Appendf(nil, "k%02d", i), fmt.Appendf(nil, "v%02d", i))
+	}
+	if err := base.Commit(bt); err != nil {
+		t.Fatal(err)
+	}
+	txn := NewTxnStore(base)
+	pb := txn.NewBatch()
+	pb.Set(b("k04"), b("pending"))
+	pb.Delete(b("k06"))
+	pb.Set(b("k07"), b("new"))
+	if err := txn.Commit(pb); err != nil {
+		t.Fatal(err)
+	}
+	if txn.Covers(b("k00"), b("k10")) {
+		t.Fatal("covered before any Prefetch")
+	}
+	if err := txn.Prefetch(b("k00"), b("k10")); err != nil {
+		t.Fatal(err)
+	}
+	if !txn.Covers(b("k02"), b("k10")) || txn.Covers(b("k02"), b("k11")) {
+		t.Fatal("Covers disagrees with the range read")
+	}
+	want := map[string]string{"k00": "v00", "k02": "v02", "k04": "pending", "k07": "new", "k08": "v08"}
+	for i := 0; i < 10; i++ {
+		k := fmt.Sprintf("k%02d", i)
+		v, err := txn.Get(b(k))
+		if w, ok := want[k]; ok {
+			if err != nil || string(v) != w {
+				t.Fatalf("%s = %q, %v; want %q", k, v, err, w)
+			}
+			v[0] = 'X' // a copy: the next read is unchanged
+			if v2, _ := txn.Get(b(k)); string(v2) != w {
+				t.Fatalf("%s changed to %q after its copy was written", k, v2)
+			}
+		} else if err != ErrNotFound {
+			t.Fatalf("%s = %q, %v; want not found", k, v, err)
+		}
+	}
+	if base.gets != 0 {
+		t.Fatalf("%d base reads inside the range read ahead", base.gets)
+	}
+	if v, err := txn.Get(b("k12")); err != nil || string(v) != "v12" || base.gets != 1 {
+		t.Fatalf("k12 = %q, %v after %d base reads", v, err, base.gets)
+	}
+}

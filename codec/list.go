@@ -99,8 +99,13 @@ func stepIter(it Iterator, reverse bool) bool {
 }
 
 // popReadAhead is how many slots a pop inside a transaction reads ahead
-// from its end of the list (TxnStore.Prefetch): a pipeline's worth.
-const popReadAhead = 16
+// from its end of the list (TxnStore.Prefetch): a pipeline's worth, but
+// no more than popReadAheadBytes of elements (a list of large elements is
+// read a few at a time, always at least the one popped).
+const (
+	popReadAhead      = 16
+	popReadAheadBytes = 64 << 10
+)
 
 // pointReadMax is the number of slots up to which collectSlots reads with
 // point lookups rather than an iterator: an LPOP, RPOP or LMOVE reads one
@@ -218,7 +223,7 @@ func (o *object) pop(left bool, count uint64) ([][]byte, error) {
 			if !left {
 				lo, hi = max(o.m.Head, to-popReadAhead), to
 			}
-			if err := t.Prefetch(listSlotKey(o.db, o.m.UUID, lo), listSlotKey(o.db, o.m.UUID, hi)); err != nil {
+			if err := t.Prefetch(listSlotKey(o.db, o.m.UUID, lo), listSlotKey(o.db, o.m.UUID, hi), !left, popReadAheadBytes); err != nil {
 				return nil, err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -34,7 +35,15 @@ func runListModel(t *testing.T, seed uint64, steps int, txn bool) {
 	model := map[string][]string{}
 	keys := []string{"k0", "k1"}
 	alpha := []string{"a", "b", "c", "d", ""}
-	el := func() string { return alpha[r.IntN(len(alpha))] }
+	// Now and then an element of 30,000 bytes: a pop's read-ahead
+	// (popReadAheadBytes) then stops after a few.
+	big := strings.Repeat("x", 30000)
+	el := func() string {
+		if r.IntN(30) == 0 {
+			return big
+		}
+		return alpha[r.IntN(len(alpha))]
+	}
 	idx := func(n int) int64 { return int64(r.IntN(2*n+6) - n - 3) } // in range, negative, beyond
 	norm := func(i int64, n int) (int, bool) {
 		if i < 0 {

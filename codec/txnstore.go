@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -162,10 +163,14 @@ func (t *TxnStore) Get(key []byte) ([]byte, error) {
 // neighbouring keys one at a time (a key batch of LPOPs or RPOPs) pays for
 // one seek instead of one lookup per key.
 //
+// The read starts at upper's end when reverse is set, else at lower's, and
+// stops after the entry that takes it past maxBytes of keys and values:
+// the range kept is then the part read, from that end (Covers tells).
+//
 // The kept entries are valid because the base stays still for the life
 // of the transaction (see above): only writers holding the locks the
 // transaction holds could change them.
-func (t *TxnStore) Prefetch(lower, upper []byte) error {
+func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) error {
 	if bytes.Compare(lower, upper) >= 0 {
 		return nil
 	}
@@ -173,9 +178,14 @@ func (t *TxnStore) Prefetch(lower, upper []byte) error {
 	if err != nil {
 		return err
 	}
-	var r readAhead
+	r := readAhead{lower: bytes.Clone(lower), upper: bytes.Clone(upper)}
 	var buf []byte
-	for ok := it.First(); ok; ok = it.Next() {
+	n := 0
+	ok := it.First()
+	if reverse {
+		ok = it.Last()
+	}
+	for ok {
 		// One buffer for the copies; a slice keeps its place when the
 		// buffer grows (the old array stays referenced).
 		k, v := it.Key(), it.Value()
@@ -186,6 +196,21 @@ func (t *TxnStore) Prefetch(lower, upper []byte) error {
 		r.keys = append(r.keys, buf[len(buf)-len(k):len(buf):len(buf)])
 		buf = append(buf, v...)
 		r.vals = append(r.vals, buf[len(buf)-len(v):len(buf):len(buf)])
+		if n += len(k) + len(v); n > maxBytes {
+			// Keep what was read: from lower to just after this key, or
+			// from this key to upper.
+			if reverse {
+				r.lower = bytes.Clone(k)
+			} else {
+				r.upper = append(bytes.Clone(k), 0)
+			}
+			break
+		}
+		if reverse {
+			ok = it.Prev()
+		} else {
+			ok = it.Next()
+		}
 	}
 	err = it.Error()
 	if cerr := it.Close(); err == nil {
@@ -194,7 +219,10 @@ func (t *TxnStore) Prefetch(lower, upper []byte) error {
 	if err != nil {
 		return err
 	}
-	r.lower, r.upper = bytes.Clone(lower), bytes.Clone(upper)
+	if reverse {
+		slices.Reverse(r.keys)
+		slices.Reverse(r.vals)
+	}
 	t.mu.Lock()
 	t.mu.ahead = r
 	t.mu.Unlock()

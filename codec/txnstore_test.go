@@ -790,7 +790,7 @@ func TestTxnStorePrefetch(t *testing.T) {
 	if txn.Covers(b("k00"), b("k10")) {
 		t.Fatal("covered before any Prefetch")
 	}
-	if err := txn.Prefetch(b("k00"), b("k10")); err != nil {
+	if err := txn.Prefetch(b("k00"), b("k10"), false, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	if !txn.Covers(b("k02"), b("k10")) || txn.Covers(b("k02"), b("k11")) {
@@ -817,5 +817,52 @@ func TestTxnStorePrefetch(t *testing.T) {
 	}
 	if v, err := txn.Get(b("k12")); err != nil || string(v) != "v12" || base.gets != 1 {
 		t.Fatalf("k12 = %q, %v after %d base reads", v, err, base.gets)
+	}
+}
+
+// TestTxnStorePrefetchBytes: a read ahead stops past maxBytes, and keeps
+// only what it read, from the end it started at.
+func TestTxnStorePrefetchBytes(t *testing.T) {
+	base := &countingStore{MemStore: NewMemStore()}
+	bt := base.NewBatch()
+	for i := range 10 { // k0..k9, 100-byte values
+		bt.Set(fmt.Appendf(nil, "k%d", i), bytes.Repeat([]byte{byte('a' + i)}, 100))
+	}
+	if err := base.Commit(bt); err != nil {
+		t.Fatal(err)
+	}
+	for _, reverse := range []bool{false, true} {
+		txn := NewTxnStore(base)
+		// Past 250 bytes after three entries of 102.
+		if err := txn.Prefetch(b("k0"), b("k9~"), reverse, 250); err != nil {
+			t.Fatal(err)
+		}
+		read, unread := []string{"k0", "k1", "k2"}, []string{"k3", "k9"}
+		if reverse {
+			read, unread = []string{"k7", "k8", "k9"}, []string{"k0", "k6"}
+		}
+		if !txn.Covers(b(read[0]), append(b(read[2]), 0)) {
+			t.Fatalf("reverse=%v: %v not covered", reverse, read)
+		}
+		base.gets = 0
+		for _, k := range read {
+			if v, err := txn.Get(b(k)); err != nil || len(v) != 100 || v[0] != 'a'+k[1]-'0' {
+				t.Fatalf("reverse=%v: %s = %q, %v", reverse, k, v, err)
+			}
+		}
+		if base.gets != 0 {
+			t.Fatalf("reverse=%v: %d base reads for keys read ahead", reverse, base.gets)
+		}
+		for _, k := range unread {
+			if txn.Covers(b(k), append(b(k), 0)) {
+				t.Fatalf("reverse=%v: %s covered but not read", reverse, k)
+			}
+			if v, err := txn.Get(b(k)); err != nil || len(v) != 100 {
+				t.Fatalf("reverse=%v: %s = %q, %v", reverse, k, v, err)
+			}
+		}
+		if base.gets != len(unread) {
+			t.Fatalf("reverse=%v: %d base reads for %d keys not read ahead", reverse, base.gets, len(unread))
+		}
 	}
 }

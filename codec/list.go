@@ -212,7 +212,7 @@ func (o *object) pop(left bool, count uint64) ([][]byte, error) {
 	if !left {
 		from, to = o.m.Tail-n, o.m.Tail
 	}
-	if t, ok := o.ks.store.(*TxnStore); ok && n < popReadAhead {
+	if t, ok := o.ks.store.(*TxnStore); ok && n > 0 && n < popReadAhead {
 		// In a key batch (or EXEC) the next commands likely pop the
 		// next slots: read them with one seek (TxnStore.Prefetch), not
 		// one lookup each.

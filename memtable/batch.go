@@ -1,6 +1,8 @@
 package memtable
 
 import (
+	"bytes"
+	"encoding/binary"
 	"unsafe"
 
 	"github.com/strata-db/strata/internal/base"
@@ -111,7 +113,7 @@ func (m *MemTable) addPoints(es []Entry) (int, error) {
 		m.index.prefetch(p[i].hash)
 	}
 	clustered := false
-	if ascending(es) {
+	if ascending(es) && mayCluster(es[0].Key.UserKey, es[len(es)-1].Key.UserKey) {
 		// The first search tells whether the run is clustered.
 		if s.findSplice(es[0].Key, &p[0].sp) {
 			return 0, ErrRecordExists
@@ -175,6 +177,25 @@ func (m *MemTable) addPoints(es []Entry) (int, error) {
 // climbed for the last entry to lie inside it: a bracket on level l spans
 // about e^l nodes, so 4 admits runs over a few dozen entries.
 const clusterLevels = 4
+
+// clusterSpan bounds how far apart, as numbers, the last 8 bytes of a
+// run's first and last keys may be for the run to be tried as clustered.
+const clusterSpan = 1 << 16
+
+// mayCluster reports whether an ascending run from first to last is worth
+// the serial search of its first entry that decides whether it is
+// clustered: its end keys have the same length and differ only in their
+// last 8 bytes, less than clusterSpan apart as big-endian numbers (a
+// list's slots; sequential keys). A run of keys further apart (a key
+// batch's random set members or hash fields, a sorted set's two indexes)
+// goes straight to the interleaved searches.
+func mayCluster(first, last []byte) bool {
+	n := len(first)
+	if n != len(last) || n < 8 || !bytes.Equal(first[:n-8], last[:n-8]) {
+		return false
+	}
+	return binary.BigEndian.Uint64(last[n-8:])-binary.BigEndian.Uint64(first[n-8:]) < clusterSpan
+}
 
 // ascending reports whether es is sorted, each key after the one before.
 func ascending(es []Entry) bool {

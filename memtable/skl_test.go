@@ -1,6 +1,7 @@
 package memtable
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -169,4 +170,26 @@ func TestSpliceFromHints(t *testing.T) {
 		t.Fatalf("duplicate Add: %v", err)
 	}
 	checkStructure(t, s)
+}
+
+// TestMayCluster: runs whose end keys differ only in a small tail (a list's
+// slots, sequential keys) are tried as clustered; others are not.
+func TestMayCluster(t *testing.T) {
+	slot := func(i uint64) []byte { return binary.BigEndian.AppendUint64([]byte("d\x00uuid1234\x01"), i) }
+	for _, tc := range []struct {
+		first, last []byte
+		want        bool
+	}{
+		{slot(100), slot(115), true},
+		{[]byte("key:00000001"), []byte("key:00000016"), true},
+		{slot(0), slot(1 << 20), false},                                         // far apart
+		{[]byte("element:000000123456"), []byte("element:000000987654"), false}, // random members
+		{slot(1), []byte("m\x00mylist"), false},                                 // another family
+		{[]byte("k1"), []byte("k2"), false},                                     // shorter than 8 bytes
+		{[]byte("key:0000001"), []byte("key:00000016"), false},                  // lengths differ
+	} {
+		if got := mayCluster(tc.first, tc.last); got != tc.want {
+			t.Errorf("mayCluster(%q, %q) = %v, want %v", tc.first, tc.last, got, tc.want)
+		}
+	}
 }

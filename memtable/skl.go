@@ -117,28 +117,10 @@ func (s *skiplist) compare(nd uint32, ukey []byte, trailer base.Trailer) int {
 func (s *skiplist) findSpliceForLevel(ukey []byte, trailer base.Trailer, level int, start, bound uint32) (prev, next uint32, found bool) {
 	prev = start
 	for {
-		next = s.a.next(prev, level)
-		if next == bound {
-			return prev, next, false
-		}
-		c := s.compare(next, ukey, trailer)
-		if c >= 0 {
-			return prev, next, c == 0
-		}
-		prev = next
-	}
-}
-
-// findSpliceForLevelAhead is findSpliceForLevel for a search from the
-// head: whenever it moves prev, it prefetches prev's successor on the
-// level below, where the search goes down from prev if the next node on
-// this level sorts after the key. That node's miss then overlaps the
-// comparisons still to make on this level instead of following them: a
-// search makes about e steps per level, and the last ends with the move
-// down.
-func (s *skiplist) findSpliceForLevelAhead(ukey []byte, trailer base.Trailer, level int, start, bound uint32) (prev, next uint32, found bool) {
-	prev = start
-	for {
+		// Prefetch prev's successor on the level below: the walk goes
+		// down there once the next node on this level sorts after the
+		// key, and that miss then overlaps the comparisons still to make
+		// here (about e steps per level) instead of following them.
 		if level > 0 {
 			s.prefetchNode(s.a.next(prev, level-1))
 		}
@@ -159,7 +141,7 @@ func (s *skiplist) findSpliceForLevelAhead(ukey []byte, trailer base.Trailer, le
 func (s *skiplist) seek(ukey []byte, trailer base.Trailer) (prev, next uint32) {
 	prev, next = s.head, s.tail
 	for level := int(s.height.Load()) - 1; level >= 0; level-- {
-		prev, next, _ = s.findSpliceForLevelAhead(ukey, trailer, level, prev, next)
+		prev, next, _ = s.findSpliceForLevel(ukey, trailer, level, prev, next)
 	}
 	return prev, next
 }
@@ -281,7 +263,7 @@ func (s *skiplist) findSplice(key base.InternalKey, sp *splice) (found bool) {
 	listHeight := int(s.height.Load())
 	prev, next := s.head, s.tail
 	for level := listHeight - 1; level >= 0; level-- {
-		prev, next, found = s.findSpliceForLevelAhead(key.UserKey, key.Trailer, level, prev, next)
+		prev, next, found = s.findSpliceForLevel(key.UserKey, key.Trailer, level, prev, next)
 		if found {
 			return true
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/itertest"
 )
 
 // summaryKeys returns n sorted internal keys drawn so that the summary's
@@ -90,17 +91,32 @@ func TestRestartSummaryOnlyForLargeBlocks(t *testing.T) {
 		t.Fatalf("summary for %d restart points", it.numRestarts)
 	}
 
-	f := &memFile{}
-	w := NewWriter(f, WriterOptions{BlockSize: 64})
+	var entries []itertest.Entry
 	for i := 0; i < 2000; i++ {
-		if err := w.Add(base.MakeInternalKey(fmt.Appendf(nil, "key%06d", i), 1, base.InternalKeyKindSet), make([]byte, 40)); err != nil {
-			t.Fatal(err)
-		}
+		entries = append(entries, itertest.Entry{Key: base.MakeInternalKey(fmt.Appendf(nil, "key%06d", i), 1, base.InternalKeyKindSet), Value: make([]byte, 40)})
 	}
-	if err := w.Close(); err != nil {
+	// Another ordering, even one that compares like the bytewise one: the
+	// windows assume bytewise order, so no summary.
+	other := *base.DefaultComparer
+	other.Name = "test.OtherComparator"
+	f, _, err := buildTable(entries, WriterOptions{BlockSize: 64, Comparer: &other})
+	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewReader(f.reopen(), ReaderOptions{})
+	r, err := NewReader(f, ReaderOptions{Comparer: &other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.index.sum != nil {
+		t.Errorf("summary under comparer %q", other.Name)
+	}
+	r.Close()
+
+	f, _, err = buildTable(entries, WriterOptions{BlockSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = NewReader(f, ReaderOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

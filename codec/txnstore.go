@@ -179,37 +179,25 @@ func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) err
 		return err
 	}
 	r := readAhead{lower: bytes.Clone(lower), upper: bytes.Clone(upper)}
-	var buf []byte
+	var buf copyBuf
 	n := 0
 	ok := it.First()
 	if reverse {
 		ok = it.Last()
 	}
-	for ok {
-		// One buffer for the copies; a slice keeps its place when the
-		// buffer grows (the old array stays referenced).
-		k, v := it.Key(), it.Value()
-		if cap(buf)-len(buf) < len(k)+len(v) {
-			buf = make([]byte, 0, max(4<<10, 2*(len(k)+len(v))))
-		}
-		buf = append(buf, k...)
-		r.keys = append(r.keys, buf[len(buf)-len(k):len(buf):len(buf)])
-		buf = append(buf, v...)
-		r.vals = append(r.vals, buf[len(buf)-len(v):len(buf):len(buf)])
-		if n += len(k) + len(v); n > maxBytes {
+	for ; ok; ok = stepIter(it, reverse) {
+		k := buf.copy(it.Key())
+		r.keys = append(r.keys, k)
+		r.vals = append(r.vals, buf.copy(it.Value()))
+		if n += len(k) + len(it.Value()); n > maxBytes {
 			// Keep what was read: from lower to just after this key, or
 			// from this key to upper.
 			if reverse {
-				r.lower = bytes.Clone(k)
+				r.lower = k
 			} else {
 				r.upper = append(bytes.Clone(k), 0)
 			}
 			break
-		}
-		if reverse {
-			ok = it.Prev()
-		} else {
-			ok = it.Next()
 		}
 	}
 	err = it.Error()
@@ -311,30 +299,33 @@ type txnOp struct {
 type txnBatch struct {
 	owner *TxnStore
 	ops   []txnOp
-	// buf holds the copies of the ops' keys and values, appended one
-	// after the other. A copy is never written again, so when buf grows
-	// the earlier copies stay where they were, in the old array.
-	buf       []byte
+	// buf holds the copies of the ops' keys and values.
+	buf       copyBuf
 	committed bool
 }
 
 // NewBatch implements Store.
 func (t *TxnStore) NewBatch() Batch { return &txnBatch{owner: t} }
 
-// copy returns a copy of p in b.buf (nil for nil).
-func (b *txnBatch) copy(p []byte) []byte {
+// copyBuf holds copies of byte slices, appended one after the other. A
+// copy is never written again, so when the buffer grows the earlier
+// copies stay where they were, in the old array.
+type copyBuf []byte
+
+// copy returns a copy of p in the buffer (nil for nil).
+func (c *copyBuf) copy(p []byte) []byte {
 	if p == nil {
 		return nil
 	}
 	if len(p) == 0 {
 		return []byte{}
 	}
-	if cap(b.buf)-len(b.buf) < len(p) {
-		b.buf = make([]byte, 0, max(256, 2*cap(b.buf), len(p)))
+	if cap(*c)-len(*c) < len(p) {
+		*c = make([]byte, 0, max(256, 2*cap(*c), len(p)))
 	}
-	n := len(b.buf)
-	b.buf = append(b.buf, p...)
-	return b.buf[n:len(b.buf):len(b.buf)]
+	n := len(*c)
+	*c = append(*c, p...)
+	return (*c)[n:len(*c):len(*c)]
 }
 
 // Reset empties the batch for reuse (writeBatch.release recycles it after
@@ -347,15 +338,15 @@ func (b *txnBatch) Reset() {
 }
 
 func (b *txnBatch) Set(k, v []byte) {
-	b.ops = append(b.ops, txnOp{txnSet, b.copy(k), b.copy(v)})
+	b.ops = append(b.ops, txnOp{txnSet, b.buf.copy(k), b.buf.copy(v)})
 }
 
 func (b *txnBatch) Delete(k []byte) {
-	b.ops = append(b.ops, txnOp{txnDelete, b.copy(k), nil})
+	b.ops = append(b.ops, txnOp{txnDelete, b.buf.copy(k), nil})
 }
 
 func (b *txnBatch) DeleteRange(start, end []byte) {
-	b.ops = append(b.ops, txnOp{txnDeleteRange, b.copy(start), b.copy(end)})
+	b.ops = append(b.ops, txnOp{txnDeleteRange, b.buf.copy(start), b.buf.copy(end)})
 }
 
 var errTxnForeignBatch = errors.New("codec: batch was not created by this TxnStore or was already committed")

@@ -72,6 +72,8 @@ type TxnStore struct {
 		shared bool
 		// ahead is the base range last read ahead (Prefetch).
 		ahead readAhead
+		// nodes allocates the pending tree's nodes.
+		nodes nodeSlab
 	}
 }
 
@@ -138,22 +140,44 @@ func (t *TxnStore) Empty() bool {
 
 // Get implements Store: the pending writes over the base. The tree is read
 // under the lock, so Get does not hand the state out.
-func (t *TxnStore) Get(key []byte) ([]byte, error) {
+func (t *TxnStore) Get(key []byte) ([]byte, error) { return t.GetAppend(nil, key) }
+
+// GetAppend is Get appending the value to dst instead of returning a copy
+// of its own (the codec's buffered loads, as with the engine's store).
+func (t *TxnStore) GetAppend(dst, key []byte) ([]byte, error) {
 	t.mu.Lock()
-	v, decided, err := pendingGet(t.mu.state, key)
+	v, decided, err := pendingLookup(t.mu.state, key)
 	if !decided {
 		var found bool
-		if v, found, decided = t.mu.ahead.find(key); found {
-			v = bytes.Clone(v)
-		} else if decided {
+		if v, found, decided = t.mu.ahead.find(key); !found && decided {
 			err = ErrNotFound
 		}
 	}
-	t.mu.Unlock()
 	if decided {
+		if err == nil {
+			v = appendValue(dst, v)
+		}
+		t.mu.Unlock()
 		return v, err
 	}
-	return t.base.Get(key)
+	t.mu.Unlock()
+	if ag, ok := t.base.(appendGetter); ok {
+		return ag.GetAppend(dst, key)
+	}
+	v, err = t.base.Get(key)
+	if err != nil || dst == nil {
+		return v, err
+	}
+	return append(dst, v...), nil
+}
+
+// appendValue returns v appended to dst, or, when dst is nil, a copy of v
+// (non-nil for an empty value, as a stored value is).
+func appendValue(dst, v []byte) []byte {
+	if dst == nil {
+		return bytes.Clone(v)
+	}
+	return append(dst, v...)
 }
 
 // Prefetch reads the base's entries of [lower, upper) with one iterator
@@ -242,11 +266,20 @@ func txnGet(base Reader, st txnState, key []byte) ([]byte, error) {
 // value, or ErrNotFound for a pending delete or a range deletion over it.
 // decided is false when nothing pending touches key: the base decides.
 func pendingGet(st txnState, key []byte) (v []byte, decided bool, err error) {
+	v, decided, err = pendingLookup(st, key)
+	if decided && err == nil {
+		v = bytes.Clone(v)
+	}
+	return v, decided, err
+}
+
+// pendingLookup is pendingGet without the copy: the value is the tree's.
+func pendingLookup(st txnState, key []byte) (v []byte, decided bool, err error) {
 	if n := st.root.find(key); n != nil {
 		if n.tomb {
 			return nil, true, ErrNotFound
 		}
-		return bytes.Clone(n.value), true, nil
+		return n.value, true, nil
 	}
 	if _, ok := covering(st.dels, key); ok {
 		return nil, true, ErrNotFound
@@ -365,7 +398,7 @@ func (t *TxnStore) Commit(b Batch) error {
 		t.mu.gen++
 		t.mu.shared = false
 	}
-	w := pwriter{gen: t.mu.gen}
+	w := pwriter{gen: t.mu.gen, nodes: &t.mu.nodes}
 	st := t.mu.state
 	for _, op := range tb.ops {
 		switch op.kind {

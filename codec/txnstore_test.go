@@ -527,6 +527,15 @@ func (m *txnModel) checkGet(got, want Reader, k []byte) {
 	if !bytes.Equal(gv, wv) || !errors.Is(gerr, werr) && !errors.Is(werr, gerr) {
 		m.t.Fatalf("Get(%s) = %q, %v; want %q, %v", k, gv, gerr, wv, werr)
 	}
+	// GetAppend appends the same value to what dst holds.
+	if ag, ok := got.(appendGetter); ok {
+		dst := append(make([]byte, 0, m.rng.IntN(8)), "dst:"...)
+		av, aerr := ag.GetAppend(dst, k)
+		if !errors.Is(aerr, gerr) && !errors.Is(gerr, aerr) ||
+			aerr == nil && (!bytes.HasPrefix(av, []byte("dst:")) || !bytes.Equal(av[4:], wv)) {
+			m.t.Fatalf("GetAppend(dst:, %s) = %q, %v; want dst:%q, %v", k, av, aerr, wv, werr)
+		}
+	}
 }
 
 // openIter creates an iterator pair with random bounds, walks it, and keeps
@@ -807,6 +816,9 @@ func TestTxnStorePrefetch(t *testing.T) {
 			v[0] = 'X' // a copy: the next read is unchanged
 			if v2, _ := txn.Get(b(k)); string(v2) != w {
 				t.Fatalf("%s changed to %q after its copy was written", k, v2)
+			}
+			if v3, err := txn.GetAppend(b("dst:"), b(k)); err != nil || string(v3) != "dst:"+w {
+				t.Fatalf("GetAppend(dst:, %s) = %q, %v; want dst:%s", k, v3, err, w)
 			}
 		} else if err != ErrNotFound {
 			t.Fatalf("%s = %q, %v; want not found", k, v, err)

@@ -47,15 +47,40 @@ func (n *pnode) walk(fn func(*pnode)) {
 // a batch of many writes, and commits that follow each other with no
 // iterator or snapshot between them, from copying the same paths again
 // and again.
-type pwriter struct{ gen uint64 }
+type pwriter struct {
+	gen uint64
+	// nodes hands out the nodes the writer makes (the TxnStore's).
+	nodes *nodeSlab
+}
+
+// nodeSlab allocates tree nodes slabNodes at a time: a transaction's
+// pending writes cost one allocation per slab rather than one per key.
+// Nodes are never freed one by one: a slab lives as long as one of its
+// nodes is in a tree that is still referenced.
+type nodeSlab struct{ free []pnode }
+
+const slabNodes = 32
+
+func (s *nodeSlab) node() *pnode {
+	if s == nil {
+		return new(pnode)
+	}
+	if len(s.free) == 0 {
+		s.free = make([]pnode, slabNodes)
+	}
+	n := &s.free[0]
+	s.free = s.free[1:]
+	return n
+}
 
 func (w pwriter) mut(n *pnode) *pnode {
 	if n.gen == w.gen {
 		return n
 	}
-	c := *n
+	c := w.nodes.node()
+	*c = *n
 	c.gen = w.gen
-	return &c
+	return c
 }
 
 // set makes key's entry in the tree rooted at t hold value (or a tombstone)
@@ -64,7 +89,9 @@ func (w pwriter) set(t *pnode, key, value []byte, tomb bool) *pnode {
 	if t.find(key) != nil {
 		return w.update(t, key, value, tomb)
 	}
-	return w.insert(t, &pnode{key: key, value: value, tomb: tomb, prio: rand.Uint32(), gen: w.gen})
+	n := w.nodes.node()
+	*n = pnode{key: key, value: value, tomb: tomb, prio: rand.Uint32(), gen: w.gen}
+	return w.insert(t, n)
 }
 
 // update changes the entry of key, which is in the tree.

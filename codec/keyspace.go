@@ -50,8 +50,12 @@ type Keyspace struct {
 	// dbMap maps logical database numbers (SELECT, SWAPDB) to the physical
 	// numbers in the keys. Replaced whole by SwapDB.
 	dbMap atomic.Pointer[[MaxDBs]uint8]
-	// batches recycles committed write batches (notify.go).
+	// batches recycles committed write batches (notify.go). A transaction
+	// keyspace, whose commands run one after the other, keeps its batch in
+	// spare instead: a pool made per transaction would start empty on
+	// every processor its goroutine runs on.
 	batches sync.Pool
+	spare   *writeBatch
 	// expiry is where the active expiry cycle has got to
 	// (expire_cursor.go); a transaction keyspace shares its parent's.
 	expiry *expiryCursor

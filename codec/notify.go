@@ -58,7 +58,12 @@ type writeBatch struct {
 type resettable interface{ Reset() }
 
 func (ks *Keyspace) newBatch() *writeBatch {
-	w, _ := ks.batches.Get().(*writeBatch)
+	var w *writeBatch
+	if ks.txn != nil {
+		w, ks.spare = ks.spare, nil
+	} else {
+		w, _ = ks.batches.Get().(*writeBatch)
+	}
 	if w == nil {
 		w = &writeBatch{ks: ks}
 	}
@@ -94,6 +99,10 @@ func (w *writeBatch) release() {
 	w.effects.reset()
 	clear(w.written)
 	w.written = w.written[:0]
+	if w.ks.txn != nil {
+		w.ks.spare = w
+		return
+	}
 	w.ks.batches.Put(w)
 }
 

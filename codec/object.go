@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"sync"
 )
 
 // The framework shared by the complex types (hash, list, set, zset).
@@ -41,23 +42,66 @@ type object struct {
 	// setSlot): Reader.Get and Batch's writes do not keep their key, so
 	// one buffer, inside the object already allocated, serves them all.
 	kb [64]byte
+	// mk and raw hold the metadata key and value update loads (old.key
+	// aliases mk): the object is recycled after the command, buffers
+	// included.
+	mk, raw []byte
+}
+
+// objects recycles the objects of update. An object holds no reference
+// once released; what a command returns never aliases its buffers (the
+// elements it reads are copies).
+var objects = sync.Pool{New: func() any { return new(object) }}
+
+// release clears o and returns it to the pool, keeping its buffers unless
+// a large key grew them.
+func (o *object) release() {
+	mk, raw := o.mk[:0], o.raw[:0]
+	if cap(mk) > maxKeptBuffer {
+		mk = nil
+	}
+	if cap(raw) > maxKeptBuffer {
+		raw = nil
+	}
+	*o = object{mk: mk, raw: raw}
+	objects.Put(o)
 }
 
 // openObject loads key for a write of type t into batch b. A live key of
 // another type is ErrWrongType; an absent or expired key opens as not live.
 func (d *DB) openObject(b *writeBatch, key []byte, t Type, now int64) (*object, error) {
-	s, err := d.load(key, now)
-	if err != nil {
+	o := &object{}
+	if err := d.openInto(o, b, key, t, now); err != nil {
 		return nil, err
 	}
-	o := &object{ks: d.ks, db: d.num, key: key, typ: t, old: s, b: b}
+	return o, nil
+}
+
+// openInto is openObject into o, a cleared object whose mk and raw
+// buffers take the metadata key and value.
+func (d *DB) openInto(o *object, b *writeBatch, key []byte, t Type, now int64) error {
+	o.mk = AppendMetaKey(o.mk, d.num, key)
+	var v []byte
+	var err error
+	if ag, ok := d.ks.store.(appendGetter); ok {
+		if v, err = ag.GetAppend(o.raw, o.mk); err == nil {
+			o.raw = v
+		}
+	} else {
+		v, err = d.ks.store.Get(o.mk)
+	}
+	s, err := decodeStored(o.mk, v, err, now)
+	if err != nil {
+		return err
+	}
+	o.ks, o.db, o.key, o.typ, o.old, o.b = d.ks, d.num, key, t, s, b
 	if s.live {
 		if s.m.Type != t {
-			return nil, ErrWrongType
+			return ErrWrongType
 		}
 		o.m, o.live = s.m, true
 	}
-	return o, nil
+	return nil
 }
 
 // openReplacement opens key for a write that replaces whatever it holds,
@@ -213,20 +257,24 @@ func update[T any](d *DB, key []byte, t Type, fn func(o *object) (T, error)) (T,
 	unlock := d.lockKeys(key)
 	defer unlock()
 	b := d.ks.newBatch()
-	o, err := d.openObject(b, key, t, d.ks.nowMs())
-	if err != nil {
+	o := objects.Get().(*object)
+	defer o.release()
+	if err := d.openInto(o, b, key, t, d.ks.nowMs()); err != nil {
+		b.release()
 		var zero T
 		return zero, err
 	}
 	res, err := fn(o)
-	if err != nil {
-		return res, err
+	if err == nil {
+		o.finish()
+		if o.dirty {
+			return res, b.commit()
+		}
 	}
-	o.finish()
-	if !o.dirty {
-		return res, nil
-	}
-	return res, b.commit()
+	// Nothing to commit (or a failure): the batch, empty or abandoned, is
+	// recycled all the same.
+	b.release()
+	return res, err
 }
 
 // view is a complex key opened for reading on a snapshot.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -200,6 +201,105 @@ func BenchmarkConnLoop(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i += pipelineDepth {
 				h.conn.roundTrip(bufs[(i/pipelineDepth)%len(bufs)], want)
+			}
+		})
+	}
+}
+
+// keyBatchPipelines returns a function that builds, in one of two reused
+// buffers, the n-th pipeline of pipelineDepth writes of kind name to one
+// key: SADD, HSET, ZADD, LPUSH, or LPUSH+RPOP (a pipeline of each in
+// turn). Members and fields are drawn at random from 1M, as
+// redis-benchmark's -r 1000000 does, so most are new. Building allocates
+// nothing.
+func keyBatchPipelines(name string) func(n int) []byte {
+	w := func(s string) []byte { return []byte(s) }
+	sadd, hset, zadd, lpush, rpop := w("SADD"), w("HSET"), w("ZADD"), w("LPUSH"), w("RPOP")
+	set, hash, zset, list, score := w("myset"), w("myhash"), w("myzset"), w("mylist"), w("1")
+	type cmdFunc func(args [][]byte, member []byte) [][]byte
+	cmds := map[string]cmdFunc{
+		"SADD":  func(a [][]byte, m []byte) [][]byte { return append(a, sadd, set, m) },
+		"HSET":  func(a [][]byte, m []byte) [][]byte { return append(a, hset, hash, m, value100) },
+		"ZADD":  func(a [][]byte, m []byte) [][]byte { return append(a, zadd, zset, score, m) },
+		"LPUSH": func(a [][]byte, _ []byte) [][]byte { return append(a, lpush, list, value100) },
+		"RPOP":  func(a [][]byte, _ []byte) [][]byte { return append(a, rpop, list) },
+	}
+	rng := uint64(1)
+	var bufs [2][]byte
+	args := make([][]byte, 0, 4)
+	member := make([]byte, 0, 32)
+	build := func(n int, cmd cmdFunc) []byte {
+		p := bufs[n%2][:0]
+		for range pipelineDepth {
+			rng = rng*6364136223846793005 + 1442695040888963407
+			member = append(member[:0], "element:"...)
+			member = strconv.AppendUint(member, rng>>33%1_000_000, 10)
+			p = resp.AppendCommand(p, cmd(args[:0], member)...)
+		}
+		bufs[n%2] = p
+		return p
+	}
+	return func(n int) []byte {
+		switch {
+		case name != "LPUSH+RPOP":
+			return build(n, cmds[name])
+		case n%2 == 0:
+			return build(n, cmds["LPUSH"])
+		default:
+			return build(n, cmds["RPOP"])
+		}
+	}
+}
+
+// TestConnLoopKeyBatchAllocs bounds the allocations of pipelined writes to
+// one key (key batches): the object, metadata reads, write batches and
+// pending-tree nodes of each command are recycled, so what is left is the
+// transaction's own few allocations, shared by its commands.
+func TestConnLoopKeyBatchAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	for _, name := range []string{"SADD", "HSET", "LPUSH"} {
+		t.Run(name, func(t *testing.T) {
+			h := newConnHarness(t)
+			next := keyBatchPipelines(name)
+			n := 0
+			run := func() {
+				h.conn.in <- next(n)
+				<-h.conn.written // one write per pipeline
+				n++
+			}
+			for range 50 {
+				run()
+			}
+			// Before the recycling: 5 to 6 allocations per command.
+			const maxPerPipeline = 2 * pipelineDepth
+			if got := testing.AllocsPerRun(200, run); got > maxPerPipeline {
+				t.Errorf("%.1f allocations per pipeline of %d commands, want at most %d", got, pipelineDepth, maxPerPipeline)
+			}
+		})
+	}
+}
+
+// BenchmarkConnLoopKeyBatch measures pipelines of writes to one key (key
+// batches, keybatch.go) through the connection loop in process: ns and
+// allocations per command (see keyBatchPipelines).
+func BenchmarkConnLoopKeyBatch(b *testing.B) {
+	for _, name := range []string{"SADD", "HSET", "ZADD", "LPUSH", "LPUSH+RPOP"} {
+		b.Run(name, func(b *testing.B) {
+			h := newConnHarness(b)
+			next := keyBatchPipelines(name)
+			// Each pipeline is answered with one write (replies this short
+			// are flushed once).
+			for n := range 64 { // warm up
+				h.conn.in <- next(n)
+				<-h.conn.written
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += pipelineDepth {
+				h.conn.in <- next(i / pipelineDepth)
+				<-h.conn.written
 			}
 		})
 	}

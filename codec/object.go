@@ -43,9 +43,10 @@ type object struct {
 	// one buffer, inside the object already allocated, serves them all.
 	kb [64]byte
 	// mk and raw hold the metadata key and value update loads (old.key
-	// aliases mk): the object is recycled after the command, buffers
-	// included.
-	mk, raw []byte
+	// aliases mk), val the value get read last, scratch what a type's
+	// writer builds for a write (the batch copies it): the object is
+	// recycled after the command, buffers included.
+	mk, raw, val, scratch []byte
 }
 
 // objects recycles the objects of update. An object holds no reference
@@ -56,14 +57,13 @@ var objects = sync.Pool{New: func() any { return new(object) }}
 // release clears o and returns it to the pool, keeping its buffers unless
 // a large key grew them.
 func (o *object) release() {
-	mk, raw := o.mk[:0], o.raw[:0]
-	if cap(mk) > maxKeptBuffer {
-		mk = nil
+	keep := func(b []byte) []byte {
+		if cap(b) > maxKeptBuffer {
+			return nil
+		}
+		return b[:0]
 	}
-	if cap(raw) > maxKeptBuffer {
-		raw = nil
-	}
-	*o = object{mk: mk, raw: raw}
+	*o = object{mk: keep(o.mk), raw: keep(o.raw), val: keep(o.val), scratch: keep(o.scratch)}
 	objects.Put(o)
 }
 
@@ -135,12 +135,29 @@ func (o *object) create() error {
 	return nil
 }
 
-// get reads one element (latest committed state; the caller holds the lock).
+// get reads one element (latest committed state; the caller holds the
+// lock). The value is in o's buffer, valid until the next get: a caller
+// that keeps it copies it.
 func (o *object) get(sub byte, field []byte) ([]byte, bool, error) {
 	if !o.live {
 		return nil, false, nil
 	}
-	return getValue(o.ks.store, o.tmpKey(sub, field))
+	k := o.tmpKey(sub, field)
+	ag, ok := o.ks.store.(appendGetter)
+	if !ok {
+		return getValue(o.ks.store, k)
+	}
+	v, err := ag.GetAppend(o.val[:0], k)
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if cap(v) <= maxKeptBuffer {
+		o.val = v
+	}
+	return v, true, nil
 }
 
 // tmpKey returns the data key of field in o.kb: valid until the next

@@ -91,7 +91,9 @@ func scoreOf(r zsetReader, member []byte) (float64, bool, error) {
 // them, so that a member named twice in one command sees its earlier write
 // (the object itself reads only committed state).
 type zwriter struct {
-	o    *object
+	o *object
+	// seen is nil for a command naming one member, which it never reads
+	// again.
 	seen map[string]zstate
 }
 
@@ -100,7 +102,22 @@ type zstate struct {
 	present bool
 }
 
-func newZWriter(o *object) *zwriter { return &zwriter{o: o, seen: map[string]zstate{}} }
+// newZWriter returns the writer of a command that names n members.
+func newZWriter(o *object, n int) zwriter {
+	w := zwriter{o: o}
+	if n > 1 {
+		w.seen = map[string]zstate{}
+	}
+	return w
+}
+
+// scoreField returns the subScore field of member with score s, in the
+// object's scratch buffer: valid until its next use (the batch copies what
+// it is given).
+func (w *zwriter) scoreField(s float64, member []byte) []byte {
+	w.o.scratch = append(AppendScore(w.o.scratch[:0], s), member...)
+	return w.o.scratch
+}
 
 // score returns a member's current score, this command's writes included.
 func (w *zwriter) score(member []byte) (float64, bool, error) {
@@ -115,21 +132,26 @@ func (w *zwriter) score(member []byte) (float64, bool, error) {
 func (w *zwriter) put(member []byte, old float64, had bool, s float64) {
 	o := w.o
 	if had {
-		o.del(subScore, scoreField(old, member))
+		o.del(subScore, w.scoreField(old, member))
 	} else {
 		o.m.Count++
 	}
-	o.set(subElement, member, AppendScore(make([]byte, 0, ScoreLen), s))
-	o.set(subScore, scoreField(s, member), nil)
-	w.seen[string(member)] = zstate{score: s, present: true}
+	o.scratch = AppendScore(o.scratch[:0], s)
+	o.set(subElement, member, o.scratch)
+	o.set(subScore, w.scoreField(s, member), nil)
+	if w.seen != nil {
+		w.seen[string(member)] = zstate{score: s, present: true}
+	}
 }
 
 // remove deletes member, whose current score is s.
 func (w *zwriter) remove(member []byte, s float64) {
 	w.o.del(subElement, member)
-	w.o.del(subScore, scoreField(s, member))
+	w.o.del(subScore, w.scoreField(s, member))
 	w.o.m.Count--
-	w.seen[string(member)] = zstate{}
+	if w.seen != nil {
+		w.seen[string(member)] = zstate{}
+	}
 }
 
 // ZAddOptions are ZADD's flags. The server checks Redis's conflicts (NX
@@ -154,7 +176,7 @@ type ZAddResult struct {
 func (d *DB) ZAdd(key []byte, opts ZAddOptions, scores []float64, members [][]byte) (ZAddResult, error) {
 	return update(d, key, TypeZSet, func(o *object) (ZAddResult, error) {
 		var res ZAddResult
-		w := newZWriter(o)
+		w := newZWriter(o, len(members))
 		for i, m := range members {
 			s := scores[i]
 			cur, exists, err := w.score(m)
@@ -207,7 +229,7 @@ func (d *DB) ZRem(key []byte, members [][]byte) (int64, error) {
 		if !o.live {
 			return 0, nil
 		}
-		w := newZWriter(o)
+		w := newZWriter(o, len(members))
 		var n int64
 		for _, m := range members {
 			s, found, err := w.score(m)

@@ -60,7 +60,7 @@ func popFrom(o *object, max bool, count int) ([][]byte, []float64, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w := newZWriter(o)
+	w := newZWriter(o, len(members))
 	for i, m := range members {
 		w.remove(m, scores[i])
 	}

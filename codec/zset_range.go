@@ -486,7 +486,7 @@ func (d *DB) ZRemRange(key []byte, spec ZRangeSpec) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		w := newZWriter(o)
+		w := newZWriter(o, len(members))
 		for i, m := range members {
 			w.remove(m, scores[i])
 		}
@@ -560,7 +560,7 @@ func (d *DB) storeZSet(b *writeBatch, key []byte, members [][]byte, scores []flo
 		if err := o.create(); err != nil {
 			return err
 		}
-		w := newZWriter(o)
+		w := newZWriter(o, len(members))
 		for i, m := range members {
 			w.put(m, 0, false, scores[i])
 		}

@@ -259,7 +259,7 @@ func TestConnLoopKeyBatchAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates on its own")
 	}
-	for _, name := range []string{"SADD", "HSET", "LPUSH"} {
+	for _, name := range []string{"SADD", "HSET", "ZADD", "LPUSH"} {
 		t.Run(name, func(t *testing.T) {
 			h := newConnHarness(t)
 			next := keyBatchPipelines(name)

@@ -267,6 +267,26 @@ func (d *DB) loadBuffered(mk []byte, nowMs int64) (stored, error) {
 	return decodeStored(mk, v, err, nowMs)
 }
 
+// loadAppend loads the metadata key mk, appending its value to buf where
+// the store can (the record's Value then aliases the result); it returns
+// the buffer to use next, buf itself when nothing was appended.
+func (d *DB) loadAppend(buf, mk []byte, nowMs int64) (stored, []byte, error) {
+	ag, ok := d.ks.store.(appendGetter)
+	if !ok {
+		v, err := d.ks.store.Get(mk)
+		s, err := decodeStored(mk, v, err, nowMs)
+		return s, buf, err
+	}
+	start := len(buf)
+	v, err := ag.GetAppend(buf, mk)
+	if err != nil {
+		s, err := decodeStored(mk, nil, err, nowMs)
+		return s, buf, err
+	}
+	s, err := decodeStored(mk, v[start:len(v):len(v)], nil, nowMs)
+	return s, v, err
+}
+
 // Metadata returns the metadata of a live key (OBJECT, MEMORY USAGE and
 // tests read it).
 func (d *DB) Metadata(key []byte) (Metadata, bool, error) { return d.lookup(key) }

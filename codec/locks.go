@@ -74,19 +74,34 @@ func (l *Locks) Lock(keys ...[]byte) (unlock func()) {
 		m.Lock()
 		return m.unlock
 	}
-	idx := make([]int, len(keys))
-	for i, k := range keys {
-		idx[i] = l.stripe(k)
+	idx := l.LockInto(make([]int, 0, len(keys)), keys...)
+	return func() { l.UnlockStripes(idx) }
+}
+
+// LockInto is Lock for a caller that keeps the stripes itself: it locks
+// the stripes of keys, in ascending order and once each, and returns them
+// in idx's storage (which the caller may have on its stack) for
+// UnlockStripes. It allocates nothing when idx has room.
+func (l *Locks) LockInto(idx []int, keys ...[]byte) []int {
+	idx = idx[:0]
+	if l.held {
+		return idx
+	}
+	for _, k := range keys {
+		idx = append(idx, l.stripe(k))
 	}
 	slices.Sort(idx)
 	idx = slices.Compact(idx)
 	for _, i := range idx {
 		l.stripes[i].Lock()
 	}
-	return func() {
-		for j := len(idx) - 1; j >= 0; j-- {
-			l.stripes[idx[j]].Unlock()
-		}
+	return idx
+}
+
+// UnlockStripes unlocks the stripes LockInto returned.
+func (l *Locks) UnlockStripes(idx []int) {
+	for j := len(idx) - 1; j >= 0; j-- {
+		l.stripes[idx[j]].Unlock()
 	}
 }
 

@@ -182,26 +182,66 @@ func (d *DB) MSetNX(keys, values [][]byte) (bool, error) {
 	return d.mset(keys, values, true)
 }
 
+// msetStack is the number of keys up to which mset keeps its per-key state
+// on the stack.
+const msetStack = 16
+
 func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 	if len(keys) != len(values) {
 		panic("codec: MSet with unequal keys and values")
 	}
-	unlock := d.lockKeys(keys...)
-	defer unlock()
+	// The metadata keys share one buffer (d's when it has some), sized
+	// first so that it never moves; up to msetStack keys, their views,
+	// stripes and records are on the stack.
+	size := 0
+	for _, k := range keys {
+		size += metaPrefixLen + len(k)
+	}
+	var kbuf, vbuf []byte
+	if d.buf != nil {
+		kbuf, vbuf = d.buf.key[:0], d.buf.value[:0]
+		defer func() {
+			if cap(kbuf) <= maxKeptBuffer {
+				d.buf.key = kbuf[:0]
+			}
+			if cap(vbuf) <= maxKeptBuffer {
+				d.buf.value = vbuf[:0]
+			}
+		}()
+	}
+	if cap(kbuf) < size {
+		kbuf = make([]byte, 0, size)
+	}
+	var mkArr [msetStack][]byte
+	var idxArr [msetStack]int
+	var oldArr [msetStack]stored
+	mks, olds := mkArr[:0], oldArr[:0]
+	if len(keys) > msetStack {
+		olds = make([]stored, 0, len(keys))
+	}
+	for _, k := range keys {
+		start := len(kbuf)
+		kbuf = AppendMetaKey(kbuf, d.num, k)
+		mks = append(mks, kbuf[start:len(kbuf):len(kbuf)])
+	}
+	held := d.ks.locks.LockInto(idxArr[:0], mks...)
+	defer d.ks.locks.UnlockStripes(held)
 	now := d.ks.nowMs()
 	// A key named twice is written once, with its last value (a batch
 	// writes each metadata key once).
 	repeated := repeatedLater(keys)
-	olds := make([]stored, len(keys))
-	for i, k := range keys {
-		s, err := d.load(k, now)
+	// The old values, appended one after the other: a value keeps the
+	// array it was read into when a later read moves the buffer.
+	for _, mk := range mks {
+		s, v, err := d.loadAppend(vbuf, mk, now)
 		if err != nil {
 			return false, err
 		}
+		vbuf = v
 		if nx && s.live {
 			return false, nil
 		}
-		olds[i] = s
+		olds = append(olds, s)
 	}
 	return true, d.ks.commit(func(b *writeBatch) {
 		for i, k := range keys {

@@ -226,6 +226,9 @@ func splitPairs(c *client, args [][]byte, name string) (keys, vals [][]byte, ok 
 		c.w.Error(fmt.Sprintf(errWrongArity, name))
 		return nil, nil, false
 	}
+	n := len(args) / 2
+	both := make([][]byte, 2*n)
+	keys, vals = both[:0:n], both[n:n]
 	for i := 1; i < len(args); i += 2 {
 		keys = append(keys, args[i])
 		vals = append(vals, args[i+1])

@@ -304,3 +304,38 @@ func BenchmarkConnLoopKeyBatch(b *testing.B) {
 		})
 	}
 }
+
+// TestConnLoopMSetAllocs bounds the allocations of MSET of ten keys: its
+// metadata keys, stripes and old records share buffers (the client's and
+// the stack), so what is left is the split of its arguments.
+func TestConnLoopMSetAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	h := newConnHarness(t)
+	const keys = 10
+	bufs := make([][]byte, 8)
+	for j := range bufs {
+		bufs[j] = pipeline(pipelineDepth, func(i int) [][]byte {
+			args := [][]byte{[]byte("MSET")}
+			for k := range keys {
+				args = append(args, benchKey((j*pipelineDepth+i)*keys+k), value100)
+			}
+			return args
+		})
+	}
+	n := 0
+	run := func() {
+		h.conn.in <- bufs[n%len(bufs)]
+		<-h.conn.written // one write per pipeline
+		n++
+	}
+	for range 20 {
+		run()
+	}
+	// Before the shared buffers: some 40 allocations per MSET.
+	const maxPerPipeline = 2 * pipelineDepth
+	if got := testing.AllocsPerRun(100, run); got > maxPerPipeline {
+		t.Errorf("%.1f allocations per pipeline of %d MSETs, want at most %d", got, pipelineDepth, maxPerPipeline)
+	}
+}

@@ -156,6 +156,8 @@ func (ks *Keyspace) DB(n int) *DB {
 // Buffers. A Buffers is not safe for concurrent use.
 type Buffers struct {
 	key, value []byte
+	// num holds the decimal text INCR writes.
+	num []byte
 	// nowMs, when not 0, is the time Get judges expiry by (SetNow).
 	nowMs int64
 }

@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"strconv"
 )
 
 // String commands. A string lives entirely in its metadata value, so every
@@ -290,9 +291,12 @@ func repeatedLater(keys [][]byte) []bool {
 // missing key) and returns the new value, or write=false to store nothing.
 // The TTL is kept.
 func (d *DB) modifyString(key []byte, fn func(cur []byte, found bool) (next []byte, write bool, err error)) error {
-	unlock := d.lockKeys(key)
+	// The metadata key and the old value in d's buffers when it has some
+	// (cur aliases the value buffer: fn's result is copied by the commit).
+	mk := d.metaKey(key)
+	unlock := d.ks.locks.Lock(mk)
 	defer unlock()
-	s, err := d.load(key, d.ks.nowMs())
+	s, err := d.loadBuffered(mk, d.ks.nowMs())
 	if err != nil {
 		return err
 	}
@@ -411,7 +415,11 @@ func (d *DB) IncrBy(key []byte, delta int64) (int64, error) {
 			return nil, false, ErrOverflow
 		}
 		res = v + delta
-		return formatInt(res), true, nil
+		if d.buf == nil {
+			return formatInt(res), true, nil
+		}
+		d.buf.num = strconv.AppendInt(d.buf.num[:0], res, 10)
+		return d.buf.num, true, nil
 	})
 	return res, err
 }

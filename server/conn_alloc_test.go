@@ -125,6 +125,12 @@ func setPipeline(base int) []byte {
 	})
 }
 
+func incrPipeline(base int) []byte {
+	return pipeline(pipelineDepth, func(i int) [][]byte {
+		return [][]byte{[]byte("INCR"), fmt.Appendf(nil, "ctr:%012d", base+i)}
+	})
+}
+
 func getPipeline(base int) []byte {
 	return pipeline(pipelineDepth, func(i int) [][]byte { return [][]byte{[]byte("GET"), benchKey(base + i)} })
 }
@@ -136,7 +142,7 @@ const (
 	setReplyLen = pipelineDepth * len("+OK\r\n")
 )
 
-// TestConnLoopZeroAllocs checks that GET and SET, pipelined, allocate
+// TestConnLoopZeroAllocs checks that GET, SET and INCR, pipelined, allocate
 // nothing per command through the whole connection loop (RESP parsing,
 // dispatch, the keyspace, the engine and the reply) once warmed up, and
 // that each pipeline is answered with one write.
@@ -146,10 +152,11 @@ func TestConnLoopZeroAllocs(t *testing.T) {
 	}
 	h := newConnHarness(t)
 	const keys = 64 // distinct keys, overwritten again and again
-	var sets, gets [][]byte
+	var sets, gets, incrs [][]byte
 	for base := 0; base < keys; base += pipelineDepth {
 		sets = append(sets, setPipeline(base))
 		gets = append(gets, getPipeline(base))
+		incrs = append(incrs, incrPipeline(base))
 	}
 	getWant := getReplyLen + pipelineDepth*len(value100)
 	run := func(bufs [][]byte, want int) func() {
@@ -175,6 +182,20 @@ func TestConnLoopZeroAllocs(t *testing.T) {
 	// AllocsPerRun runs its function once more as a warm-up.
 	if got, want := h.conn.writes-writes, 2*(runs+1); got != want {
 		t.Errorf("%d writes for %d pipelines, want one write per pipeline", got, want)
+	}
+	// INCR's replies grow with the counters: wait for the pipeline's one
+	// write rather than for a length.
+	i := 0
+	incr := func() {
+		h.conn.in <- incrs[i%len(incrs)]
+		<-h.conn.written
+		i++
+	}
+	for range 10 {
+		incr()
+	}
+	if n := testing.AllocsPerRun(runs, incr); n != 0 {
+		t.Errorf("INCR: %.2f allocations per pipeline of %d commands, want 0", n, pipelineDepth)
 	}
 }
 

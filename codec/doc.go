@@ -38,8 +38,9 @@
 // Get or one iterator, which read a consistent state. Every write path locks
 // the striped mutexes of the metadata keys it touches (locks.go; stripes
 // sorted and de-duplicated, so multi-key commands never deadlock), reads
-// the current metadata, and commits exactly one batch. FLUSHDB and FLUSHALL
-// take every stripe.
+// the current metadata, and commits exactly one batch. FLUSHDB, FLUSHALL and
+// SWAPDB take every stripe; a transaction takes its keys' stripes, or every
+// stripe when its keys are not known (server.execLock).
 //
 // # Invariants
 //

@@ -72,7 +72,8 @@ var errNotTransaction = errors.New("codec: CommitTransaction on a keyspace not m
 // CommitTransaction commits everything a transaction keyspace (made by
 // InTransaction) buffered to the store under its TxnStore, as one batch,
 // and then applies its effects to the keyspace it was made from. Nothing
-// is applied when the commit fails. The caller still holds every stripe.
+// is applied when the commit fails. The caller still holds the stripes of
+// the keys the transaction touched (see InTransaction).
 func (t *Keyspace) CommitTransaction() error {
 	if t.txn == nil {
 		return errNotTransaction

@@ -334,8 +334,10 @@ func (ks *Keyspace) newUUID() (uint64, error) { return ks.uuids.newUUID(ks.root)
 // InTransaction returns a keyspace over txn (a TxnStore over ks.Store()
 // buffering a transaction's writes) that shares this one's clock,
 // databases, cursors, uuids and notifier, and takes no locks: the caller
-// holds every stripe of ks.Locks() (LockAll) for as long as it uses the
-// result, and ends with its CommitTransaction, or drops it to discard the
+// holds the stripes of ks.Locks() of every key the transaction touches (a
+// key batch its key's, EXEC its commands' keys', or every stripe when
+// those are not known: server.execLock) for as long as it uses the result,
+// and ends with its CommitTransaction, or drops it to discard the
 // transaction.
 func (ks *Keyspace) InTransaction(txn *TxnStore) *Keyspace {
 	t := &Keyspace{

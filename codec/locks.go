@@ -33,7 +33,12 @@ type paddedMutex struct {
 }
 
 // DefaultLockStripes is the stripe count used when Options.LockStripes is 0.
-const DefaultLockStripes = 1024
+// A MSET of ten keys by each of 50 clients collides with another on almost
+// every command at 1,024 stripes, on about one in four at 16,384. EXEC takes
+// only its keys' stripes when it can (server.execLock), so the cost of
+// LockAll (about 9 ns a stripe) falls on FLUSHDB, FLUSHALL, SWAPDB and
+// the transactions that name no keys.
+const DefaultLockStripes = 16384
 
 // NewLocks returns a Locks with n stripes, rounded up to a power of two
 // (n <= 0 means DefaultLockStripes).
@@ -51,6 +56,9 @@ func NewLocks(n int) *Locks {
 	}
 	return l
 }
+
+// Stripe returns the stripe index of key.
+func (l *Locks) Stripe(key []byte) int { return l.stripe(key) }
 
 func (l *Locks) stripe(key []byte) int {
 	return int(maphash.Bytes(l.seed, key) & l.mask)

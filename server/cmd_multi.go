@@ -7,12 +7,13 @@ import (
 // Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //
 // Between MULTI and EXEC commands are checked (existence, arity) and
-// queued; an error in one aborts EXEC with EXECABORT. EXEC takes every lock
-// stripe, so no other write interleaves, checks the watched keys (any
-// write, and any expiry, since WATCH aborts it), then runs the queued
-// commands on a keyspace whose writes are buffered (codec.TxnStore) and
-// commits the buffer as one batch: readers without locks see all of the
-// transaction or none of it.
+// queued; an error in one aborts EXEC with EXECABORT. EXEC locks what its
+// commands may touch (execLock: the stripes of their keys and of the
+// watched keys, or every stripe), so no other write to them interleaves,
+// checks the watched keys (any write, and any expiry, since WATCH aborts
+// it), then runs the queued commands on a keyspace whose writes are
+// buffered (codec.TxnStore) and commits the buffer as one batch: readers
+// without locks see all of the transaction or none of it.
 
 func init() {
 	const f = flagNoScript | flagLoading | flagStale | flagFast | flagAllowBusy
@@ -144,9 +145,77 @@ func cmdUnwatch(c *client, args [][]byte) {
 	c.w.SimpleString("OK")
 }
 
+// execLock locks what EXEC's commands may touch and returns the unlock.
+//
+// A transaction whose commands all name their keys at fixed positions
+// (the command table's first/last/step) in the database it starts in
+// takes the stripes of those keys and of the watched keys, in stripe
+// order like any multi-key command: writes of other connections to other
+// keys go on meanwhile. Any other transaction takes every stripe: one with
+// a keyless command (DBSIZE, KEYS, FLUSHDB, SELECT...), with movable keys
+// (ZUNIONSTORE, LMPOP...) or naming another database (MOVE, COPY).
+//
+// The database mapping is read before the stripes are taken: SWAPDB,
+// which takes every stripe, may change it in between, and then the locks
+// are taken again.
+func (c *client) execLock(queued []queuedCmd) func() {
+	locks := c.s.ks.Locks()
+	for {
+		db := c.s.ks.DB(c.db).Num()
+		mks, ok := execKeys(uint8(db), queued)
+		if !ok {
+			return locks.LockAll()
+		}
+		// A watched key where it was watched and where watchBroken will
+		// read it (its database's mapping now).
+		phys := make([]int, len(c.watched))
+		for i, w := range c.watched {
+			phys[i] = c.s.ks.DB(w.logical).Num()
+			mks = append(mks, codec.MetaKey(uint8(w.k.db), []byte(w.k.key)),
+				codec.MetaKey(uint8(phys[i]), []byte(w.k.key)))
+		}
+		unlock := locks.Lock(mks...)
+		// Holding a stripe keeps SWAPDB out from here on: if the mapping
+		// is still the one read, it stays so until unlock.
+		same := c.s.ks.DB(c.db).Num() == db
+		for i, w := range c.watched {
+			same = same && c.s.ks.DB(w.logical).Num() == phys[i]
+		}
+		if same {
+			return unlock
+		}
+		unlock()
+	}
+}
+
+// execKeys returns the metadata keys, in physical database db, of every
+// key the queued commands name, or false when a command's keys cannot be
+// known from the command table (see execLock).
+func execKeys(db uint8, queued []queuedCmd) ([][]byte, bool) {
+	var mks [][]byte
+	for _, q := range queued {
+		cmd := q.cmd
+		if cmd.firstKey <= 0 || cmd.step <= 0 || cmd.flags&flagMovableKeys != 0 {
+			return nil, false
+		}
+		switch cmd.fullName() {
+		case "move", "copy":
+			return nil, false // another database
+		}
+		last := cmd.lastKey
+		if last < 0 {
+			last += len(q.args)
+		}
+		for i := cmd.firstKey; i <= last && i < len(q.args); i += cmd.step {
+			mks = append(mks, codec.MetaKey(db, q.args[i]))
+		}
+	}
+	return mks, true
+}
+
 // watchBroken reports whether a watched key was written, or expired, since
-// WATCH. The caller holds every lock stripe, so every committed write has
-// already been reported.
+// WATCH. The caller holds the stripes of the watched keys (execLock), so
+// every committed write to them has already been reported.
 func (c *client) watchBroken() (bool, error) {
 	if c.watchDirty.Load() {
 		return true, nil
@@ -174,7 +243,7 @@ func cmdExec(c *client, args [][]byte) {
 		c.w.Error("EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
-	unlock := c.s.ks.Locks().LockAll()
+	unlock := c.execLock(queued)
 	defer unlock()
 	broken, err := c.watchBroken()
 	c.discardMulti()

@@ -298,3 +298,137 @@ func goroutineWaiting(caller, callee string) bool {
 	}
 	return false
 }
+
+// TestExecKeys checks which transactions EXEC can lock key by key and
+// which take every stripe.
+func TestExecKeys(t *testing.T) {
+	q := func(args ...string) queuedCmd {
+		a := make([][]byte, len(args))
+		for i, s := range args {
+			a[i] = []byte(s)
+		}
+		cmd, errMsg := (&cmdCache{}).lookup(a)
+		if errMsg != "" {
+			t.Fatalf("%v: %s", args, errMsg)
+		}
+		return queuedCmd{cmd, a}
+	}
+	for _, tc := range []struct {
+		queue []queuedCmd
+		keys  []string // nil: every stripe
+	}{
+		{[]queuedCmd{q("INCR", "a"), q("GET", "b")}, []string{"a", "b"}},
+		{[]queuedCmd{q("MSET", "a", "1", "b", "2"), q("DEL", "c", "d")}, []string{"a", "b", "c", "d"}},
+		{[]queuedCmd{q("BLPOP", "a", "b", "0"), q("SMOVE", "s", "t", "m")}, []string{"a", "b", "s", "t"}},
+		{[]queuedCmd{q("RENAME", "a", "b")}, []string{"a", "b"}},
+		{[]queuedCmd{}, []string{}},
+		{[]queuedCmd{q("INCR", "a"), q("DBSIZE")}, nil},
+		{[]queuedCmd{q("SELECT", "1"), q("INCR", "a")}, nil},
+		{[]queuedCmd{q("ZUNIONSTORE", "d", "2", "a", "b")}, nil},
+		{[]queuedCmd{q("LMPOP", "1", "a", "LEFT")}, nil},
+		{[]queuedCmd{q("MOVE", "a", "1")}, nil},
+		{[]queuedCmd{q("COPY", "a", "b", "DB", "1")}, nil},
+		{[]queuedCmd{q("FLUSHDB")}, nil},
+		{[]queuedCmd{q("PING")}, nil},
+	} {
+		mks, ok := execKeys(3, tc.queue)
+		if ok != (tc.keys != nil) {
+			t.Errorf("%v: key by key %v, want %v", tc.queue, ok, tc.keys != nil)
+			continue
+		}
+		var got []string
+		for _, mk := range mks {
+			got = append(got, string(mk))
+		}
+		var want []string
+		for _, k := range tc.keys {
+			want = append(want, string(codec.MetaKey(3, []byte(k))))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%v: keys %q, want %q", tc.queue, got, want)
+		}
+	}
+}
+
+// TestExecLocksItsKeys checks that a transaction that names its keys takes
+// only their stripes: it runs while another key's stripe is held, and
+// waits while one of its own is held. A transaction with a keyless command
+// waits for every stripe.
+func TestExecLocksItsKeys(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	locks := ts.s.ks.Locks()
+	mk := func(k string) []byte { return codec.MetaKey(0, []byte(k)) }
+	// A key whose stripe none of the transaction's keys share.
+	other := ""
+	for i := 0; other == ""; i++ {
+		k := fmt.Sprintf("other%d", i)
+		if s := locks.Stripe(mk(k)); s != locks.Stripe(mk("a")) && s != locks.Stripe(mk("b")) {
+			other = k
+		}
+	}
+	c := dialRaw(t, ts.addr)
+	exec := func(cmds ...[]string) chan error {
+		done := make(chan error, 1)
+		go func() {
+			var err error
+			for _, cmd := range append([][]string{{"MULTI"}}, append(cmds, []string{"EXEC"})...) {
+				if _, err = c.do(cmd...); err != nil {
+					break
+				}
+			}
+			done <- err
+		}()
+		return done
+	}
+
+	// Only another key's stripe is held: EXEC must answer without ever
+	// waiting for a stripe.
+	unlock := locks.Lock(mk(other))
+	done := exec([]string{"INCR", "a"}, []string{"GET", "b"})
+	for answered := false; !answered; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			answered = true
+		default:
+			if goroutineWaiting("server.cmdExec", "sync.(*Mutex).Lock") {
+				unlock()
+				<-done
+				t.Fatal("EXEC of INCR a, GET b waited for another key's stripe")
+			}
+			runtime.Gosched()
+		}
+	}
+
+	for _, tc := range []struct {
+		name string
+		cmds [][]string
+	}{
+		{"its own key's stripe", [][]string{{"INCR", "a"}}},
+		{"a keyless command", [][]string{{"INCR", "a"}, {"DBSIZE"}}},
+	} {
+		held := unlock
+		if tc.name == "its own key's stripe" {
+			unlock()
+			held = locks.Lock(mk("a"))
+		}
+		done := exec(tc.cmds...)
+		for !goroutineWaiting("server.cmdExec", "sync.(*Mutex).Lock") {
+			select {
+			case err := <-done:
+				held()
+				t.Fatalf("%s: EXEC answered (err %v) while a stripe it needs was held", tc.name, err)
+			default:
+				runtime.Gosched()
+			}
+		}
+		held()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		unlock = locks.Lock(mk(other))
+	}
+	unlock()
+}

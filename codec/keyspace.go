@@ -256,17 +256,15 @@ func (d *DB) metaKey(userKey []byte) []byte {
 // value into d's buffers when it has some and the store can. Only the
 // one-key commands that use nothing read before their last load call it.
 func (d *DB) loadBuffered(mk []byte, nowMs int64) (stored, error) {
-	if d.buf != nil {
-		if ag, ok := d.ks.store.(appendGetter); ok {
-			v, err := ag.GetAppend(d.buf.value[:0], mk)
-			if err == nil && cap(v) <= maxKeptBuffer {
-				d.buf.value = v
-			}
-			return decodeStored(mk, v, err, nowMs)
-		}
+	if d.buf == nil {
+		s, _, err := d.loadAppend(nil, mk, nowMs)
+		return s, err
 	}
-	v, err := d.ks.store.Get(mk)
-	return decodeStored(mk, v, err, nowMs)
+	s, v, err := d.loadAppend(d.buf.value[:0], mk, nowMs)
+	if cap(v) <= maxKeptBuffer {
+		d.buf.value = v
+	}
+	return s, err
 }
 
 // loadAppend loads the metadata key mk, appending its value to buf where

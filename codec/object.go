@@ -80,17 +80,9 @@ func (d *DB) openObject(b *writeBatch, key []byte, t Type, now int64) (*object, 
 // openInto is openObject into o, a cleared object whose mk and raw
 // buffers take the metadata key and value.
 func (d *DB) openInto(o *object, b *writeBatch, key []byte, t Type, now int64) error {
-	o.mk = AppendMetaKey(o.mk, d.num, key)
-	var v []byte
-	var err error
-	if ag, ok := d.ks.store.(appendGetter); ok {
-		if v, err = ag.GetAppend(o.raw, o.mk); err == nil {
-			o.raw = v
-		}
-	} else {
-		v, err = d.ks.store.Get(o.mk)
-	}
-	s, err := decodeStored(o.mk, v, err, now)
+	o.mk = AppendMetaKey(o.mk[:0], d.num, key)
+	s, raw, err := d.loadAppend(o.raw[:0], o.mk, now)
+	o.raw = raw
 	if err != nil {
 		return err
 	}

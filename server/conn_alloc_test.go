@@ -71,6 +71,14 @@ func (c *pipeConn) roundTrip(pipeline []byte, want int) {
 	}
 }
 
+// oneWrite sends one pipeline and waits for its replies, which the
+// connection loop flushes with one write when they are short: for
+// pipelines whose replies' length is not known in advance.
+func (c *pipeConn) oneWrite(pipeline []byte) {
+	c.in <- pipeline
+	<-c.written
+}
+
 // connHarness is a server with one client connected through a pipeConn.
 type connHarness struct {
 	s    *Server
@@ -102,6 +110,20 @@ func newConnHarness(t testing.TB, overrides ...string) *connHarness {
 		}
 	})
 	return h
+}
+
+// pipelineAllocs sends next(0), next(1)... with oneWrite, warm of them to
+// warm up, and returns the allocations per pipeline over runs more.
+func (h *connHarness) pipelineAllocs(next func(n int) []byte, warm, runs int) float64 {
+	n := 0
+	run := func() {
+		h.conn.oneWrite(next(n))
+		n++
+	}
+	for range warm {
+		run()
+	}
+	return testing.AllocsPerRun(runs, run)
 }
 
 // pipeline builds n commands made by cmd(i) as one buffer.
@@ -185,16 +207,7 @@ func TestConnLoopZeroAllocs(t *testing.T) {
 	}
 	// INCR's replies grow with the counters: wait for the pipeline's one
 	// write rather than for a length.
-	i := 0
-	incr := func() {
-		h.conn.in <- incrs[i%len(incrs)]
-		<-h.conn.written
-		i++
-	}
-	for range 10 {
-		incr()
-	}
-	if n := testing.AllocsPerRun(runs, incr); n != 0 {
+	if n := h.pipelineAllocs(func(i int) []byte { return incrs[i%len(incrs)] }, 10, runs); n != 0 {
 		t.Errorf("INCR: %.2f allocations per pipeline of %d commands, want 0", n, pipelineDepth)
 	}
 }
@@ -283,19 +296,9 @@ func TestConnLoopKeyBatchAllocs(t *testing.T) {
 	for _, name := range []string{"SADD", "HSET", "ZADD", "LPUSH"} {
 		t.Run(name, func(t *testing.T) {
 			h := newConnHarness(t)
-			next := keyBatchPipelines(name)
-			n := 0
-			run := func() {
-				h.conn.in <- next(n)
-				<-h.conn.written // one write per pipeline
-				n++
-			}
-			for range 50 {
-				run()
-			}
 			// Before the recycling: 5 to 6 allocations per command.
 			const maxPerPipeline = 2 * pipelineDepth
-			if got := testing.AllocsPerRun(200, run); got > maxPerPipeline {
+			if got := h.pipelineAllocs(keyBatchPipelines(name), 50, 200); got > maxPerPipeline {
 				t.Errorf("%.1f allocations per pipeline of %d commands, want at most %d", got, pipelineDepth, maxPerPipeline)
 			}
 		})
@@ -310,17 +313,13 @@ func BenchmarkConnLoopKeyBatch(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			h := newConnHarness(b)
 			next := keyBatchPipelines(name)
-			// Each pipeline is answered with one write (replies this short
-			// are flushed once).
 			for n := range 64 { // warm up
-				h.conn.in <- next(n)
-				<-h.conn.written
+				h.conn.oneWrite(next(n))
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i += pipelineDepth {
-				h.conn.in <- next(i / pipelineDepth)
-				<-h.conn.written
+				h.conn.oneWrite(next(i / pipelineDepth))
 			}
 		})
 	}
@@ -345,18 +344,9 @@ func TestConnLoopMSetAllocs(t *testing.T) {
 			return args
 		})
 	}
-	n := 0
-	run := func() {
-		h.conn.in <- bufs[n%len(bufs)]
-		<-h.conn.written // one write per pipeline
-		n++
-	}
-	for range 20 {
-		run()
-	}
 	// Before the shared buffers: some 40 allocations per MSET.
 	const maxPerPipeline = 2 * pipelineDepth
-	if got := testing.AllocsPerRun(100, run); got > maxPerPipeline {
+	if got := h.pipelineAllocs(func(n int) []byte { return bufs[n%len(bufs)] }, 20, 100); got > maxPerPipeline {
 		t.Errorf("%.1f allocations per pipeline of %d MSETs, want at most %d", got, pipelineDepth, maxPerPipeline)
 	}
 }

@@ -205,9 +205,11 @@ func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) err
 	r := readAhead{lower: bytes.Clone(lower), upper: bytes.Clone(upper)}
 	var buf copyBuf
 	n := 0
-	ok := it.First()
+	var ok bool
 	if reverse {
 		ok = it.Last()
+	} else {
+		ok = it.First()
 	}
 	for ; ok; ok = stepIter(it, reverse) {
 		k := buf.copy(it.Key())

@@ -107,6 +107,35 @@ func (r *readAhead) find(key []byte) (v []byte, found, in bool) {
 	return nil, false, true
 }
 
+// scan reads the iterator's entries into r from its start (its end when reverse)
+// until one takes the keys and values read past maxBytes, which it keeps,
+// and then narrows r to the part read: it reports whether it stopped so.
+func (r *readAhead) scan(it Iterator, reverse bool, maxBytes int) (cut bool) {
+	var buf copyBuf
+	r.keys, r.vals = r.keys[:0], r.vals[:0]
+	n := 0
+	var ok bool
+	if reverse {
+		ok = it.Last()
+	} else {
+		ok = it.First()
+	}
+	for ; ok; ok = stepIter(it, reverse) {
+		k := buf.copy(it.Key())
+		r.keys = append(r.keys, k)
+		r.vals = append(r.vals, buf.copy(it.Value()))
+		if n += len(k) + len(it.Value()); n > maxBytes {
+			if reverse {
+				r.lower = k
+			} else {
+				r.upper = append(bytes.Clone(k), 0)
+			}
+			return true
+		}
+	}
+	return false
+}
+
 var _ Store = (*TxnStore)(nil)
 
 // txnState is one immutable version of the pending writes.
@@ -203,28 +232,16 @@ func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) err
 		return err
 	}
 	r := readAhead{lower: bytes.Clone(lower), upper: bytes.Clone(upper)}
-	var buf copyBuf
-	n := 0
-	var ok bool
-	if reverse {
-		ok = it.Last()
-	} else {
-		ok = it.First()
-	}
-	for ; ok; ok = stepIter(it, reverse) {
-		k := buf.copy(it.Key())
-		r.keys = append(r.keys, k)
-		r.vals = append(r.vals, buf.copy(it.Value()))
-		if n += len(k) + len(it.Value()); n > maxBytes {
-			// Keep what was read: from lower to just after this key, or
-			// from this key to upper.
-			if reverse {
-				r.lower = k
-			} else {
-				r.upper = append(bytes.Clone(k), 0)
-			}
-			break
-		}
+	// A reverse read first tries a forward one: stepping an LSM merge
+	// forward is cheaper than stepping it back (each Prev looks past the
+	// key's older versions), and when the whole range fits in maxBytes both
+	// keep the same entries. Only a range past maxBytes is read again, from
+	// upper down.
+	if r.scan(it, false, maxBytes) && reverse {
+		r.upper = bytes.Clone(upper)
+		r.scan(it, true, maxBytes)
+		slices.Reverse(r.keys)
+		slices.Reverse(r.vals)
 	}
 	err = it.Error()
 	if cerr := it.Close(); err == nil {
@@ -232,10 +249,6 @@ func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) err
 	}
 	if err != nil {
 		return err
-	}
-	if reverse {
-		slices.Reverse(r.keys)
-		slices.Reverse(r.vals)
 	}
 	t.mu.Lock()
 	t.mu.ahead = r

@@ -830,6 +830,30 @@ func TestTxnStorePrefetch(t *testing.T) {
 	if v, err := txn.Get(b("k12")); err != nil || string(v) != "v12" || base.gets != 1 {
 		t.Fatalf("k12 = %q, %v after %d base reads", v, err, base.gets)
 	}
+
+	// A reverse read ahead that fits in maxBytes keeps the same entries.
+	base.gets = 0
+	rtxn := NewTxnStore(base)
+	if err := rtxn.Prefetch(b("k03"), b("k12"), true, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if !rtxn.Covers(b("k03"), b("k12")) || rtxn.Covers(b("k02"), b("k12")) {
+		t.Fatal("Covers disagrees with the range read in reverse")
+	}
+	for i := 3; i < 12; i++ {
+		k := fmt.Sprintf("k%02d", i)
+		v, err := rtxn.Get(b(k))
+		if i%2 == 0 {
+			if err != nil || string(v) != fmt.Sprintf("v%02d", i) {
+				t.Fatalf("reverse: %s = %q, %v", k, v, err)
+			}
+		} else if err != ErrNotFound {
+			t.Fatalf("reverse: %s = %q, %v; want not found", k, v, err)
+		}
+	}
+	if base.gets != 0 {
+		t.Fatalf("%d base reads inside the range read ahead in reverse", base.gets)
+	}
 }
 
 // TestTxnStorePrefetchBytes: a read ahead stops past maxBytes, and keeps

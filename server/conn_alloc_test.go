@@ -350,3 +350,30 @@ func TestConnLoopMSetAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per pipeline of %d MSETs, want at most %d", got, pipelineDepth, maxPerPipeline)
 	}
 }
+
+// BenchmarkConnLoopRPopTables measures pipelines of RPOP from the far end
+// of a list whose elements were LPUSHed and then flushed to tables, as
+// redis-benchmark's RPOP test follows its LPUSH test: each key batch reads
+// its elements ahead from the tables (TxnStore.Prefetch).
+func BenchmarkConnLoopRPopTables(b *testing.B) {
+	h := newConnHarness(b)
+	lpush, rpop := keyBatchPipelines("LPUSH"), keyBatchPipelines("RPOP")
+	flush := resp.AppendCommand(nil, []byte("FLUSHMEMTABLE"))
+	const fill = 100_000
+	left, n := 0, 0
+	b.ReportAllocs()
+	for i := 0; i < b.N; i += pipelineDepth {
+		if left < pipelineDepth {
+			b.StopTimer()
+			for j := 0; j < fill; j += pipelineDepth {
+				h.conn.oneWrite(lpush(j / pipelineDepth))
+			}
+			h.conn.oneWrite(flush)
+			left += fill
+			b.StartTimer()
+		}
+		h.conn.oneWrite(rpop(n))
+		n++
+		left -= pipelineDepth
+	}
+}

@@ -24,6 +24,10 @@ type Batch struct {
 	mem       *memTable
 	wal       wal.Waiter
 	published bool
+	// applied is set when the goroutine that wrote the batch's WAL group
+	// applied it to mem, with the error it met (applyWALGroup).
+	applied  bool
+	applyErr error
 }
 
 var batchPool = sync.Pool{New: func() any { return &Batch{} }}

@@ -126,16 +126,40 @@ func (m *memTable) markImmutableLocked() {
 // Point records go in through AddBatch, a run of up to applyRun at a time,
 // so that their skiplist searches overlap (memtable/batch.go).
 func (m *memTable) apply(b *Batch) error {
-	r, err := newBatchReader(b.data)
-	if err != nil {
+	a := applier{m: m}
+	if err := a.records(b); err != nil {
 		return err
 	}
-	var run [applyRun]memtable.Entry
-	n := 0
-	flush := func() error {
-		_, err := m.AddBatch(run[:n])
-		clear(run[:n])
-		n = 0
+	return a.done()
+}
+
+// An applier inserts the records of one or more batches into memtables,
+// carrying its run of point records from one batch to the next: a WAL
+// group's commits of one or two records each (applyWALGroup) share
+// AddBatch calls, as the records of one large batch do.
+type applier struct {
+	m      *memTable // the memtable of the run and of maxSeq
+	run    [applyRun]memtable.Entry
+	n      int
+	maxSeq base.SeqNum // the highest sequence number added to m
+}
+
+// add inserts b's records into b.mem (see records).
+func (a *applier) add(b *Batch) error {
+	if b.mem != a.m {
+		if err := a.done(); err != nil {
+			return err
+		}
+		a.m = b.mem
+	}
+	return a.records(b)
+}
+
+// records inserts b's records into a.m, numbering them from b.seq; some
+// may wait in the run for the next flush.
+func (a *applier) records(b *Batch) error {
+	r, err := newBatchReader(b.data)
+	if err != nil {
 		return err
 	}
 	seq := b.seq
@@ -148,17 +172,18 @@ func (m *memTable) apply(b *Batch) error {
 			break
 		}
 		ikey := base.MakeInternalKey(key, seq, kind)
+		a.maxSeq = max(a.maxSeq, seq)
 		seq++
 		if kind != base.InternalKeyKindRangeDelete {
-			run[n] = memtable.Entry{Key: ikey, Value: value}
-			if n++; n == len(run) {
-				if err := flush(); err != nil {
+			a.run[a.n] = memtable.Entry{Key: ikey, Value: value}
+			if a.n++; a.n == len(a.run) {
+				if err := a.flush(); err != nil {
 					return err
 				}
 			}
 			continue
 		}
-		if err := flush(); err != nil {
+		if err := a.flush(); err != nil {
 			return err
 		}
 		if bytes.Compare(key, value) >= 0 {
@@ -167,22 +192,42 @@ func (m *memTable) apply(b *Batch) error {
 			// read-only; the record keeps its sequence number.
 			continue
 		}
-		if err := m.Add(ikey, value); err != nil {
+		if err := a.m.Add(ikey, value); err != nil {
 			return err
 		}
-		m.tombs.add(key, value, ikey.SeqNum())
-		m.rangeDels.Add(1)
+		a.m.tombs.add(key, value, ikey.SeqNum())
+		a.m.rangeDels.Add(1)
 	}
-	if err := flush(); err != nil {
+	return nil
+}
+
+// flush inserts the run.
+func (a *applier) flush() error {
+	if a.n == 0 {
+		return nil
+	}
+	_, err := a.m.AddBatch(a.run[:a.n])
+	clear(a.run[:a.n])
+	a.n = 0
+	return err
+}
+
+// done flushes the run and raises the memtable's maxSeq to what was added.
+func (a *applier) done() error {
+	if err := a.flush(); err != nil {
 		return err
 	}
-	last := uint64(seq - 1)
+	if a.m == nil {
+		return nil
+	}
+	last := uint64(a.maxSeq)
 	for {
-		cur := m.maxSeq.Load()
-		if last <= cur || m.maxSeq.CompareAndSwap(cur, last) {
+		cur := a.m.maxSeq.Load()
+		if last <= cur || a.m.maxSeq.CompareAndSwap(cur, last) {
 			break
 		}
 	}
+	a.maxSeq = 0
 	return nil
 }
 

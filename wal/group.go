@@ -33,6 +33,10 @@ type Waiter struct {
 	leader bool
 	// promoted is set by the previous leader: Wait writes the next group.
 	promoted bool
+
+	// Owner is the appender's own, for WriterOptions.OnWritten: the
+	// writer never reads or clears it.
+	Owner any
 }
 
 func (wt *Waiter) reset() {
@@ -149,6 +153,9 @@ func (w *Writer) writeGroup(self *Waiter, forceSync bool) {
 		if first && w.opts.OnError != nil {
 			w.opts.OnError(err)
 		}
+	}
+	if err == nil && w.opts.OnWritten != nil && len(w.group) > 0 {
+		w.opts.OnWritten(w.group)
 	}
 	switch {
 	case len(w.group) > 1 || (self != nil && self.promoted):

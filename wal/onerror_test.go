@@ -2,6 +2,7 @@ package wal
 
 import (
 	"errors"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,5 +37,64 @@ func TestOnErrorTimedSync(t *testing.T) {
 	case err := <-reported:
 		t.Fatalf("OnError called twice (second: %v)", err)
 	default:
+	}
+}
+
+// TestOnWritten: OnWritten sees every waiter of a written group once, its
+// Owner intact, before the waiter is released, and is not called for a
+// group whose write failed.
+func TestOnWritten(t *testing.T) {
+	const n = 64
+	var (
+		mu   sync.Mutex
+		seen [n]int
+	)
+	f := newTestFile()
+	w := NewWriter(f, 7, WriterOptions{SyncPolicy: SyncAlways, OnWritten: func(group []*Waiter) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, wt := range group {
+			if i, ok := wt.Owner.(int); ok {
+				seen[i]++
+			}
+		}
+	}})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			wt := Waiter{Owner: i}
+			if err := w.Append([]byte("rec"), false, &wt); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := wt.Wait(); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[i] != 1 || wt.Owner != i {
+				t.Errorf("waiter %d released after OnWritten saw it %d times (owner %v)", i, seen[i], wt.Owner)
+			}
+		})
+	}
+	wg.Wait()
+
+	// A failed write: the waiter gets the error, OnWritten is not called.
+	f.mu.Lock()
+	f.writeErr = syscall.EIO
+	f.mu.Unlock()
+	wt := Waiter{Owner: n}
+	_ = w.Append([]byte("rec"), false, &wt)
+	if err := wt.Wait(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Wait after a failed write: %v", err)
+	}
+	w.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	for i, c := range seen {
+		if c != 1 {
+			t.Errorf("OnWritten saw waiter %d %d times", i, c)
+		}
 	}
 }

@@ -69,6 +69,15 @@ type WriterOptions struct {
 	// Close. It must not block on anything that waits for the writer
 	// (Close, Sync, another appender's Wait).
 	OnError func(error)
+	// OnWritten, when set, is called by the goroutine that wrote a group
+	// (an appender in Waiter.Wait, the flusher or Close), after the group's
+	// write and sync succeeded and before any of its waiters is released,
+	// with the group's waiters, the caller's own included. The engine
+	// applies the group's batches to its memtable there, in one pass
+	// (lsm's applyWALGroup). It runs with no lock of the writer held, and
+	// must not block on anything that waits for the writer; the slice is
+	// the writer's, valid only during the call.
+	OnWritten func(group []*Waiter)
 }
 
 // EnsureDefaults returns a copy of o with zero fields set to their defaults.

@@ -45,11 +45,17 @@ func (e *effects) reset() {
 // txnEffects gathers the effects of a transaction keyspace's committed
 // batches.
 type txnEffects struct {
-	store *TxnStore
+	store pendingStore
 	mu    struct {
 		sync.Mutex
 		e effects
 	}
+}
+
+// pendingStore is the store under a transaction keyspace: it commits what
+// the transaction buffered to its base (TxnStore, RunStore).
+type pendingStore interface {
+	commitPending() error
 }
 
 // committed applies the effects of a batch that has just committed. The
@@ -78,15 +84,25 @@ func (t *Keyspace) CommitTransaction() error {
 	if t.txn == nil {
 		return errNotTransaction
 	}
-	if b := t.txn.store.Pending(); b != nil {
-		if err := t.txn.store.base.Commit(b); err != nil {
-			return err
-		}
+	if err := t.txn.store.commitPending(); err != nil {
+		return err
 	}
+	// The effects' storage stays for a keyspace that serves run after run
+	// (Renew).
 	t.txn.mu.Lock()
-	e := t.txn.mu.e
-	t.txn.mu.e = effects{}
-	t.txn.mu.Unlock()
-	t.parent.committed(&e)
+	defer t.txn.mu.Unlock()
+	t.parent.committed(&t.txn.mu.e)
+	t.txn.mu.e.reset()
 	return nil
+}
+
+// Renew readies a keyspace made by InRun for its next run, once the last
+// one ended with CommitTransaction: it drops the effects of a run whose
+// commit failed and takes its parent's current database mapping. A connection keeps one run keyspace, so that a
+// run allocates nothing.
+func (t *Keyspace) Renew() {
+	t.txn.mu.Lock()
+	t.txn.mu.e.reset()
+	t.txn.mu.Unlock()
+	t.dbMap.Store(t.parent.dbMap.Load())
 }

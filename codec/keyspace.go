@@ -337,9 +337,18 @@ func (ks *Keyspace) newUUID() (uint64, error) { return ks.uuids.newUUID(ks.root)
 // those are not known: server.execLock) for as long as it uses the result,
 // and ends with its CommitTransaction, or drops it to discard the
 // transaction.
-func (ks *Keyspace) InTransaction(txn *TxnStore) *Keyspace {
+func (ks *Keyspace) InTransaction(txn *TxnStore) *Keyspace { return ks.inTransaction(txn, txn) }
+
+// InRun is InTransaction over a RunStore (over ks.Store()), for a run of
+// writes to distinct keys that never reads what it wrote (see RunStore):
+// the caller holds the stripe of every key the run writes and ends with
+// CommitTransaction, which commits the run as one batch (and empties rs,
+// even when the commit fails). Renew readies the result for another run.
+func (ks *Keyspace) InRun(rs *RunStore) *Keyspace { return ks.inTransaction(rs, rs) }
+
+func (ks *Keyspace) inTransaction(store Store, p pendingStore) *Keyspace {
 	t := &Keyspace{
-		store:        txn,
+		store:        store,
 		root:         ks.root,
 		locks:        &Locks{held: true},
 		now:          ks.now,
@@ -349,7 +358,7 @@ func (ks *Keyspace) InTransaction(txn *TxnStore) *Keyspace {
 		uuids:        ks.uuids,
 		parent:       ks,
 		expiry:       ks.expiry,
-		txn:          &txnEffects{store: txn},
+		txn:          &txnEffects{store: p},
 	}
 	t.dbMap.Store(ks.dbMap.Load())
 	return t

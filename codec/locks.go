@@ -106,6 +106,20 @@ func (l *Locks) LockInto(idx []int, keys ...[]byte) []int {
 	return idx
 }
 
+// TryLockStripe locks stripe i (a Stripe result) if it is free, without
+// waiting, and reports whether it did: a caller that already holds stripes
+// in no particular order may take one more this way without risking a
+// deadlock (a run of writes to distinct keys, server/keybatch.go). Release
+// it with UnlockStripe or UnlockStripes.
+func (l *Locks) TryLockStripe(i int) bool { return l.stripes[i].TryLock() }
+
+// LockStripe locks stripe i, waiting for it: for a caller that holds no
+// other stripe. Release it with UnlockStripe or UnlockStripes.
+func (l *Locks) LockStripe(i int) { l.stripes[i].Lock() }
+
+// UnlockStripe unlocks stripe i, taken with LockStripe or TryLockStripe.
+func (l *Locks) UnlockStripe(i int) { l.stripes[i].Unlock() }
+
 // UnlockStripes unlocks the stripes LockInto returned.
 func (l *Locks) UnlockStripes(idx []int) {
 	for j := len(idx) - 1; j >= 0; j-- {

@@ -138,6 +138,13 @@ func (b *memBatch) DeleteRange(start, end []byte) {
 	b.ops = append(b.ops, memOp{'r', bytes.Clone(start), bytes.Clone(end)})
 }
 
+// MergeBatch implements BatchMerger: src's operations, which are never
+// modified after they are added, are appended to dst.
+func (s *MemStore) MergeBatch(dst, src Batch) {
+	d := dst.(*memBatch)
+	d.ops = append(d.ops, src.(*memBatch).ops...)
+}
+
 var errForeignBatch = errors.New("codec: batch was not created by this MemStore or was already committed")
 
 // Commit implements Store.

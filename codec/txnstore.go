@@ -256,6 +256,14 @@ func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) err
 	return nil
 }
 
+// commitPending commits Pending() to the base (CommitTransaction).
+func (t *TxnStore) commitPending() error {
+	if b := t.Pending(); b != nil {
+		return t.base.Commit(b)
+	}
+	return nil
+}
+
 // NewIter implements Store: a merge of the base and the pending writes. The
 // pending part is frozen when the iterator is created; the base part is
 // whatever base.NewIter guarantees.

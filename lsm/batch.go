@@ -71,6 +71,18 @@ func (b *Batch) add(kind base.InternalKeyKind, key, value []byte, hasValue bool)
 	b.memSize += memtable.MaxEntrySize(len(key)+base.TrailerLen, len(value))
 }
 
+// Append adds src's writes after b's, in their order; src is unchanged.
+// Committing b then commits both sets of writes as one batch.
+func (b *Batch) Append(src *Batch) {
+	if src.Empty() {
+		return
+	}
+	b.init()
+	b.data = append(b.data, src.data[batchHeaderLen:]...)
+	b.count += src.count
+	b.memSize += src.memSize
+}
+
 // Count returns the number of writes in the batch.
 func (b *Batch) Count() int { return int(b.count) }
 

@@ -63,6 +63,9 @@ func (s engineSnapshot) Close() error { return s.snap.Close() }
 
 func (s engineStore) NewBatch() codec.Batch { return s.db.NewBatch() }
 
+// MergeBatch implements codec.BatchMerger (codec.RunStore).
+func (s engineStore) MergeBatch(dst, src codec.Batch) { dst.(*lsm.Batch).Append(src.(*lsm.Batch)) }
+
 // Commit applies b without waiting for its WAL write (lsm.NoWait): a
 // client waits once for all of its commits before it sends the replies
 // (client.flush), so that a pipeline's writes share one WAL write and a

@@ -1,0 +1,74 @@
+package codec
+
+import (
+	"errors"
+	"testing"
+)
+
+// commitCounter is a MemStore that counts its commits.
+type commitCounter struct {
+	*MemStore
+	commits int
+}
+
+func (c *commitCounter) Commit(b Batch) error {
+	c.commits++
+	return c.MemStore.Commit(b)
+}
+
+// noMerge is a Store that cannot merge batches.
+type noMerge struct{ Store }
+
+// TestRunStore: a run keyspace's commands commit into the RunStore, whose
+// reads do not see them; CommitTransaction commits them to the base as one
+// batch and applies their key counts; the keyspace then serves another run
+// (Renew).
+func TestRunStore(t *testing.T) {
+	if NewRunStore(noMerge{NewMemStore()}) != nil {
+		t.Fatal("a RunStore over a store that cannot merge batches")
+	}
+	base := &commitCounter{MemStore: NewMemStore()}
+	ks := New(base, nil)
+	rs := NewRunStore(base)
+	run := ks.InRun(rs)
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := run.DB(0).Set(b(k), b("v"), SetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if rs.Empty() {
+			t.Fatal("RunStore empty after a Set")
+		}
+		if _, err := rs.Get(MetaKey(0, b(k))); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("the run's read of %s: %v, want not found (reads go to the base)", k, err)
+		}
+	}
+	if base.commits != 0 || ks.DB(0).DBSize() != 0 {
+		t.Fatalf("%d commits and %d keys before the run's end", base.commits, ks.DB(0).DBSize())
+	}
+	if err := run.CommitTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if base.commits != 1 || ks.DB(0).DBSize() != 3 || !rs.Empty() {
+		t.Fatalf("after the run: %d commits, %d keys, empty %v; want 1, 3, true", base.commits, ks.DB(0).DBSize(), rs.Empty())
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		if v, ok, err := ks.DB(0).Get(b(k)); err != nil || !ok || string(v) != "v" {
+			t.Fatalf("GET %s = %q %v %v", k, v, ok, err)
+		}
+	}
+
+	// The next run, on the same keyspace: one commit again, counts right.
+	run.Renew()
+	if _, err := run.DB(0).Del(b("a"), b("d")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run.DB(0).Set(b("e"), b("v"), SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.CommitTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if base.commits != 2 || ks.DB(0).DBSize() != 3 {
+		t.Fatalf("after the second run: %d commits, %d keys; want 2, 3", base.commits, ks.DB(0).DBSize())
+	}
+}

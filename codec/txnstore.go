@@ -107,11 +107,22 @@ func (r *readAhead) find(key []byte) (v []byte, found, in bool) {
 	return nil, false, true
 }
 
+// The first allocations of a read ahead (scan).
+const (
+	scanBufSize = 4 << 10
+	scanEntries = 16
+)
+
 // scan reads the iterator's entries into r from its start (its end when reverse)
 // until one takes the keys and values read past maxBytes, which it keeps,
 // and then narrows r to the part read: it reports whether it stopped so.
 func (r *readAhead) scan(it Iterator, reverse bool, maxBytes int) (cut bool) {
-	var buf copyBuf
+	// Room for a pipeline's worth of small entries (a key batch's pops)
+	// from the start, not after a growth per doubling.
+	buf := make(copyBuf, 0, min(maxBytes, scanBufSize))
+	if r.keys == nil {
+		r.keys, r.vals = make([][]byte, 0, scanEntries), make([][]byte, 0, scanEntries)
+	}
 	r.keys, r.vals = r.keys[:0], r.vals[:0]
 	n := 0
 	var ok bool

@@ -103,10 +103,20 @@ func (r *RunStore) commitPending() error {
 	}
 	err := r.base.Commit(r.run)
 	r.empty = true
-	if rs, ok := r.run.(resettable); ok {
+	rs, ok := r.run.(resettable)
+	if s, sized := r.run.(sizer); ok && sized && s.Len() > maxKeptRun {
+		ok = false
+	}
+	if ok {
 		rs.Reset()
 	} else {
 		r.run = nil
 	}
 	return err
 }
+
+// maxKeptRun bounds the run batch a RunStore keeps for the next run: a
+// connection keeps its RunStore, so a large run's buffer is dropped rather
+// than held for the connection's life (a run of small SETs takes a few
+// KiB).
+const maxKeptRun = 16 << 10

@@ -72,3 +72,50 @@ func TestRunStore(t *testing.T) {
 		t.Fatalf("after the second run: %d commits, %d keys; want 2, 3", base.commits, ks.DB(0).DBSize())
 	}
 }
+
+// sizedBatch is a MemStore batch that reports a size, as the engine's do.
+type sizedBatch struct {
+	*memBatch
+	size int
+}
+
+func (b *sizedBatch) Len() int { return b.size }
+func (b *sizedBatch) Reset()   { b.ops, b.size, b.committed = b.ops[:0], 0, false }
+
+// sizedStore makes sizedBatches, whose size is the bytes of their values.
+type sizedStore struct{ *MemStore }
+
+func (s sizedStore) NewBatch() Batch { return &sizedBatch{memBatch: &memBatch{}} }
+func (s sizedStore) Commit(b Batch) error {
+	if sb, ok := b.(*sizedBatch); ok {
+		b = sb.memBatch
+	}
+	return s.MemStore.Commit(b)
+}
+func (s sizedStore) MergeBatch(dst, src Batch) {
+	d, o := dst.(*sizedBatch), src.(*sizedBatch)
+	s.MemStore.MergeBatch(d.memBatch, o.memBatch)
+	for _, op := range o.ops {
+		d.size += len(op.key) + len(op.val)
+	}
+}
+
+// TestRunStoreKeepsSmallBatches: the run batch is kept for the next run
+// unless it grew past maxKeptRun.
+func TestRunStoreKeepsSmallBatches(t *testing.T) {
+	base := sizedStore{NewMemStore()}
+	rs := NewRunStore(base)
+	run := New(base, nil).InRun(rs)
+	for _, size := range []int{10, maxKeptRun + 1} {
+		run.Renew()
+		if _, err := run.DB(0).Set(b("k"), make([]byte, size), SetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := run.CommitTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if kept := rs.run != nil; kept != (size <= maxKeptRun) {
+			t.Errorf("a run of %d bytes: batch kept %v", size, kept)
+		}
+	}
+}

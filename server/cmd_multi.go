@@ -195,6 +195,9 @@ func execKeys(db uint8, queued []queuedCmd) ([][]byte, bool) {
 	var mks [][]byte
 	for _, q := range queued {
 		cmd := q.cmd
+		if stateless[cmd.fullName()] {
+			continue
+		}
 		if cmd.firstKey <= 0 || cmd.step <= 0 || cmd.flags&flagMovableKeys != 0 {
 			return nil, false
 		}
@@ -212,6 +215,13 @@ func execKeys(db uint8, queued []queuedCmd) ([][]byte, bool) {
 	}
 	return mks, true
 }
+
+// stateless are the keyless commands that read and write no state of the
+// keyspace or the connection a transaction could depend on: EXEC need not
+// take every stripe for them (MULTI; PING; INCR a; EXEC locks only a's).
+// A keyless command that reads the keyspace (DBSIZE, RANDOMKEY, KEYS) or
+// changes what later commands address (SELECT) still takes every stripe.
+var stateless = map[string]bool{"ping": true, "echo": true, "time": true}
 
 // watchBroken reports whether a watched key was written, or expired, since
 // WATCH. The caller holds the stripes of the watched keys (execLock), so

@@ -332,13 +332,14 @@ func TestExecKeys(t *testing.T) {
 		{[]queuedCmd{q("RENAME", "a", "b")}, []string{"a", "b"}},
 		{[]queuedCmd{}, []string{}},
 		{[]queuedCmd{q("INCR", "a"), q("DBSIZE")}, nil},
+		{[]queuedCmd{q("PING"), q("INCR", "a"), q("ECHO", "x"), q("TIME")}, []string{"a"}},
+		{[]queuedCmd{q("PING")}, []string{}},
 		{[]queuedCmd{q("SELECT", "1"), q("INCR", "a")}, nil},
 		{[]queuedCmd{q("ZUNIONSTORE", "d", "2", "a", "b")}, nil},
 		{[]queuedCmd{q("LMPOP", "1", "a", "LEFT")}, nil},
 		{[]queuedCmd{q("MOVE", "a", "1")}, nil},
 		{[]queuedCmd{q("COPY", "a", "b", "DB", "1")}, nil},
 		{[]queuedCmd{q("FLUSHDB")}, nil},
-		{[]queuedCmd{q("PING")}, nil},
 	} {
 		mks, ok := execKeys(3, tc.queue)
 		if ok != (tc.keys != nil) {

@@ -114,12 +114,15 @@ const (
 const pointReadMax = 4
 
 // collectSlots returns copies of the elements in slots [from, to), reversed
-// when reverse is set.
-func collectSlots(r Reader, db uint8, uuid, from, to uint64, reverse bool) ([][]byte, error) {
+// when reverse is set. kb, if not nil, is scratch space for the keys it
+// reads (Get does not keep its key); a write's object lends its own.
+func collectSlots(r Reader, db uint8, uuid, from, to uint64, reverse bool, kb []byte) ([][]byte, error) {
 	out := make([][]byte, 0, to-from)
 	if to-from <= pointReadMax {
-		// One key buffer for all the reads: Get does not keep its key.
-		k := make([]byte, 0, dataPrefixLen+1+8)
+		k := kb[:0]
+		if k == nil {
+			k = make([]byte, 0, dataPrefixLen+1+8)
+		}
 		for i := range to - from {
 			idx := from + i
 			if reverse {
@@ -228,7 +231,7 @@ func (o *object) pop(left bool, count uint64) ([][]byte, error) {
 			}
 		}
 	}
-	elems, err := collectSlots(o.ks.store, o.db, o.m.UUID, from, to, !left)
+	elems, err := collectSlots(o.ks.store, o.db, o.m.UUID, from, to, !left, o.kb[:0])
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +384,7 @@ func (d *DB) LRange(key []byte, start, stop int64) ([][]byte, error) {
 		if !ok {
 			return nil, nil
 		}
-		return collectSlots(v.r, v.db, v.m.UUID, v.m.Head+uint64(from), v.m.Head+uint64(to), false)
+		return collectSlots(v.r, v.db, v.m.UUID, v.m.Head+uint64(from), v.m.Head+uint64(to), false, nil)
 	})
 }
 
@@ -401,7 +404,7 @@ func (d *DB) LRangeEach(key []byte, start, stop int64, begin func(n int), each f
 		begin(int(to - from))
 		first, end := v.m.Head+uint64(from), v.m.Head+uint64(to)
 		if end-first <= pointReadMax {
-			es, err := collectSlots(v.r, v.db, v.m.UUID, first, end, false)
+			es, err := collectSlots(v.r, v.db, v.m.UUID, first, end, false, nil)
 			for _, e := range es {
 				each(e)
 			}
@@ -427,7 +430,7 @@ func (d *DB) LIndex(key []byte, index int64) (elem []byte, found bool, err error
 		if index < 0 || index >= n {
 			return nil, nil
 		}
-		es, err := collectSlots(v.r, v.db, v.m.UUID, v.m.Head+uint64(index), v.m.Head+uint64(index)+1, false)
+		es, err := collectSlots(v.r, v.db, v.m.UUID, v.m.Head+uint64(index), v.m.Head+uint64(index)+1, false, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -81,8 +81,14 @@ type sizer interface{ Len() int }
 // maxKeptBuffer by a large write are dropped rather than pooled: the pool
 // keeps them past a garbage collection, outside any memory accounting.
 func (w *writeBatch) release() {
+	// A run keyspace lives as long as its connection (Keyspace.Renew): it
+	// keeps only small buffers, as its RunStore does.
+	limit := maxKeptBuffer
+	if _, run := w.ks.store.(*RunStore); run {
+		limit = maxKeptRun
+	}
 	r, ok := w.Batch.(resettable)
-	if s, sized := w.Batch.(sizer); ok && sized && s.Len() > maxKeptBuffer {
+	if s, sized := w.Batch.(sizer); ok && sized && s.Len() > limit {
 		ok = false
 	}
 	if ok {
@@ -92,7 +98,7 @@ func (w *writeBatch) release() {
 	}
 	clear(w.touched)
 	w.touched = w.touched[:0]
-	if cap(w.enc) > maxKeptBuffer {
+	if cap(w.enc) > limit {
 		w.enc = nil
 	}
 	w.enc = w.enc[:0]

@@ -80,7 +80,11 @@ type sizedBatch struct {
 }
 
 func (b *sizedBatch) Len() int { return b.size }
-func (b *sizedBatch) Reset()   { b.ops, b.size, b.committed = b.ops[:0], 0, false }
+func (b *sizedBatch) Set(k, v []byte) {
+	b.memBatch.Set(k, v)
+	b.size += len(k) + len(v)
+}
+func (b *sizedBatch) Reset() { b.ops, b.size, b.committed = b.ops[:0], 0, false }
 
 // sizedStore makes sizedBatches, whose size is the bytes of their values.
 type sizedStore struct{ *MemStore }
@@ -100,8 +104,8 @@ func (s sizedStore) MergeBatch(dst, src Batch) {
 	}
 }
 
-// TestRunStoreKeepsSmallBatches: the run batch is kept for the next run
-// unless it grew past maxKeptRun.
+// TestRunStoreKeepsSmallBatches: the run batch, and the run keyspace's
+// write batch, are kept for the next run unless they grew past maxKeptRun.
 func TestRunStoreKeepsSmallBatches(t *testing.T) {
 	base := sizedStore{NewMemStore()}
 	rs := NewRunStore(base)
@@ -116,6 +120,17 @@ func TestRunStoreKeepsSmallBatches(t *testing.T) {
 		}
 		if kept := rs.run != nil; kept != (size <= maxKeptRun) {
 			t.Errorf("a run of %d bytes: batch kept %v", size, kept)
+		}
+		// The run keyspace's own write batch and encoding buffer too.
+		w := run.spare
+		if w == nil {
+			t.Fatalf("a run of %d bytes: no write batch kept", size)
+		}
+		if kept := w.Batch != nil; kept != (size <= maxKeptRun) {
+			t.Errorf("a run of %d bytes: the keyspace's store batch kept %v", size, kept)
+		}
+		if cap(w.enc) > maxKeptRun {
+			t.Errorf("a run of %d bytes: the keyspace keeps %d bytes of encodings", size, cap(w.enc))
 		}
 	}
 }

@@ -119,7 +119,7 @@ const (
 func (r *readAhead) scan(it Iterator, reverse bool, maxBytes int) (cut bool) {
 	// Room for a pipeline's worth of small entries (a key batch's pops)
 	// from the start, not after a growth per doubling.
-	buf := make(copyBuf, 0, min(maxBytes, scanBufSize))
+	buf := make(copyBuf, 0, min(max(maxBytes, 0), scanBufSize))
 	if r.keys == nil {
 		r.keys, r.vals = make([][]byte, 0, scanEntries), make([][]byte, 0, scanEntries)
 	}

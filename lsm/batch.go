@@ -105,6 +105,7 @@ func (b *Batch) Reset() {
 	b.seq = 0
 	b.mem = nil
 	b.published = false
+	b.applied, b.applyErr = false, nil
 }
 
 // Repr returns the batch's encoding (valid until the batch changes).

@@ -265,9 +265,18 @@ func (c *client) lockKeyStripe(key []byte) int {
 		i := locks.Stripe(b.mk)
 		locks.LockStripe(i)
 		if ks.DB(c.db).Num() == db {
+			b.trimMK()
 			return i
 		}
 		locks.UnlockStripe(i)
+	}
+}
+
+// trimMK drops the metadata key buffer once a long key has grown it, as
+// remember does for the key copy: a connection keeps it between commands.
+func (b *keyBatch) trimMK() {
+	if cap(b.mk) > maxKeptBatchKey {
+		b.mk = nil
 	}
 }
 
@@ -281,6 +290,7 @@ func (c *client) joinRun(key []byte) bool {
 	// while the run holds a stripe.
 	b.mk = codec.AppendMetaKey(b.mk[:0], uint8(c.txks.DB(c.db).Num()), key)
 	i := ks.Locks().Stripe(b.mk)
+	b.trimMK()
 	for _, h := range b.stripes {
 		if h == i {
 			return false

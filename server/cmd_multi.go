@@ -174,6 +174,9 @@ func (c *client) execLock(queued []queuedCmd) func() {
 			mks = append(mks, codec.MetaKey(uint8(w.k.db), []byte(w.k.key)),
 				codec.MetaKey(uint8(phys[i]), []byte(w.k.key)))
 		}
+		if beforeStripeLock != nil {
+			beforeStripeLock(c.s)
+		}
 		unlock := locks.Lock(mks...)
 		// Holding a stripe keeps SWAPDB out from here on: if the mapping
 		// is still the one read, it stays so until unlock.
@@ -187,6 +190,12 @@ func (c *client) execLock(queued []queuedCmd) func() {
 		unlock()
 	}
 }
+
+// beforeStripeLock, set by tests only, runs between reading the database
+// mapping and taking stripes by it (execLock, lockKeyStripe): where a
+// SWAPDB would make those stripes another key's, and the lock be taken
+// again.
+var beforeStripeLock func(*Server)
 
 // execKeys returns the metadata keys, in physical database db, of every
 // key the queued commands name, or false when a command's keys cannot be

@@ -263,6 +263,9 @@ func (c *client) lockKeyStripe(key []byte) int {
 		db := ks.DB(c.db).Num()
 		b.mk = codec.AppendMetaKey(b.mk[:0], uint8(db), key)
 		i := locks.Stripe(b.mk)
+		if beforeStripeLock != nil {
+			beforeStripeLock(c.s)
+		}
 		locks.LockStripe(i)
 		if ks.DB(c.db).Num() == db {
 			b.trimMK()

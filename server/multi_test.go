@@ -442,3 +442,53 @@ func TestExecLocksItsKeys(t *testing.T) {
 	}
 	unlock()
 }
+
+// TestStripeLockRetriesAfterSwapDB: a SWAPDB between reading the database
+// mapping and taking the stripes by it (beforeStripeLock) makes EXEC and a
+// key batch take their stripes again, by the new mapping, and their
+// writes land in the database the client has selected.
+func TestStripeLockRetriesAfterSwapDB(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	calls := 0
+	beforeStripeLock = func(s *Server) {
+		if s != ts.s {
+			return
+		}
+		calls++
+		if calls == 1 {
+			if err := s.ks.SwapDB(0, 1); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(func() { beforeStripeLock = nil })
+
+	c := dialRaw(t, ts.addr)
+	c.mustDo(t, "MULTI")
+	c.mustDo(t, "INCR", "x")
+	if got := replyText([]resp.Value{c.mustDo(t, "EXEC")}); got != "[:1]" {
+		t.Fatalf("EXEC: %s", got)
+	}
+	if calls != 2 {
+		t.Fatalf("EXEC took its stripes %d times, want 2 (a SWAPDB came in between)", calls)
+	}
+	// The client's database 0 is the swapped-in one: x is there.
+	if got := replyText([]resp.Value{c.mustDo(t, "GET", "x"), c.mustDo(t, "SELECT", "1"), c.mustDo(t, "EXISTS", "x"), c.mustDo(t, "SELECT", "0")}); got != "1 +OK :0 +OK" {
+		t.Fatalf("GET x in 0, EXISTS x in 1: %s", got)
+	}
+
+	// A key batch: its first write runs alone, the SWAPDB comes before the
+	// batch's stripe, and the batch writes to database 0 as it is then.
+	calls = 0
+	p := newPipeClient(t, ts.s)
+	got := replyText(p.send(t, []string{"SET", "k", "1"}, []string{"SET", "k", "2"}, []string{"APPEND", "k", "3"}))
+	if got != "+OK +OK :2" {
+		t.Fatalf("pipeline: %s", got)
+	}
+	if calls != 2 {
+		t.Fatalf("the key batch took its stripe %d times, want 2", calls)
+	}
+	if got := replyText([]resp.Value{c.mustDo(t, "GET", "k"), c.mustDo(t, "SELECT", "1"), c.mustDo(t, "GET", "k")}); got != "23 +OK 1" {
+		t.Fatalf("GET k in 0, in 1: %s, want 23 in 0 (the batch) and 1 in 1 (the lone SET, before the swap)", got)
+	}
+}

@@ -239,6 +239,20 @@ type appendGetter interface {
 	GetAppend(dst, key []byte) ([]byte, error)
 }
 
+// getAppend reads key from r, appending its value to dst: through r's
+// GetAppend when it has one, else with Get (whose fresh copy it returns
+// as is when dst is nil).
+func getAppend(r Reader, dst, key []byte) ([]byte, error) {
+	if ag, ok := r.(appendGetter); ok {
+		return ag.GetAppend(dst, key)
+	}
+	v, err := r.Get(key)
+	if err != nil || dst == nil {
+		return v, err
+	}
+	return append(dst, v...), nil
+}
+
 // metaKey returns the metadata key of userKey, in d's buffers if it has
 // some.
 func (d *DB) metaKey(userKey []byte) []byte {
@@ -271,14 +285,8 @@ func (d *DB) loadBuffered(mk []byte, nowMs int64) (stored, error) {
 // the store can (the record's Value then aliases the result); it returns
 // the buffer to use next, buf itself when nothing was appended.
 func (d *DB) loadAppend(buf, mk []byte, nowMs int64) (stored, []byte, error) {
-	ag, ok := d.ks.store.(appendGetter)
-	if !ok {
-		v, err := d.ks.store.Get(mk)
-		s, err := decodeStored(mk, v, err, nowMs)
-		return s, buf, err
-	}
 	start := len(buf)
-	v, err := ag.GetAppend(buf, mk)
+	v, err := getAppend(d.ks.store, buf, mk)
 	if err != nil {
 		s, err := decodeStored(mk, nil, err, nowMs)
 		return s, buf, err

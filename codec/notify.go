@@ -77,6 +77,18 @@ func (ks *Keyspace) newBatch() *writeBatch {
 // sizer is a store batch that reports its encoded size (lsm.Batch).
 type sizer interface{ Len() int }
 
+// reuse returns b emptied for reuse, or nil when it cannot be emptied or
+// has grown past limit bytes (a store batch kept between writes would
+// hold on to a large write's buffer).
+func reuse(b Batch, limit int) Batch {
+	r, ok := b.(resettable)
+	if s, sized := b.(sizer); !ok || (sized && s.Len() > limit) {
+		return nil
+	}
+	r.Reset()
+	return b
+}
+
 // release empties w and returns it to the pool. Buffers grown past
 // maxKeptBuffer by a large write are dropped rather than pooled: the pool
 // keeps them past a garbage collection, outside any memory accounting.
@@ -87,15 +99,7 @@ func (w *writeBatch) release() {
 	if _, run := w.ks.store.(*RunStore); run {
 		limit = maxKeptRun
 	}
-	r, ok := w.Batch.(resettable)
-	if s, sized := w.Batch.(sizer); ok && sized && s.Len() > limit {
-		ok = false
-	}
-	if ok {
-		r.Reset()
-	} else {
-		w.Batch = nil
-	}
+	w.Batch = reuse(w.Batch, limit)
 	clear(w.touched)
 	w.touched = w.touched[:0]
 	if cap(w.enc) > limit {

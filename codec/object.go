@@ -134,12 +134,7 @@ func (o *object) get(sub byte, field []byte) ([]byte, bool, error) {
 	if !o.live {
 		return nil, false, nil
 	}
-	k := o.tmpKey(sub, field)
-	ag, ok := o.ks.store.(appendGetter)
-	if !ok {
-		return getValue(o.ks.store, k)
-	}
-	v, err := ag.GetAppend(o.val[:0], k)
+	v, err := getAppend(o.ks.store, o.val[:0], o.tmpKey(sub, field))
 	if errors.Is(err, ErrNotFound) {
 		return nil, false, nil
 	}

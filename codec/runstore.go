@@ -51,14 +51,7 @@ func (r *RunStore) Get(key []byte) ([]byte, error) { return r.base.Get(key) }
 
 // GetAppend reads through the base's GetAppend, if it has one.
 func (r *RunStore) GetAppend(dst, key []byte) ([]byte, error) {
-	if ag, ok := r.base.(appendGetter); ok {
-		return ag.GetAppend(dst, key)
-	}
-	v, err := r.base.Get(key)
-	if err != nil || dst == nil {
-		return v, err
-	}
-	return append(dst, v...), nil
+	return getAppend(r.base, dst, key)
 }
 
 // NewIter implements Store: the base's iterator.
@@ -85,13 +78,6 @@ func (r *RunStore) Commit(b Batch) error {
 	return nil
 }
 
-// Empty reports whether nothing was committed since the run began.
-func (r *RunStore) Empty() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.empty
-}
-
 // commitPending commits the run's writes to the base as one batch and
 // empties the run for reuse (even if the commit failed: the writes are
 // dropped then, as a failed commit applies nothing).
@@ -103,15 +89,7 @@ func (r *RunStore) commitPending() error {
 	}
 	err := r.base.Commit(r.run)
 	r.empty = true
-	rs, ok := r.run.(resettable)
-	if s, sized := r.run.(sizer); ok && sized && s.Len() > maxKeptRun {
-		ok = false
-	}
-	if ok {
-		rs.Reset()
-	} else {
-		r.run = nil
-	}
+	r.run = reuse(r.run, maxKeptRun)
 	return err
 }
 

@@ -201,14 +201,7 @@ func (t *TxnStore) GetAppend(dst, key []byte) ([]byte, error) {
 		return v, err
 	}
 	t.mu.Unlock()
-	if ag, ok := t.base.(appendGetter); ok {
-		return ag.GetAppend(dst, key)
-	}
-	v, err = t.base.Get(key)
-	if err != nil || dst == nil {
-		return v, err
-	}
-	return append(dst, v...), nil
+	return getAppend(t.base, dst, key)
 }
 
 // appendValue returns v appended to dst, or, when dst is nil, a copy of v

@@ -125,11 +125,10 @@ type keyBatch struct {
 	// stripes of its keys and gathers its writes in rs, which the client
 	// keeps from run to run (nil until the first run, or if the store
 	// cannot merge batches). mk is a buffer for metadata keys.
-	run    bool
-	rs     *codec.RunStore
-	runks  *codec.Keyspace // the run keyspace over rs (Renew)
-	noRuns bool
-	mk     []byte
+	run   bool
+	rs    *codec.RunStore
+	runks *codec.Keyspace // the run keyspace over rs (Renew)
+	mk    []byte
 }
 
 // maxKeptBatchKey bounds the key copy a client keeps between commands.
@@ -231,11 +230,7 @@ func (c *client) startRun(key []byte) bool {
 	b := &c.batch
 	ks := c.s.ks
 	if b.rs == nil {
-		if b.noRuns {
-			return false
-		}
 		if b.rs = codec.NewRunStore(ks.Store()); b.rs == nil {
-			b.noRuns = true
 			return false
 		}
 	}
@@ -316,12 +311,10 @@ func (c *client) endBatch() {
 	}
 	txks := c.txks
 	c.txks = nil
-	var err error
 	// As EXEC: the commit applies the key counts and expiry-index reports
-	// the batch's commands made (codec/effects.go).
-	if (b.run && !b.rs.Empty()) || (!b.run && !b.txn.Empty()) {
-		err = txks.CommitTransaction()
-	}
+	// the batch's commands made (codec/effects.go). A batch that wrote
+	// nothing commits nothing.
+	err := txks.CommitTransaction()
 	c.s.ks.Locks().UnlockStripes(b.stripes)
 	b.stripes = b.stripes[:0]
 	n := b.n

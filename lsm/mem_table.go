@@ -172,7 +172,6 @@ func (a *applier) records(b *Batch) error {
 			break
 		}
 		ikey := base.MakeInternalKey(key, seq, kind)
-		a.maxSeq = max(a.maxSeq, seq)
 		seq++
 		if kind != base.InternalKeyKindRangeDelete {
 			a.run[a.n] = memtable.Entry{Key: ikey, Value: value}
@@ -197,6 +196,9 @@ func (a *applier) records(b *Batch) error {
 		}
 		a.m.tombs.add(key, value, ikey.SeqNum())
 		a.m.rangeDels.Add(1)
+	}
+	if seq > b.seq {
+		a.maxSeq = max(a.maxSeq, seq-1)
 	}
 	return nil
 }

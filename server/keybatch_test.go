@@ -257,62 +257,51 @@ func TestKeyBatchSemantics(t *testing.T) {
 	}
 }
 
-// TestKeyBatchCommitFailure checks that when a batch's commit fails, every
-// command in it is answered with the error: none was applied.
+// TestKeyBatchCommitFailure checks that when the commit of a key batch or
+// of a run fails, every command in it is answered with the error: none was
+// applied.
 func TestKeyBatchCommitFailure(t *testing.T) {
-	fault := errorfs.NewToggle(syscall.ENOSPC, pathFilter(".log", errorfs.OpWrite))
-	ts, err := openFaultServer(t, t.TempDir(), fault)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newPipeClient(t, ts.s)
-	if got := replyText(p.send(t, []string{"RPUSH", "q", "a"})); got != ":1" {
-		t.Fatalf("RPUSH: %s", got)
-	}
-	fault.On()
-	before := walRecords(ts.s)
-	replies := p.send(t, repeat(3, "RPUSH", "q", "b")...)
-	for i, v := range replies {
-		if v.Kind != resp.KindError || !strings.Contains(v.Str, syscall.ENOSPC.Error()) {
-			t.Errorf("reply %d: %s, want an error naming %q", i, replyText([]resp.Value{v}), syscall.ENOSPC)
-		}
-	}
-	if n := walRecords(ts.s) - before; n > 1 {
-		t.Errorf("%d commits attempted, want the batch's one", n)
-	}
-	fault.Off()
-	if v := dialRaw(t, ts.addr).mustDo(t, "LLEN", "q"); v.Int != 1 {
-		t.Errorf("LLEN q = %d after the failed batch, want 1", v.Int)
-	}
-}
-
-// TestRunCommitFailure: when a run's commit fails, every command in it is
-// answered with the error and none was applied.
-func TestRunCommitFailure(t *testing.T) {
-	fault := errorfs.NewToggle(syscall.ENOSPC, pathFilter(".log", errorfs.OpWrite))
-	ts, err := openFaultServer(t, t.TempDir(), fault)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newPipeClient(t, ts.s)
-	if got := replyText(p.send(t, []string{"SET", "a", "0"})); got != "+OK" {
-		t.Fatalf("SET: %s", got)
-	}
-	fault.On()
-	before := walRecords(ts.s)
-	replies := p.send(t, []string{"SET", "b", "1"}, []string{"INCR", "c"}, []string{"SET", "a", "1"})
-	for i, v := range replies {
-		if v.Kind != resp.KindError || !strings.Contains(v.Str, syscall.ENOSPC.Error()) {
-			t.Errorf("reply %d: %s, want an error naming %q", i, replyText([]resp.Value{v}), syscall.ENOSPC)
-		}
-	}
-	if n := walRecords(ts.s) - before; n > 1 {
-		t.Errorf("%d commits attempted, want the run's one", n)
-	}
-	fault.Off()
-	c := dialRaw(t, ts.addr)
-	if got := replyText([]resp.Value{c.mustDo(t, "GET", "a"), c.mustDo(t, "EXISTS", "b", "c"), c.mustDo(t, "DBSIZE")}); got != "0 :0 :1" {
-		t.Errorf("GET a, EXISTS b c, DBSIZE after the failed run: %s, want 0 :0 :1", got)
+	for _, tc := range []struct {
+		name   string
+		before []string   // runs alone, before the fault
+		batch  [][]string // a key batch or a run, whose commit fails
+		check  [][]string // after the fault
+		want   string
+	}{
+		{"key batch", []string{"RPUSH", "q", "a"}, repeat(3, "RPUSH", "q", "b"), [][]string{{"LLEN", "q"}}, ":1"},
+		{"run", []string{"SET", "a", "0"}, [][]string{{"SET", "b", "1"}, {"INCR", "c"}, {"SET", "a", "1"}},
+			[][]string{{"GET", "a"}, {"EXISTS", "b", "c"}, {"DBSIZE"}}, "0 :0 :1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fault := errorfs.NewToggle(syscall.ENOSPC, pathFilter(".log", errorfs.OpWrite))
+			ts, err := openFaultServer(t, t.TempDir(), fault)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := newPipeClient(t, ts.s)
+			if v := p.send(t, tc.before); v[0].Kind == resp.KindError {
+				t.Fatalf("%v: %s", tc.before, replyText(v))
+			}
+			fault.On()
+			before := walRecords(ts.s)
+			for i, v := range p.send(t, tc.batch...) {
+				if v.Kind != resp.KindError || !strings.Contains(v.Str, syscall.ENOSPC.Error()) {
+					t.Errorf("reply %d: %s, want an error naming %q", i, replyText([]resp.Value{v}), syscall.ENOSPC)
+				}
+			}
+			if n := walRecords(ts.s) - before; n > 1 {
+				t.Errorf("%d commits attempted, want the batch's one", n)
+			}
+			fault.Off()
+			c := dialRaw(t, ts.addr)
+			var got []resp.Value
+			for _, cmd := range tc.check {
+				got = append(got, c.mustDo(t, cmd...))
+			}
+			if g := replyText(got); g != tc.want {
+				t.Errorf("%v after the failed batch: %s, want %s", tc.check, g, tc.want)
+			}
+		})
 	}
 }
 
@@ -334,21 +323,12 @@ func TestRunsConcurrent(t *testing.T) {
 	for i := range clients {
 		wg.Go(func() {
 			c := dialRaw(t, ts.addr)
-			var out []byte
 			for j := range pipelines {
-				out = out[:0]
-				for k := range depth {
-					out = appendCommand(out, "INCR", fmt.Sprintf("n%d", (i*7+j*3+k*(i+1))%keys))
-				}
-				if _, err := c.conn.Write(out); err != nil {
+				if err := c.pipelineInts(depth, func(k int) []string {
+					return []string{"INCR", fmt.Sprintf("n%d", (i*7+j*3+k*(i+1))%keys)}
+				}); err != nil {
 					errs <- err
 					return
-				}
-				for range depth {
-					if v, err := resp.ReadReply(c.br); err != nil || v.Kind != resp.KindInteger {
-						errs <- fmt.Errorf("INCR: %v %v", v, err)
-						return
-					}
 				}
 			}
 		})
@@ -438,21 +418,10 @@ func TestKeyBatchConcurrent(t *testing.T) {
 			defer wg.Done()
 			c := dialRaw(t, ts.addr)
 			key := []string{"L1", "L2"}[i%2]
-			var out []byte
 			for range pipelines {
-				out = out[:0]
-				for range depth {
-					out = appendCommand(out, "RPUSH", key, "e")
-				}
-				if _, err := c.conn.Write(out); err != nil {
+				if err := c.pipelineInts(depth, func(int) []string { return []string{"RPUSH", key, "e"} }); err != nil {
 					errs <- err
 					return
-				}
-				for range depth {
-					if v, err := resp.ReadReply(c.br); err != nil || v.Kind != resp.KindInteger {
-						errs <- fmt.Errorf("RPUSH: %v %v", v, err)
-						return
-					}
 				}
 			}
 		}()

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -56,6 +57,25 @@ func (c *rawConn) do(args ...string) (resp.Value, error) {
 		return resp.Value{}, err
 	}
 	return resp.ReadReply(c.br)
+}
+
+// pipelineInts sends cmd(0) to cmd(n-1) in one write and reads their
+// replies, which must all be integers. It returns what went wrong instead
+// of failing the test, for the goroutines of concurrency tests.
+func (c *rawConn) pipelineInts(n int, cmd func(k int) []string) error {
+	c.out = c.out[:0]
+	for k := range n {
+		c.out = appendCommand(c.out, cmd(k)...)
+	}
+	if _, err := c.conn.Write(c.out); err != nil {
+		return err
+	}
+	for k := range n {
+		if v, err := resp.ReadReply(c.br); err != nil || v.Kind != resp.KindInteger {
+			return fmt.Errorf("%s: %v %v", shortArgs(cmd(k)), v, err)
+		}
+	}
+	return nil
 }
 
 // mustDo is do for commands that have to work.

@@ -46,15 +46,19 @@ func TestOnErrorTimedSync(t *testing.T) {
 func TestOnWritten(t *testing.T) {
 	const n = 64
 	var (
-		mu   sync.Mutex
-		seen [n]int
+		mu     sync.Mutex
+		seen   [n]int
+		failed int // calls with the failed write's waiter (Owner n)
 	)
 	f := newTestFile()
 	w := NewWriter(f, 7, WriterOptions{SyncPolicy: SyncAlways, OnWritten: func(group []*Waiter) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, wt := range group {
-			if i, ok := wt.Owner.(int); ok {
+			switch i, ok := wt.Owner.(int); {
+			case ok && i == n:
+				failed++
+			case ok:
 				seen[i]++
 			}
 		}
@@ -96,5 +100,8 @@ func TestOnWritten(t *testing.T) {
 		if c != 1 {
 			t.Errorf("OnWritten saw waiter %d %d times", i, c)
 		}
+	}
+	if failed != 0 {
+		t.Errorf("OnWritten called %d times for a group whose write failed", failed)
 	}
 }

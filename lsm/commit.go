@@ -94,6 +94,8 @@ func (d *DB) apply(b *Batch, o *WriteOptions) error {
 	}
 	m := b.mem
 	m.Applied()
+	// Still one of m's writers: m cannot be flushed and released yet.
+	d.maybePrefault(m)
 	m.writers.Done()
 	d.publish(b)
 	if n := m.rangeDels.Load(); n > 0 {

@@ -142,6 +142,10 @@ type DB struct {
 	tombChecks atomic.Int64
 	// tombIdleArmed is set while a delayed check waits (tomb_flush.go).
 	tombIdleArmed atomic.Bool
+	// prefaultRunning is set while a memtable prefault runs; prefaultOff
+	// once the kernel refused one (prefault.go).
+	prefaultRunning atomic.Bool
+	prefaultOff     atomic.Bool
 }
 
 // Get returns a copy of the latest value of key, or ErrNotFound.

@@ -58,6 +58,9 @@ type memTable struct {
 	tombIdle    atomic.Bool
 	// tombs indexes the range tombstones for reads (tomb_index.go).
 	tombs memTombs
+	// prefaulted is the arena offset up to which the background prefault
+	// has made pages resident (prefault.go).
+	prefaulted atomic.Uint64
 	// flushed is closed once the memtable is in an L0 table (or the flush
 	// failed, then flushErr says why).
 	flushed  chan struct{}

@@ -316,7 +316,7 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 		}
 	}()
 	for _, f := range c.allInputs() {
-		it, err := d.tableCache.newIter(f, nil, nil)
+		it, err := d.tableCache.newCompactionIter(f)
 		if err != nil {
 			return nil, err
 		}

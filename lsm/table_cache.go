@@ -189,11 +189,22 @@ func (c *tableCache) open(num base.FileNum) (*sstable.Reader, error) {
 // newIter returns an iterator over f that holds a reference on its reader
 // until Close.
 func (c *tableCache) newIter(f *FileMetadata, lower, upper []byte) (base.InternalIterator, error) {
+	return c.newIterWith(f, (*sstable.Reader).NewIter, lower, upper)
+}
+
+// newCompactionIter is newIter for a compaction's input: blocks read from
+// the file are not inserted into the block cache (sstable
+// NewCompactionIter).
+func (c *tableCache) newCompactionIter(f *FileMetadata) (base.InternalIterator, error) {
+	return c.newIterWith(f, (*sstable.Reader).NewCompactionIter, nil, nil)
+}
+
+func (c *tableCache) newIterWith(f *FileMetadata, newIter func(r *sstable.Reader, lower, upper []byte) (base.InternalIterator, error), lower, upper []byte) (base.InternalIterator, error) {
 	e, err := c.acquire(f)
 	if err != nil {
 		return nil, err
 	}
-	it, err := e.reader.NewIter(lower, upper)
+	it, err := newIter(e.reader, lower, upper)
 	if err != nil {
 		c.logClose(e.num, e.unref())
 		return nil, err

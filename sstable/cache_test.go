@@ -53,6 +53,66 @@ func TestCacheHitsAndMisses(t *testing.T) {
 	}
 }
 
+// TestCompactionIterDoesNotFill: a compaction iterator reads every entry,
+// uses the blocks the cache holds, and inserts none it read from the file;
+// its blocks are freed (not pinned) once it is closed.
+func TestCompactionIterDoesNotFill(t *testing.T) {
+	es, f := smallTable(t, FastCompression)
+	c := NewCache(1 << 20)
+	r, err := NewReader(f, ReaderOptions{Cache: c, FileNum: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	blocks := int64(r.Properties().NumDataBlocks)
+	if blocks < 3 {
+		t.Fatalf("the table has %d data blocks; the test needs 3", blocks)
+	}
+	pinned := jemallocprof.Snapshot()[jemallocprof.IteratorPinned].Live
+	collect := func(it base.InternalIterator) []itertest.Entry {
+		t.Helper()
+		got, err := itertest.Collect(it)
+		it.Close()
+		if err != nil || len(got) != len(es)-1 {
+			t.Fatalf("%d entries, %v", len(got), err)
+		}
+		return got
+	}
+	it, _ := r.NewCompactionIter(nil, nil)
+	first := collect(it)
+	if m := c.Metrics(); m.Count != 0 || m.Misses != blocks || m.Hits != 0 {
+		t.Fatalf("after a compaction iterator over a cold cache: %s, %d blocks", m, blocks)
+	}
+	if p := jemallocprof.Snapshot()[jemallocprof.IteratorPinned].Live; p != pinned {
+		t.Fatalf("%d bytes still pinned after the iterator's Close", p-pinned)
+	}
+	// A reader's iterator fills the cache; a compaction iterator then
+	// finds every block there.
+	it, _ = r.NewIter(nil, nil)
+	if got := collect(it); !equalEntries(got, first) {
+		t.Fatal("the iterators disagree")
+	}
+	it, _ = r.NewCompactionIter(nil, nil)
+	if got := collect(it); !equalEntries(got, first) {
+		t.Fatal("the compaction iterator read other entries from the cache")
+	}
+	if m := c.Metrics(); m.Count != blocks || m.Hits != blocks {
+		t.Fatalf("after a reader's pass and a compaction's: %s, %d blocks", m, blocks)
+	}
+}
+
+func equalEntries(a, b []itertest.Entry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i].Key.UserKey, b[i].Key.UserKey) || a[i].Key.Trailer != b[i].Key.Trailer || !bytes.Equal(a[i].Value, b[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
 func TestCacheBudgetUnderChurn(t *testing.T) {
 	const capacity = 64 << 10
 	c := NewCache(capacity)

@@ -236,6 +236,22 @@ func (r *Reader) readDataBlockTracked(h blockHandle) ([]byte, error) {
 	return b, nil
 }
 
+// readDataBlockNoFill returns a handle on a data block: the cache's if it
+// holds the block, otherwise on a copy read from the file and not
+// inserted, counted as pinned until the handle is released.
+func (r *Reader) readDataBlockNoFill(h blockHandle) (Handle, error) {
+	if r.cache != nil {
+		if hd := r.cache.get(r.fileNum, h.Offset); hd.v != nil {
+			return hd, nil
+		}
+	}
+	b, err := r.readDataBlockTracked(h)
+	if err != nil {
+		return Handle{}, err
+	}
+	return Handle{newValue(b)}, nil
+}
+
 // readDataBlock returns a handle on a data block, through the cache if
 // there is one. A block read without a cache (or too large for it) is
 // counted as pinned until the handle is released.
@@ -297,6 +313,21 @@ func (r *Reader) NewIter(lower, upper []byte) (base.InternalIterator, error) {
 	}
 	it := &tableIter{}
 	it.init(r, lower, upper)
+	return it, nil
+}
+
+// NewCompactionIter is NewIter for a reader that goes through the table
+// once, as a compaction does: a data block found in the cache is used, but
+// one read from the file is not inserted. The blocks of a compaction's
+// inputs are not read again (the tables are deleted once it is done), and
+// inserting them would evict blocks that reads still want.
+func (r *Reader) NewCompactionIter(lower, upper []byte) (base.InternalIterator, error) {
+	if r.closed {
+		return nil, ErrReaderClosed
+	}
+	it := &tableIter{}
+	it.init(r, lower, upper)
+	it.noFill = true
 	return it, nil
 }
 

@@ -19,12 +19,15 @@ type tableIter struct {
 	handle       Handle // pins the block data iterates over
 	handleOff    uint64 // offset of that block
 	err          error
+	// noFill: blocks not in the cache are read without being inserted
+	// (NewCompactionIter).
+	noFill bool
 }
 
 var _ base.InternalIterator = (*tableIter)(nil)
 
 func (t *tableIter) init(r *Reader, lower, upper []byte) {
-	t.r, t.lower, t.upper, t.err = r, lower, upper, nil
+	t.r, t.lower, t.upper, t.err, t.noFill = r, lower, upper, nil, false
 	t.index.initFrom(&r.index)
 	t.data = blockIter{keyBuf: t.data.keyBuf[:0]}
 }
@@ -62,7 +65,13 @@ func (t *tableIter) loadBlock() bool {
 	}
 	t.handle.Release()
 	t.handle = Handle{}
-	hd, err := t.r.readDataBlock(h)
+	var hd Handle
+	var err error
+	if t.noFill {
+		hd, err = t.r.readDataBlockNoFill(h)
+	} else {
+		hd, err = t.r.readDataBlock(h)
+	}
 	if err != nil {
 		return t.fail(err)
 	}

@@ -112,6 +112,19 @@ func (h Handle) Get() []byte {
 	return h.v.buf
 }
 
+// take ends a handle that holds the only reference to its block, one not
+// in the cache (readDataBlockNoFill's), and hands its buffer to the
+// caller, who then owns it as a buffer from allocBlock.
+func (h Handle) take() []byte {
+	v := h.v
+	if !v.refs.CompareAndSwap(1, 0) {
+		panic("sstable: taking a block buffer that is shared")
+	}
+	buf := v.buf
+	v.buf = nil
+	return buf
+}
+
 // Release drops the handle's reference.
 func (h Handle) Release() {
 	if h.v != nil {

@@ -55,7 +55,8 @@ func TestCacheHitsAndMisses(t *testing.T) {
 
 // TestCompactionIterDoesNotFill: a compaction iterator reads every entry,
 // uses the blocks the cache holds, and inserts none it read from the file;
-// its blocks are freed (not pinned) once it is closed.
+// it decodes them into one buffer, not one each, and nothing stays pinned
+// once it is closed.
 func TestCompactionIterDoesNotFill(t *testing.T) {
 	es, f := smallTable(t, FastCompression)
 	c := NewCache(1 << 20)
@@ -78,10 +79,16 @@ func TestCompactionIterDoesNotFill(t *testing.T) {
 		}
 		return got
 	}
+	allocs := jemallocprof.Snapshot()[jemallocprof.IteratorPinned].Allocs
 	it, _ := r.NewCompactionIter(nil, nil)
 	first := collect(it)
 	if m := c.Metrics(); m.Count != 0 || m.Misses != blocks || m.Hits != 0 {
 		t.Fatalf("after a compaction iterator over a cold cache: %s, %d blocks", m, blocks)
+	}
+	// Each block is decoded into the previous one's buffer, unless it is
+	// larger: a new buffer then.
+	if n := jemallocprof.Snapshot()[jemallocprof.IteratorPinned].Allocs - allocs; n > 2 {
+		t.Fatalf("the compaction iterator allocated %d block buffers for %d blocks", n, blocks)
 	}
 	if p := jemallocprof.Snapshot()[jemallocprof.IteratorPinned].Live; p != pinned {
 		t.Fatalf("%d bytes still pinned after the iterator's Close", p-pinned)

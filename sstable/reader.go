@@ -214,6 +214,12 @@ const maxPooledRawBuf = 256 << 10
 // into a buffer from allocBlock (counted as pinned), and validates its
 // structure. The caller owns the buffer.
 func (r *Reader) readDataBlockTracked(h blockHandle) ([]byte, error) {
+	return r.readDataBlockInto(h, allocBlock)
+}
+
+// readDataBlockInto is readDataBlockTracked with the buffer from alloc,
+// which returns one from allocBlock of at least n bytes, cut to n.
+func (r *Reader) readDataBlockInto(h blockHandle, alloc func(n int) []byte) ([]byte, error) {
 	bp := rawBufs.Get().(*[]byte)
 	raw, err := r.readRawBlock(h, *bp)
 	if cap(raw) <= maxPooledRawBuf {
@@ -224,7 +230,7 @@ func (r *Reader) readDataBlockTracked(h blockHandle) ([]byte, error) {
 		return nil, err
 	}
 	n := h.Length
-	b, err := decompressBlockTracked(raw[n], raw[:n:n])
+	b, err := decompress(raw[n], raw[:n:n], alloc)
 	if err != nil {
 		return nil, err
 	}
@@ -237,19 +243,32 @@ func (r *Reader) readDataBlockTracked(h blockHandle) ([]byte, error) {
 }
 
 // readDataBlockNoFill returns a handle on a data block: the cache's if it
-// holds the block, otherwise on a copy read from the file and not
-// inserted, counted as pinned until the handle is released.
-func (r *Reader) readDataBlockNoFill(h blockHandle) (Handle, error) {
+// holds the block (owned false), otherwise on a copy read from the file
+// and not inserted (owned true: the handle holds the only reference),
+// counted as pinned until the handle is released. The copy goes into
+// *spare if it is large enough (a buffer from allocBlock, which the call
+// then owns: *spare is set to nil), into a new buffer otherwise.
+func (r *Reader) readDataBlockNoFill(h blockHandle, spare *[]byte) (hd Handle, owned bool, err error) {
 	if r.cache != nil {
 		if hd := r.cache.get(r.fileNum, h.Offset); hd.v != nil {
-			return hd, nil
+			return hd, false, nil
 		}
 	}
-	b, err := r.readDataBlockTracked(h)
+	b, err := r.readDataBlockInto(h, func(n int) []byte {
+		buf := *spare
+		*spare = nil
+		if cap(buf) >= n {
+			return buf[:n]
+		}
+		if buf != nil {
+			jemallocprof.Free(jemallocprof.IteratorPinned, buf)
+		}
+		return allocBlock(n)
+	})
 	if err != nil {
-		return Handle{}, err
+		return Handle{}, false, err
 	}
-	return Handle{newValue(b)}, nil
+	return Handle{newValue(b)}, true, nil
 }
 
 // readDataBlock returns a handle on a data block, through the cache if

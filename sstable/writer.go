@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -102,8 +103,32 @@ func NewWriter(f vfs.File, opts WriterOptions) *Writer {
 	w.props.ComparerName = o.Comparer.Name
 	if o.BloomBitsPerKey > 0 {
 		w.props.FilterBitsPerKey = uint64(o.BloomBitsPerKey)
+		w.hashes = getHashes()
 	}
 	return w
+}
+
+// hashBufs recycles the key hashes a Writer gathers for its bloom filter
+// from one table to the next (a flush's or a compaction's), instead of
+// growing a new slice to a few MiB by doubling for each table: that
+// zeroing and copying was 6% of a compaction's CPU.
+var hashBufs sync.Pool
+
+// maxPooledHashes bounds the slices kept (8 MiB).
+const maxPooledHashes = 1 << 20
+
+func getHashes() []uint64 {
+	if p, ok := hashBufs.Get().(*[]uint64); ok {
+		return (*p)[:0]
+	}
+	return nil
+}
+
+func putHashes(h []uint64) {
+	if h != nil && cap(h) <= maxPooledHashes {
+		h = h[:0]
+		hashBufs.Put(&h)
+	}
 }
 
 func (w *Writer) noteSeq(seq base.SeqNum) {
@@ -273,6 +298,8 @@ func (w *Writer) Close() (err error) {
 	}
 	w.closed = true
 	defer func() {
+		putHashes(w.hashes)
+		w.hashes = nil
 		if cerr := w.f.Close(); err == nil && cerr != nil {
 			err = cerr
 		}

@@ -1,6 +1,9 @@
 package lsm
 
 import (
+	"os"
+	"unsafe"
+
 	"github.com/strata-db/strata/jemallocprof"
 )
 
@@ -71,6 +74,8 @@ func (d *DB) maybePrefault(m *memTable) {
 // chunk at a time, while m is mutable and the DB open. The caller holds a
 // reference on m.
 func (d *DB) prefault(m *memTable) {
+	page := uint64(os.Getpagesize())
+	base := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(m.arena))))
 	for {
 		from := m.prefaulted.Load()
 		to := min(uint64(m.Size())+prefaultLead, uint64(len(m.arena)))
@@ -78,6 +83,14 @@ func (d *DB) prefault(m *memTable) {
 			return
 		}
 		to = min(to, from+prefaultChunk)
+		if to < uint64(len(m.arena)) {
+			// End on a page boundary: Prefault leaves a page only partly
+			// in its range alone, so the next chunk starts on a whole page.
+			to = (base+to)&^(page-1) - base
+			if to <= from {
+				return
+			}
+		}
 		d.mu.Lock()
 		stop := d.mu.closed || d.mu.mem.mutable != m
 		d.mu.Unlock()

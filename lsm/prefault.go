@@ -1,7 +1,9 @@
 package lsm
 
 import (
+	"errors"
 	"os"
+	"syscall"
 	"unsafe"
 
 	"github.com/strata-db/strata/jemallocprof"
@@ -32,8 +34,13 @@ import (
 //  2. One prefault runs at a time in a DB. It holds a reference on its
 //     memtable and counts as background work, which Close waits for; it
 //     stops when the DB closes or the memtable is no longer mutable.
-//  3. When the kernel refuses the advice (before Linux 5.14, or another
-//     OS), the DB stops prefaulting and writes fault pages in as before.
+//  3. When the kernel does not know the advice (before Linux 5.14, or
+//     another OS), the DB stops prefaulting and writes fault pages in as
+//     before. Another error (ENOMEM near a memory limit) ends only that
+//     prefault.
+//  4. The writer that starts a prefault has not published its batch yet,
+//     so it only tries d.mu (TryLock): commits are published in order, and
+//     a rotation holds d.mu while it closes the old WAL.
 const (
 	prefaultLead  = 4 << 20
 	prefaultChunk = 1 << 20
@@ -53,7 +60,14 @@ func (d *DB) maybePrefault(m *memTable) {
 	if d.prefaultOff.Load() || !d.prefaultRunning.CompareAndSwap(false, true) {
 		return
 	}
-	d.mu.Lock()
+	// A writer that has not published yet must not wait for d.mu (a
+	// rotation holds it while it closes the old WAL, and every later
+	// commit would wait behind this one): if it is busy, a later write
+	// starts the prefault.
+	if !d.mu.TryLock() {
+		d.prefaultRunning.Store(false)
+		return
+	}
 	if d.mu.closed || d.mu.mem.mutable != m {
 		d.mu.Unlock()
 		d.prefaultRunning.Store(false)
@@ -98,8 +112,10 @@ func (d *DB) prefault(m *memTable) {
 			return
 		}
 		if err := jemallocprof.Prefault(m.arena[from:to]); err != nil {
-			d.prefaultOff.Store(true) // rule 3
-			return
+			if errors.Is(err, errors.ErrUnsupported) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSYS) {
+				d.prefaultOff.Store(true) // rule 3
+			}
+			return // another error (ENOMEM near a memory limit): a later write tries again
 		}
 		m.prefaulted.Store(to)
 	}

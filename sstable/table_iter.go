@@ -264,7 +264,6 @@ func (t *tableIter) Value() []byte { return t.data.val }
 // Error implements base.InternalIterator.
 func (t *tableIter) Error() error { return t.err }
 
-// Close releases the pinned block and returns the first error met.
 // releaseBlock lets go of the block the iterator holds: an owned one's
 // buffer becomes the spare (freeing the previous spare, if any).
 func (t *tableIter) releaseBlock() {
@@ -280,6 +279,8 @@ func (t *tableIter) releaseBlock() {
 	t.handle = Handle{}
 }
 
+// Close releases the pinned block (and the spare) and returns the first
+// error met.
 func (t *tableIter) Close() error {
 	t.releaseBlock()
 	if t.spare != nil {

@@ -114,8 +114,9 @@ func NewWriter(f vfs.File, opts WriterOptions) *Writer {
 // zeroing and copying was 6% of a compaction's CPU.
 var hashBufs sync.Pool
 
-// maxPooledHashes bounds the slices kept (8 MiB).
-const maxPooledHashes = 1 << 20
+// maxPooledHashes bounds the slices kept (16 MiB: the keys of a 64 MiB
+// memtable of entries of 32 bytes or more).
+const maxPooledHashes = 2 << 20
 
 func getHashes() []uint64 {
 	if p, ok := hashBufs.Get().(*[]uint64); ok {

@@ -460,3 +460,72 @@ func TestCacheIndexCharged(t *testing.T) {
 		t.Fatal("an empty cache keeps its index array")
 	}
 }
+
+// TestCompactionIterMatchesReaderIter: under random seeks and steps in
+// both directions, with a cache that holds only some of the blocks (so
+// that loads alternate between cached blocks and blocks decoded into the
+// iterator's spare buffer), a compaction iterator sees what a reader's
+// iterator sees, and nothing stays pinned once both are closed.
+func TestCompactionIterMatchesReaderIter(t *testing.T) {
+	for _, comp := range []Compression{NoCompression, FastCompression, ZstdCompression} {
+		es, f := smallTable(t, comp)
+		c := NewCache(600) // a few of the table's 128-byte blocks
+		r, err := NewReader(f, ReaderOptions{Cache: c, FileNum: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pinned := jemallocprof.Snapshot()[jemallocprof.IteratorPinned].Live
+		want, _ := r.NewIter(nil, nil)
+		got, _ := r.NewCompactionIter(nil, nil)
+		rng := rand.New(rand.NewPCG(uint64(comp), 11))
+		for op := range 2000 {
+			key := es[rng.IntN(len(es)-1)].Key.UserKey
+			if rng.IntN(4) == 0 {
+				key = append(bytes.Clone(key), 'x') // between two keys
+			}
+			var name string
+			var okW, okG bool
+			switch rng.IntN(6) {
+			case 0:
+				name, okW, okG = "First", want.First(), got.First()
+			case 1:
+				name, okW, okG = "Last", want.Last(), got.Last()
+			case 2:
+				name, okW, okG = "SeekGE "+string(key), want.SeekGE(key), got.SeekGE(key)
+			case 3:
+				name, okW, okG = "SeekLT "+string(key), want.SeekLT(key), got.SeekLT(key)
+			case 4:
+				name, okW, okG = "Next", want.Next(), got.Next()
+			default:
+				name, okW, okG = "Prev", want.Prev(), got.Prev()
+			}
+			if okW != okG {
+				t.Fatalf("%v, op %d (%s): reader iterator %v, compaction iterator %v", comp, op, name, okW, okG)
+			}
+			if okW && (want.Key().Trailer != got.Key().Trailer || !bytes.Equal(want.Key().UserKey, got.Key().UserKey) || !bytes.Equal(want.Value(), got.Value())) {
+				t.Fatalf("%v, op %d (%s): reader iterator at %s=%q, compaction iterator at %s=%q",
+					comp, op, name, want.Key().UserKey, want.Value(), got.Key().UserKey, got.Value())
+			}
+			if !okW {
+				// Both exhausted: start over, as a merge would not step
+				// past the end.
+				want.First()
+				got.First()
+			}
+		}
+		if err := got.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := want.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if m := c.Metrics(); m.Hits == 0 || m.Misses == 0 {
+			t.Fatalf("%v: the cache was always or never hit (%s): the test covers one kind of load", comp, m)
+		}
+		r.Close()
+		c.SetCapacity(0)
+		if p := jemallocprof.Snapshot()[jemallocprof.IteratorPinned].Live; p != pinned {
+			t.Fatalf("%v: %d bytes still pinned", comp, p-pinned)
+		}
+	}
+}

@@ -576,3 +576,48 @@ func compactLevelForTest(t *testing.T, d *DB, level int) {
 		t.Fatal(err)
 	}
 }
+
+// TestCompactionDoesNotFillCache: a compaction reads its inputs' blocks
+// without inserting them into the block cache (sstable
+// NewCompactionIter), and uses the blocks the cache already holds.
+func TestCompactionDoesNotFillCache(t *testing.T) {
+	d := openMem(t, vfs.NewMem(), quietOptions(nil))
+	defer d.Close()
+	value := strings.Repeat("v", 200)
+	for round := range 2 {
+		for i := range 400 {
+			if err := d.Set(fmt.Appendf(nil, "k%04d", i), fmt.Appendf(nil, "%d-%s", round, value), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A read caches one block of the newer table.
+	if got := mustGet(t, d, "k0000"); got != "1-"+value {
+		t.Fatalf("k0000 = %.10q", got)
+	}
+	before := d.Metrics().BlockCache
+	if before.Count == 0 {
+		t.Fatalf("the read cached nothing: %s", before)
+	}
+	if err := d.Compact(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	after := d.Metrics().BlockCache
+	if after.Misses-before.Misses < 4 {
+		t.Fatalf("the compaction read %d blocks from the files (%s); the test needs its inputs to span blocks", after.Misses-before.Misses, after)
+	}
+	if after.Hits <= before.Hits {
+		t.Fatalf("the compaction did not use the cached block: %s before, %s after", before, after)
+	}
+	if after.Count > before.Count {
+		t.Fatalf("the compaction inserted %d blocks into the cache: %s before, %s after", after.Count-before.Count, before, after)
+	}
+	for i := range 400 {
+		if got := mustGet(t, d, fmt.Sprintf("k%04d", i)); got != "1-"+value {
+			t.Fatalf("k%04d = %.10q after the compaction", i, got)
+		}
+	}
+}

@@ -22,13 +22,21 @@ func testBlock(c byte, n int) []byte {
 	return b
 }
 
-func TestCacheHitsAndMisses(t *testing.T) {
-	es, f := smallTable(t, FastCompression)
-	c := NewCache(1 << 20)
-	r, err := NewReader(f, ReaderOptions{Cache: c, FileNum: 3})
+// cachedSmallTable opens smallTable(t, comp) as file fileNum through c.
+// The caller closes the reader.
+func cachedSmallTable(t *testing.T, comp Compression, c *Cache, fileNum base.FileNum) ([]itertest.Entry, *Reader) {
+	t.Helper()
+	es, f := smallTable(t, comp)
+	r, err := NewReader(f, ReaderOptions{Cache: c, FileNum: fileNum})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return es, r
+}
+
+func TestCacheHitsAndMisses(t *testing.T) {
+	c := NewCache(1 << 20)
+	es, r := cachedSmallTable(t, FastCompression, c, 3)
 	defer r.Close()
 	blocks := int64(r.Properties().NumDataBlocks)
 	for pass := 1; pass <= 2; pass++ {
@@ -58,12 +66,8 @@ func TestCacheHitsAndMisses(t *testing.T) {
 // it decodes them into one buffer, not one each, and nothing stays pinned
 // once it is closed.
 func TestCompactionIterDoesNotFill(t *testing.T) {
-	es, f := smallTable(t, FastCompression)
 	c := NewCache(1 << 20)
-	r, err := NewReader(f, ReaderOptions{Cache: c, FileNum: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	es, r := cachedSmallTable(t, FastCompression, c, 3)
 	defer r.Close()
 	blocks := int64(r.Properties().NumDataBlocks)
 	if blocks < 3 {
@@ -468,12 +472,8 @@ func TestCacheIndexCharged(t *testing.T) {
 // iterator sees, and nothing stays pinned once both are closed.
 func TestCompactionIterMatchesReaderIter(t *testing.T) {
 	for _, comp := range []Compression{NoCompression, FastCompression, ZstdCompression} {
-		es, f := smallTable(t, comp)
 		c := NewCache(600) // a few of the table's 128-byte blocks
-		r, err := NewReader(f, ReaderOptions{Cache: c, FileNum: 7})
-		if err != nil {
-			t.Fatal(err)
-		}
+		es, r := cachedSmallTable(t, comp, c, 7)
 		pinned := jemallocprof.Snapshot()[jemallocprof.IteratorPinned].Live
 		want, _ := r.NewIter(nil, nil)
 		got, _ := r.NewCompactionIter(nil, nil)

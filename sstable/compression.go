@@ -106,14 +106,6 @@ func decompressBlock(typ byte, data []byte) ([]byte, error) {
 	return decompress(typ, data, nil)
 }
 
-// decompressBlockTracked decodes a block of type typ into a new buffer
-// from allocBlock (so a data block lives in tracked, possibly off-heap
-// memory), whose length is exactly the decoded size. The caller owns it;
-// on error nothing stays allocated.
-func decompressBlockTracked(typ byte, data []byte) ([]byte, error) {
-	return decompress(typ, data, allocBlock)
-}
-
 // decompress decodes a block into a buffer of exactly the decoded size
 // from alloc (nil: the Go heap, and data itself for blockTypeNone); the
 // buffer's capacity is what its allocator set aside. s2

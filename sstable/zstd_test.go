@@ -148,7 +148,7 @@ func TestZstdDecoderKeepsNoBlock(t *testing.T) {
 			continue // noise stays raw
 		}
 		frame = append([]byte(nil), frame...)
-		b, err := decompressBlockTracked(blockTypeZstd, frame)
+		b, err := decompress(blockTypeZstd, frame, allocBlock)
 		if err != nil || !bytes.Equal(b, raw) {
 			t.Fatalf("%d-byte block: %d bytes back, %v", len(raw), len(b), err)
 		}

@@ -336,11 +336,8 @@ func TestRunsConcurrent(t *testing.T) {
 	wg.Go(func() {
 		c := dialRaw(t, ts.addr)
 		for range pipelines {
-			c.do("MULTI")
-			c.do("INCRBY", "n0", "0")
-			c.do("INCRBY", "n4", "0")
-			if v, err := c.do("EXEC"); err != nil || v.Kind != resp.KindArray {
-				errs <- fmt.Errorf("EXEC: %v %v", v, err)
+			if err := c.multiExec([]string{"INCRBY", "n0", "0"}, []string{"INCRBY", "n4", "0"}); err != nil {
+				errs <- err
 				return
 			}
 			if v, err := c.do("MGET", "n1", "n2", "n3"); err != nil || v.Kind != resp.KindArray {
@@ -440,14 +437,8 @@ func TestKeyBatchConcurrent(t *testing.T) {
 					errs <- err
 					return
 				}
-				if v, err := c.do("MULTI"); err != nil || v.Kind == resp.KindError {
-					errs <- fmt.Errorf("MULTI: %v %v", v, err)
-					return
-				}
-				c.do("RPUSH", src, "t")
-				c.do("RPOP", src)
-				if v, err := c.do("EXEC"); err != nil || v.Kind != resp.KindArray {
-					errs <- fmt.Errorf("EXEC: %v %v", v, err)
+				if err := c.multiExec([]string{"RPUSH", src, "t"}, []string{"RPOP", src}); err != nil {
+					errs <- err
 					return
 				}
 			}

@@ -78,6 +78,25 @@ func (c *rawConn) pipelineInts(n int, cmd func(k int) []string) error {
 	return nil
 }
 
+// multiExec runs cmds in MULTI/EXEC. MULTI must succeed and EXEC must
+// return an array (the transaction ran); the commands' own replies are not
+// checked. It returns what went wrong instead of failing the test, for the
+// goroutines of concurrency tests.
+func (c *rawConn) multiExec(cmds ...[]string) error {
+	if v, err := c.do("MULTI"); err != nil || v.Kind == resp.KindError {
+		return fmt.Errorf("MULTI: %v %v", v, err)
+	}
+	for _, cmd := range cmds {
+		if _, err := c.do(cmd...); err != nil {
+			return fmt.Errorf("%s: %v", shortArgs(cmd), err)
+		}
+	}
+	if v, err := c.do("EXEC"); err != nil || v.Kind != resp.KindArray {
+		return fmt.Errorf("EXEC: %v %v", v, err)
+	}
+	return nil
+}
+
 // mustDo is do for commands that have to work.
 func (c *rawConn) mustDo(t testing.TB, args ...string) resp.Value {
 	t.Helper()

@@ -90,14 +90,17 @@ func (d *DB) maybePrefault(m *memTable) {
 func (d *DB) prefault(m *memTable) {
 	page := uint64(os.Getpagesize())
 	base := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(m.arena))))
+	// The nodes' part of the arena (its front); the index and filter
+	// behind it were zeroed by memtable.New, so they are resident.
+	nodes := uint64(m.Capacity())
 	for {
 		from := m.prefaulted.Load()
-		to := min(uint64(m.Size())+prefaultLead, uint64(len(m.arena)))
+		to := min(uint64(m.Size())+prefaultLead, nodes)
 		if from >= to {
 			return
 		}
 		to = min(to, from+prefaultChunk)
-		if to < uint64(len(m.arena)) {
+		if to < nodes {
 			// End on a page boundary: Prefault leaves a page only partly
 			// in its range alone, so the next chunk starts on a whole page.
 			to = (base+to)&^(page-1) - base

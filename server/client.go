@@ -61,6 +61,8 @@ type client struct {
 	bufs codec.Buffers
 	// batch is the key batch of pipelined writes to one key (keybatch.go).
 	batch keyBatch
+	// comb is the client's place in a combining queue (combine.go).
+	comb combineWait
 	// cmds caches the last command looked up.
 	cmds cmdCache
 
@@ -286,6 +288,11 @@ func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 		return
 	}
 	batched := c.batchCommand(cmd, args)
+	if c.batch.combined {
+		// Another key batch ran the command (combine.go).
+		c.batch.combined = false
+		return
+	}
 	if cmd.logged {
 		c.needLog()
 	}

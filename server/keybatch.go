@@ -77,6 +77,9 @@ import (
 //  7. The database mapping cannot change under a batch: SWAPDB takes every
 //     stripe, and a batch reads the mapping again once it holds its first
 //     stripe (lockKeyStripe).
+//
+// A key batch also runs the key batches of other connections that wait for
+// its stripe, and commits them with its own (combine.go).
 
 // Bounds of one batch: the TxnStore holds a copy of what its commands
 // write until the commit, and past a few dozen commands, or past a few
@@ -129,6 +132,15 @@ type keyBatch struct {
 	rs    *codec.RunStore
 	runks *codec.Keyspace // the run keyspace over rs (Renew)
 	mk    []byte
+
+	// Combining (combine.go). slot is the combining slot a key batch
+	// opened on its stripe, served the clients whose commands it ran, to
+	// be woken after the commit. combined is set when another key batch
+	// ran the command that would have started this client's.
+	slot     *combineSlot
+	served   []*client
+	carry    *client // clients taken from the slot for the next round
+	combined bool
 }
 
 // maxKeptBatchKey bounds the key copy a client keeps between commands.
@@ -144,17 +156,14 @@ func (c *client) batchCommand(cmd *command, args [][]byte) bool {
 	}
 	key := args[1]
 	same := b.valid && b.db == c.db && bytes.Equal(b.key, key)
-	size := 0
-	for _, a := range args {
-		size += len(a)
-	}
+	size := argsSize(args)
 	if b.active {
 		switch {
 		case b.run && !same && b.fits(size) && c.joinRun(key):
 		case !b.run && same && b.fits(size):
 		default:
 			c.endBatch()
-			return c.startBatchAt(key, same, size)
+			return c.startBatchAt(cmd, args, same, size)
 		}
 		b.n++
 		b.bytes += size
@@ -163,19 +172,27 @@ func (c *client) batchCommand(cmd *command, args [][]byte) bool {
 		}
 		return true
 	}
-	return c.startBatchAt(key, same, size)
+	return c.startBatchAt(cmd, args, same, size)
 }
 
-// startBatchAt starts a key batch or a run with the command about to run,
-// whose key is key (same: the previous command's) and whose arguments take
-// size bytes, if that is worth it: more input is buffered behind it and
-// the previous command was a batchable write too. It reports whether the
-// command runs in the batch; if not, it remembers key.
-func (c *client) startBatchAt(key []byte, same bool, size int) bool {
+// startBatchAt starts a key batch or a run with cmd, the command about to
+// run, whose key is args[1] (same: the previous command's) and whose
+// arguments take size bytes, if that is worth it: more input is buffered
+// behind it and the previous command was a batchable write too. It reports
+// whether the command runs in the batch; if not, it remembers the key.
+//
+// A key batch whose stripe another key batch holds may be run by that
+// batch instead (combine.go): then b.combined is set, and the command and
+// those that followed it in the batch have run.
+func (c *client) startBatchAt(cmd *command, args [][]byte, same bool, size int) bool {
 	b := &c.batch
+	key := args[1]
 	if b.valid && b.fits(size) && c.r.Buffered() > 0 {
 		if same {
-			c.startBatch()
+			if c.startBatch(cmd, args) {
+				b.combined = true
+				return true
+			}
 			b.bytes = size
 			return true
 		}
@@ -212,15 +229,26 @@ func (c *client) leaveBatch() {
 	c.batch.valid = false
 }
 
-// startBatch starts a batch on b.key: it takes the key's stripe and points
-// the client at a transaction keyspace.
-func (c *client) startBatch() {
+// startBatch starts a batch on b.key with cmd: it takes the key's stripe,
+// points the client at a transaction keyspace, and opens the stripe's
+// combining slot. If another key batch holds the stripe and runs cmd and
+// the commands after it instead (combine.go), it reports true and starts
+// nothing.
+func (c *client) startBatch(cmd *command, args [][]byte) (served bool) {
 	b := &c.batch
 	ks := c.s.ks
-	b.stripes = append(b.stripes[:0], c.lockKeyStripe(b.key))
+	i, served := c.lockKeyStripe(b.key, cmd, args)
+	if served {
+		return true
+	}
+	b.stripes = append(b.stripes[:0], i)
 	b.txn = codec.NewTxnStore(ks.Store())
 	c.txks = ks.InTransaction(b.txn)
 	b.active, b.n, b.mark = true, 1, c.w.Len()
+	if b.slot = c.s.comb.open(i); b.slot != nil && combineOpened != nil {
+		combineOpened(c)
+	}
+	return false
 }
 
 // startRun starts a run on key: it takes the key's stripe (holding no
@@ -234,7 +262,8 @@ func (c *client) startRun(key []byte) bool {
 			return false
 		}
 	}
-	b.stripes = append(b.stripes[:0], c.lockKeyStripe(key))
+	i, _ := c.lockKeyStripe(key, nil, nil)
+	b.stripes = append(b.stripes[:0], i)
 	if b.runks == nil {
 		b.runks = ks.InRun(b.rs)
 	} else {
@@ -250,7 +279,11 @@ func (c *client) startRun(key []byte) bool {
 // once the stripe is held: SWAPDB takes every stripe, so from then on the
 // mapping stays as read, and a SWAPDB in between means the stripe taken
 // may be another key's, and it is taken again.
-func (c *client) lockKeyStripe(key []byte) int {
+//
+// With cmd set (a key batch about to run cmd with args), a stripe held by
+// another key batch is not waited for if that batch serves the client
+// (waitCombined): then lockKeyStripe reports served, holding nothing.
+func (c *client) lockKeyStripe(key []byte, cmd *command, args [][]byte) (stripe int, served bool) {
 	b := &c.batch
 	ks := c.s.ks
 	locks := ks.Locks()
@@ -261,10 +294,16 @@ func (c *client) lockKeyStripe(key []byte) int {
 		if beforeStripeLock != nil {
 			beforeStripeLock(c.s)
 		}
-		locks.LockStripe(i)
+		if !locks.TryLockStripe(i) {
+			if cmd != nil && c.waitCombined(cmd, args, i) {
+				b.trimMK()
+				return -1, true
+			}
+			locks.LockStripe(i)
+		}
 		if ks.DB(c.db).Num() == db {
 			b.trimMK()
-			return i
+			return i, false
 		}
 		locks.UnlockStripe(i)
 	}
@@ -309,22 +348,47 @@ func (c *client) endBatch() {
 	if !b.active {
 		return
 	}
-	txks := c.txks
+	for round := 1; ; round++ {
+		more := b.slot != nil && c.combine(round == maxCombineRounds)
+		// As EXEC: the commit applies the key counts and expiry-index
+		// reports the batch's commands made (codec/effects.go). A batch
+		// that wrote nothing commits nothing.
+		err := c.txks.CommitTransaction()
+		if err != nil {
+			failReplies(c, b.mark, b.n, err)
+		}
+		for i, w := range b.served {
+			if err != nil {
+				failReplies(w, w.comb.mark, w.comb.n, err)
+			}
+			w.comb.done <- true
+			b.served[i] = nil
+		}
+		b.served = b.served[:0]
+		if !more {
+			break
+		}
+		// Another round, on the stripe still held, for the clients that
+		// queued meanwhile: the client's own commands are committed.
+		b.n, b.bytes, b.mark = 0, 0, c.w.Len()
+		b.txn = codec.NewTxnStore(c.s.ks.Store())
+		c.txks = c.s.ks.InTransaction(b.txn)
+	}
 	c.txks = nil
-	// As EXEC: the commit applies the key counts and expiry-index reports
-	// the batch's commands made (codec/effects.go). A batch that wrote
-	// nothing commits nothing.
-	err := txks.CommitTransaction()
+	if !b.run {
+	}
 	c.s.ks.Locks().UnlockStripes(b.stripes)
 	b.stripes = b.stripes[:0]
-	n := b.n
 	b.active, b.run, b.n, b.bytes, b.txn = false, false, 0, 0, nil
-	if err != nil {
-		c.w.Truncate(b.mark)
-		msg := errorReply(err)
-		for range n {
-			c.w.Error(msg)
-		}
-	}
 	c.s.serveReady()
+}
+
+// failReplies replaces the replies c's n commands wrote from mark on by
+// err, the failed commit's error (invariant 4).
+func failReplies(c *client, mark, n int, err error) {
+	c.w.Truncate(mark)
+	msg := errorReply(err)
+	for range n {
+		c.w.Error(msg)
+	}
 }

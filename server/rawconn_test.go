@@ -22,6 +22,7 @@ type rawConn struct {
 	conn net.Conn
 	br   *bufio.Reader
 	out  []byte
+	ints []int64 // pipelineInts's replies
 }
 
 func dialRaw(t testing.TB, addr string) *rawConn {
@@ -60,8 +61,9 @@ func (c *rawConn) do(args ...string) (resp.Value, error) {
 }
 
 // pipelineInts sends cmd(0) to cmd(n-1) in one write and reads their
-// replies, which must all be integers. It returns what went wrong instead
-// of failing the test, for the goroutines of concurrency tests.
+// replies, which must all be integers, into c.ints. It returns what went
+// wrong instead of failing the test, for the goroutines of concurrency
+// tests.
 func (c *rawConn) pipelineInts(n int, cmd func(k int) []string) error {
 	c.out = c.out[:0]
 	for k := range n {
@@ -70,10 +72,13 @@ func (c *rawConn) pipelineInts(n int, cmd func(k int) []string) error {
 	if _, err := c.conn.Write(c.out); err != nil {
 		return err
 	}
+	c.ints = c.ints[:0]
 	for k := range n {
-		if v, err := resp.ReadReply(c.br); err != nil || v.Kind != resp.KindInteger {
+		v, err := resp.ReadReply(c.br)
+		if err != nil || v.Kind != resp.KindInteger {
 			return fmt.Errorf("%s: %v %v", shortArgs(cmd(k)), v, err)
 		}
+		c.ints = append(c.ints, v.Int)
 	}
 	return nil
 }

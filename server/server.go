@@ -28,6 +28,9 @@ type Server struct {
 	// serveMu serialises the serving of blocked clients (blocking.go).
 	events  *keyEvents
 	serveMu sync.Mutex
+	// comb queues the clients waiting for a key batch's stripe
+	// (combine.go).
+	comb combiner
 
 	listeners []net.Listener
 	// status is the HTTP status server, nil when status-addr is empty.

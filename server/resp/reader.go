@@ -163,6 +163,18 @@ func (r *Reader) HasCommand() bool {
 	return r.parse() || r.err != nil
 }
 
+// Peek returns the next command's arguments if a complete command is
+// buffered, without consuming it: the next ReadCommand returns it (and
+// reads nothing). ok is false when no complete command is buffered, or
+// a protocol error is. The arguments are valid until the next call of
+// ReadCommand, HasCommand or Peek, as ReadCommand's are.
+func (r *Reader) Peek() (args [][]byte, ok bool) {
+	if r.parse() {
+		return r.args, true
+	}
+	return nil, false
+}
+
 // Buffered returns the number of input bytes read from the connection but
 // not yet returned as commands: a complete command, part of one, or several.
 func (r *Reader) Buffered() int { return r.w - r.start }

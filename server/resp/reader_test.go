@@ -173,6 +173,36 @@ func TestHasCommandDoesNotRead(t *testing.T) {
 	}
 }
 
+// TestPeek: Peek shows the next buffered command without consuming it or
+// reading, ReadCommand then returns the same command, and a partial or
+// malformed command is not shown.
+func TestPeek(t *testing.T) {
+	r := NewReader(strings.NewReader("SADD s a\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*3\r\n$3"), Limits{})
+	if args, err := r.ReadCommand(); err != nil || string(args[2]) != "a" {
+		t.Fatalf("first: %q, %v", args, err)
+	}
+	r.rd = failingReader{t}
+	for range 2 { // idempotent
+		args, ok := r.Peek()
+		if !ok || len(args) != 2 || string(args[0]) != "INCR" || string(args[1]) != "n" {
+			t.Fatalf("Peek = %q, %v", args, ok)
+		}
+	}
+	if args, err := r.ReadCommand(); err != nil || string(args[0]) != "INCR" || string(args[1]) != "n" {
+		t.Fatalf("ReadCommand after Peek: %q, %v", args, err)
+	}
+	if args, ok := r.Peek(); ok {
+		t.Fatalf("Peek of a partial command = %q", args)
+	}
+	bad := NewReader(strings.NewReader("*1\r\n$x\r\n"), Limits{})
+	if args, ok := bad.Peek(); ok {
+		t.Fatalf("Peek of a malformed command = %q", args)
+	}
+	if _, err := bad.ReadCommand(); err == nil {
+		t.Fatal("ReadCommand of a malformed command: no error")
+	}
+}
+
 // timeoutOnce returns a timeout error on its first read after the first
 // chunk, then carries on.
 type timeoutOnce struct {

@@ -1,0 +1,302 @@
+package server
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/strata-db/strata/internal/vfs/errorfs"
+	"github.com/strata-db/strata/server/resp"
+)
+
+// holdOpened makes the first key batch that opens a combining slot wait,
+// holding its stripe, until want clients have queued in a slot. It returns
+// a channel closed once that batch has opened its slot.
+func holdOpened(t *testing.T, want int) <-chan struct{} {
+	t.Helper()
+	opened, queued := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	n := 0
+	combineOpened = func(*client) {
+		once.Do(func() {
+			close(opened)
+			select {
+			case <-queued:
+			case <-time.After(10 * time.Second):
+				t.Errorf("%d clients did not queue behind the key batch", want)
+			}
+		})
+	}
+	combineQueued = func(*client) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n++; n == want {
+			close(queued)
+		}
+	}
+	t.Cleanup(func() { combineOpened, combineQueued = nil, nil })
+	return opened
+}
+
+// elems returns n commands cmd key prefix1 .. prefixn.
+func elems(n int, cmd, key, prefix string) [][]string {
+	out := make([][]string, n)
+	for i := range out {
+		out[i] = []string{cmd, key, fmt.Sprintf("%s%d", prefix, i+1)}
+	}
+	return out
+}
+
+// sendAsync sends cmds as one pipeline from another goroutine; the channel
+// yields the replies.
+func sendAsync(t *testing.T, p *pipeClient, cmds [][]string) <-chan []resp.Value {
+	ch := make(chan []resp.Value, 1)
+	go func() { ch <- p.send(t, cmds...) }()
+	return ch
+}
+
+// TestCombine: a client whose key batch finds the key's stripe held by
+// another key batch is served by it. The holder runs the waiting client's
+// pipeline after its own, in order, and commits both at once; each client
+// gets its own replies.
+func TestCombine(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	a, b := newPipeClient(t, ts.s), newPipeClient(t, ts.s)
+	// Each client's last write was to q: their next pipelines start key
+	// batches on it.
+	a.send(t, []string{"RPUSH", "q", "a0"})
+	b.send(t, []string{"RPUSH", "q", "b0"})
+
+	opened := holdOpened(t, 1)
+	before := walRecords(ts.s)
+	ra := sendAsync(t, a, elems(4, "RPUSH", "q", "a"))
+	<-opened
+	rb := sendAsync(t, b, elems(5, "RPUSH", "q", "b"))
+	if got, want := replyText(<-ra), ":3 :4 :5 :6"; got != want {
+		t.Errorf("holder's replies %s, want %s", got, want)
+	}
+	if got, want := replyText(<-rb), ":7 :8 :9 :10 :11"; got != want {
+		t.Errorf("served client's replies %s, want %s", got, want)
+	}
+	if n := walRecords(ts.s) - before; n != 1 {
+		t.Errorf("two pipelines combined: %d commits, want 1", n)
+	}
+	got := replyText(dialRaw(t, ts.addr).mustDo(t, "LRANGE", "q", "0", "-1").Elems)
+	if want := "a0 b0 a1 a2 a3 a4 b1 b2 b3 b4 b5"; got != want {
+		t.Errorf("LRANGE q = %s, want %s", got, want)
+	}
+}
+
+// TestCombineStopsAtOtherCommands: the holder runs a waiting client's
+// commands only while they are writes its own key batch would have taken;
+// the client runs the rest itself, in order, once woken.
+func TestCombineStopsAtOtherCommands(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	a, b := newPipeClient(t, ts.s), newPipeClient(t, ts.s)
+	a.send(t, []string{"INCR", "n"})
+	b.send(t, []string{"INCR", "n"})
+
+	opened := holdOpened(t, 1)
+	ra := sendAsync(t, a, repeat(3, "INCR", "n"))
+	<-opened
+	rb := sendAsync(t, b, [][]string{{"INCR", "n"}, {"INCRBY", "n", "10"}, {"GET", "n"}, {"INCR", "n"}, {"INCR", "other"}})
+	if got, want := replyText(<-ra), ":3 :4 :5"; got != want {
+		t.Errorf("holder's replies %s, want %s", got, want)
+	}
+	if got, want := replyText(<-rb), ":6 :16 16 :17 :1"; got != want {
+		t.Errorf("served client's replies %s, want %s", got, want)
+	}
+}
+
+// TestCombineRounds: when more is queued than one combined batch takes,
+// the holder commits and goes on in another round on the stripe it still
+// holds; a client cut short at a batch's end runs the rest of its pipeline
+// itself. Every reply is right and no write is lost.
+func TestCombineRounds(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	const clients, depth = 6, maxKeyBatch // more than maxCombined in all
+	holder := newPipeClient(t, ts.s)
+	holder.send(t, []string{"INCR", "n"})
+	ps := make([]*pipeClient, clients)
+	for i := range ps {
+		ps[i] = newPipeClient(t, ts.s)
+		ps[i].send(t, []string{"INCR", "n"})
+	}
+	opened := holdOpened(t, clients)
+	before := walRecords(ts.s)
+	rh := sendAsync(t, holder, repeat(4, "INCR", "n"))
+	<-opened
+	replies := make([]<-chan []resp.Value, clients)
+	for i, p := range ps {
+		replies[i] = sendAsync(t, p, repeat(depth, "INCR", "n"))
+	}
+	// The replies, from all clients, are the values 8 .. 7+4+clients*depth
+	// (the first 7 INCRs ran before), each once and, per client, in order.
+	var all []int64
+	collect := func(name string, vs []resp.Value) {
+		for i, v := range vs {
+			if v.Kind != resp.KindInteger || i > 0 && v.Int <= vs[i-1].Int {
+				t.Fatalf("%s: replies %s not increasing integers", name, replyText(vs))
+			}
+			all = append(all, v.Int)
+		}
+	}
+	collect("holder", <-rh)
+	for i, ch := range replies {
+		collect(fmt.Sprintf("client %d", i), <-ch)
+	}
+	slices.Sort(all)
+	for i, v := range all {
+		if want := int64(8 + i); v != want {
+			t.Fatalf("replies, sorted, have %d at %d: want %d", v, i, want)
+		}
+	}
+	if n := walRecords(ts.s) - before; n < 2 || n > 3 {
+		t.Errorf("%d commits for %d commands queued at once: want 2 rounds, 3 at most", n, len(all))
+	}
+	if v := dialRaw(t, ts.addr).mustDo(t, "GET", "n"); v.Str != fmt.Sprint(7+len(all)) {
+		t.Errorf("GET n = %s, want %d", v.Str, 7+len(all))
+	}
+}
+
+// TestCombineCommitFailure: when a combined batch's commit fails, every
+// command in it, the holder's and the served clients', is answered with
+// the error, and none of them took effect.
+func TestCombineCommitFailure(t *testing.T) {
+	fault := errorfs.NewToggle(syscall.ENOSPC, pathFilter(".log", errorfs.OpWrite))
+	ts, err := openFaultServer(t, t.TempDir(), fault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := newPipeClient(t, ts.s), newPipeClient(t, ts.s)
+	a.send(t, []string{"SADD", "s", "x"})
+	b.send(t, []string{"SADD", "s", "y"})
+	opened := holdOpened(t, 1)
+	fault.On()
+	ra := sendAsync(t, a, elems(3, "SADD", "s", "a"))
+	<-opened
+	rb := sendAsync(t, b, elems(4, "SADD", "s", "b"))
+	for name, vs := range map[string][]resp.Value{"holder": <-ra, "served client": <-rb} {
+		for i, v := range vs {
+			if v.Kind != resp.KindError || !strings.Contains(v.Str, syscall.ENOSPC.Error()) {
+				t.Errorf("%s: reply %d: %s, want an error naming %q", name, i, replyText([]resp.Value{v}), syscall.ENOSPC)
+			}
+		}
+	}
+	fault.Off()
+	if v := dialRaw(t, ts.addr).mustDo(t, "SCARD", "s"); v.Int != 2 {
+		t.Errorf("SCARD s = %d after the failed batch, want 2", v.Int)
+	}
+}
+
+// TestCombineServesBlockedClients: a combined batch ends at a command that
+// readies a blocked client's key, which is served at once with the element
+// that command pushed; the clients left waiting run their writes after it.
+func TestCombineServesBlockedClients(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	a, b := newPipeClient(t, ts.s), newPipeClient(t, ts.s)
+	a.send(t, []string{"RPUSH", "q", "x"}, []string{"LPOP", "q"})
+	b.send(t, []string{"RPUSH", "q", "y"}, []string{"LPOP", "q"})
+	ctl, blocked := dialRaw(t, ts.addr), dialRaw(t, ts.addr)
+	blocked.conn.Write(appendCommand(nil, "BLPOP", "q", "0"))
+	waitUntil(t, 10*time.Second, "the client to block", func() bool { return blockedClients(t, ctl) == 1 })
+
+	opened := holdOpened(t, 1)
+	ra := sendAsync(t, a, elems(3, "RPUSH", "q", "a"))
+	<-opened
+	rb := sendAsync(t, b, elems(3, "RPUSH", "q", "b"))
+	v, err := resp.ReadReply(blocked.br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := replyText(v.Elems); got != "q a1" {
+		t.Errorf("BLPOP got %s, want q a1", got)
+	}
+	<-ra
+	<-rb
+	got := replyText(ctl.mustDo(t, "LRANGE", "q", "0", "-1").Elems)
+	rest := strings.Fields(got)
+	slices.Sort(rest)
+	if strings.Join(rest, " ") != "a2 a3 b1 b2 b3" {
+		t.Errorf("LRANGE q = %s, want a2 a3 b1 b2 b3 in some order", got)
+	}
+}
+
+// TestCombineConcurrent: clients pipeline INCRs, HINCRBYs and RPUSHes to
+// the same keys over real connections, so that key batches meet, combine,
+// go on in rounds and fall back in every order. Every INCR reply is
+// distinct and, per client, increasing, and nothing is lost.
+func TestCombineConcurrent(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	const (
+		clients   = 12
+		pipelines = 40
+		depth     = 16
+	)
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	replies := make([][]int64, clients)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := dialRaw(t, ts.addr)
+			for range pipelines {
+				if err := c.pipelineInts(depth, func(int) []string { return []string{"INCR", "n"} }); err != nil {
+					errs <- err
+					return
+				}
+				for _, v := range c.ints {
+					if k := len(replies[i]); k > 0 && v <= replies[i][k-1] {
+						errs <- fmt.Errorf("client %d: INCR replied %d after %d", i, v, replies[i][k-1])
+						return
+					}
+					replies[i] = append(replies[i], v)
+				}
+				if err := c.pipelineInts(depth, func(k int) []string { return []string{"HINCRBY", "h", fmt.Sprint(k % 3), "1"} }); err != nil {
+					errs <- err
+					return
+				}
+				if err := c.pipelineInts(depth, func(int) []string { return []string{"RPUSH", "l", "e"} }); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var all []int64
+	for _, r := range replies {
+		all = append(all, r...)
+	}
+	slices.Sort(all)
+	for i, v := range all {
+		if v != int64(i+1) {
+			t.Fatalf("INCR replies, sorted, have %d at %d", v, i)
+		}
+	}
+	c := dialRaw(t, ts.addr)
+	const total = clients * pipelines * depth
+	if v := c.mustDo(t, "LLEN", "l"); v.Int != total {
+		t.Errorf("LLEN l = %d, want %d", v.Int, total)
+	}
+	sum := 0
+	for _, f := range []string{"0", "1", "2"} {
+		v := c.mustDo(t, "HGET", "h", f)
+		var n int
+		fmt.Sscan(v.Str, &n)
+		sum += n
+	}
+	if sum != total {
+		t.Errorf("HINCRBY total %d, want %d", sum, total)
+	}
+}

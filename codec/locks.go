@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Locks is a fixed set of striped mutexes for per-key write locking. Keys are
@@ -25,11 +26,23 @@ type Locks struct {
 
 // paddedMutex keeps neighbouring stripes on separate cache lines. unlock
 // is its Unlock method value, made once so that Lock of one key returns it
-// without allocating a closure per call.
+// without allocating a closure per call. waiters counts the callers
+// waiting for it (Contended).
 type paddedMutex struct {
 	sync.Mutex
-	unlock func()
-	_      [48]byte
+	unlock  func()
+	waiters atomic.Int32
+	_       [44]byte
+}
+
+// lock locks m, counting the caller among its waiters if it has to wait.
+func (m *paddedMutex) lock() {
+	if m.TryLock() {
+		return
+	}
+	m.waiters.Add(1)
+	m.Lock()
+	m.waiters.Add(-1)
 }
 
 // DefaultLockStripes is the stripe count used when Options.LockStripes is 0.
@@ -79,7 +92,7 @@ func (l *Locks) Lock(keys ...[]byte) (unlock func()) {
 		return noUnlock
 	case 1:
 		m := &l.stripes[l.stripe(keys[0])]
-		m.Lock()
+		m.lock()
 		return m.unlock
 	}
 	idx := l.LockInto(make([]int, 0, len(keys)), keys...)
@@ -101,7 +114,7 @@ func (l *Locks) LockInto(idx []int, keys ...[]byte) []int {
 	slices.Sort(idx)
 	idx = slices.Compact(idx)
 	for _, i := range idx {
-		l.stripes[i].Lock()
+		l.stripes[i].lock()
 	}
 	return idx
 }
@@ -115,7 +128,12 @@ func (l *Locks) TryLockStripe(i int) bool { return l.stripes[i].TryLock() }
 
 // LockStripe locks stripe i, waiting for it: for a caller that holds no
 // other stripe. Release it with UnlockStripe or UnlockStripes.
-func (l *Locks) LockStripe(i int) { l.stripes[i].Lock() }
+func (l *Locks) LockStripe(i int) { l.stripes[i].lock() }
+
+// Contended reports whether a caller is waiting for stripe i: a holder
+// that could pass the stripe straight on to another (server/combine.go)
+// releases it instead, so that a lock waiter is not passed over for ever.
+func (l *Locks) Contended(i int) bool { return l.stripes[i].waiters.Load() > 0 }
 
 // UnlockStripe unlocks stripe i, taken with LockStripe or TryLockStripe.
 func (l *Locks) UnlockStripe(i int) { l.stripes[i].Unlock() }
@@ -134,7 +152,7 @@ func (l *Locks) LockAll() (unlock func()) {
 		return noUnlock
 	}
 	for i := range l.stripes {
-		l.stripes[i].Lock()
+		l.stripes[i].lock()
 	}
 	return func() {
 		for i := len(l.stripes) - 1; i >= 0; i-- {

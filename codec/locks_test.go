@@ -2,6 +2,7 @@ package codec
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -43,5 +44,46 @@ func TestLocksNoDeadlock(t *testing.T) {
 	l.Lock()()
 	if got := len(NewLocks(1000).stripes); got != 1024 {
 		t.Fatalf("stripes rounded to %d", got)
+	}
+}
+
+// TestLocksContended: a stripe is contended exactly while a caller waits
+// for it (LockStripe, or Lock of one of its keys), not while it is merely
+// held or taken with TryLockStripe.
+func TestLocksContended(t *testing.T) {
+	l := NewLocks(16)
+	key := []byte("k")
+	i := l.Stripe(key)
+	if l.Contended(i) {
+		t.Fatal("a free stripe is contended")
+	}
+	if !l.TryLockStripe(i) {
+		t.Fatal("TryLockStripe of a free stripe failed")
+	}
+	if l.Contended(i) || l.TryLockStripe(i) {
+		t.Fatal("a held stripe is contended, or taken twice")
+	}
+	got := make(chan struct{}, 2)
+	go func() {
+		l.LockStripe(i)
+		got <- struct{}{}
+		l.UnlockStripe(i)
+	}()
+	go func() {
+		unlock := l.Lock(key)
+		got <- struct{}{}
+		unlock()
+	}()
+	for !(l.stripes[i].waiters.Load() == 2) {
+		runtime.Gosched()
+	}
+	if !l.Contended(i) {
+		t.Fatal("not contended with two callers waiting")
+	}
+	l.UnlockStripe(i)
+	<-got
+	<-got
+	if l.Contended(i) {
+		t.Fatal("contended after every waiter took and released the stripe")
 	}
 }

@@ -28,14 +28,20 @@ import (
 // into its own client's reply buffer, on its own transaction keyspace, and
 // commits everything as one batch. Then it wakes the clients it served,
 // which only send their replies. If clients queued meanwhile, it goes on
-// in another round on the stripe it still holds (a round takes at most
-// maxCombined commands, a holder at most maxCombineRounds rounds), so
-// that the stripe passes from one goroutine to another only when the
-// queue runs dry; then it closes the slot and releases the stripe. (Under
-// SADD -c 50 -P 16 the stripe is then held by key batches about nine
-// tenths of the time.) A woken client that was not served (the holder's
-// last round was full, a blocked client was readied, or SWAPDB moved its
-// key to another stripe) waits for the stripe as before.
+// in another round on the stripe it still holds. A round ends at
+// maxCombined commands or after combineRoundTime; the holder's tenure at
+// maxCombineRounds rounds or after combineHoldTime, when it passes the
+// stripe, still locked, and the slot, still open, to the first client
+// waiting (its heir), whose own key batch then runs the others; or, when
+// nobody waits in the slot, it closes it and releases the stripe. The
+// stripe passes from one goroutine to another only at the end of a
+// tenure, and no newcomer can take it while clients queue (under SADD
+// -c 50 -P 16 it is held by key batches about nine tenths of the time).
+// A holder does not pass the stripe on while a caller waits to lock it
+// (codec.Locks.Contended), so that such a caller is not passed over for
+// ever. A woken client that was not served (a blocked client was readied,
+// a caller waits to lock the stripe, or SWAPDB moved its key to another
+// stripe) waits for the stripe as before.
 //
 // The key batch's invariants (keybatch.go) hold for a combined batch:
 //
@@ -66,12 +72,15 @@ import (
 
 // Bounds of a round of combining, the holder's commands included: the
 // transaction keyspace holds a copy of its writes until the commit, and
-// every client it serves waits for all of it. The rounds are bounded for
-// the holder's own client, whose replies wait for the last.
+// every client it serves waits for all of it. A holder's rounds are
+// bounded too, for the holder's own client, whose replies wait for the
+// last; then it passes the stripe on (chooseHeir).
 const (
 	maxCombined      = 256
-	maxCombineRounds = 8
 	maxCombinedBytes = 1 << 20
+	combineRoundTime = 250 * time.Microsecond
+	maxCombineRounds = 8
+	combineHoldTime  = time.Millisecond
 )
 
 // combineSlots is the number of queues; a stripe's is its index modulo
@@ -91,8 +100,9 @@ type combineSlot struct {
 }
 
 // Test hooks, nil outside tests: combineOpened runs when a key batch has
-// opened its stripe's slot, combineQueued when a client has queued in one.
-var combineOpened, combineQueued func(*client)
+// opened its stripe's slot, combineQueued when a client has queued in one,
+// combineInherited when a client has been passed a stripe.
+var combineOpened, combineQueued, combineInherited func(*client)
 
 // combiner holds the server's slots.
 type combiner struct {
@@ -103,14 +113,27 @@ type combiner struct {
 // goroutine sets it before queuing, the combiner while it runs the
 // client's commands).
 type combineWait struct {
-	next   *client   // the slot's queue
-	done   chan bool // the combiner's answer: served or not
-	cmd    *command  // the command the client is about to run
-	args   [][]byte  // its arguments
-	stripe int       // the stripe the client found held
-	mark   int       // the client's reply buffer length before its commands
-	n      int       // how many of its commands the combiner ran
+	next   *client             // the slot's queue
+	done   chan combineOutcome // the combiner's answer
+	cmd    *command            // the command the client is about to run
+	args   [][]byte            // its arguments
+	stripe int                 // the stripe the client found held
+	mark   int                 // the client's reply buffer length before its commands
+	n      int                 // how many of its commands the combiner ran
 }
+
+// combineOutcome is what became of a queued client.
+type combineOutcome uint8
+
+const (
+	// notServed: the client holds nothing and runs its command itself.
+	notServed combineOutcome = iota
+	// served: the holder ran the client's commands and committed them.
+	served
+	// heir: the holder passed the client the stripe, still locked, and
+	// the slot, still open: the client's key batch holds them now.
+	heir
+)
 
 func (cb *combiner) slot(stripe int) *combineSlot {
 	return &cb.slots[stripe&(combineSlots-1)]
@@ -162,15 +185,48 @@ func (sl *combineSlot) take(close bool) *client {
 	return w
 }
 
+// takeOne removes and returns the first queued client, or closes the slot
+// and returns nil if none is queued.
+func (sl *combineSlot) takeOne() *client {
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	w := sl.head
+	if w == nil {
+		sl.open = false
+		return nil
+	}
+	if sl.head = w.comb.next; sl.head == nil {
+		sl.tail = nil
+	}
+	w.comb.next = nil
+	return w
+}
+
+// pushFront puts the clients of list (linked through comb.next) back at
+// the front of the queue, in their order.
+func (sl *combineSlot) pushFront(list *client) {
+	last := list
+	for last.comb.next != nil {
+		last = last.comb.next
+	}
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	last.comb.next = sl.head
+	sl.head = list
+	if sl.tail == nil {
+		sl.tail = last
+	}
+}
+
 // waitCombined queues c, about to run cmd with args in a key batch on
 // stripe, which another key batch holds, and waits until that batch's
-// holder has run its commands and committed them. It reports whether the
-// holder did; if not (no holder takes a queue for the stripe, or it did
-// not serve c), c holds nothing and runs cmd itself.
-func (c *client) waitCombined(cmd *command, args [][]byte, stripe int) bool {
+// holder has run its commands and committed them (served), or has passed
+// c the stripe (heir). If no holder takes a queue for the stripe, or the
+// holder did neither, c holds nothing and runs cmd itself (notServed).
+func (c *client) waitCombined(cmd *command, args [][]byte, stripe int) combineOutcome {
 	w := &c.comb
 	if w.done == nil {
-		w.done = make(chan bool, 1)
+		w.done = make(chan combineOutcome, 1)
 	}
 	w.cmd, w.args, w.stripe = cmd, args, stripe
 	// The mark for a failed WAL write precedes the replies the holder
@@ -180,14 +236,14 @@ func (c *client) waitCombined(cmd *command, args [][]byte, stripe int) bool {
 	}
 	if !c.s.comb.enqueue(c, stripe) {
 		w.cmd, w.args = nil, nil
-		return false
+		return notServed
 	}
 	if combineQueued != nil {
 		combineQueued(c)
 	}
-	served := <-w.done
+	o := <-w.done
 	w.cmd, w.args = nil, nil
-	return served
+	return o
 }
 
 // combine runs, before c's key batch commits, the commands of the clients
@@ -201,10 +257,17 @@ func (c *client) waitCombined(cmd *command, args [][]byte, stripe int) bool {
 func (c *client) combine(last bool) (more bool) {
 	b := &c.batch
 	n, size := b.n, b.bytes
-	full := func() bool { return n >= maxCombined || size >= maxCombinedBytes }
+	start := time.Now()
+	full := func() bool {
+		return n >= maxCombined || size >= maxCombinedBytes || time.Since(start) >= combineRoundTime
+	}
 	for {
-		if c.s.events.anyReady.Load() || full() && last {
+		if c.s.events.anyReady.Load() {
 			c.closeSlot()
+			return false
+		}
+		if full() && last {
+			c.chooseHeir()
 			return false
 		}
 		if full() {
@@ -229,7 +292,7 @@ func (c *client) combine(last bool) (more bool) {
 				n, size = n+k, size+kb
 				b.served = append(b.served, w)
 			} else {
-				w.comb.done <- false
+				w.comb.done <- notServed
 			}
 			w = next
 		}
@@ -244,11 +307,54 @@ func (c *client) closeSlot() {
 		for w != nil {
 			next := w.comb.next
 			w.comb.next = nil
-			w.comb.done <- false
+			w.comb.done <- notServed
 			w = next
 		}
 	}
 	b.carry, b.slot = nil, nil
+}
+
+// chooseHeir ends a holder's last round: it picks the first client still
+// waiting whose key is on the stripe, to which endBatch passes the stripe
+// and the slot (c.batch.heir), and leaves the others queued for it. With
+// nobody waiting, or a caller waiting to lock the stripe (which must not
+// be passed over for ever), it closes the slot instead.
+func (c *client) chooseHeir() {
+	b := &c.batch
+	if c.s.ks.Locks().Contended(b.stripes[0]) {
+		c.closeSlot()
+		return
+	}
+	for {
+		w := b.carry
+		if w != nil {
+			b.carry, w.comb.next = w.comb.next, nil
+		} else if w = b.slot.takeOne(); w == nil {
+			b.slot = nil // closed
+			return
+		}
+		if c.onStripe(w) {
+			if b.carry != nil {
+				b.slot.pushFront(b.carry)
+				b.carry = nil
+			}
+			b.heir, b.slot = w, nil
+			return
+		}
+		w.comb.done <- notServed
+	}
+}
+
+// onStripe reports whether w's key is on the stripe c holds, under the
+// database mapping, which cannot change while c holds it: w found the
+// stripe held under the mapping it read before, which a SWAPDB may have
+// changed since.
+func (c *client) onStripe(w *client) bool {
+	b := &c.batch
+	b.mk = codec.AppendMetaKey(b.mk[:0], uint8(c.txks.DB(w.db).Num()), w.batch.key)
+	on := c.s.ks.Locks().Stripe(b.mk) == b.stripes[0]
+	b.trimMK()
+	return on
 }
 
 // runFor runs, on c's transaction keyspace, the command w is waiting with
@@ -260,11 +366,9 @@ func (c *client) runFor(w *client, room, roomBytes int) (n, size int) {
 	s := c.s
 	wc := &w.comb
 	key := w.batch.key // w's key batch would start on it: a copy of args[1]
-	if c.batch.mk = codec.AppendMetaKey(c.batch.mk[:0], uint8(c.txks.DB(w.db).Num()), key); s.ks.Locks().Stripe(c.batch.mk) != c.batch.stripes[0] {
-		c.batch.trimMK()
+	if !c.onStripe(w) {
 		return 0, 0
 	}
-	c.batch.trimMK()
 	cmd, args := wc.cmd, wc.args
 	sz := argsSize(args)
 	if sz > roomBytes {

@@ -5,18 +5,21 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/strata-db/strata/codec"
 	"github.com/strata-db/strata/internal/vfs/errorfs"
 	"github.com/strata-db/strata/server/resp"
 )
 
 // holdOpened makes the first key batch that opens a combining slot wait,
-// holding its stripe, until want clients have queued in a slot. It returns
-// a channel closed once that batch has opened its slot.
-func holdOpened(t *testing.T, want int) <-chan struct{} {
+// holding its stripe, until want clients have queued in a slot, and then
+// run then (if set). It returns a channel closed once that batch has
+// opened its slot.
+func holdOpened(t *testing.T, want int, then ...func()) <-chan struct{} {
 	t.Helper()
 	opened, queued := make(chan struct{}), make(chan struct{})
 	var once sync.Once
@@ -29,6 +32,9 @@ func holdOpened(t *testing.T, want int) <-chan struct{} {
 			case <-queued:
 			case <-time.After(10 * time.Second):
 				t.Errorf("%d clients did not queue behind the key batch", want)
+			}
+			for _, f := range then {
+				f()
 			}
 		})
 	}
@@ -113,10 +119,10 @@ func TestCombineStopsAtOtherCommands(t *testing.T) {
 	}
 }
 
-// TestCombineRounds: when more is queued than one combined batch takes,
-// the holder commits and goes on in another round on the stripe it still
-// holds; a client cut short at a batch's end runs the rest of its pipeline
-// itself. Every reply is right and no write is lost.
+// TestCombineRounds: when more is queued than one round takes, the holder
+// commits and goes on in another round on the stripe it still holds; a
+// client cut short at a round's end runs the rest of its pipeline itself.
+// Every reply is right and no write is lost.
 func TestCombineRounds(t *testing.T) {
 	ts := startServer(t, t.TempDir())
 	const clients, depth = 6, maxKeyBatch // more than maxCombined in all
@@ -156,8 +162,10 @@ func TestCombineRounds(t *testing.T) {
 			t.Fatalf("replies, sorted, have %d at %d: want %d", v, i, want)
 		}
 	}
-	if n := walRecords(ts.s) - before; n < 2 || n > 3 {
-		t.Errorf("%d commits for %d commands queued at once: want 2 rounds, 3 at most", n, len(all))
+	// Rounds also end after combineRoundTime, so their number depends on
+	// the machine's speed; but each serves a client at least.
+	if n := walRecords(ts.s) - before; n < 2 || n > clients {
+		t.Errorf("%d commits for %d commands from %d key batches queued at once: want 2 to %d", n, len(all), clients+1, clients)
 	}
 	if v := dialRaw(t, ts.addr).mustDo(t, "GET", "n"); v.Str != fmt.Sprint(7+len(all)) {
 		t.Errorf("GET n = %s, want %d", v.Str, 7+len(all))
@@ -298,5 +306,89 @@ func TestCombineConcurrent(t *testing.T) {
 	}
 	if sum != total {
 		t.Errorf("HINCRBY total %d, want %d", sum, total)
+	}
+}
+
+// queueINCRs sends, from n clients at once, depth INCRs of key n each,
+// queued behind a holder's key batch of depth INCRs, which waits (holding
+// the stripe) until all have queued and then runs then. It checks that the
+// replies are distinct, each client's increasing, and GET n their count,
+// and returns how many clients were passed the stripe.
+func queueINCRs(t *testing.T, ts *testServer, n, depth int, then ...func()) int64 {
+	t.Helper()
+	holder := newPipeClient(t, ts.s)
+	holder.send(t, []string{"INCR", "n"})
+	ps := make([]*pipeClient, n)
+	for i := range ps {
+		ps[i] = newPipeClient(t, ts.s)
+		ps[i].send(t, []string{"INCR", "n"})
+	}
+	var inherited atomic.Int64
+	combineInherited = func(*client) { inherited.Add(1) }
+	t.Cleanup(func() { combineInherited = nil })
+	opened := holdOpened(t, n, then...)
+	rh := sendAsync(t, holder, repeat(depth, "INCR", "n"))
+	<-opened
+	chans := make([]<-chan []resp.Value, n)
+	for i, p := range ps {
+		chans[i] = sendAsync(t, p, repeat(depth, "INCR", "n"))
+	}
+	var all []int64
+	for i, ch := range append([]<-chan []resp.Value{rh}, chans...) {
+		vs := <-ch
+		for k, v := range vs {
+			if v.Kind != resp.KindInteger || k > 0 && v.Int <= vs[k-1].Int {
+				t.Fatalf("client %d: replies %s not increasing integers", i, replyText(vs))
+			}
+			all = append(all, v.Int)
+		}
+	}
+	slices.Sort(all)
+	first := int64(n + 2) // after the n+1 INCRs above
+	for i, v := range all {
+		if v != first+int64(i) {
+			t.Fatalf("replies, sorted, have %d at %d: want %d", v, i, first+int64(i))
+		}
+	}
+	if v := dialRaw(t, ts.addr).mustDo(t, "GET", "n"); v.Str != fmt.Sprint(first-1+int64(len(all))) {
+		t.Errorf("GET n = %s, want %d", v.Str, first-1+int64(len(all)))
+	}
+	return inherited.Load()
+}
+
+// TestCombineHeir: a holder whose tenure ends with clients still queued
+// passes the stripe, still locked, to the first of them, whose key batch
+// runs its own commands and then the others'.
+func TestCombineHeir(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	// More commands than a tenure's rounds take.
+	n := maxCombined*maxCombineRounds/maxKeyBatch + 4
+	if got := queueINCRs(t, ts, n, maxKeyBatch); got == 0 {
+		t.Errorf("%d clients queued with %d commands each: no client was passed the stripe", n, maxKeyBatch)
+	}
+}
+
+// TestCombineLockWaiterNotPassedOver: a holder does not pass the stripe on
+// while another command waits to lock it: it releases it, and that
+// command runs.
+func TestCombineLockWaiterNotPassedOver(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	n := maxCombined*maxCombineRounds/maxKeyBatch + 4
+	stripe := ts.s.ks.Locks().Stripe(codec.AppendMetaKey(nil, 0, []byte("n")))
+	other := dialRaw(t, ts.addr)
+	done := make(chan resp.Value, 1)
+	// EXPIRE n is a batchable write, but as a connection's first command
+	// it runs alone, locking the stripe itself.
+	waitLocker := func() {
+		go func() { done <- other.mustDo(t, "EXPIRE", "n", "1000") }()
+		waitUntil(t, 10*time.Second, "the command to wait for the stripe", func() bool {
+			return ts.s.ks.Locks().Contended(stripe)
+		})
+	}
+	if got := queueINCRs(t, ts, n, maxKeyBatch, waitLocker); got != 0 {
+		t.Errorf("the stripe was passed on %d times while a command waited to lock it", got)
+	}
+	if v := <-done; v.Int != 1 {
+		t.Errorf("EXPIRE n = %s, want :1", replyText([]resp.Value{v}))
 	}
 }

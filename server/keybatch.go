@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"time"
 
 	"github.com/strata-db/strata/codec"
 )
@@ -140,6 +141,7 @@ type keyBatch struct {
 	slot     *combineSlot
 	served   []*client
 	carry    *client // clients taken from the slot for the next round
+	heir     *client // the client to pass the stripe and the slot to
 	combined bool
 }
 
@@ -234,18 +236,23 @@ func (c *client) leaveBatch() {
 // combining slot. If another key batch holds the stripe and runs cmd and
 // the commands after it instead (combine.go), it reports true and starts
 // nothing.
-func (c *client) startBatch(cmd *command, args [][]byte) (served bool) {
+func (c *client) startBatch(cmd *command, args [][]byte) (ran bool) {
 	b := &c.batch
 	ks := c.s.ks
-	i, served := c.lockKeyStripe(b.key, cmd, args)
-	if served {
+	i, o := c.lockKeyStripe(b.key, cmd, args)
+	if o == served {
 		return true
 	}
 	b.stripes = append(b.stripes[:0], i)
 	b.txn = codec.NewTxnStore(ks.Store())
 	c.txks = ks.InTransaction(b.txn)
 	b.active, b.n, b.mark = true, 1, c.w.Len()
-	if b.slot = c.s.comb.open(i); b.slot != nil && combineOpened != nil {
+	if o == heir {
+		b.slot = c.s.comb.slot(i) // open for i, passed on with the stripe
+		if combineInherited != nil {
+			combineInherited(c)
+		}
+	} else if b.slot = c.s.comb.open(i); b.slot != nil && combineOpened != nil {
 		combineOpened(c)
 	}
 	return false
@@ -282,8 +289,10 @@ func (c *client) startRun(key []byte) bool {
 //
 // With cmd set (a key batch about to run cmd with args), a stripe held by
 // another key batch is not waited for if that batch serves the client
-// (waitCombined): then lockKeyStripe reports served, holding nothing.
-func (c *client) lockKeyStripe(key []byte, cmd *command, args [][]byte) (stripe int, served bool) {
+// (waitCombined): then lockKeyStripe reports served, holding nothing. If
+// that batch passes the client the stripe instead, it reports heir: the
+// client holds the stripe and its open combining slot.
+func (c *client) lockKeyStripe(key []byte, cmd *command, args [][]byte) (stripe int, o combineOutcome) {
 	b := &c.batch
 	ks := c.s.ks
 	locks := ks.Locks()
@@ -295,15 +304,23 @@ func (c *client) lockKeyStripe(key []byte, cmd *command, args [][]byte) (stripe 
 			beforeStripeLock(c.s)
 		}
 		if !locks.TryLockStripe(i) {
-			if cmd != nil && c.waitCombined(cmd, args, i) {
-				b.trimMK()
-				return -1, true
+			if cmd != nil {
+				switch o := c.waitCombined(cmd, args, i); o {
+				case served:
+					b.trimMK()
+					return -1, o
+				case heir:
+					// The holder checked that the key is on stripe i
+					// (onStripe), and the stripe has been held since.
+					b.trimMK()
+					return i, o
+				}
 			}
 			locks.LockStripe(i)
 		}
 		if ks.DB(c.db).Num() == db {
 			b.trimMK()
-			return i, false
+			return i, notServed
 		}
 		locks.UnlockStripe(i)
 	}
@@ -348,8 +365,12 @@ func (c *client) endBatch() {
 	if !b.active {
 		return
 	}
+	var held time.Time
+	if b.slot != nil {
+		held = time.Now()
+	}
 	for round := 1; ; round++ {
-		more := b.slot != nil && c.combine(round == maxCombineRounds)
+		more := b.slot != nil && c.combine(round == maxCombineRounds || time.Since(held) >= combineHoldTime)
 		// As EXEC: the commit applies the key counts and expiry-index
 		// reports the batch's commands made (codec/effects.go). A batch
 		// that wrote nothing commits nothing.
@@ -361,7 +382,7 @@ func (c *client) endBatch() {
 			if err != nil {
 				failReplies(w, w.comb.mark, w.comb.n, err)
 			}
-			w.comb.done <- true
+			w.comb.done <- served
 			b.served[i] = nil
 		}
 		b.served = b.served[:0]
@@ -375,9 +396,13 @@ func (c *client) endBatch() {
 		c.txks = c.s.ks.InTransaction(b.txn)
 	}
 	c.txks = nil
-	if !b.run {
+	if h := b.heir; h != nil {
+		// The stripe stays locked: it is h's now, with the slot.
+		b.heir = nil
+		h.comb.done <- heir
+	} else {
+		c.s.ks.Locks().UnlockStripes(b.stripes)
 	}
-	c.s.ks.Locks().UnlockStripes(b.stripes)
 	b.stripes = b.stripes[:0]
 	b.active, b.run, b.n, b.bytes, b.txn = false, false, 0, 0, nil
 	c.s.serveReady()

@@ -286,7 +286,8 @@ func TestWatchWaitsForKeyStripe(t *testing.T) {
 
 // waitingForStripe reports whether some goroutine running caller is
 // waiting for a lock stripe: its stack has sync.(*Mutex).Lock called from
-// a codec.(*Locks) method, below which caller appears. Any other mutex (the
+// a codec.(*Locks) method (or the stripes' own lock, which counts their
+// waiters), below which caller appears. Any other mutex (the
 // engine's, a pool's) does not count, so a brief wait there is not taken
 // for a stripe wait.
 func waitingForStripe(caller string) bool {
@@ -297,7 +298,7 @@ func waitingForStripe(caller string) bool {
 		for i, l := range lines {
 			// A frame is a function line then a file line.
 			if !bytes.HasPrefix(l, []byte("sync.(*Mutex).Lock(")) || i+2 >= len(lines) ||
-				!bytes.Contains(lines[i+2], []byte("codec.(*Locks).")) {
+				!bytes.Contains(lines[i+2], []byte("codec.(*Locks).")) && !bytes.Contains(lines[i+2], []byte("codec.(*paddedMutex).lock(")) {
 				continue
 			}
 			if bytes.Contains(bytes.Join(lines[i+2:], nil), []byte(caller)) {

@@ -86,6 +86,9 @@ func TestCombine(t *testing.T) {
 	if got, want := replyText(<-ra), ":3 :4 :5 :6"; got != want {
 		t.Errorf("holder's replies %s, want %s", got, want)
 	}
+	if rb == nil {
+		t.Fatal("the holder committed with its slot closed")
+	}
 	if got, want := replyText(<-rb), ":7 :8 :9 :10 :11"; got != want {
 		t.Errorf("served client's replies %s, want %s", got, want)
 	}
@@ -390,5 +393,44 @@ func TestCombineLockWaiterNotPassedOver(t *testing.T) {
 	}
 	if v := <-done; v.Int != 1 {
 		t.Errorf("EXPIRE n = %s, want :1", replyText([]resp.Value{v}))
+	}
+}
+
+// TestCombineQueuesDuringCommit: the slot stays open while the holder
+// commits a round, so a client arriving then queues and is served in the
+// next round instead of waiting for the stripe's lock.
+func TestCombineQueuesDuringCommit(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	a, b := newPipeClient(t, ts.s), newPipeClient(t, ts.s)
+	a.send(t, []string{"INCR", "n"})
+	b.send(t, []string{"INCR", "n"})
+	queued := make(chan struct{})
+	var once sync.Once
+	combineQueued = func(*client) { close(queued) }
+	var rb <-chan []resp.Value
+	combineCommitting = func(*client) {
+		once.Do(func() {
+			rb = sendAsync(t, b, repeat(5, "INCR", "n"))
+			select {
+			case <-queued:
+			case <-time.After(10 * time.Second):
+				t.Error("a client arriving during the commit did not queue")
+			}
+		})
+	}
+	t.Cleanup(func() { combineQueued, combineCommitting = nil, nil })
+	// a's key batch opens the slot; nobody queues until its commit.
+	before := walRecords(ts.s)
+	if got, want := replyText(a.send(t, repeat(4, "INCR", "n")...)), ":3 :4 :5 :6"; got != want {
+		t.Errorf("holder's replies %s, want %s", got, want)
+	}
+	if rb == nil {
+		t.Fatal("the holder committed with its slot closed")
+	}
+	if got, want := replyText(<-rb), ":7 :8 :9 :10 :11"; got != want {
+		t.Errorf("replies of the client that queued during the commit: %s, want %s", got, want)
+	}
+	if n := walRecords(ts.s) - before; n != 2 {
+		t.Errorf("%d commits, want 2 (the holder's round, then the queued client's)", n)
 	}
 }

@@ -370,7 +370,12 @@ func (c *client) endBatch() {
 		held = time.Now()
 	}
 	for round := 1; ; round++ {
-		more := b.slot != nil && c.combine(round == maxCombineRounds || time.Since(held) >= combineHoldTime)
+		if b.slot != nil {
+			c.combine()
+		}
+		if b.slot != nil && combineCommitting != nil {
+			combineCommitting(c)
+		}
 		// As EXEC: the commit applies the key counts and expiry-index
 		// reports the batch's commands made (codec/effects.go). A batch
 		// that wrote nothing commits nothing.
@@ -386,7 +391,12 @@ func (c *client) endBatch() {
 			b.served[i] = nil
 		}
 		b.served = b.served[:0]
-		if !more {
+		if b.slot == nil || b.carry == nil && b.slot.closeIfEmpty() {
+			b.slot = nil
+			break
+		}
+		if round == maxCombineRounds || time.Since(held) >= combineHoldTime {
+			c.chooseHeir()
 			break
 		}
 		// Another round, on the stripe still held, for the clients that

@@ -15,7 +15,10 @@ import (
 )
 
 // client is one connection. Its fields are owned by the connection's
-// goroutine, except those read by CLIENT LIST / KILL (atomics or set once).
+// goroutine, except those read by CLIENT LIST / KILL (atomics or set once),
+// and while it waits in a combining slot (combine.go), when the holder
+// that serves it uses its reader, reply writer, command cache, buffers,
+// batch key and keyspace in its stead.
 type client struct {
 	s               *Server
 	id              int64

@@ -30,7 +30,8 @@ import (
 // which only send their replies. The slot stays open while the round
 // commits: if clients queued meanwhile, the holder goes on in another
 // round on the stripe it still holds. A round ends at maxCombined
-// commands or after combineRoundTime; the holder's tenure at
+// commands, maxCombinedBytes of arguments or after combineRoundTime; the
+// holder's tenure at
 // maxCombineRounds rounds or after combineHoldTime, when it passes the
 // stripe, still locked, and the slot, still open, to the first client
 // waiting (its heir), whose own key batch then runs the others. Only when
@@ -55,14 +56,19 @@ import (
 //     the commands of the clients before it; the transaction keyspace shows
 //     each command the writes before it (invariant 2). Other connections
 //     see the combined batch at once.
-//   - The holder takes no lock while combining and a queued client holds
-//     none, so combining adds no wait for a lock (invariant 3); a queued
-//     client waits only for the holder, which never waits for it.
+//   - The holder waits for no other stripe while combining (the commands
+//     it runs take only the locks its own would: the keyspace's events,
+//     the slot's mutex, never a stripe), and a queued client holds
+//     nothing, so combining adds no lock cycle (invariant 3); a queued
+//     client waits for the holder, or for a chain of heirs, none of which
+//     waits for it.
 //   - A command that readies a blocked client's key ends the combining
-//     (invariant 6), as it ends a key batch.
-//   - The holder runs a queued client's commands only if the client's key
-//     is still on the held stripe under the database mapping it holds
-//     (invariant 7).
+//     (invariant 6), as it ends a key batch; so does a client blocking
+//     anywhere, which sets the same flag until the next serveReady.
+//   - The holder runs a queued client's commands, or passes it the
+//     stripe, only if the client's key is on the held stripe under the
+//     database mapping it holds (onStripe; invariant 7): an heir does not
+//     read the mapping again.
 //
 // A served client's commands run on the holder's goroutine while the
 // client's own goroutine is parked; what the client shares with other
@@ -93,8 +99,9 @@ const combineSlots = 1024
 // their writes.
 type combineSlot struct {
 	mu sync.Mutex
-	// open says a key batch holds stripe and will take the queue before
-	// it commits.
+	// open says a key batch holds stripe and will take the queue: it
+	// stays open while the holder commits a round, and passes to its
+	// heir with the stripe.
 	open       bool
 	stripe     int
 	head, tail *client
@@ -116,13 +123,12 @@ type combiner struct {
 // goroutine sets it before queuing, the combiner while it runs the
 // client's commands).
 type combineWait struct {
-	next   *client             // the slot's queue
-	done   chan combineOutcome // the combiner's answer
-	cmd    *command            // the command the client is about to run
-	args   [][]byte            // its arguments
-	stripe int                 // the stripe the client found held
-	mark   int                 // the client's reply buffer length before its commands
-	n      int                 // how many of its commands the combiner ran
+	next *client             // the slot's queue
+	done chan combineOutcome // the combiner's answer
+	cmd  *command            // the command the client is about to run
+	args [][]byte            // its arguments
+	mark int                 // the client's reply buffer length before its commands
+	n    int                 // how many of its commands the combiner ran
 }
 
 // combineOutcome is what became of a queued client.
@@ -243,7 +249,7 @@ func (c *client) waitCombined(cmd *command, args [][]byte, stripe int) combineOu
 	if w.done == nil {
 		w.done = make(chan combineOutcome, 1)
 	}
-	w.cmd, w.args, w.stripe = cmd, args, stripe
+	w.cmd, w.args = cmd, args
 	// The mark for a failed WAL write precedes the replies the holder
 	// will write.
 	if cmd.logged {
@@ -295,6 +301,12 @@ func (c *client) combine() {
 			if full() || c.s.events.anyReady.Load() {
 				b.carry = w
 				break
+			}
+			if size+argsSize(w.comb.args) > maxCombinedBytes {
+				// The round is full for w: the next one takes it (a
+				// key batch's first command fits an empty round).
+				b.carry = w
+				return
 			}
 			next := w.comb.next
 			w.comb.next = nil
@@ -381,10 +393,7 @@ func (c *client) runFor(w *client, room, roomBytes int) (n, size int) {
 		return 0, 0
 	}
 	cmd, args := wc.cmd, wc.args
-	sz := argsSize(args)
-	if sz > roomBytes {
-		return 0, 0
-	}
+	sz := argsSize(args) // combine checked that it fits roomBytes
 	w.txks = c.txks
 	wc.mark = w.w.Len()
 	for {
@@ -397,18 +406,19 @@ func (c *client) runFor(w *client, room, roomBytes int) (n, size int) {
 		if n >= room || n >= maxKeyBatch || w.w.Len() > 64<<10 || s.events.anyReady.Load() {
 			break
 		}
-		next, ok := w.r.Peek()
+		peeked, ok := w.r.Peek()
 		if !ok {
 			break
 		}
-		ncmd, errMsg := w.cmds.lookup(next)
-		if errMsg != "" || !ncmd.batchable || !bytes.Equal(next[1], key) {
+		ncmd, errMsg := w.cmds.lookup(peeked)
+		if errMsg != "" || !ncmd.batchable || !bytes.Equal(peeked[1], key) {
 			break
 		}
-		if sz = argsSize(next); size+sz > roomBytes || size+sz > maxKeyBatchBytes {
+		if sz = argsSize(peeked); size+sz > roomBytes || size+sz > maxKeyBatchBytes {
 			break
 		}
-		if _, err := w.r.ReadCommand(); err != nil { // next, already parsed
+		next, err := w.r.ReadCommand() // the peeked command, parsed already
+		if err != nil {
 			break
 		}
 		s.stats.commands.Add(1)

@@ -63,8 +63,10 @@ import (
 //     holds one stripe and takes no other lock (its commands are
 //     single-key and run with the keyspace's locks held); a run waits
 //     only for its first stripe and takes the others with TryLock, ending
-//     instead when one is busy. It ends before any other command runs. So
-//     it cannot deadlock with multi-key commands, EXEC or another batch.
+//     instead when one is busy. It ends before any other command of its
+//     connection runs (a combining key batch runs other connections'
+//     commands within it, under the same rules: combine.go). So it cannot
+//     deadlock with multi-key commands, EXEC or another batch.
 //  4. If the commit fails, nothing of the batch was applied, and every
 //     command in it is answered with the error instead of its reply.
 //  5. Writes in the batch notify the keyspace's Notifier before the commit
@@ -77,7 +79,8 @@ import (
 //     next write to the key starts a new one.
 //  7. The database mapping cannot change under a batch: SWAPDB takes every
 //     stripe, and a batch reads the mapping again once it holds its first
-//     stripe (lockKeyStripe).
+//     stripe (lockKeyStripe), or, passed a stripe by a combining holder,
+//     relies on the holder's check that its key is on it (onStripe).
 //
 // A key batch also runs the key batches of other connections that wait for
 // its stripe, and commits them with its own (combine.go).
@@ -107,7 +110,8 @@ var batchableCommands = map[string]bool{
 	"expire": true, "pexpire": true, "expireat": true, "pexpireat": true, "persist": true,
 }
 
-// keyBatch is a client's key batch state (its goroutine only).
+// keyBatch is a client's key batch state (its goroutine only, but for the
+// key, which a combining holder reads while the client waits).
 type keyBatch struct {
 	// key and db are the key of the last batchable write (a copy) and the
 	// logical database it was in; valid says they are set. While a batch
@@ -357,9 +361,12 @@ func (c *client) joinRun(key []byte) bool {
 	return true
 }
 
-// endBatch commits the running batch, if any, releases its stripe and
-// serves the clients its writes may have unblocked. If the commit fails,
-// the batch's replies are replaced by the error (invariant 4).
+// endBatch commits the running batch, if any, releases its stripe (or, a
+// combining key batch, passes it to its heir) and serves the clients its
+// writes may have unblocked. A combining key batch first runs and commits
+// the queued clients' commands, in up to maxCombineRounds rounds
+// (combine.go). If a commit fails, the replies of its commands are
+// replaced by the error (invariant 4).
 func (c *client) endBatch() {
 	b := &c.batch
 	if !b.active {

@@ -49,6 +49,17 @@ func holdOpened(t *testing.T, want int, then ...func()) <-chan struct{} {
 	return opened
 }
 
+// waitOpened waits for holdOpened's channel, failing the test if no key
+// batch opens a slot.
+func waitOpened(t *testing.T, opened <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-opened:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no key batch opened a combining slot")
+	}
+}
+
 // elems returns n commands cmd key prefix1 .. prefixn.
 func elems(n int, cmd, key, prefix string) [][]string {
 	out := make([][]string, n)
@@ -81,7 +92,7 @@ func TestCombine(t *testing.T) {
 	opened := holdOpened(t, 1)
 	before := walRecords(ts.s)
 	ra := sendAsync(t, a, elems(4, "RPUSH", "q", "a"))
-	<-opened
+	waitOpened(t, opened)
 	rb := sendAsync(t, b, elems(5, "RPUSH", "q", "b"))
 	if got, want := replyText(<-ra), ":3 :4 :5 :6"; got != want {
 		t.Errorf("holder's replies %s, want %s", got, want)
@@ -112,7 +123,7 @@ func TestCombineStopsAtOtherCommands(t *testing.T) {
 
 	opened := holdOpened(t, 1)
 	ra := sendAsync(t, a, repeat(3, "INCR", "n"))
-	<-opened
+	waitOpened(t, opened)
 	rb := sendAsync(t, b, [][]string{{"INCR", "n"}, {"INCRBY", "n", "10"}, {"GET", "n"}, {"INCR", "n"}, {"INCR", "other"}})
 	if got, want := replyText(<-ra), ":3 :4 :5"; got != want {
 		t.Errorf("holder's replies %s, want %s", got, want)
@@ -139,7 +150,7 @@ func TestCombineRounds(t *testing.T) {
 	opened := holdOpened(t, clients)
 	before := walRecords(ts.s)
 	rh := sendAsync(t, holder, repeat(4, "INCR", "n"))
-	<-opened
+	waitOpened(t, opened)
 	replies := make([]<-chan []resp.Value, clients)
 	for i, p := range ps {
 		replies[i] = sendAsync(t, p, repeat(depth, "INCR", "n"))
@@ -190,7 +201,7 @@ func TestCombineCommitFailure(t *testing.T) {
 	opened := holdOpened(t, 1)
 	fault.On()
 	ra := sendAsync(t, a, elems(3, "SADD", "s", "a"))
-	<-opened
+	waitOpened(t, opened)
 	rb := sendAsync(t, b, elems(4, "SADD", "s", "b"))
 	for name, vs := range map[string][]resp.Value{"holder": <-ra, "served client": <-rb} {
 		for i, v := range vs {
@@ -219,7 +230,7 @@ func TestCombineServesBlockedClients(t *testing.T) {
 
 	opened := holdOpened(t, 1)
 	ra := sendAsync(t, a, elems(3, "RPUSH", "q", "a"))
-	<-opened
+	waitOpened(t, opened)
 	rb := sendAsync(t, b, elems(3, "RPUSH", "q", "b"))
 	v, err := resp.ReadReply(blocked.br)
 	if err != nil {
@@ -331,7 +342,7 @@ func queueINCRs(t *testing.T, ts *testServer, n, depth int, then ...func()) int6
 	t.Cleanup(func() { combineInherited = nil })
 	opened := holdOpened(t, n, then...)
 	rh := sendAsync(t, holder, repeat(depth, "INCR", "n"))
-	<-opened
+	waitOpened(t, opened)
 	chans := make([]<-chan []resp.Value, n)
 	for i, p := range ps {
 		chans[i] = sendAsync(t, p, repeat(depth, "INCR", "n"))

@@ -290,11 +290,9 @@ func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 		c.queue(cmd, args)
 		return
 	}
-	batched := c.batchCommand(cmd, args)
-	if c.batch.combined {
-		// Another key batch ran the command (combine.go).
-		c.batch.combined = false
-		return
+	bo := c.batchCommand(cmd, args)
+	if bo == ranByHolder {
+		return // and the slow log has it (combine.go)
 	}
 	if cmd.logged {
 		c.needLog()
@@ -302,7 +300,7 @@ func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 	cmd.handler(c, args)
 	s.slowlog.maybeAdd(s, c, args, time.Since(start))
 	switch {
-	case !batched:
+	case bo == alone:
 		s.serveReady()
 	case s.events.anyReady.Load():
 		// Blocked clients are served after the command that readied a

@@ -140,25 +140,32 @@ type keyBatch struct {
 
 	// Combining (combine.go). slot is the combining slot a key batch
 	// opened on its stripe, served the clients whose commands it ran, to
-	// be woken after the commit. combined is set when another key batch
-	// ran the command that would have started this client's.
-	slot     *combineSlot
-	served   []*client
-	carry    *client // clients taken from the slot for the next round
-	heir     *client // the client to pass the stripe and the slot to
-	combined bool
+	// be woken after the commit.
+	slot   *combineSlot
+	served []*client
+	carry  *client // clients taken from the slot for the next round
+	heir   *client // the client to pass the stripe and the slot to
 }
 
 // maxKeptBatchKey bounds the key copy a client keeps between commands.
 const maxKeptBatchKey = 1 << 10
 
+// A batchOutcome is what batchCommand decided for a command.
+type batchOutcome uint8
+
+const (
+	alone       batchOutcome = iota // the command runs on its own
+	inBatch                         // it runs in the client's key batch or run
+	ranByHolder                     // another key batch ran it (combine.go)
+)
+
 // batchCommand decides, before cmd runs, whether it runs in a key batch
-// or a run, starting or ending one as needed; it reports whether it does.
-func (c *client) batchCommand(cmd *command, args [][]byte) bool {
+// or a run, starting or ending one as needed.
+func (c *client) batchCommand(cmd *command, args [][]byte) batchOutcome {
 	b := &c.batch
 	if !cmd.batchable {
 		c.leaveBatch()
-		return false
+		return alone
 	}
 	key := args[1]
 	same := b.valid && b.db == c.db && bytes.Equal(b.key, key)
@@ -176,7 +183,7 @@ func (c *client) batchCommand(cmd *command, args [][]byte) bool {
 		if b.run {
 			b.remember(key, c.db)
 		}
-		return true
+		return inBatch
 	}
 	return c.startBatchAt(cmd, args, same, size)
 }
@@ -185,31 +192,31 @@ func (c *client) batchCommand(cmd *command, args [][]byte) bool {
 // run, whose key is args[1] (same: the previous command's) and whose
 // arguments take size bytes, if that is worth it: more input is buffered
 // behind it and the previous command was a batchable write too. It reports
-// whether the command runs in the batch; if not, it remembers the key.
+// inBatch if the command runs in the batch; alone if not, and then it
+// remembers the key.
 //
 // A key batch whose stripe another key batch holds may be run by that
-// batch instead (combine.go): then b.combined is set, and the command and
-// those that followed it in the batch have run.
-func (c *client) startBatchAt(cmd *command, args [][]byte, same bool, size int) bool {
+// batch instead (combine.go): then it reports ranByHolder, and the command
+// and those that followed it in the batch have run.
+func (c *client) startBatchAt(cmd *command, args [][]byte, same bool, size int) batchOutcome {
 	b := &c.batch
 	key := args[1]
 	if b.valid && b.fits(size) && c.r.Buffered() > 0 {
 		if same {
 			if c.startBatch(cmd, args) {
-				b.combined = true
-				return true
+				return ranByHolder
 			}
 			b.bytes = size
-			return true
+			return inBatch
 		}
 		if c.startRun(key) {
 			b.bytes = size
 			b.remember(key, c.db)
-			return true
+			return inBatch
 		}
 	}
 	b.remember(key, c.db)
-	return false
+	return alone
 }
 
 // remember notes key, of logical database db, as the last batchable

@@ -28,6 +28,14 @@ import (
 //     slot's node is at or below the read's sequence number it is the
 //     newest visible version; otherwise (a snapshot read, or a newer write
 //     in flight) Get falls back to the skiplist.
+//   - A slot holds the node's offset and a tag: a few bits of the key's
+//     hash that the slot's position does not use (tagged). A probe past
+//     another key's slot compares tags, not keys, so it does not load
+//     that key's node from the arena unless the tags match (in 1/256 of
+//     the cases for arenas up to 64 MiB: nodes are 4-byte aligned, so
+//     their offsets take 24 bits, leaving 8 for the tag; a 4 GiB arena
+//     leaves 2). The tag never changes the answer, only how many keys
+//     are compared.
 //   - A key that finds no free slot within indexMaxProbes, or arrives
 //     once the table is three-quarters full, is not indexed and sets
 //     saturated (before its Add returns). While saturated is false, a key
@@ -58,6 +66,11 @@ func indexSize(arenaLen int) int {
 type pointIndex struct {
 	slots []uint32
 	mask  uint64
+	// A slot's low offBits bits are its node's offset divided by
+	// arenaAlign (every offset of the arena is offLow modulo arenaAlign:
+	// arena.alloc); the bits above are the tag.
+	offBits uint
+	offLow  uint32
 	// limit is the number of keys the index takes (3/4 of the slots);
 	// used counts the slots filled.
 	limit     int64
@@ -65,9 +78,10 @@ type pointIndex struct {
 	saturated atomic.Bool
 }
 
-// init lays the index over buf (4-byte aligned, whose length is a power
-// of two multiple of 4) and zeroes it.
-func (x *pointIndex) init(buf []byte) {
+// init lays the index of the nodes of a over buf (4-byte aligned, whose
+// length is a power of two multiple of 4) and zeroes it. a is initialised
+// and has allocated nothing yet.
+func (x *pointIndex) init(buf []byte, a *arena) {
 	if len(buf) < slotSize {
 		return
 	}
@@ -75,9 +89,28 @@ func (x *pointIndex) init(buf []byte) {
 	x.slots = unsafe.Slice((*uint32)(unsafe.Pointer(&buf[0])), len(buf)/slotSize)
 	x.mask = uint64(len(x.slots) - 1)
 	x.limit = int64(len(x.slots)) * 3 / 4
+	x.offBits = uint(bits.Len64((a.capacity() - 1) / arenaAlign))
+	x.offLow = uint32(a.size() % arenaAlign)
 }
 
 func (x *pointIndex) slot(i uint64) *uint32 { return &x.slots[i&x.mask] }
+
+// tagged is the slot value of node nd, of a key whose hash is h. It is
+// never 0: the sentinel nodes come first in the arena, so an entry's node
+// offset is at least arenaAlign.
+func (x *pointIndex) tagged(h uint64, nd uint32) uint32 {
+	return x.tag(h) | nd/arenaAlign
+}
+
+// tag is the part of a slot value that depends only on the hash.
+func (x *pointIndex) tag(h uint64) uint32 {
+	return uint32(h>>32) &^ (1<<x.offBits - 1)
+}
+
+// node is the node offset of slot value v.
+func (x *pointIndex) node(v uint32) uint32 {
+	return (v&(1<<x.offBits-1))*arenaAlign | x.offLow
+}
 
 // prefetch starts loading h's first slot.
 func (x *pointIndex) prefetch(h uint64) {
@@ -93,6 +126,7 @@ func (x *pointIndex) add(a *arena, h uint64, userKey []byte, nd uint32) {
 		return
 	}
 	tr := a.trailer(nd)
+	tag, v := x.tag(h), x.tagged(h, nd)
 	i := h
 	for range indexMaxProbes {
 		p := x.slot(i)
@@ -103,16 +137,16 @@ func (x *pointIndex) add(a *arena, h uint64, userKey []byte, nd uint32) {
 					x.saturated.Store(true)
 					return
 				}
-				if atomic.CompareAndSwapUint32(p, 0, nd) {
+				if atomic.CompareAndSwapUint32(p, 0, v) {
 					x.used.Add(1)
 					return
 				}
 				continue // filled meanwhile: look at what is there
 			}
-			if !bytes.Equal(a.userKey(cur), userKey) {
+			if cur^tag >= 1<<x.offBits || !bytes.Equal(a.userKey(x.node(cur)), userKey) {
 				break // another key's slot: probe on
 			}
-			if a.trailer(cur) >= tr || atomic.CompareAndSwapUint32(p, cur, nd) {
+			if a.trailer(x.node(cur)) >= tr || atomic.CompareAndSwapUint32(p, cur, v) {
 				return
 			}
 			// A newer version replaced cur meanwhile: compare with it.
@@ -125,14 +159,15 @@ func (x *pointIndex) add(a *arena, h uint64, userKey []byte, nd uint32) {
 // find returns the node recorded for userKey. indexed is false if the key
 // has no slot; then the key has no entry unless the index is saturated.
 func (x *pointIndex) find(a *arena, h uint64, userKey []byte) (nd uint32, indexed bool) {
+	tag := x.tag(h)
 	i := h
 	for range indexMaxProbes {
 		cur := atomic.LoadUint32(x.slot(i))
 		if cur == 0 {
 			return 0, false
 		}
-		if bytes.Equal(a.userKey(cur), userKey) {
-			return cur, true
+		if cur^tag < 1<<x.offBits && bytes.Equal(a.userKey(x.node(cur)), userKey) {
+			return x.node(cur), true
 		}
 		i++
 	}

@@ -142,3 +142,57 @@ func TestIndexNewestUnderRaces(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexTags: a slot keeps its node's offset exactly next to the tag,
+// and a probe compares tags before keys: a key is found only under the
+// hash it was indexed with, even where its slot lies on another hash's
+// probe sequence; keys with equal hashes are told apart by their keys.
+func TestIndexTags(t *testing.T) {
+	for _, size := range []int{MinArenaSize + 64<<10, 1 << 20, 64 << 20} {
+		buf := make([]byte, size+1)
+		for skew := range 2 { // an arena that starts off a 4-byte boundary too
+			m := New(buf[skew : skew+size])
+			x := &m.index
+			if size == 64<<20 && x.offBits != 24 {
+				t.Fatalf("64 MiB arena: %d offset bits, want 24 (8 tag bits)", x.offBits)
+			}
+			var nodes []uint32
+			for i := range 3 {
+				nd, err := m.points.add(base.MakeInternalKey(fmt.Appendf(nil, "key%d", i), 1, base.InternalKeyKindSet), nil, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				nodes = append(nodes, nd)
+			}
+			last := uint32(m.arena.capacity()-1)&^(arenaAlign-1) | uint32(m.arena.size()%arenaAlign)
+			for _, nd := range append(nodes, last) {
+				for _, h := range []uint64{0, ^uint64(0), 0x9e3779b97f4a7c15} {
+					v := x.tagged(h, nd)
+					if v == 0 || x.node(v) != nd || v^x.tag(h) >= 1<<x.offBits {
+						t.Fatalf("size %d skew %d: node %d hash %#x: slot value %#x decodes to %d", size, skew, nd, h, v, x.node(v))
+					}
+				}
+			}
+			// key0 and key1 share a hash, so a tag and a probe sequence;
+			// key2's hash has another tag, on the same probe sequence.
+			h := uint64(0x0123456789abcdef)
+			other := h ^ 1<<63
+			if x.tag(other) == x.tag(h) {
+				t.Fatal("the tags do not differ")
+			}
+			for i, hh := range []uint64{h, h, other} {
+				x.add(&m.arena, hh, fmt.Appendf(nil, "key%d", i), nodes[i])
+			}
+			for i, hh := range []uint64{h, h, other} {
+				if nd, ok := x.find(&m.arena, hh, fmt.Appendf(nil, "key%d", i)); !ok || nd != nodes[i] {
+					t.Fatalf("key%d: find = %d %v, want %d", i, nd, ok, nodes[i])
+				}
+			}
+			// key0 holds the first slot of other's sequence: under other's
+			// tag, it is skipped, not compared.
+			if nd, ok := x.find(&m.arena, other, []byte("key0")); ok {
+				t.Fatalf("key0 found under another tag at node %d", nd)
+			}
+		}
+	}
+}

@@ -49,13 +49,13 @@ func New(arena []byte) *MemTable {
 	n := len(arena)
 	fs, is := FilterSize(n), indexSize(n)
 	m.filter.init(arena[n-fs:])
+	m.arena.init(arena[:n-ReservedSize(n)])
 	if is > 0 {
 		// The slots start on a 4-byte boundary within the reserved bytes.
 		start := n - ReservedSize(n)
 		start += int((slotSize - uintptr(unsafe.Pointer(&arena[start]))%slotSize) % slotSize)
-		m.index.init(arena[start : start+is])
+		m.index.init(arena[start:start+is], &m.arena)
 	}
-	m.arena.init(arena[:n-ReservedSize(n)])
 	if !m.points.init(&m.arena) || !m.rangeDels.init(&m.arena) {
 		panic("memtable: arena too small for the sentinel nodes")
 	}

@@ -156,6 +156,9 @@ func (ks *Keyspace) DB(n int) *DB {
 // Buffers. A Buffers is not safe for concurrent use.
 type Buffers struct {
 	key, value []byte
+	// prefetch holds the metadata key of Prefetch, apart from key: the
+	// command running may still use key when the next one is prefetched.
+	prefetch []byte
 	// num holds the decimal text INCR writes.
 	num []byte
 	// nowMs, when not 0, is the time Get judges expiry by (SetNow).
@@ -237,6 +240,41 @@ func (d *DB) load(userKey []byte, nowMs int64) (stored, error) {
 // rather than return a fresh copy (the engine's adapter).
 type appendGetter interface {
 	GetAppend(dst, key []byte) ([]byte, error)
+}
+
+// prefetcher is the optional hint of a Store (or Reader) that a read of
+// key will follow soon (the engine's adapter: lsm.DB.Prefetch).
+type prefetcher interface {
+	PrefetchKey(key []byte)
+}
+
+// Prefetch hints the store that userKey's metadata will be read soon, so
+// that the memory that read needs first starts loading now and overlaps
+// the caller's other work: a connection prefetches the key of the next
+// command of a pipeline while it finishes the current one. It reads
+// nothing and changes nothing; a store without the hint ignores it. It
+// needs d's Buffers (DBWith), so that it allocates nothing, and skips keys
+// longer than maxPrefetchKey, whose hashing costs more than a miss.
+func (d *DB) Prefetch(userKey []byte) {
+	p, ok := d.ks.store.(prefetcher)
+	if !ok || d.buf == nil || len(userKey) > maxPrefetchKey {
+		return
+	}
+	if cap(d.buf.prefetch) > maxKeptBuffer {
+		d.buf.prefetch = nil
+	}
+	d.buf.prefetch = AppendMetaKey(d.buf.prefetch[:0], d.num, userKey)
+	p.PrefetchKey(d.buf.prefetch)
+}
+
+// maxPrefetchKey is the longest user key Prefetch hints.
+const maxPrefetchKey = 256
+
+// prefetch passes Prefetch's hint on to r, if r takes it.
+func prefetch(r Reader, key []byte) {
+	if p, ok := r.(prefetcher); ok {
+		p.PrefetchKey(key)
+	}
 }
 
 // getAppend reads key from r, appending its value to dst: through r's

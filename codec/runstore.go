@@ -54,6 +54,9 @@ func (r *RunStore) GetAppend(dst, key []byte) ([]byte, error) {
 	return getAppend(r.base, dst, key)
 }
 
+// PrefetchKey passes the hint on to the base (see DB.Prefetch).
+func (r *RunStore) PrefetchKey(key []byte) { prefetch(r.base, key) }
+
 // NewIter implements Store: the base's iterator.
 func (r *RunStore) NewIter(lower, upper []byte) (Iterator, error) {
 	return r.base.NewIter(lower, upper)

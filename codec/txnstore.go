@@ -182,6 +182,11 @@ func (t *TxnStore) Empty() bool {
 // under the lock, so Get does not hand the state out.
 func (t *TxnStore) Get(key []byte) ([]byte, error) { return t.GetAppend(nil, key) }
 
+// PrefetchKey passes the hint on to the base (see DB.Prefetch): a pending
+// write of key is in memory already, and reading the base is what may
+// miss the caches.
+func (t *TxnStore) PrefetchKey(key []byte) { prefetch(t.base, key) }
+
 // GetAppend is Get appending the value to dst instead of returning a copy
 // of its own (the codec's buffered loads, as with the engine's store).
 func (t *TxnStore) GetAppend(dst, key []byte) ([]byte, error) {

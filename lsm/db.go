@@ -159,6 +159,19 @@ func (d *DB) GetAppend(dst, key []byte) ([]byte, error) {
 	return d.get(dst, key, base.SeqNum(d.visibleSeq.Load()))
 }
 
+// Prefetch starts loading, without waiting for it, the memory that a Get
+// of key reads first in each memtable (its filter block and its first
+// index slot: memtable.MemTable.Prefetch), so that those cache misses
+// overlap the caller's work until the Get. It reads and returns nothing.
+func (d *DB) Prefetch(key []byte) {
+	rs := d.loadReadState()
+	h := memtable.KeyHash(key)
+	for _, m := range rs.memtables {
+		m.Prefetch(h)
+	}
+	rs.unref()
+}
+
 func (d *DB) get(dst, key []byte, seq base.SeqNum) ([]byte, error) {
 	rs := d.loadReadState()
 	defer rs.unref()

@@ -154,3 +154,26 @@ func TestBatchLargerThanMemtable(t *testing.T) {
 		t.Fatalf("big value after reopen: %d bytes, %v", len(v), err)
 	}
 }
+
+// Prefetch allocates nothing and leaves what Get reads unchanged, with
+// an immutable memtable queued behind the mutable one.
+func TestPrefetch(t *testing.T) {
+	d := openMem(t, vfs.NewMem(), &Options{MemTableSize: 64 << 10})
+	defer d.Close()
+	for i := range 2000 {
+		if err := d.Set(fmt.Appendf(nil, "key%05d", i), fmt.Appendf(nil, "val%d", i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := []byte("key00042")
+	if n := testing.AllocsPerRun(100, func() { d.Prefetch(key) }); n != 0 {
+		t.Fatalf("Prefetch allocates %v times", n)
+	}
+	d.Prefetch([]byte("absent"))
+	if got := mustGet(t, d, "key00042"); got != "val42" {
+		t.Fatalf("after Prefetch: %q", got)
+	}
+	if got := mustGet(t, d, "absent"); got != "<nil>" {
+		t.Fatalf("after Prefetch, an absent key: %q", got)
+	}
+}

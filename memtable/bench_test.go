@@ -34,8 +34,8 @@ func filled(tb testing.TB, keys [][]byte, value []byte) *MemTable {
 	return m
 }
 
-// TestZeroAllocs checks that Add, AddBatch, Get and every iterator step allocate
-// nothing.
+// TestZeroAllocs checks that Add, AddBatch, Get, Prefetch and every iterator
+// step allocate nothing.
 func TestZeroAllocs(t *testing.T) {
 	keys := benchKeys(2000)
 	value := []byte("value")
@@ -68,6 +68,9 @@ func TestZeroAllocs(t *testing.T) {
 		i++
 	}); n != 0 {
 		t.Errorf("Get: %.1f allocations", n)
+	}
+	if n := testing.AllocsPerRun(1000, func() { m.Prefetch(KeyHash(keys[i%1000])); i++ }); n != 0 {
+		t.Errorf("Prefetch: %.1f allocations", n)
 	}
 	it := m.NewIter(nil, nil)
 	it.First()

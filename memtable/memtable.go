@@ -185,3 +185,10 @@ func (m *MemTable) Empty() bool { return m.count.Load() == 0 }
 // Count returns the number of entries added, point entries and range
 // tombstones together.
 func (m *MemTable) Count() int { return int(m.count.Load()) }
+
+// Prefetch starts loading the lines a GetHashed of a key with hash h reads
+// first: the key's filter block and its first index slot.
+func (m *MemTable) Prefetch(h uint64) {
+	m.filter.prefetch(h)
+	m.index.prefetch(h)
+}

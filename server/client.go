@@ -181,9 +181,34 @@ func (s *Server) serveConn(conn net.Conn) {
 			if err != nil {
 				return
 			}
+		} else {
+			c.prefetchNext()
 		}
 	}
 }
+
+// prefetchNext hints the engine to start loading the metadata of the next
+// buffered command's first key (codec.DB.Prefetch) when that command is
+// the one the client ran last (a pipeline of GETs, SETs, INCRs...): the
+// loads, which are cache misses in a large memtable, then overlap the
+// replying and parsing that come before the command reads the key. The
+// command is recognised through the client's command cache only, so the
+// hint costs no lookup; it changes nothing but timing.
+func (c *client) prefetchNext() {
+	args, ok := c.r.Peek()
+	cmd := c.cmds.cmd
+	if !ok || cmd == nil || cmd.firstKey != 1 || len(args) < 2 || string(args[0]) != string(c.cmds.name) {
+		return
+	}
+	if prefetchHinted != nil {
+		prefetchHinted(args[1])
+	}
+	c.kdb().Prefetch(args[1])
+}
+
+// prefetchHinted is a test hook, nil outside tests: prefetchNext calls it
+// with each key it hints.
+var prefetchHinted func(key []byte)
 
 // flush sends the buffered replies: in sync mode by writing them to the
 // connection, in async mode by appending them to the outbox (outbox.go).

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -375,5 +376,25 @@ func BenchmarkConnLoopRPopTables(b *testing.B) {
 		h.conn.oneWrite(rpop(n))
 		n++
 		left -= pipelineDepth
+	}
+}
+
+// The connection loop hints the key of each buffered command that repeats
+// the one just run (a pipeline of GETs), and no other.
+func TestPrefetchNextCommand(t *testing.T) {
+	var hints []string
+	prefetchHinted = func(key []byte) { hints = append(hints, string(key)) }
+	defer func() { prefetchHinted = nil }()
+	h := newConnHarness(t)
+	pipeline := "*2\r\n$3\r\nGET\r\n$1\r\na\r\n" +
+		"*2\r\n$3\r\nget\r\n$1\r\nb\r\n" + // the cache matches names exactly: no hint
+		"*2\r\n$3\r\nget\r\n$1\r\nc\r\n" +
+		"*3\r\n$3\r\nSET\r\n$1\r\nd\r\n$1\r\nx\r\n" +
+		"*2\r\n$3\r\nGET\r\n$1\r\ne\r\n" +
+		"*1\r\n$4\r\nPING\r\n" +
+		"*2\r\n$3\r\nGET\r\n$1\r\nd\r\n"
+	h.conn.roundTrip([]byte(pipeline), 4*len("$-1\r\n")+len("+OK\r\n")+len("+PONG\r\n")+len("$1\r\nx\r\n"))
+	if got := strings.Join(hints, ","); got != "c" {
+		t.Fatalf("hinted %q, want c (the second of two lower-case GETs)", got)
 	}
 }

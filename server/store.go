@@ -13,6 +13,9 @@ type engineStore struct{ db *lsm.DB }
 
 var _ codec.Store = engineStore{}
 
+// PrefetchKey is codec's read hint (codec.DB.Prefetch).
+func (s engineStore) PrefetchKey(key []byte) { s.db.Prefetch(key) }
+
 func (s engineStore) Get(key []byte) ([]byte, error) {
 	v, err := s.db.Get(key)
 	if errors.Is(err, lsm.ErrNotFound) {

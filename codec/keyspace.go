@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -159,6 +160,12 @@ type Buffers struct {
 	// prefetch holds the metadata key of Prefetch, apart from key: the
 	// command running may still use key when the next one is prefetched.
 	prefetch []byte
+	// The complex key the last update through these buffers opened, for
+	// PrefetchElement: its database, user key and uuid (objOK: live).
+	objDB   uint8
+	objOK   bool
+	objKey  []byte
+	objUUID uint64
 	// num holds the decimal text INCR writes.
 	num []byte
 	// nowMs, when not 0, is the time Get judges expiry by (SetNow).
@@ -264,6 +271,30 @@ func (d *DB) Prefetch(userKey []byte) {
 		d.buf.prefetch = nil
 	}
 	d.buf.prefetch = AppendMetaKey(d.buf.prefetch[:0], d.num, userKey)
+	p.PrefetchKey(d.buf.prefetch)
+}
+
+// remember records the complex key an update opened, for PrefetchElement:
+// live, with uuid, or not (a hint then has nothing to go by).
+func (b *Buffers) remember(db uint8, key []byte, live bool, uuid uint64) {
+	b.objOK = live && len(key) <= maxPrefetchKey
+	if b.objOK {
+		b.objDB, b.objUUID = db, uuid
+		b.objKey = append(b.objKey[:0], key...)
+	}
+}
+
+// PrefetchElement hints the store that the data key of field in key, a
+// complex key the last update through d's Buffers opened, will be read
+// soon (a pipeline's next SADD or HSET to the same key). The uuid is the
+// one that update saw: if the key was replaced since, the hint is wasted,
+// never wrong.
+func (d *DB) PrefetchElement(key, field []byte) {
+	p, ok := d.ks.store.(prefetcher)
+	if !ok || d.buf == nil || !d.buf.objOK || d.buf.objDB != d.num || len(field) > maxPrefetchKey || !bytes.Equal(d.buf.objKey, key) {
+		return
+	}
+	d.buf.prefetch = appendDataKey(d.buf.prefetch[:0], d.num, d.buf.objUUID, subElement, field)
 	p.PrefetchKey(d.buf.prefetch)
 }
 

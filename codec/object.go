@@ -269,6 +269,9 @@ func update[T any](d *DB, key []byte, t Type, fn func(o *object) (T, error)) (T,
 		return zero, err
 	}
 	res, err := fn(o)
+	if d.buf != nil {
+		d.buf.remember(d.num, key, o.live, o.m.UUID)
+	}
 	if err == nil {
 		o.finish()
 		if o.dirty {

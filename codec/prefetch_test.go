@@ -57,3 +57,47 @@ func TestPrefetchHintsMetaKey(t *testing.T) {
 type noHint struct{ *MemStore }
 
 func (noHint) PrefetchKey([]byte) {}
+
+// PrefetchElement hints the data key of the element in the complex key the
+// last update through the same Buffers opened, under that key's uuid; for
+// another key, database or type of access it hints nothing.
+func TestPrefetchElement(t *testing.T) {
+	store := &hintStore{MemStore: NewMemStore()}
+	ks := New(store, nil)
+	var buf Buffers
+	d := ks.DBWith(0, &buf)
+	d.PrefetchElement(b("s"), b("m")) // no update yet
+	if _, err := d.SAdd(b("s"), [][]byte{b("a")}); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := d.Metadata(b("s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.PrefetchElement(b("s"), b("m"))
+	d.PrefetchElement(b("other"), b("m"))
+	ks.DBWith(1, &buf).PrefetchElement(b("s"), b("m"))
+	want := appendDataKey(nil, 0, m.UUID, subElement, b("m"))
+	if len(store.hints) != 1 || !bytes.Equal(store.hints[0], want) {
+		t.Fatalf("hints %q, want only %q", store.hints, want)
+	}
+	// An update of a key that is not live leaves nothing to go by.
+	store.hints = nil
+	if _, err := d.SRem(b("absent"), [][]byte{b("x")}); err != nil {
+		t.Fatal(err)
+	}
+	d.PrefetchElement(b("absent"), b("x"))
+	d.PrefetchElement(b("s"), b("m"))
+	if len(store.hints) != 0 {
+		t.Fatalf("hints after an update of an absent key: %q", store.hints)
+	}
+	var qbuf Buffers
+	dq := New(noHint{NewMemStore()}, nil).DBWith(0, &qbuf)
+	if _, err := dq.SAdd(b("s"), [][]byte{b("a")}); err != nil {
+		t.Fatal(err)
+	}
+	dq.PrefetchElement(b("s"), b("warm")) // grows the buffer once
+	if n := testing.AllocsPerRun(100, func() { dq.PrefetchElement(b("s"), b("m")) }); n != 0 {
+		t.Fatalf("PrefetchElement allocates %v times", n)
+	}
+}

@@ -159,7 +159,6 @@ func TestBatchLargerThanMemtable(t *testing.T) {
 // an immutable memtable queued behind the mutable one.
 func TestPrefetch(t *testing.T) {
 	d := openMem(t, vfs.NewMem(), &Options{MemTableSize: 64 << 10})
-	defer d.Close()
 	for i := range 2000 {
 		if err := d.Set(fmt.Appendf(nil, "key%05d", i), fmt.Appendf(nil, "val%d", i), nil); err != nil {
 			t.Fatal(err)
@@ -176,4 +175,8 @@ func TestPrefetch(t *testing.T) {
 	if got := mustGet(t, d, "absent"); got != "<nil>" {
 		t.Fatalf("after Prefetch, an absent key: %q", got)
 	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d.Prefetch(key) // a hint after Close does nothing
 }

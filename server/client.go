@@ -187,28 +187,42 @@ func (s *Server) serveConn(conn net.Conn) {
 	}
 }
 
-// prefetchNext hints the engine to start loading the metadata of the next
-// buffered command's first key (codec.DB.Prefetch) when that command is
-// the one the client ran last (a pipeline of GETs, SETs, INCRs...): the
-// loads, which are cache misses in a large memtable, then overlap the
-// replying and parsing that come before the command reads the key. The
-// command is recognised through the client's command cache only, so the
-// hint costs no lookup; it changes nothing but timing.
+// prefetchNext hints the engine to start loading what the next buffered
+// command reads first when that command is the one the client ran last (a
+// pipeline of GETs, SETs, SADDs...): its element's data key if it names
+// one (command.elemArg), else its key's metadata. Those loads, cache
+// misses in a large memtable, then overlap the replying and parsing that
+// come before the command reads. The command is recognised through the
+// client's command cache only, so the hint costs no lookup; it changes
+// nothing but timing.
 func (c *client) prefetchNext() {
 	args, ok := c.r.Peek()
 	cmd := c.cmds.cmd
 	if !ok || cmd == nil || cmd.firstKey != 1 || len(args) < 2 || string(args[0]) != string(c.cmds.name) {
 		return
 	}
+	if elem, ok := cmd.elem(args); ok {
+		c.hintElement(args[1], elem)
+		return
+	}
 	if prefetchHinted != nil {
-		prefetchHinted(args[1])
+		prefetchHinted(args[1], nil)
 	}
 	c.kdb().Prefetch(args[1])
 }
 
-// prefetchHinted is a test hook, nil outside tests: prefetchNext calls it
-// with each key it hints.
-var prefetchHinted func(key []byte)
+// hintElement hints the engine with the data key of elem in key, a
+// complex key the client's last write opened (codec.DB.PrefetchElement).
+func (c *client) hintElement(key, elem []byte) {
+	if prefetchHinted != nil {
+		prefetchHinted(key, elem)
+	}
+	c.kdb().PrefetchElement(key, elem)
+}
+
+// prefetchHinted is a test hook, nil outside tests: prefetchNext and
+// hintElement call it with each key they hint (and the element, if any).
+var prefetchHinted func(key, elem []byte)
 
 // flush sends the buffered replies: in sync mode by writing them to the
 // connection, in async mode by appending them to the outbox (outbox.go).

@@ -13,20 +13,20 @@ import (
 func init() {
 	k1 := func(c *command) *command { c.firstKey, c.lastKey, c.step, c.group = 1, 1, 1, "hash"; return c }
 	register(
-		k1(&command{name: "hset", arity: -4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Creates or modifies the value of a field in a hash.", handler: cmdHSet}),
-		k1(&command{name: "hmset", arity: -4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Sets the values of multiple fields.", handler: cmdHMSet}),
-		k1(&command{name: "hsetnx", arity: 4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Sets the value of a field in a hash only when the field doesn't exist.", handler: cmdHSetNX}),
+		k1(&command{name: "hset", elemArg: 2, arity: -4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Creates or modifies the value of a field in a hash.", handler: cmdHSet}),
+		k1(&command{name: "hmset", elemArg: 2, arity: -4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Sets the values of multiple fields.", handler: cmdHMSet}),
+		k1(&command{name: "hsetnx", elemArg: 2, arity: 4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Sets the value of a field in a hash only when the field doesn't exist.", handler: cmdHSetNX}),
 		k1(&command{name: "hget", arity: 3, flags: flagReadOnly | flagFast, summary: "Returns the value of a field in a hash.", handler: cmdHGet}),
 		k1(&command{name: "hmget", arity: -3, flags: flagReadOnly | flagFast, summary: "Returns the values of all fields in a hash.", handler: cmdHMGet}),
-		k1(&command{name: "hdel", arity: -3, flags: flagWrite | flagFast, summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", handler: cmdHDel}),
+		k1(&command{name: "hdel", elemArg: 2, arity: -3, flags: flagWrite | flagFast, summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", handler: cmdHDel}),
 		k1(&command{name: "hlen", arity: 2, flags: flagReadOnly | flagFast, summary: "Returns the number of fields in a hash.", handler: cmdHLen}),
 		k1(&command{name: "hstrlen", arity: 3, flags: flagReadOnly | flagFast, summary: "Returns the length of the value of a field.", handler: cmdHStrLen}),
 		k1(&command{name: "hexists", arity: 3, flags: flagReadOnly | flagFast, summary: "Determines whether a field exists in a hash.", handler: cmdHExists}),
 		k1(&command{name: "hgetall", arity: 2, flags: flagReadOnly, summary: "Returns all fields and values in a hash.", handler: cmdHGetAll}),
 		k1(&command{name: "hkeys", arity: 2, flags: flagReadOnly, summary: "Returns all fields in a hash.", handler: cmdHKeys}),
 		k1(&command{name: "hvals", arity: 2, flags: flagReadOnly, summary: "Returns all values in a hash.", handler: cmdHVals}),
-		k1(&command{name: "hincrby", arity: 4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", handler: cmdHIncrBy}),
-		k1(&command{name: "hincrbyfloat", arity: 4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", handler: cmdHIncrByFloat}),
+		k1(&command{name: "hincrby", elemArg: 2, arity: 4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", handler: cmdHIncrBy}),
+		k1(&command{name: "hincrbyfloat", elemArg: 2, arity: 4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", handler: cmdHIncrByFloat}),
 		k1(&command{name: "hrandfield", arity: -2, flags: flagReadOnly, summary: "Returns one or more random fields from a hash.", handler: cmdHRandField}),
 		k1(&command{name: "hscan", arity: -3, flags: flagReadOnly, summary: "Iterates over fields and values of a hash.", handler: cmdHScan}),
 	)

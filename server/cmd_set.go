@@ -19,8 +19,8 @@ func init() {
 	k1 := func(c *command) *command { return set(1, 1, c) }
 	kAll := func(c *command) *command { return set(1, -1, c) }
 	register(
-		k1(&command{name: "sadd", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Add one or more members to a set", handler: cmdSAdd}),
-		k1(&command{name: "srem", arity: -3, flags: flagWrite | flagFast, summary: "Remove one or more members from a set", handler: cmdSRem}),
+		k1(&command{name: "sadd", elemArg: 2, arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Add one or more members to a set", handler: cmdSAdd}),
+		k1(&command{name: "srem", elemArg: 2, arity: -3, flags: flagWrite | flagFast, summary: "Remove one or more members from a set", handler: cmdSRem}),
 		k1(&command{name: "scard", arity: 2, flags: flagReadOnly | flagFast, summary: "Get the number of members in a set", handler: cmdSCard}),
 		k1(&command{name: "sismember", arity: 3, flags: flagReadOnly | flagFast, summary: "Determine if a given value is a member of a set", handler: cmdSIsMember}),
 		k1(&command{name: "smismember", arity: -3, flags: flagReadOnly | flagFast, since: "6.2.0", summary: "Returns the membership associated with the given elements for a set", handler: cmdSMIsMember}),

@@ -46,9 +46,9 @@ func init() {
 	)
 	k1 := func(flags cmdFlag, c *command) *command { return zset(1, 1, flags, c) }
 	register(
-		k1(wOOM|flagFast, &command{name: "zadd", arity: -4, since: "1.2.0", summary: "Add one or more members to a sorted set, or update its score if it already exists", handler: cmdZAdd}),
-		k1(wOOM|flagFast, &command{name: "zincrby", arity: 4, since: "1.2.0", summary: "Increment the score of a member in a sorted set", handler: cmdZIncrBy}),
-		k1(wFast, &command{name: "zrem", arity: -3, since: "1.2.0", summary: "Remove one or more members from a sorted set", handler: cmdZRem}),
+		k1(wOOM|flagFast, &command{name: "zadd", elemArg: -1, arity: -4, since: "1.2.0", summary: "Add one or more members to a sorted set, or update its score if it already exists", handler: cmdZAdd}),
+		k1(wOOM|flagFast, &command{name: "zincrby", elemArg: 3, arity: 4, since: "1.2.0", summary: "Increment the score of a member in a sorted set", handler: cmdZIncrBy}),
+		k1(wFast, &command{name: "zrem", elemArg: 2, arity: -3, since: "1.2.0", summary: "Remove one or more members from a sorted set", handler: cmdZRem}),
 		k1(rFast, &command{name: "zscore", arity: 3, since: "1.2.0", summary: "Get the score associated with the given member in a sorted set", handler: cmdZScore}),
 		k1(rFast, &command{name: "zmscore", arity: -3, since: "6.2.0", summary: "Get the score associated with the given members in a sorted set", handler: cmdZMScore}),
 		k1(rFast, &command{name: "zcard", arity: 2, since: "1.2.0", summary: "Get the number of members in a sorted set", handler: cmdZCard}),

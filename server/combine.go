@@ -421,6 +421,11 @@ func (c *client) runFor(w *client, room, roomBytes int) (n, size int) {
 		if sz = argsSize(peeked); size+sz > roomBytes || size+sz > maxKeyBatchBytes {
 			break
 		}
+		if elem, ok := ncmd.elem(peeked); ok {
+			// Its element's lookup misses the caches: start the loads
+			// (prefetchNext, on the holder's behalf).
+			w.hintElement(peeked[1], elem)
+		}
 		next, err := w.r.ReadCommand() // the peeked command, parsed already
 		if err != nil {
 			break

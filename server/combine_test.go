@@ -112,6 +112,43 @@ func TestCombine(t *testing.T) {
 	}
 }
 
+// TestCombineHintsElements: the holder hints the element of each command
+// it is about to run for a served client, as the client's own loop hints
+// its next command's (prefetchNext): every SADD after the first of each
+// pipeline is hinted once, with its key.
+func TestCombineHintsElements(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	a, b := newPipeClient(t, ts.s), newPipeClient(t, ts.s)
+	a.send(t, []string{"SADD", "s", "a0"})
+	b.send(t, []string{"SADD", "s", "b0"})
+	var mu sync.Mutex
+	var hints []string
+	prefetchHinted = func(key, elem []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		hints = append(hints, string(key)+":"+string(elem))
+	}
+	defer func() { prefetchHinted = nil }()
+
+	opened := holdOpened(t, 1)
+	ra := sendAsync(t, a, elems(4, "SADD", "s", "a"))
+	waitOpened(t, opened)
+	rb := sendAsync(t, b, elems(5, "SADD", "s", "b"))
+	for _, r := range []<-chan []resp.Value{ra, rb} {
+		for _, v := range <-r {
+			if v.Int != 1 {
+				t.Fatalf("a SADD of a new member answered %v", v)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(hints)
+	if got, want := strings.Join(hints, " "), "s:a2 s:a3 s:a4 s:b2 s:b3 s:b4 s:b5"; got != want {
+		t.Fatalf("hints %s, want %s", got, want)
+	}
+}
+
 // TestCombineStopsAtOtherCommands: the holder runs a waiting client's
 // commands only while they are writes its own key batch would have taken;
 // the client runs the rest itself, in order, once woken.

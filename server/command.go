@@ -47,6 +47,10 @@ type command struct {
 	summary  string
 	since    string
 	handler  func(c *client, args [][]byte)
+	// elemArg is the position of the element argument (a set member, a
+	// hash field, a sorted set member) whose data key prefetchNext hints,
+	// counted from the end when negative; 0: the key's metadata is hinted.
+	elemArg int
 	// batchable: the command may run in a key batch (keybatch.go); set by
 	// register from batchableCommands.
 	batchable bool
@@ -56,6 +60,18 @@ type command struct {
 	// subcommands, keyed by lower-case name (CONFIG GET, CLIENT LIST, ...).
 	subs   map[string]*command
 	parent *command
+}
+
+// elem returns the argument elemArg names, if the command has one.
+func (cmd *command) elem(args [][]byte) ([]byte, bool) {
+	i := cmd.elemArg
+	if i < 0 {
+		i += len(args)
+	}
+	if cmd.elemArg == 0 || i < 2 || i >= len(args) {
+		return nil, false
+	}
+	return args[i], true
 }
 
 // fullName is "config|get" for subcommands, as Redis names them.

@@ -383,7 +383,7 @@ func BenchmarkConnLoopRPopTables(b *testing.B) {
 // the one just run (a pipeline of GETs), and no other.
 func TestPrefetchNextCommand(t *testing.T) {
 	var hints []string
-	prefetchHinted = func(key []byte) { hints = append(hints, string(key)) }
+	prefetchHinted = func(key, elem []byte) { hints = append(hints, string(key)+string(elem)) }
 	defer func() { prefetchHinted = nil }()
 	h := newConnHarness(t)
 	pipeline := "*2\r\n$3\r\nGET\r\n$1\r\na\r\n" +
@@ -396,5 +396,16 @@ func TestPrefetchNextCommand(t *testing.T) {
 	h.conn.roundTrip([]byte(pipeline), 4*len("$-1\r\n")+len("+OK\r\n")+len("+PONG\r\n")+len("$1\r\nx\r\n"))
 	if got := strings.Join(hints, ","); got != "c" {
 		t.Fatalf("hinted %q, want c (the second of two lower-case GETs)", got)
+	}
+	// Commands that name an element hint it with their key.
+	hints = nil
+	pipeline = "*3\r\n$4\r\nSADD\r\n$1\r\ns\r\n$2\r\nm1\r\n" +
+		"*3\r\n$4\r\nSADD\r\n$1\r\ns\r\n$2\r\nm2\r\n" +
+		"*4\r\n$4\r\nSADD\r\n$1\r\ns\r\n$2\r\nm3\r\n$2\r\nm4\r\n" +
+		"*4\r\n$4\r\nZADD\r\n$1\r\nz\r\n$1\r\n1\r\n$1\r\na\r\n" +
+		"*4\r\n$4\r\nZADD\r\n$1\r\nz\r\n$1\r\n2\r\n$1\r\nb\r\n"
+	h.conn.roundTrip([]byte(pipeline), 3*len(":1\r\n")+len(":2\r\n")+len(":1\r\n"))
+	if got := strings.Join(hints, ","); got != "sm2,sm3,zb" {
+		t.Fatalf("hinted %q, want sm2,sm3,zb (SADD's first member, ZADD's last argument)", got)
 	}
 }

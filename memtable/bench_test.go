@@ -189,6 +189,32 @@ func BenchmarkIterNext(b *testing.B) {
 	}
 }
 
+// BenchmarkIterNextWork steps through a memtable too large for the CPU
+// caches with some work on each entry between steps, as a merging
+// iterator and a reply have: the next node's load, started at each step
+// (forwardTo), overlaps that work.
+func BenchmarkIterNextWork(b *testing.B) {
+	for _, n := range []int{1 << 16, 1 << 19} {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			m := filled(b, benchKeys(n), make([]byte, 64))
+			it := m.NewIter(nil, nil)
+			it.First()
+			var sum uint64
+			for b.Loop() {
+				if !it.Next() {
+					it.First()
+				}
+				for range 8 {
+					sum += KeyHash(it.(*iterator).key.UserKey)
+				}
+			}
+			if sum == 1 {
+				b.Log(sum) // keep the work
+			}
+		})
+	}
+}
+
 func BenchmarkIterPrev(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {

@@ -119,6 +119,10 @@ func (it *iterator) forwardTo(nd uint32) bool {
 	if it.upper != nil && bytes.Compare(ukey, it.upper) >= 0 {
 		return it.invalidate()
 	}
+	// The next step's node is a cache miss in a large memtable (nodes lie
+	// in the arena in insertion order, not key order): start loading it
+	// now, so that it arrives while the caller works on this entry.
+	it.list.prefetchNode(it.list.a.next(nd, 0))
 	return it.set(nd, ukey)
 }
 
@@ -132,6 +136,7 @@ func (it *iterator) backwardTo(nd uint32) bool {
 	if it.lower != nil && bytes.Compare(ukey, it.lower) < 0 {
 		return it.invalidate()
 	}
+	it.list.prefetchNode(it.list.a.prev(nd)) // as in forwardTo
 	return it.set(nd, ukey)
 }
 

@@ -330,5 +330,5 @@ func (s *skiplist) findSplices(es []Entry, p []pendingAdd) {
 // reads first. (Prefetching the line after it too, where a key may end,
 // measured slower: it doubles the misses in flight.)
 func (s *skiplist) prefetchNode(nd uint32) {
-	prefetch(unsafe.Add(unsafe.Pointer(unsafe.SliceData(s.a.buf)), nd))
+	base.Prefetch(unsafe.Add(unsafe.Pointer(unsafe.SliceData(s.a.buf)), nd))
 }

@@ -1,6 +1,8 @@
 package memtable
 
 import (
+	"github.com/strata-db/strata/internal/base"
+
 	"sync/atomic"
 	"unsafe"
 
@@ -124,7 +126,7 @@ func (f *filter) add(h uint64) {
 // prefetch starts loading h's block.
 func (f *filter) prefetch(h uint64) {
 	if f.nblocks != 0 {
-		prefetch(unsafe.Pointer(&f.words[f.block(h)]))
+		base.Prefetch(unsafe.Pointer(&f.words[f.block(h)]))
 	}
 }
 

@@ -1,6 +1,8 @@
 package memtable
 
 import (
+	"github.com/strata-db/strata/internal/base"
+
 	"bytes"
 	"math/bits"
 	"sync/atomic"
@@ -115,7 +117,7 @@ func (x *pointIndex) node(v uint32) uint32 {
 // prefetch starts loading h's first slot.
 func (x *pointIndex) prefetch(h uint64) {
 	if x.slots != nil {
-		prefetch(unsafe.Pointer(x.slot(h)))
+		base.Prefetch(unsafe.Pointer(x.slot(h)))
 	}
 }
 

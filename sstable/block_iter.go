@@ -2,6 +2,7 @@ package sstable
 
 import (
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/strata-db/strata/internal/base"
 )
@@ -266,13 +267,41 @@ func (i *blockIter) seekGE(target base.InternalKey) bool {
 		j-- // the entries between restart j-1 and j may be >= target
 	}
 	i.keyBuf = i.keyBuf[:0]
-	for ok := i.decodeAt(i.restart(j)); ok; ok = i.decodeAt(i.nextOffset) {
+	start := i.restart(j)
+	i.prefetchScan(start, j)
+	for ok := i.decodeAt(start); ok; ok = i.decodeAt(i.nextOffset) {
 		if compareInternal(i.cmp, i.ikey, target) >= 0 {
 			return true
 		}
 	}
 	return false
 }
+
+// scanPrefetch is how far past a restart point prefetchScan loads: most
+// of a scan between two restart points of a 4 KiB block with the default
+// interval of 16.
+const scanPrefetch = 1024
+
+// prefetchScan starts loading the cache lines of the entries a seek's scan
+// from off, restart point j, is about to decode: up to the next restart
+// point's entry, where the scan ends at the latest, and at most
+// scanPrefetch bytes. The scan reads them one after the other, each a miss
+// when the block is not in the CPU caches (a lookup in a large working
+// set): started together, the misses overlap instead of adding up
+// (BenchmarkGetLarge: about 15% less per lookup). In an index block, every
+// entry a restart point, that is a line or two.
+func (i *blockIter) prefetchScan(off, j int) {
+	end := min(off+scanPrefetch, i.restartsOff)
+	if j+1 < i.numRestarts {
+		end = min(end, i.restart(j+1)+1)
+	}
+	for off += cacheLine; off < end; off += cacheLine {
+		base.Prefetch(unsafe.Pointer(&i.data[off]))
+	}
+}
+
+// cacheLine is the size prefetchScan steps by.
+const cacheLine = 64
 
 // seekLT positions at the last entry < target.
 func (i *blockIter) seekLT(target base.InternalKey) bool {

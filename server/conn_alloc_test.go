@@ -408,4 +408,13 @@ func TestPrefetchNextCommand(t *testing.T) {
 	if got := strings.Join(hints, ","); got != "sm2,sm3,zb" {
 		t.Fatalf("hinted %q, want sm2,sm3,zb (SADD's first member, ZADD's last argument)", got)
 	}
+	// The key the last write read is not hinted again.
+	hints = nil
+	pipeline = "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n" +
+		"*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n" +
+		"*2\r\n$4\r\nINCR\r\n$1\r\nm\r\n"
+	h.conn.roundTrip([]byte(pipeline), len(":1\r\n:2\r\n:1\r\n"))
+	if got := strings.Join(hints, ","); got != "m" {
+		t.Fatalf("hinted %q, want m (n is the key the INCR before read)", got)
+	}
 }

@@ -164,17 +164,18 @@ func (d *DB) GetAppend(dst, key []byte) ([]byte, error) {
 // index slot: memtable.MemTable.Prefetch), so that those cache misses
 // overlap the caller's work until the Get. It reads and returns nothing.
 //
-// It takes no reference on the read state: a prefetch instruction never
-// faults, so a memtable released meanwhile (its arena recycled or freed)
-// costs a useless load at worst, and the read state's own fields never
-// change. That saves two atomic operations on a line every reader shares.
+// It takes no reference on the read state, which saves two atomic
+// operations on a line every reader shares. It reads only what never
+// changes once published (the read state's hints, the MemTables' fields),
+// and a prefetch instruction never faults: a memtable released meanwhile,
+// its arena recycled or freed, costs a useless load at worst.
 func (d *DB) Prefetch(key []byte) {
 	rs := d.rs.val.Load()
 	if rs == nil { // closed
 		return
 	}
 	h := memtable.KeyHash(key)
-	for _, m := range rs.memtables {
+	for _, m := range rs.hints {
 		m.Prefetch(h)
 	}
 }

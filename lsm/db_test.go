@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/strata-db/strata/internal/vfs"
@@ -179,4 +180,39 @@ func TestPrefetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Prefetch(key) // a hint after Close does nothing
+}
+
+// Prefetch takes no reference on the read state: it must stay safe while
+// writes rotate memtables and flushes release them under it (run with
+// -race).
+func TestPrefetchDuringRotations(t *testing.T) {
+	d := openMem(t, vfs.NewMem(), &Options{MemTableSize: 64 << 10})
+	defer d.Close()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := fmt.Appendf(nil, "key%05d", g)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					d.Prefetch(k)
+				}
+			}
+		}()
+	}
+	for i := range 5000 {
+		if err := d.Set(fmt.Appendf(nil, "key%05d", i), fmt.Appendf(nil, "val%d", i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if m := d.Metrics(); m.Flush.Count == 0 && m.MemTable.Immutables == 0 {
+		t.Fatalf("no rotation under the hints:\n%s", m)
+	}
 }

@@ -246,6 +246,11 @@ type readState struct {
 	refs      atomic.Int32
 	memtables []*memTable // newest first
 	version   *version
+	// hints are the memtables' MemTables, in the same order, for
+	// DB.Prefetch, which takes no reference: a memTable's MemTable field
+	// is cleared when it is released, but these stay what they were (a
+	// MemTable's own fields never change after New).
+	hints []*memtable.MemTable
 }
 
 func (s *readState) unref() {
@@ -292,9 +297,11 @@ func (d *DB) updateReadStateLocked() {
 	s.version.ref()
 	q := d.mu.mem.queue
 	s.memtables = make([]*memTable, len(q))
+	s.hints = make([]*memtable.MemTable, len(q))
 	for i, m := range q {
 		m.ref()
 		s.memtables[len(q)-1-i] = m
+		s.hints[len(q)-1-i] = m.MemTable
 	}
 	s.refs.Store(1)
 	d.rs.mu.Lock()

@@ -288,14 +288,15 @@ func (b *Buffers) remember(db uint8, key []byte, live bool, uuid uint64) {
 // complex key the last update through d's Buffers opened, will be read
 // soon (a pipeline's next SADD or HSET to the same key). The uuid is the
 // one that update saw: if the key was replaced since, the hint is wasted,
-// never wrong.
-func (d *DB) PrefetchElement(key, field []byte) {
+// never wrong. It reports whether it gave the hint.
+func (d *DB) PrefetchElement(key, field []byte) bool {
 	p, ok := d.ks.store.(prefetcher)
 	if !ok || d.buf == nil || !d.buf.objOK || d.buf.objDB != d.num || len(field) > maxPrefetchKey || !bytes.Equal(d.buf.objKey, key) {
-		return
+		return false
 	}
 	d.buf.prefetch = appendDataKey(d.buf.prefetch[:0], d.num, d.buf.objUUID, subElement, field)
 	p.PrefetchKey(d.buf.prefetch)
+	return true
 }
 
 // maxPrefetchKey is the longest user key Prefetch hints.

@@ -74,9 +74,12 @@ func TestPrefetchElement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.PrefetchElement(b("s"), b("m"))
-	d.PrefetchElement(b("other"), b("m"))
-	ks.DBWith(1, &buf).PrefetchElement(b("s"), b("m"))
+	if !d.PrefetchElement(b("s"), b("m")) {
+		t.Fatal("PrefetchElement reports no hint for the key the update opened")
+	}
+	if d.PrefetchElement(b("other"), b("m")) || ks.DBWith(1, &buf).PrefetchElement(b("s"), b("m")) {
+		t.Fatal("PrefetchElement reports a hint for another key or database")
+	}
 	want := appendDataKey(nil, 0, m.UUID, subElement, b("m"))
 	if len(store.hints) != 1 || !bytes.Equal(store.hints[0], want) {
 		t.Fatalf("hints %q, want only %q", store.hints, want)

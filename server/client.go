@@ -202,10 +202,11 @@ func (c *client) prefetchNext() {
 	if !ok || cmd == nil || cmd.firstKey != 1 || len(args) < 2 || string(args[0]) != string(c.cmds.name) {
 		return
 	}
-	if elem, ok := cmd.elem(args); ok {
-		c.hintElement(args[1], elem)
+	if elem, ok := cmd.elem(args); ok && c.hintElement(args[1], elem) {
 		return
 	}
+	// No element, or a key the client's last write did not open: its
+	// metadata.
 	if b := &c.batch; b.valid && b.db == c.db && string(b.key) == string(args[1]) {
 		return // the key the last write read: its metadata is in the caches
 	}
@@ -215,13 +216,17 @@ func (c *client) prefetchNext() {
 	c.kdb().Prefetch(args[1])
 }
 
-// hintElement hints the engine with the data key of elem in key, a
-// complex key the client's last write opened (codec.DB.PrefetchElement).
-func (c *client) hintElement(key, elem []byte) {
+// hintElement hints the engine with the data key of elem in key if key is
+// the complex key the client's last write opened (codec.DB.PrefetchElement),
+// and reports whether it did.
+func (c *client) hintElement(key, elem []byte) bool {
+	if !c.kdb().PrefetchElement(key, elem) {
+		return false
+	}
 	if prefetchHinted != nil {
 		prefetchHinted(key, elem)
 	}
-	c.kdb().PrefetchElement(key, elem)
+	return true
 }
 
 // prefetchHinted is a test hook, nil outside tests: prefetchNext and

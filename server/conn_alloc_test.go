@@ -417,4 +417,12 @@ func TestPrefetchNextCommand(t *testing.T) {
 	if got := strings.Join(hints, ","); got != "m" {
 		t.Fatalf("hinted %q, want m (n is the key the INCR before read)", got)
 	}
+	// An element of another key than the last write's: its key's metadata.
+	hints = nil
+	pipeline = "*3\r\n$4\r\nSADD\r\n$1\r\nt\r\n$1\r\nx\r\n" +
+		"*3\r\n$4\r\nSADD\r\n$1\r\nu\r\n$1\r\ny\r\n"
+	h.conn.roundTrip([]byte(pipeline), len(":1\r\n:1\r\n"))
+	if got := strings.Join(hints, ","); got != "u" {
+		t.Fatalf("hinted %q, want u (the metadata of a key no write opened)", got)
+	}
 }

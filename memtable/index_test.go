@@ -148,11 +148,13 @@ func TestIndexNewestUnderRaces(t *testing.T) {
 // hash it was indexed with, even where its slot lies on another hash's
 // probe sequence; keys with equal hashes are told apart by their keys.
 func TestIndexTags(t *testing.T) {
+	lows := map[uint32]bool{}
 	for _, size := range []int{MinArenaSize + 64<<10, 1 << 20, 64 << 20} {
-		buf := make([]byte, size+1)
-		for skew := range 2 { // an arena that starts off a 4-byte boundary too
+		buf := make([]byte, size+arenaAlign)
+		for skew := range arenaAlign { // arenas starting at every residue of a 4-byte boundary
 			m := New(buf[skew : skew+size])
 			x := &m.index
+			lows[x.offLow] = true
 			if size == 64<<20 && x.offBits != 24 {
 				t.Fatalf("64 MiB arena: %d offset bits, want 24 (8 tag bits)", x.offBits)
 			}
@@ -194,5 +196,8 @@ func TestIndexTags(t *testing.T) {
 				t.Fatalf("key0 found under another tag at node %d", nd)
 			}
 		}
+	}
+	if len(lows) != arenaAlign {
+		t.Fatalf("node offsets covered %d residues modulo %d, want all", len(lows), arenaAlign)
 	}
 }

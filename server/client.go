@@ -198,8 +198,11 @@ func (s *Server) serveConn(conn net.Conn) {
 // only elements: its key's metadata is in the caches.
 func (c *client) prefetchNext() {
 	args, ok := c.r.Peek()
-	cmd := c.cmds.cmd
-	if !ok || cmd == nil || cmd.firstKey != 1 || len(args) < 2 || string(args[0]) != string(c.cmds.name) {
+	if !ok {
+		return
+	}
+	cmd := c.cmds.cached(args)
+	if cmd == nil || cmd.firstKey != 1 || len(args) < 2 {
 		return
 	}
 	if elem, ok := cmd.elem(args); ok && c.hintElement(args[1], elem) {

@@ -141,7 +141,7 @@ type cmdCache struct {
 // subcommands are cached: the table is fixed, so a name that matched
 // once names the same command for good.
 func (cc *cmdCache) lookup(args [][]byte) (*command, string) {
-	if cmd := cc.cmd; cmd != nil && string(args[0]) == string(cc.name) && arityOK(cmd.arity, len(args)) {
+	if cmd := cc.cached(args); cmd != nil && arityOK(cmd.arity, len(args)) {
 		return cmd, ""
 	}
 	cmd, errMsg := lookupCommand(args)
@@ -150,6 +150,15 @@ func (cc *cmdCache) lookup(args [][]byte) (*command, string) {
 		cc.cmd = cmd
 	}
 	return cmd, errMsg
+}
+
+// cached returns the cached command if args names it exactly as it was
+// named when cached (no case folding, no arity check), else nil.
+func (cc *cmdCache) cached(args [][]byte) *command {
+	if cc.cmd != nil && string(args[0]) == string(cc.name) {
+		return cc.cmd
+	}
+	return nil
 }
 
 // lookupName looks name up in table case-insensitively, without

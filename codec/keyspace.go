@@ -157,8 +157,9 @@ func (ks *Keyspace) DB(n int) *DB {
 // Buffers. A Buffers is not safe for concurrent use.
 type Buffers struct {
 	key, value []byte
-	// prefetch holds the metadata key of Prefetch, apart from key: the
-	// command running may still use key when the next one is prefetched.
+	// prefetch holds the key Prefetch or PrefetchElement hints, apart
+	// from key: the command running may still use key when the next one
+	// is hinted. It stays small: hinted keys are at most maxPrefetchKey.
 	prefetch []byte
 	// The complex key the last update through these buffers opened, for
 	// PrefetchElement: its database, user key and uuid (objOK: live).
@@ -266,9 +267,6 @@ func (d *DB) Prefetch(userKey []byte) {
 	p, ok := d.ks.store.(prefetcher)
 	if !ok || d.buf == nil || len(userKey) > maxPrefetchKey {
 		return
-	}
-	if cap(d.buf.prefetch) > maxKeptBuffer {
-		d.buf.prefetch = nil
 	}
 	d.buf.prefetch = AppendMetaKey(d.buf.prefetch[:0], d.num, userKey)
 	p.PrefetchKey(d.buf.prefetch)

@@ -85,7 +85,8 @@ func (t *tableIter) loadBlock() bool {
 		return t.fail(err)
 	}
 	t.handle, t.handleOff = hd, h.Offset
-	if b := hd.Get(); len(b) > 0 {
+	b := hd.Get()
+	if len(b) > 0 {
 		// initChecked reads the block's end (its restart points), then
 		// the search reads a restart key, then the scan an entry: three
 		// misses one after the other in a block the CPU caches lost.
@@ -95,7 +96,7 @@ func (t *tableIter) loadBlock() bool {
 		base.Prefetch(unsafe.Pointer(&b[0]))
 		base.Prefetch(unsafe.Pointer(&b[len(b)/2]))
 	}
-	t.data.initChecked(t.r.cmp, hd.Get())
+	t.data.initChecked(t.r.cmp, b)
 	return true
 }
 

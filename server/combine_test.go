@@ -77,6 +77,22 @@ func sendAsync(t *testing.T, p *pipeClient, cmds [][]string) <-chan []resp.Value
 	return ch
 }
 
+// checkCombined checks the replies of a holder and of the client it
+// served (rb, nil if that client's pipeline was never sent: the test sends
+// it from a hook the holder ran before committing with its slot open).
+func checkCombined(t *testing.T, holder []resp.Value, rb <-chan []resp.Value, wantHolder, wantServed string) {
+	t.Helper()
+	if got := replyText(holder); got != wantHolder {
+		t.Errorf("holder's replies %s, want %s", got, wantHolder)
+	}
+	if rb == nil {
+		t.Fatal("the holder committed with its slot closed")
+	}
+	if got := replyText(<-rb); got != wantServed {
+		t.Errorf("served client's replies %s, want %s", got, wantServed)
+	}
+}
+
 // TestCombine: a client whose key batch finds the key's stripe held by
 // another key batch is served by it. The holder runs the waiting client's
 // pipeline after its own, in order, and commits both at once; each client
@@ -94,15 +110,7 @@ func TestCombine(t *testing.T) {
 	ra := sendAsync(t, a, elems(4, "RPUSH", "q", "a"))
 	waitOpened(t, opened)
 	rb := sendAsync(t, b, elems(5, "RPUSH", "q", "b"))
-	if got, want := replyText(<-ra), ":3 :4 :5 :6"; got != want {
-		t.Errorf("holder's replies %s, want %s", got, want)
-	}
-	if rb == nil {
-		t.Fatal("the holder committed with its slot closed")
-	}
-	if got, want := replyText(<-rb), ":7 :8 :9 :10 :11"; got != want {
-		t.Errorf("served client's replies %s, want %s", got, want)
-	}
+	checkCombined(t, <-ra, rb, ":3 :4 :5 :6", ":7 :8 :9 :10 :11")
 	if n := walRecords(ts.s) - before; n != 1 {
 		t.Errorf("two pipelines combined: %d commits, want 1", n)
 	}
@@ -162,12 +170,7 @@ func TestCombineStopsAtOtherCommands(t *testing.T) {
 	ra := sendAsync(t, a, repeat(3, "INCR", "n"))
 	waitOpened(t, opened)
 	rb := sendAsync(t, b, [][]string{{"INCR", "n"}, {"INCRBY", "n", "10"}, {"GET", "n"}, {"INCR", "n"}, {"INCR", "other"}})
-	if got, want := replyText(<-ra), ":3 :4 :5"; got != want {
-		t.Errorf("holder's replies %s, want %s", got, want)
-	}
-	if got, want := replyText(<-rb), ":6 :16 16 :17 :1"; got != want {
-		t.Errorf("served client's replies %s, want %s", got, want)
-	}
+	checkCombined(t, <-ra, rb, ":3 :4 :5", ":6 :16 16 :17 :1")
 }
 
 // TestCombineRounds: when more is queued than one round takes, the holder
@@ -433,15 +436,7 @@ func TestCombineQueuesDuringCommit(t *testing.T) {
 	t.Cleanup(func() { combineQueued, combineCommitting = nil, nil })
 	// a's key batch opens the slot; nobody queues until its commit.
 	before := walRecords(ts.s)
-	if got, want := replyText(a.send(t, repeat(4, "INCR", "n")...)), ":3 :4 :5 :6"; got != want {
-		t.Errorf("holder's replies %s, want %s", got, want)
-	}
-	if rb == nil {
-		t.Fatal("the holder committed with its slot closed")
-	}
-	if got, want := replyText(<-rb), ":7 :8 :9 :10 :11"; got != want {
-		t.Errorf("replies of the client that queued during the commit: %s, want %s", got, want)
-	}
+	checkCombined(t, a.send(t, repeat(4, "INCR", "n")...), rb, ":3 :4 :5 :6", ":7 :8 :9 :10 :11")
 	if n := walRecords(ts.s) - before; n != 2 {
 		t.Errorf("%d commits, want 2 (the holder's round, then the queued client's)", n)
 	}

@@ -324,6 +324,7 @@ func (d *DB) setWALForStats(cur *wal.Writer, closed wal.WriterMetrics) {
 	c.Bytes += closed.Bytes
 	c.Writes += closed.Writes
 	c.Syncs += closed.Syncs
+	c.SyncLatency += closed.SyncLatency
 }
 
 // Write stall settings for the bytes compactions still have to rewrite.

@@ -55,6 +55,8 @@ type Metrics struct {
 		Mode WALMode
 		// Totals over the life of this DB handle.
 		Records, Bytes, Writes, Syncs uint64
+		// SyncTime is the total time spent in the log files' syncs.
+		SyncTime time.Duration
 	}
 	Flush struct {
 		Count   int64
@@ -132,10 +134,12 @@ func (d *DB) Metrics() *Metrics {
 		wm.Bytes += cur.Bytes
 		wm.Writes += cur.Writes
 		wm.Syncs += cur.Syncs
+		wm.SyncLatency += cur.SyncLatency
 	}
 	d.walStats.mu.Unlock()
 	m.WAL.Mode = d.opts.WALMode
 	m.WAL.Records, m.WAL.Bytes, m.WAL.Writes, m.WAL.Syncs = asU64(wm)
+	m.WAL.SyncTime = wm.SyncLatency
 
 	d.mu.Lock()
 	for _, mt := range d.mu.mem.queue {
@@ -228,8 +232,8 @@ func (m *Metrics) String() string {
 	fmt.Fprintf(&b, "memtables: %d (%d immutable), %d of %d bytes, zombies: %d (%d bytes), spare: %d bytes\n",
 		m.MemTable.Count, m.MemTable.Immutables, m.MemTable.Size, m.MemTable.Capacity,
 		m.MemTable.Zombies, m.MemTable.ZombieCapacity, m.MemTable.SpareCapacity)
-	fmt.Fprintf(&b, "wal: mode=%s records=%d bytes=%d writes=%d syncs=%d\n",
-		m.WAL.Mode, m.WAL.Records, m.WAL.Bytes, m.WAL.Writes, m.WAL.Syncs)
+	fmt.Fprintf(&b, "wal: mode=%s records=%d bytes=%d writes=%d syncs=%d sync time=%s\n",
+		m.WAL.Mode, m.WAL.Records, m.WAL.Bytes, m.WAL.Writes, m.WAL.Syncs, m.WAL.SyncTime)
 	fmt.Fprintf(&b, "flushes: %d (%d bytes, %d early for tombstones)\n", m.Flush.Count, m.Flush.Bytes, m.Flush.ForTombstones)
 	fmt.Fprintf(&b, "stalls: %d (%s), slowdowns: %d\n", m.Stall.Count, m.Stall.Duration, m.Stall.Slowdowns)
 	fmt.Fprintf(&b, "snapshots: %d, open tables: %d, visible seq: %d\n", m.Snapshots, m.TableCache.Open, m.VisibleSeqNum)

@@ -372,3 +372,21 @@ func TestInfoShowsReclaimedSpace(t *testing.T) {
 		t.Fatalf("expired_keys_pending %d with no TTL set", n)
 	}
 }
+
+// TestInfoWALSyncTime: INFO engine reports the syncs of the WAL and the
+// time spent in them; under appendfsync always every write is synced.
+func TestInfoWALSyncTime(t *testing.T) {
+	ts := startServer(t, t.TempDir(), "--appendfsync", "always")
+	c := dialRaw(t, ts.addr)
+	syncs0, usec0 := infoField(t, c, "engine", "wal_syncs"), infoField(t, c, "engine", "wal_sync_usec")
+	for i := range 20 {
+		c.mustDo(t, "SET", fmt.Sprint("k", i), "v")
+	}
+	syncs, usec := infoField(t, c, "engine", "wal_syncs"), infoField(t, c, "engine", "wal_sync_usec")
+	if syncs-syncs0 < 20 {
+		t.Fatalf("wal_syncs rose by %d for 20 SETs under always", syncs-syncs0)
+	}
+	if usec <= usec0 {
+		t.Fatalf("wal_sync_usec %d after %d more syncs (was %d)", usec, syncs-syncs0, usec0)
+	}
+}

@@ -267,6 +267,7 @@ func infoEngine(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	field(b, "wal_bytes", m.WAL.Bytes)
 	field(b, "wal_writes", m.WAL.Writes)
 	field(b, "wal_syncs", m.WAL.Syncs)
+	field(b, "wal_sync_usec", m.WAL.SyncTime.Microseconds())
 	field(b, "base_level", m.BaseLevel)
 	field(b, "compactions", m.Compact.Count)
 	field(b, "compaction_moves", m.Compact.Moves)

@@ -130,8 +130,12 @@ func TestStatusServer(t *testing.T) {
 	fams := scrape(t, ts)
 	for _, name := range []string{"strata_engine_level_files", "strata_engine_compactions_total", "strata_engine_flushes_total",
 		"strata_engine_write_stalls_total", "strata_engine_block_cache_hits_total", "strata_engine_wal_bytes_total",
+		"strata_engine_wal_sync_seconds_total",
 		"go_goroutines", "process_resident_memory_bytes", "strata_memory_used_bytes"} {
 		metricValue(t, fams, name)
+	}
+	if f := fams["go_sched_latencies_seconds"]; f == nil || len(f.Metric) == 0 || f.Metric[0].Histogram == nil {
+		t.Fatal("/metrics has no histogram of the scheduler's latencies")
 	}
 	if v := metricValue(t, fams, "strata_engine_level_files", "level", "6"); v < 0 {
 		t.Fatalf("level 6 files %v", v)

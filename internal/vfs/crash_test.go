@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -375,5 +376,29 @@ func TestMemFSString(t *testing.T) {
 	want := "/\n  db/ (unsynced entries; durable before: old)\n    000001.log 12 bytes, 10 synced\n"
 	if got := fs.String(); got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestCrashZerosWrittenAhead: zeros written past a file's end with WriteAt
+// are an unsynced tail like any other until a Sync; a later write over
+// them once synced is a rewrite (the whole file, durable or current).
+func TestCrashZerosWrittenAhead(t *testing.T) {
+	fs := NewMem()
+	f := memWrite(t, fs, "1.log", "rec1", true)
+	syncDir(t, fs, "/")
+	if _, err := f.(io.WriterAt).WriteAt(make([]byte, 4), 4); err != nil {
+		t.Fatal(err)
+	}
+	outcomes(t, fs, 0, func(c *MemFS) string { return content(t, c, "1.log") }, "rec1")
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	outcomes(t, fs, 0, func(c *MemFS) string { return content(t, c, "1.log") }, "rec1\x00\x00\x00\x00")
+	if _, err := f.Write([]byte("rec2")); err != nil { // the file offset is 4
+		t.Fatal(err)
+	}
+	seen := outcomes(t, fs, 50, func(c *MemFS) string { return content(t, c, "1.log") }, "rec1\x00\x00\x00\x00", "rec1rec2")
+	if len(seen) != 2 {
+		t.Fatalf("saw only %v", seen)
 	}
 }

@@ -315,3 +315,50 @@ func TestFSLargeSequentialWrite(t *testing.T) {
 		}
 	})
 }
+
+// TestFSWriteAt: WriteAt writes at its offset and leaves the file offset
+// where Write left it; a gap past the end reads as zeros. (The WAL writes
+// zeros ahead of its end this way, WriterOptions.ZeroAhead.)
+func TestFSWriteAt(t *testing.T) {
+	forEachFS(t, func(t *testing.T, fs FS, dir string) {
+		name := fs.PathJoin(dir, "000002.log")
+		f, err := fs.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wa, ok := f.(io.WriterAt)
+		if !ok {
+			t.Fatal("a created file is not an io.WriterAt")
+		}
+		if _, err := f.Write([]byte("head")); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := wa.WriteAt([]byte("tail"), 8); n != 4 || err != nil {
+			t.Fatalf("WriteAt = %d, %v", n, err)
+		}
+		// Write goes on at the file offset (4), over the gap's start.
+		if _, err := f.Write([]byte("ab")); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := wa.WriteAt([]byte("X"), 0); n != 1 || err != nil {
+			t.Fatalf("WriteAt = %d, %v", n, err)
+		}
+		if _, err := wa.WriteAt([]byte("x"), -1); err == nil {
+			t.Error("WriteAt at a negative offset succeeded")
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := readFile(t, fs, name), "Xeadab\x00\x00tail"; got != want {
+			t.Fatalf("read %q, want %q", got, want)
+		}
+		r, err := fs.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if _, err := r.(io.WriterAt).WriteAt([]byte("x"), 0); err == nil {
+			t.Error("WriteAt on a read-only handle succeeded")
+		}
+	})
+}

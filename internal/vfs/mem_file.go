@@ -83,6 +83,25 @@ func (f *memFile) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// WriteAt writes at off, leaving the file offset alone, as pwrite(2)
+// does; a gap past the end reads as zeros. The written bytes are not
+// durable until Sync.
+func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
+	if err := f.check("write"); err != nil {
+		return 0, err
+	}
+	if !f.writable {
+		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: syscall.EBADF}
+	}
+	if off < 0 {
+		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: syscall.EINVAL}
+	}
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	f.n.writeAt(p, int(off))
+	return len(p), nil
+}
+
 // Sync makes the file's content, or a directory's entries, durable.
 func (f *memFile) Sync() error {
 	if err := f.check("sync"); err != nil {

@@ -110,7 +110,11 @@ func (n *memNode) writeAt(p []byte, off int) {
 			copy(grown, n.data)
 			n.data = grown
 		}
+		old := len(n.data)
 		n.data = n.data[:end]
+		if off > old {
+			clear(n.data[old:off]) // a gap past the end reads as zeros
+		}
 	}
 	copy(n.data[off:], p)
 	n.modTime = time.Now()

@@ -305,6 +305,9 @@ func (d *DB) walWriterOptions() wal.WriterOptions {
 	switch d.opts.WALMode {
 	case WALSyncAlways:
 		o.SyncPolicy = wal.SyncAlways
+		// Every commit waits for a sync: spare the syncs the metadata
+		// commits of a growing file.
+		o.ZeroAhead = true
 	case WALSyncNo:
 		o.SyncPolicy = wal.SyncNo
 	default:

@@ -19,6 +19,7 @@ import (
 
 	"github.com/strata-db/strata/internal/vfs"
 	"github.com/strata-db/strata/internal/vfs/errorfs"
+	"github.com/strata-db/strata/wal"
 )
 
 // faultKeysPerBatch is the number of keys each test batch writes. Every
@@ -545,6 +546,56 @@ func TestCrashWALDisabled(t *testing.T) {
 						slices.Sort(extra)
 						t.Fatalf("%s: %d batches present, %d flushed; written after the flush: %v", what, len(st), len(flushed), extra[:min(5, len(extra))])
 					}
+				}
+			}
+			if err := d.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestCrashWALZeroAhead: under WALSyncAlways the WAL writer keeps zeros
+// written past the log's end (wal.WriterOptions.ZeroAhead), so the log file
+// is longer than the log. Every acknowledged batch survives a crash that
+// keeps no unsynced byte, and one that keeps them all, the recovery taking
+// the zeros for the log's end; under everysec no zeros are written.
+func TestCrashWALZeroAhead(t *testing.T) {
+	const pad = 50
+	for _, mode := range []WALMode{WALSyncAlways, WALSyncEverySec} {
+		t.Run(mode.String(), func(t *testing.T) {
+			mem := vfs.NewMem()
+			o := Options{FS: mem, WALMode: mode}
+			d, err := Open("db", &o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			acked := writeFaultBatches(t, d, "z", 300, pad, Sync)
+			logBytes := int64(d.Metrics().WAL.Bytes)
+			var logSize int64
+			names, err := mem.List("db")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range names {
+				if strings.HasSuffix(name, ".log") {
+					fi, err := mem.Stat(mem.PathJoin("db", name))
+					if err != nil {
+						t.Fatal(err)
+					}
+					logSize += fi.Size()
+				}
+			}
+			if ahead := logSize - logBytes; mode == WALSyncAlways && (ahead <= 0 || ahead > wal.ZeroAheadLead) ||
+				mode != WALSyncAlways && ahead != 0 {
+				t.Fatalf("log files hold %d bytes for %d bytes of log", logSize, logBytes)
+			}
+			attempted := func(bid string) bool { return acked[bid] }
+			for _, pct := range []int{0, 100} {
+				c := mem.CrashClone(vfs.CrashCloneOptions{Seed: int64(pct), UnsyncedDataPercent: pct})
+				st := checkCrashClone(t, c, Options{WALMode: mode}, pad, attempted, acked, fmt.Sprintf("unsynced=%d%%", pct))
+				if len(st) != len(acked) {
+					t.Fatalf("unsynced=%d%%: %d batches recovered, %d acknowledged", pct, len(st), len(acked))
 				}
 			}
 			if err := d.Close(); err != nil {

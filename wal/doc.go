@@ -69,6 +69,19 @@
 // while the leader writes the other. A Reader is not safe for concurrent
 // use.
 //
+// # Zeros ahead of the log
+//
+// With WriterOptions.ZeroAhead (the engine sets it under SyncAlways), a
+// leader that finds the zeros past the log's end reaching less than
+// ZeroAheadLead (1 MiB) past it writes the next 64 KiB of zeros with
+// WriteAt, after its group's waiters are released. The log's writes then
+// land on blocks that are allocated, in a file whose size does not change,
+// so a sync flushes data without a journal commit for the file's metadata:
+// on ext4 in this project's measurements, 310-390 µs per sync against
+// 490-790 µs when appending. The zeros are type 0, never a chunk: the
+// Reader takes them for the log's end (invariant 5). The file stays up to
+// ZeroAheadLead longer than the log.
+//
 // # Invariants
 //
 //  1. Records are logged in the order of the Append calls.

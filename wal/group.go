@@ -178,7 +178,41 @@ func (w *Writer) writeGroup(self *Waiter, forceSync bool) {
 		wt.wg.Done()
 	}
 	w.group = w.group[:0]
+	if w.zf != nil && err == nil {
+		w.zeroAhead()
+	}
 	w.handOff()
+}
+
+// Writing zeros ahead of the log (WriterOptions.ZeroAhead).
+const (
+	// ZeroAheadLead is how far past the log's end the zeros reach.
+	ZeroAheadLead = 1 << 20
+	// zeroChunk is the most a group's leader writes: one write call of a
+	// few microseconds, after its waiters are released, once every few
+	// groups once the lead is reached.
+	zeroChunk = 64 << 10
+)
+
+var zeros [zeroChunk]byte
+
+// zeroAhead writes the next chunk of zeros past the log's end when the
+// zeros reach less than ZeroAheadLead past it. The leader calls it after
+// its group: the file's end, written, is its own, and no other write is in
+// flight, so the zeros never land on a record. A failed write stops the
+// zeroing for good, and changes nothing else: the zeros are an
+// optimisation, and the reader takes zeros past the log's end for its end
+// (a ZERO chunk type).
+func (w *Writer) zeroAhead() {
+	start := max(w.zeroEnd, w.written)
+	if start-w.written >= ZeroAheadLead-zeroChunk {
+		return
+	}
+	if _, err := w.zf.WriteAt(zeros[:], start); err != nil {
+		w.zf = nil
+		return
+	}
+	w.zeroEnd = start + zeroChunk
 }
 
 // handOff passes leadership on after a group: to the first waiter of the

@@ -78,6 +78,15 @@ type WriterOptions struct {
 	// must not block on anything that waits for the writer; the slice is
 	// the writer's, valid only during the call.
 	OnWritten func(group []*Waiter)
+	// ZeroAhead, when set and the file implements io.WriterAt, keeps the
+	// file written with zeros up to about ZeroAheadLead bytes past the
+	// log's end (see zeroAhead). A sync then finds the blocks it writes
+	// allocated and the file's size unchanged, which on Linux's
+	// journalling file systems spares it the metadata commit that an
+	// appending write needs: under SyncAlways, where every group waits for
+	// a sync, that is a quarter or more of each sync's latency. It costs
+	// writing every byte of the log twice, so it is for SyncAlways.
+	ZeroAhead bool
 }
 
 // EnsureDefaults returns a copy of o with zero fields set to their defaults.

@@ -64,6 +64,10 @@ type Writer struct {
 	// yieldSkip is the number of groups whose leader skips the yield
 	// before taking the group (see writeGroup).
 	yieldSkip int
+	// zf is the file as an io.WriterAt when ZeroAhead applies, else nil;
+	// zeroEnd is where the zeros written ahead of the log end.
+	zf      io.WriterAt
+	zeroEnd int64
 
 	size atomic.Int64 // mirror of mu.size for Size
 	// writtenA mirrors written, advanced only by groups written without
@@ -91,6 +95,9 @@ func NewWriter(f File, logNum base.FileNum, opts WriterOptions) *Writer {
 	}
 	w.mu.room.L = &w.mu.Mutex
 	w.mu.idle.L = &w.mu.Mutex
+	if zf, ok := f.(io.WriterAt); ok && w.opts.ZeroAhead {
+		w.zf = zf
+	}
 	go w.flushLoop()
 	return w
 }

@@ -29,6 +29,14 @@ type RunStore struct {
 
 var _ Store = (*RunStore)(nil)
 
+// BatchRecycler is a Store that takes back a batch it made, once the
+// caller is done with it (committed or not), to hand out again from
+// NewBatch: a TxnStore's pending batch, one per key batch round or EXEC,
+// then allocates nothing. The engine's adapter implements it.
+type BatchRecycler interface {
+	RecycleBatch(b Batch)
+}
+
 // BatchMerger is a Store whose batches can be concatenated: MergeBatch
 // appends src's writes, in order, to dst, both batches of the store, and
 // leaves src unchanged. The engine's adapter implements it.

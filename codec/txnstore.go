@@ -80,9 +80,12 @@ type TxnStore struct {
 // readAhead holds the base's entries of [lower, upper), read with one
 // iterator, for the Gets that follow (Prefetch): keys and vals are sorted,
 // and a key of the range that is not among them is absent from the base.
+// keys and vals are copies in buf; lower and upper have storage of their
+// own. The next Prefetch reuses all of it.
 type readAhead struct {
 	lower, upper []byte
 	keys, vals   [][]byte
+	buf          copyBuf
 }
 
 // Covers reports whether the range kept by the last Prefetch covers
@@ -119,7 +122,10 @@ const (
 func (r *readAhead) scan(it Iterator, reverse bool, maxBytes int) (cut bool) {
 	// Room for a pipeline's worth of small entries (a key batch's pops)
 	// from the start, not after a growth per doubling.
-	buf := make(copyBuf, 0, min(max(maxBytes, 0), scanBufSize))
+	if r.buf == nil {
+		r.buf = make(copyBuf, 0, min(max(maxBytes, 0), scanBufSize))
+	}
+	r.buf = r.buf[:0]
 	if r.keys == nil {
 		r.keys, r.vals = make([][]byte, 0, scanEntries), make([][]byte, 0, scanEntries)
 	}
@@ -132,14 +138,14 @@ func (r *readAhead) scan(it Iterator, reverse bool, maxBytes int) (cut bool) {
 		ok = it.First()
 	}
 	for ; ok; ok = stepIter(it, reverse) {
-		k := buf.copy(it.Key())
+		k := r.buf.copy(it.Key())
 		r.keys = append(r.keys, k)
-		r.vals = append(r.vals, buf.copy(it.Value()))
+		r.vals = append(r.vals, r.buf.copy(it.Value()))
 		if n += len(k) + len(it.Value()); n > maxBytes {
 			if reverse {
-				r.lower = k
+				r.lower = append(r.lower[:0], k...)
 			} else {
-				r.upper = append(bytes.Clone(k), 0)
+				r.upper = append(append(r.upper[:0], k...), 0)
 			}
 			return true
 		}
@@ -240,14 +246,21 @@ func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) err
 	if err != nil {
 		return err
 	}
-	r := readAhead{lower: bytes.Clone(lower), upper: bytes.Clone(upper)}
+	// The buffers of the range kept before are reused: it is dropped
+	// first, so that a Get meanwhile reads the base.
+	t.mu.Lock()
+	r := t.mu.ahead
+	t.mu.ahead = readAhead{}
+	t.mu.Unlock()
+	r.lower = append(r.lower[:0], lower...)
+	r.upper = append(r.upper[:0], upper...)
 	// A reverse read first tries a forward one: stepping an LSM merge
 	// forward is cheaper than stepping it back (each Prev looks past the
 	// key's older versions), and when the whole range fits in maxBytes both
 	// keep the same entries. Only a range past maxBytes is read again, from
 	// upper down.
 	if r.scan(it, false, maxBytes) && reverse {
-		r.upper = bytes.Clone(upper)
+		r.upper = append(r.upper[:0], upper...)
 		r.scan(it, true, maxBytes)
 		slices.Reverse(r.keys)
 		slices.Reverse(r.vals)
@@ -265,12 +278,18 @@ func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) err
 	return nil
 }
 
-// commitPending commits Pending() to the base (CommitTransaction).
+// commitPending commits Pending() to the base (CommitTransaction), and
+// gives the batch back to a base that recycles batches.
 func (t *TxnStore) commitPending() error {
-	if b := t.Pending(); b != nil {
-		return t.base.Commit(b)
+	b := t.Pending()
+	if b == nil {
+		return nil
 	}
-	return nil
+	err := t.base.Commit(b)
+	if r, ok := t.base.(BatchRecycler); ok {
+		r.RecycleBatch(b)
+	}
+	return err
 }
 
 // NewIter implements Store: a merge of the base and the pending writes. The

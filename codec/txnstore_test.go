@@ -902,3 +902,101 @@ func TestTxnStorePrefetchBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestTxnStorePrefetchReuse: a read ahead reuses the buffers of the one
+// before it, narrowed bounds included: each range read in turn is covered
+// exactly, with the right values, and values read before stay unchanged.
+func TestTxnStorePrefetchReuse(t *testing.T) {
+	base := &countingStore{MemStore: NewMemStore()}
+	bt := base.NewBatch()
+	for i := range 40 { // k00..k39, 100-byte values
+		bt.Set(fmt.Appendf(nil, "k%02d", i), bytes.Repeat([]byte{byte('A' + i)}, 100))
+	}
+	if err := base.Commit(bt); err != nil {
+		t.Fatal(err)
+	}
+	txn := NewTxnStore(base)
+	var kept [][]byte // values read so far, with the byte each must hold
+	steps := []struct {
+		lower, upper string
+		reverse      bool
+		first, last  int // the keys read ahead (past 250 bytes: three)
+	}{
+		{"k30", "k40", true, 37, 39},
+		{"k00", "k20", false, 0, 2},
+		{"k10", "k13", true, 10, 12},
+		{"k20", "k30", true, 27, 29},
+		{"k05", "k35", false, 5, 7},
+	}
+	for _, s := range steps {
+		if err := txn.Prefetch(b(s.lower), b(s.upper), s.reverse, 250); err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := fmt.Sprintf("k%02d", s.first), fmt.Sprintf("k%02d", s.last)
+		if !txn.Covers(b(lo), append(b(hi), 0)) {
+			t.Fatalf("%+v: [%s, %s] not covered", s, lo, hi)
+		}
+		if s.first > 0 && txn.Covers(b(fmt.Sprintf("k%02d", s.first-1)), b(lo)) {
+			t.Fatalf("%+v: the key before %s covered", s, lo)
+		}
+		if txn.Covers(b(hi), b(fmt.Sprintf("k%02d~", s.last+1))) {
+			t.Fatalf("%+v: the key after %s covered", s, hi)
+		}
+		base.gets = 0
+		for i := s.first; i <= s.last; i++ {
+			v, err := txn.Get(fmt.Appendf(nil, "k%02d", i))
+			if err != nil || !bytes.Equal(v, bytes.Repeat([]byte{byte('A' + i)}, 100)) {
+				t.Fatalf("%+v: k%02d = %.10q..., %v", s, i, v, err)
+			}
+			kept = append(kept, v)
+		}
+		if base.gets != 0 {
+			t.Fatalf("%+v: %d base reads inside the range read ahead", s, base.gets)
+		}
+		for _, v := range kept {
+			if !bytes.Equal(v, bytes.Repeat(v[:1], 100)) {
+				t.Fatalf("%+v: a value read before changed to %.10q...", s, v)
+			}
+		}
+	}
+}
+
+// recyclingStore is a MemStore that takes back batches (BatchRecycler).
+type recyclingStore struct {
+	*MemStore
+	committed map[Batch]bool
+	recycled  []Batch
+}
+
+func (s *recyclingStore) Commit(b Batch) error {
+	s.committed[b] = true
+	return s.MemStore.Commit(b)
+}
+
+func (s *recyclingStore) RecycleBatch(b Batch) { s.recycled = append(s.recycled, b) }
+
+// TestTxnStoreRecyclesPending: a transaction's commit gives its pending
+// batch back to a base that recycles batches, once committed; a
+// transaction that wrote nothing commits and recycles nothing.
+func TestTxnStoreRecyclesPending(t *testing.T) {
+	base := &recyclingStore{MemStore: NewMemStore(), committed: map[Batch]bool{}}
+	ks := New(base, nil)
+	for round := range 3 {
+		tks := ks.InTransaction(NewTxnStore(base))
+		if _, err := tks.DB(0).Set(fmt.Appendf(nil, "k%d", round), b("v"), SetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tks.CommitTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if len(base.recycled) != round+1 || !base.committed[base.recycled[round]] {
+			t.Fatalf("round %d: %d batches recycled, the last committed: %v", round, len(base.recycled), base.committed[base.recycled[len(base.recycled)-1]])
+		}
+		if v, found, err := ks.DB(0).Get(fmt.Appendf(nil, "k%d", round)); err != nil || !found || string(v) != "v" {
+			t.Fatalf("round %d: k%d = %q, %v, %v", round, round, v, found, err)
+		}
+	}
+	if err := ks.InTransaction(NewTxnStore(base)).CommitTransaction(); err != nil || len(base.recycled) != 3 {
+		t.Fatalf("an empty transaction: %v, %d batches recycled", err, len(base.recycled))
+	}
+}

@@ -32,8 +32,25 @@ type Batch struct {
 
 var batchPool = sync.Pool{New: func() any { return &Batch{} }}
 
-// NewBatch returns an empty batch.
-func (d *DB) NewBatch() *Batch { return &Batch{} }
+// NewBatch returns an empty batch, perhaps one given back with
+// RecycleBatch.
+func (d *DB) NewBatch() *Batch { return batchPool.Get().(*Batch) }
+
+// maxRecycledBatch bounds the batches RecycleBatch keeps: a pool would keep
+// a large write's buffer past a garbage collection, outside any memory
+// accounting.
+const maxRecycledBatch = 64 << 10
+
+// RecycleBatch gives back a batch the caller is done with, applied or not,
+// for NewBatch to hand out again, emptied. The caller must not touch b
+// afterwards. A batch of more than 64 KiB is left to the garbage collector.
+func (d *DB) RecycleBatch(b *Batch) {
+	if cap(b.data) > maxRecycledBatch {
+		return
+	}
+	b.Reset()
+	batchPool.Put(b)
+}
 
 func (b *Batch) init() {
 	if len(b.data) < batchHeaderLen {

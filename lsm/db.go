@@ -280,11 +280,10 @@ func (d *DB) DeleteRange(start, end []byte, o *WriteOptions) error {
 
 // applyOne commits a single write through a pooled batch.
 func (d *DB) applyOne(kind base.InternalKeyKind, key, value []byte, o *WriteOptions) error {
-	b := batchPool.Get().(*Batch)
+	b := d.NewBatch()
 	b.add(kind, key, value, kind != base.InternalKeyKindDelete)
 	err := d.Apply(b, o)
-	b.Reset()
-	batchPool.Put(b)
+	d.RecycleBatch(b) // not a large value's buffer
 	return err
 }
 

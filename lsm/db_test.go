@@ -216,3 +216,33 @@ func TestPrefetchDuringRotations(t *testing.T) {
 		t.Fatalf("no rotation under the hints:\n%s", m)
 	}
 }
+
+// TestRecycleBatch: a batch given back after its commit comes out of
+// NewBatch empty and works as a new one; a batch of more than 64 KiB is
+// never handed out again.
+func TestRecycleBatch(t *testing.T) {
+	d := openMem(t, vfs.NewMem(), nil)
+	for i := range 50 {
+		b := d.NewBatch()
+		if b.Count() != 0 || b.Len() != batchHeaderLen {
+			t.Fatalf("round %d: NewBatch holds %d writes, %d bytes", i, b.Count(), b.Len())
+		}
+		k := fmt.Sprintf("k%02d", i)
+		b.Set([]byte(k), []byte("v"))
+		if i%5 == 0 {
+			b.Set([]byte("big"), bytes.Repeat([]byte("x"), maxRecycledBatch)) // past the bound
+		}
+		if err := d.Apply(b, nil); err != nil {
+			t.Fatal(err)
+		}
+		d.RecycleBatch(b)
+		if got := mustGet(t, d, k); got != "v" {
+			t.Fatalf("%s = %q after its batch was recycled", k, got)
+		}
+	}
+	for range 100 {
+		if b := d.NewBatch(); cap(b.data) > maxRecycledBatch {
+			t.Fatalf("NewBatch handed out a batch of %d bytes", cap(b.data))
+		}
+	}
+}

@@ -66,6 +66,9 @@ func (s engineSnapshot) Close() error { return s.snap.Close() }
 
 func (s engineStore) NewBatch() codec.Batch { return s.db.NewBatch() }
 
+// RecycleBatch implements codec.BatchRecycler.
+func (s engineStore) RecycleBatch(b codec.Batch) { s.db.RecycleBatch(b.(*lsm.Batch)) }
+
 // MergeBatch implements codec.BatchMerger (codec.RunStore).
 func (s engineStore) MergeBatch(dst, src codec.Batch) { dst.(*lsm.Batch).Append(src.(*lsm.Batch)) }
 

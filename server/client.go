@@ -20,6 +20,7 @@ import (
 // that serves it uses its reader, reply writer, command cache, buffers,
 // batch key and keyspace in its stead.
 type client struct {
+	coal            coalesced // coalesce.go
 	s               *Server
 	id              int64
 	conn            net.Conn
@@ -348,8 +349,14 @@ func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 	if cmd.logged {
 		c.needLog()
 	}
-	cmd.handler(c, args)
-	s.slowlog.maybeAdd(s, c, args, time.Since(start))
+	k, args := c.coalesce(cmd, args, bo)
+	if k > 1 {
+		cmd.coalesce(c, args[1], k)
+		c.logCoalesced(start, k)
+	} else {
+		cmd.handler(c, args)
+		s.slowlog.maybeAdd(s, c, args, time.Since(start))
+	}
 	switch {
 	case bo == alone:
 		s.serveReady()

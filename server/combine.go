@@ -402,11 +402,24 @@ func (c *client) runFor(w *client, room, roomBytes int) (n, size int) {
 	for {
 		w.lastInteraction.Store(now.UnixNano())
 		w.bufs.SetNow(now.UnixMilli())
-		cmd.handler(w, args)
-		end := time.Now()
-		s.slowlog.maybeAdd(s, w, args, end.Sub(now))
-		now = end
-		n, size = n+1, size+sz
+		k := 1
+		if cmd.coalesce != nil && len(args) == 2 && !s.events.Active() {
+			// Identical commands after it run with it (coalesce.go),
+			// within the round's and the batch's bounds. From here on
+			// args are the copies: the reader's are reused.
+			k += w.takeIdentical(args, min(min(room, maxKeyBatch)-n-1, (min(roomBytes, maxKeyBatchBytes)-size-sz)/sz))
+			args = w.coal.args[:]
+		}
+		if k == 1 {
+			cmd.handler(w, args)
+			end := time.Now()
+			s.slowlog.maybeAdd(s, w, args, end.Sub(now))
+			now = end
+		} else {
+			cmd.coalesce(w, args[1], k)
+			now = w.logCoalesced(now, k)
+		}
+		n, size = n+k, size+k*sz
 		if n >= room || n >= maxKeyBatch || w.w.Len() > 64<<10 || s.events.anyReady.Load() {
 			break
 		}

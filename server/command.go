@@ -51,6 +51,10 @@ type command struct {
 	// hash field, a sorted set member) whose data key prefetchNext hints,
 	// counted from the end when negative; 0: the key's metadata is hinted.
 	elemArg int
+	// coalesce, when set, runs k of the command at once, all of the form
+	// NAME key, writing k replies as k runs of handler would (see
+	// coalesce.go). Only batchable commands have one.
+	coalesce func(c *client, key []byte, k int)
 	// batchable: the command may run in a key batch (keybatch.go); set by
 	// register from batchableCommands.
 	batchable bool

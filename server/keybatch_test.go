@@ -269,6 +269,8 @@ func TestKeyBatchCommitFailure(t *testing.T) {
 		want   string
 	}{
 		{"key batch", []string{"RPUSH", "q", "a"}, repeat(3, "RPUSH", "q", "b"), [][]string{{"LLEN", "q"}}, ":1"},
+		// Coalesced (coalesce.go): one pop of three, each command failed.
+		{"coalesced pops", []string{"RPUSH", "q", "a", "b", "c", "d"}, repeat(3, "RPOP", "q"), [][]string{{"LLEN", "q"}}, ":4"},
 		{"run", []string{"SET", "a", "0"}, [][]string{{"SET", "b", "1"}, {"INCR", "c"}, {"SET", "a", "1"}},
 			[][]string{{"GET", "a"}, {"EXISTS", "b", "c"}, {"DBSIZE"}}, "0 :0 :1"},
 	} {

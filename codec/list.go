@@ -117,8 +117,15 @@ const pointReadMax = 4
 // when reverse is set. kb, if not nil, is scratch space for the keys it
 // reads (Get does not keep its key); a write's object lends its own.
 func collectSlots(r Reader, db uint8, uuid, from, to uint64, reverse bool, kb []byte) ([][]byte, error) {
+	return collectSlotsBy(r, db, uuid, from, to, reverse, kb, to-from <= pointReadMax)
+}
+
+// collectSlotsBy is collectSlots with the choice of point reads (points)
+// or a scan made by the caller: point reads for a range a TxnStore has
+// read ahead.
+func collectSlotsBy(r Reader, db uint8, uuid, from, to uint64, reverse bool, kb []byte, points bool) ([][]byte, error) {
 	out := make([][]byte, 0, to-from)
-	if to-from <= pointReadMax {
+	if points {
 		k := kb[:0]
 		if k == nil {
 			k = make([]byte, 0, dataPrefixLen+1+8)
@@ -215,13 +222,16 @@ func (o *object) pop(left bool, count uint64) ([][]byte, error) {
 	if !left {
 		from, to = o.m.Tail-n, o.m.Tail
 	}
-	if t, ok := o.ks.store.(*TxnStore); ok && n > 0 && n < popReadAhead {
+	points := n <= pointReadMax
+	if t, ok := o.ks.store.(*TxnStore); ok && n > 0 {
 		// In a key batch (or EXEC) the next commands likely pop the
 		// next slots: read them with one seek (TxnStore.Prefetch), not
-		// one lookup each.
+		// one lookup each. A range read ahead already (by the pops
+		// before, or PopFit) is read slot by slot from there.
 		k1 := appendSlotKey(o.kb[:0], o.db, o.m.UUID, from)
 		k2 := appendSlotKey(o.kb[len(k1):len(k1)], o.db, o.m.UUID, to)
-		if !t.Covers(k1, k2) {
+		covered := t.Covers(k1, k2)
+		if !covered && n < popReadAhead {
 			lo, hi := from, min(o.m.Tail, from+popReadAhead)
 			if !left {
 				lo, hi = max(o.m.Head, to-popReadAhead), to
@@ -229,9 +239,11 @@ func (o *object) pop(left bool, count uint64) ([][]byte, error) {
 			if err := t.Prefetch(listSlotKey(o.db, o.m.UUID, lo), listSlotKey(o.db, o.m.UUID, hi), !left, popReadAheadBytes); err != nil {
 				return nil, err
 			}
+			covered = true
 		}
+		points = points || covered
 	}
-	elems, err := collectSlots(o.ks.store, o.db, o.m.UUID, from, to, !left, o.kb[:0])
+	elems, err := collectSlotsBy(o.ks.store, o.db, o.m.UUID, from, to, !left, o.kb[:0], points)
 	if err != nil {
 		return nil, err
 	}
@@ -258,6 +270,55 @@ func (d *DB) Push(key []byte, elems [][]byte, left, existing bool) (int64, error
 		}
 		return int64(o.m.Count), nil
 	})
+}
+
+// PopFit returns how many pops of one element from key's head (left) or
+// tail, at most limit, run one after the other, take elements whose sizes
+// (each plus its slot key's, which bounds a reply's framing) stay within
+// budget bytes, and at least one:
+// how many single pops the server may run as one (server/coalesce.go)
+// without their replies passing its buffer's bound. A missing key, or one
+// of another type, answers limit: those pops answer nil or an error. It
+// reads the elements, which the pops then find in the caches.
+func (d *DB) PopFit(key []byte, left bool, limit, budget int) (int, error) {
+	unlock := d.lockKeys(key)
+	defer unlock()
+	v, err := d.openView(d.ks.store, key, TypeList, d.nowMs())
+	switch {
+	case errors.Is(err, ErrWrongType):
+		return limit, nil
+	case err != nil:
+		return 0, err
+	case !v.live:
+		return limit, nil
+	}
+	n := min(uint64(max(limit, 0)), v.m.Count)
+	from, to := v.m.Head, v.m.Head+n
+	if !left {
+		from, to = v.m.Tail-n, v.m.Tail
+	}
+	if t, ok := d.ks.store.(*TxnStore); ok {
+		// Read ahead, kept for the pops: the entries read up to the one
+		// that takes the read past budget.
+		lo, hi := listSlotKey(v.db, v.m.UUID, from), listSlotKey(v.db, v.m.UUID, to)
+		if err := t.Prefetch(lo, hi, !left, budget); err != nil {
+			return 0, err
+		}
+		fit := t.aheadLen()
+		if !t.Covers(lo, hi) && fit > 1 {
+			fit-- // the entry that passed the budget
+		}
+		return max(fit, 1), nil
+	}
+	fit, size, keyLen := 0, 0, len(listSlotKey(v.db, v.m.UUID, 0))
+	err = scanSlots(v.r, v.db, v.m.UUID, from, to, !left, func(_ uint64, e []byte) bool {
+		if size += len(e) + keyLen; size > budget && fit > 0 {
+			return false
+		}
+		fit++
+		return true
+	})
+	return max(fit, 1), err
 }
 
 // Pop implements LPOP and RPOP (left: from the head) and is the pop of

@@ -835,3 +835,67 @@ func TestLRangeEachMatchesLRange(t *testing.T) {
 		}
 	}
 }
+
+// TestPopFit: how many single pops from either end fit a byte budget, with
+// and without a transaction's read ahead, which the pops then use.
+func TestPopFit(t *testing.T) {
+	f := newFixture(t)
+	// Elements of 100, 200, ..., 1000 bytes from the head.
+	var elems [][]byte
+	for i := 1; i <= 10; i++ {
+		elems = append(elems, bytes.Repeat([]byte{byte('a' + i)}, 100*i))
+	}
+	if _, err := f.db.Push(b("l"), elems, false, false); err != nil {
+		t.Fatal(err)
+	}
+	f.set("s", "x")
+	each := func(n int) int { return 100*n + len(listSlotKey(0, 0, 0)) } // an element and its key
+	for _, tc := range []struct {
+		left          bool
+		limit, budget int
+		want          int
+	}{
+		{true, 10, 1 << 20, 10},
+		{true, 4, 1 << 20, 4},
+		{true, 10, each(1) + each(2) + each(3), 3},
+		{true, 10, each(1) + each(2) + each(3) - 1, 2},
+		{true, 10, 0, 1}, // at least one
+		{false, 10, each(10) + each(9), 2},
+		{false, 10, each(10) - 1, 1},
+		{false, 20, 1 << 20, 10},
+	} {
+		for _, txn := range []bool{false, true} {
+			d, ts := f.db, (*TxnStore)(nil)
+			if txn {
+				ts = NewTxnStore(f.store)
+				d = f.ks.InTransaction(ts).DB(0)
+			}
+			got, err := d.PopFit(b("l"), tc.left, tc.limit, tc.budget)
+			if err != nil || got != tc.want {
+				t.Fatalf("%+v txn=%v: PopFit = %d, %v; want %d", tc, txn, got, err, tc.want)
+			}
+			if !txn {
+				continue
+			}
+			// The pops find their elements read ahead.
+			es, _, err := d.Pop(b("l"), tc.left, got)
+			if err != nil || len(es) != got {
+				t.Fatalf("%+v: Pop after PopFit = %d elements, %v", tc, len(es), err)
+			}
+			for i, e := range es {
+				w := i
+				if !tc.left {
+					w = 9 - i
+				}
+				if !bytes.Equal(e, elems[w]) {
+					t.Fatalf("%+v: element %d is %d bytes, want %d", tc, i, len(e), len(elems[w]))
+				}
+			}
+		}
+	}
+	for _, key := range []string{"missing", "s"} {
+		if got, err := f.db.PopFit(b(key), true, 7, 0); err != nil || got != 7 {
+			t.Fatalf("PopFit(%s) = %d, %v; want the limit, 7", key, got, err)
+		}
+	}
+}

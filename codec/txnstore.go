@@ -88,6 +88,13 @@ type readAhead struct {
 	buf          copyBuf
 }
 
+// aheadLen is the number of entries the last Prefetch kept.
+func (t *TxnStore) aheadLen() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.mu.ahead.keys)
+}
+
 // Covers reports whether the range kept by the last Prefetch covers
 // [lower, upper).
 func (t *TxnStore) Covers(lower, upper []byte) bool {

@@ -357,6 +357,7 @@ func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 		cmd.handler(c, args)
 		s.slowlog.maybeAdd(s, c, args, time.Since(start))
 	}
+	c.coal.release()
 	switch {
 	case bo == alone:
 		s.serveReady()

@@ -31,8 +31,8 @@ func init() {
 		k1(&command{name: "rpush", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Appends one or more elements to a list. Creates the key if it doesn't exist.", handler: pushCommand(false, false)}),
 		k1(&command{name: "lpushx", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Prepends one or more elements to a list only when the list exists.", handler: pushCommand(true, true)}),
 		k1(&command{name: "rpushx", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Appends an element to a list only when the list exists.", handler: pushCommand(false, true)}),
-		k1(&command{name: "lpop", arity: -2, flags: flagWrite | flagFast, summary: "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", handler: popCommand(true), coalesce: popRun(true)}),
-		k1(&command{name: "rpop", arity: -2, flags: flagWrite | flagFast, summary: "Returns and removes the last elements of a list. Deletes the list if the last element was popped.", handler: popCommand(false), coalesce: popRun(false)}),
+		k1(&command{name: "lpop", arity: -2, flags: flagWrite | flagFast, summary: "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", handler: popCommand(true), coalesce: popRun(true), coalesceFit: popFit(true)}),
+		k1(&command{name: "rpop", arity: -2, flags: flagWrite | flagFast, summary: "Returns and removes the last elements of a list. Deletes the list if the last element was popped.", handler: popCommand(false), coalesce: popRun(false), coalesceFit: popFit(false)}),
 		k1(&command{name: "llen", arity: 2, flags: flagReadOnly | flagFast, summary: "Returns the length of a list.", handler: cmdLLen}),
 		k1(&command{name: "lrange", arity: 4, flags: flagReadOnly, summary: "Returns a range of elements from a list.", handler: cmdLRange}),
 		k1(&command{name: "lindex", arity: 3, flags: flagReadOnly, summary: "Returns an element from a list by its index.", handler: cmdLIndex}),
@@ -123,6 +123,18 @@ func popRun(left bool) func(c *client, key []byte, k int) {
 				c.w.Bulk(es[i])
 			}
 		}
+	}
+}
+
+// popFit is popRun's bound: as many pops as the elements at the list's end
+// fit the budget (codec.DB.PopFit); one on an error.
+func popFit(left bool) func(c *client, key []byte, limit, budget int) int {
+	return func(c *client, key []byte, limit, budget int) int {
+		n, err := c.kdb().PopFit(key, left, limit, budget)
+		if err != nil {
+			return 1
+		}
+		return n
 	}
 }
 

@@ -43,10 +43,18 @@ func (c *client) coalesce(cmd *command, args [][]byte, bo batchOutcome) (int, []
 		return 1, args
 	}
 	size := argsSize(args)
-	k := c.takeIdentical(args, min(maxKeyBatch-b.n, (maxKeyBatchBytes-b.bytes)/size))
+	k := c.takeIdentical(cmd, args, min(maxKeyBatch-b.n, (maxKeyBatchBytes-b.bytes)/size))
 	b.n += k
 	b.bytes += k * size
 	return 1 + k, c.coal.args[:]
+}
+
+// release drops the copy of a large key once its command has run: a
+// connection does not keep it.
+func (co *coalesced) release() {
+	if cap(co.buf) > maxKeptBatchKey {
+		*co = coalesced{}
+	}
 }
 
 // coalescedRun, when set (tests), is called with the size of each
@@ -68,13 +76,22 @@ func (c *client) logCoalesced(start time.Time, k int) time.Time {
 	return end
 }
 
+// replyBudget is what a coalesced run's replies may add to the client's
+// reply buffer: the connection loop flushes past it (client.serve), and a
+// holder stops running a served client's commands (runFor).
+const replyBudget = 64 << 10
+
 // takeIdentical consumes the commands buffered right after the running
-// one, args (of the form NAME key), that are byte for byte the same, at
-// most max of them, and returns how many it consumed. It copies args
+// one, cmd with args (of the form NAME key), that are byte for byte the
+// same, at most max of them and no more than keep the run's replies within
+// replyBudget (cmd.coalesceFit), and returns how many it consumed. It copies args
 // first: c.coal.args holds them afterwards, and the caller must use the
 // copies, not args, which the reader reuses once it peeks (even when it
 // consumes nothing).
-func (c *client) takeIdentical(args [][]byte, max int) int {
+func (c *client) takeIdentical(cmd *command, args [][]byte, max int) int {
+	if max > 0 {
+		max = min(max, cmd.coalesceFit(c, args[1], max+1, replyBudget-c.w.Len())-1)
+	}
 	co := &c.coal
 	if cap(co.buf) > maxKeptBatchKey {
 		co.buf = nil // a large key's copy is not kept

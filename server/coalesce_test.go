@@ -2,10 +2,13 @@ package server
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
+	"github.com/strata-db/strata/internal/vfs/errorfs"
 	"github.com/strata-db/strata/server/resp"
 )
 
@@ -110,8 +113,8 @@ func TestCoalescedPopsConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
 	for i := range clients {
+		cc := dialRaw(t, ts.addr) // here: it may fail the test
 		wg.Go(func() {
-			cc := dialRaw(t, ts.addr)
 			name := []string{"LPOP", "RPOP"}[i%2]
 			for range pipelines {
 				cc.out = cc.out[:0]
@@ -164,5 +167,101 @@ func TestCoalescedPopsConcurrent(t *testing.T) {
 	}
 	if runs.Load() == 0 {
 		t.Fatal("no run was coalesced")
+	}
+}
+
+// TestCoalescedPopsReplyBound: a run of pops of large elements coalesces
+// no more than fit the reply buffer's bound (codec.DB.PopFit): no write to
+// the connection carries much more than 64 KiB plus one element, as
+// without coalescing. (Found in review: 64 pops of 200 KiB went out as
+// one 12.5 MiB write.)
+func TestCoalescedPopsReplyBound(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	p := newPipeClient(t, ts.s)
+	big := strings.Repeat("x", 200<<10)
+	for range 64 {
+		p.send(t, []string{"RPUSH", "q", big})
+	}
+	p.send(t, []string{"RPUSH", "q", "a", "b", "c", "d"}) // small ones first
+	runs, cmds := observeCoalescing(t)
+	var b []byte
+	for range 68 {
+		b = appendCommand(b, "RPOP", "q")
+	}
+	p.conn.in <- b
+	want := 64*(len(big)+len("$204800\r\n\r\n")) + 4*len("$1\r\na\r\n")
+	total, largest := 0, 0
+	for total < want {
+		n := <-p.conn.written
+		total, largest = total+n, max(largest, n)
+	}
+	if largest > len(big)+replyBudget+1024 {
+		t.Fatalf("a write of %d bytes: a coalesced run passed the reply buffer's bound", largest)
+	}
+	if runs.Load() == 0 {
+		t.Fatal("the small elements' pops were not coalesced")
+	}
+	t.Logf("%d runs of %d pops in all; largest write %d bytes", runs.Load(), cmds.Load(), largest)
+}
+
+// TestCoalescedPopsServedCommitFailure: a holder's and a served client's
+// coalesced runs in a failed combined commit each answer every command
+// with the error, and the list is left as it was.
+func TestCoalescedPopsServedCommitFailure(t *testing.T) {
+	fault := errorfs.NewToggle(syscall.ENOSPC, pathFilter(".log", errorfs.OpWrite))
+	ts, err := openFaultServer(t, t.TempDir(), fault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := observeCoalescing(t)
+	a, b := newPipeClient(t, ts.s), newPipeClient(t, ts.s)
+	push := []string{"RPUSH", "q"}
+	for i := range 20 {
+		push = append(push, fmt.Sprint("e", i))
+	}
+	a.send(t, push)
+	b.send(t, []string{"LLEN", "q"}, []string{"RPUSH", "q", "z"}) // b's last key is q
+	opened := holdOpened(t, 1)
+	fault.On()
+	ra := sendAsync(t, a, repeat(3, "RPOP", "q"))
+	waitOpened(t, opened)
+	rb := sendAsync(t, b, repeat(6, "RPOP", "q"))
+	for name, vs := range map[string][]resp.Value{"holder": <-ra, "served": <-rb} {
+		for i, v := range vs {
+			if v.Kind != resp.KindError || !strings.Contains(v.Str, syscall.ENOSPC.Error()) {
+				t.Errorf("%s reply %d: %s, want an error naming %q", name, i, replyText([]resp.Value{v}), syscall.ENOSPC)
+			}
+		}
+	}
+	fault.Off()
+	if runs.Load() == 0 {
+		t.Fatal("no run was coalesced")
+	}
+	if v := dialRaw(t, ts.addr).mustDo(t, "LLEN", "q"); v.Int != 21 {
+		t.Errorf("LLEN q = %d after the failed commit, want 21", v.Int)
+	}
+}
+
+// TestCoalescedPopsSlowLog: each command of a coalesced run has its own
+// slow log entry, with its arguments.
+func TestCoalescedPopsSlowLog(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	runs, _ := observeCoalescing(t)
+	c := dialRaw(t, ts.addr)
+	c.mustDo(t, "CONFIG", "SET", "slowlog-log-slower-than", "0")
+	c.mustDo(t, "CONFIG", "SET", "slowlog-max-len", "1000")
+	p := newPipeClient(t, ts.s)
+	p.send(t, append([][]string{{"RPUSH", "qq", "a", "b", "c"}}, repeat(5, "RPOP", "qq")...)...)
+	if runs.Load() == 0 {
+		t.Fatal("no run was coalesced")
+	}
+	n := 0
+	for _, e := range c.mustDo(t, "SLOWLOG", "GET", "100").Elems {
+		if replyText(e.Elems[3].Elems) == "RPOP qq" {
+			n++
+		}
+	}
+	if n != 5 {
+		t.Errorf("%d slow log entries of RPOP qq, want 5", n)
 	}
 }

@@ -407,7 +407,7 @@ func (c *client) runFor(w *client, room, roomBytes int) (n, size int) {
 			// Identical commands after it run with it (coalesce.go),
 			// within the round's and the batch's bounds. From here on
 			// args are the copies: the reader's are reused.
-			k += w.takeIdentical(args, min(min(room, maxKeyBatch)-n-1, (min(roomBytes, maxKeyBatchBytes)-size-sz)/sz))
+			k += w.takeIdentical(cmd, args, min(min(room, maxKeyBatch)-n-1, (min(roomBytes, maxKeyBatchBytes)-size-sz)/sz))
 			args = w.coal.args[:]
 		}
 		if k == 1 {
@@ -419,6 +419,7 @@ func (c *client) runFor(w *client, room, roomBytes int) (n, size int) {
 			cmd.coalesce(w, args[1], k)
 			now = w.logCoalesced(now, k)
 		}
+		w.coal.release()
 		n, size = n+k, size+k*sz
 		if n >= room || n >= maxKeyBatch || w.w.Len() > 64<<10 || s.events.anyReady.Load() {
 			break

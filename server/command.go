@@ -55,6 +55,9 @@ type command struct {
 	// NAME key, writing k replies as k runs of handler would (see
 	// coalesce.go). Only batchable commands have one.
 	coalesce func(c *client, key []byte, k int)
+	// coalesceFit, with coalesce, returns how many of the command, at
+	// most limit, may run as one with their replies within budget bytes.
+	coalesceFit func(c *client, key []byte, limit, budget int) int
 	// batchable: the command may run in a key batch (keybatch.go); set by
 	// register from batchableCommands.
 	batchable bool

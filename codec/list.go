@@ -39,6 +39,14 @@ var (
 // write. LTRIM of a big list and pops of big counts take the range.
 const rangeDeleteMin = 8
 
+// popRangeDeleteMin is rangeDeleteMin for pops. A queue's pops come one
+// after another, each adding its range tombstone to the memtable, where
+// every later read of any key searches them until a flush and compaction
+// drop them; a run of single pops the server coalesces (at most 64,
+// server/coalesce.go) writes the point tombstones the pops one at a time
+// would have.
+const popRangeDeleteMin = 128
+
 // listSlotKey returns the data key of slot idx of incarnation uuid.
 func listSlotKey(db uint8, uuid, idx uint64) []byte {
 	return appendSlotKey(make([]byte, 0, dataPrefixLen+1+8), db, uuid, idx)
@@ -172,11 +180,15 @@ func (o *object) scanSlots(from, to uint64, reverse bool, fn func(idx uint64, el
 
 // removeSlots deletes slots [from, to): point deletions for a few, one range
 // deletion for a run of rangeDeleteMin or more. Bounds are the caller's.
-func (o *object) removeSlots(from, to uint64) {
+func (o *object) removeSlots(from, to uint64) { o.removeSlotsFrom(from, to, rangeDeleteMin) }
+
+// removeSlotsFrom is removeSlots with one range deletion from rangeMin
+// slots on.
+func (o *object) removeSlotsFrom(from, to, rangeMin uint64) {
 	switch {
 	case from >= to:
 		return
-	case to-from < rangeDeleteMin:
+	case to-from < rangeMin:
 		for i := from; i < to; i++ {
 			o.b.Delete(appendSlotKey(o.kb[:0], o.db, o.m.UUID, i))
 		}
@@ -247,7 +259,7 @@ func (o *object) pop(left bool, count uint64) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.removeSlots(from, to)
+	o.removeSlotsFrom(from, to, popRangeDeleteMin)
 	if left {
 		o.m.Head = to
 	} else {

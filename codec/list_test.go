@@ -172,15 +172,22 @@ func TestListPushPop(t *testing.T) {
 		t.Fatalf("LPOP missing = %q %v %v", es, found, err)
 	}
 
-	// A big pop removes its slots with one range deletion.
-	f.rpush("big", strings.Repeat("x ", 99)+"x")
+	// A pop of up to popRangeDeleteMin slots writes a tombstone per slot
+	// (as the pops one at a time, which the server may coalesce); a
+	// bigger one a range deletion.
+	f.rpush("big", strings.Repeat("x ", 299)+"x")
 	cs := countStore(f)
 	es, _, _ = cs.db.Pop(b("big"), true, 40)
-	if len(es) != 40 || cs.rangeDels != 1 || cs.deletes != 0 {
+	if len(es) != 40 || cs.rangeDels != 0 || cs.deletes != 40 {
 		t.Fatalf("LPOP 40: %d elements, %d range deletions, %d deletes", len(es), cs.rangeDels, cs.deletes)
 	}
-	if n, _ := f.db.LLen(b("big")); n != 60 {
-		t.Fatalf("LLEN after LPOP 40 = %d", n)
+	cs.reset()
+	es, _, _ = cs.db.Pop(b("big"), false, popRangeDeleteMin)
+	if len(es) != popRangeDeleteMin || cs.rangeDels != 1 || cs.deletes != 0 {
+		t.Fatalf("RPOP %d: %d elements, %d range deletions, %d deletes", popRangeDeleteMin, len(es), cs.rangeDels, cs.deletes)
+	}
+	if n, _ := f.db.LLen(b("big")); n != 300-40-popRangeDeleteMin {
+		t.Fatalf("LLEN after LPOP 40 and RPOP %d = %d", popRangeDeleteMin, n)
 	}
 	f.checkLists()
 }

@@ -77,21 +77,18 @@ func (c *client) logCoalesced(start time.Time, k int) time.Time {
 }
 
 // replyBudget is what a coalesced run's replies may add to the client's
-// reply buffer: the connection loop flushes past it (client.serve), and a
+// reply buffer: past it the connection loop flushes (serveConn), and a
 // holder stops running a served client's commands (runFor).
 const replyBudget = 64 << 10
 
 // takeIdentical consumes the commands buffered right after the running
 // one, cmd with args (of the form NAME key), that are byte for byte the
 // same, at most max of them and no more than keep the run's replies within
-// replyBudget (cmd.coalesceFit), and returns how many it consumed. It copies args
-// first: c.coal.args holds them afterwards, and the caller must use the
-// copies, not args, which the reader reuses once it peeks (even when it
-// consumes nothing).
+// replyBudget (cmd.coalesceFit, asked only when the next command is one),
+// and returns how many it consumed. It copies args first: c.coal.args
+// holds them afterwards, and the caller must use the copies, not args,
+// which the reader reuses once it peeks (even when it consumes nothing).
 func (c *client) takeIdentical(cmd *command, args [][]byte, max int) int {
-	if max > 0 {
-		max = min(max, cmd.coalesceFit(c, args[1], max+1, replyBudget-c.w.Len())-1)
-	}
 	co := &c.coal
 	if cap(co.buf) > maxKeptBatchKey {
 		co.buf = nil // a large key's copy is not kept
@@ -99,12 +96,12 @@ func (c *client) takeIdentical(cmd *command, args [][]byte, max int) int {
 	co.buf = append(append(co.buf[:0], args[0]...), args[1]...)
 	n0 := len(args[0])
 	co.args[0], co.args[1] = co.buf[:n0:n0], co.buf[n0:]
+	if max <= 0 || !c.identicalNext() {
+		return 0
+	}
+	max = min(max, cmd.coalesceFit(c, co.args[1], max+1, replyBudget-c.w.Len())-1)
 	k := 0
-	for k < max {
-		p, ok := c.r.Peek()
-		if !ok || len(p) != 2 || !bytes.Equal(p[0], co.args[0]) || !bytes.Equal(p[1], co.args[1]) {
-			break
-		}
+	for k < max && c.identicalNext() {
 		if _, err := c.r.ReadCommand(); err != nil {
 			break
 		}
@@ -112,4 +109,10 @@ func (c *client) takeIdentical(cmd *command, args [][]byte, max int) int {
 	}
 	c.s.stats.commands.Add(int64(k))
 	return k
+}
+
+// identicalNext reports whether the next buffered command is c.coal.args.
+func (c *client) identicalNext() bool {
+	p, ok := c.r.Peek()
+	return ok && len(p) == 2 && bytes.Equal(p[0], c.coal.args[0]) && bytes.Equal(p[1], c.coal.args[1])
 }

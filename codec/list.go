@@ -248,7 +248,7 @@ func (o *object) pop(left bool, count uint64) ([][]byte, error) {
 			if !left {
 				lo, hi = max(o.m.Head, to-popReadAhead), to
 			}
-			if err := t.Prefetch(listSlotKey(o.db, o.m.UUID, lo), listSlotKey(o.db, o.m.UUID, hi), !left, popReadAheadBytes); err != nil {
+			if _, _, err := t.Prefetch(listSlotKey(o.db, o.m.UUID, lo), listSlotKey(o.db, o.m.UUID, hi), !left, popReadAheadBytes); err != nil {
 				return nil, err
 			}
 			covered = true
@@ -312,12 +312,11 @@ func (d *DB) PopFit(key []byte, left bool, limit, budget int) (int, error) {
 	if t, ok := d.ks.store.(*TxnStore); ok {
 		// Read ahead, kept for the pops: the entries read up to the one
 		// that takes the read past budget.
-		lo, hi := listSlotKey(v.db, v.m.UUID, from), listSlotKey(v.db, v.m.UUID, to)
-		if err := t.Prefetch(lo, hi, !left, budget); err != nil {
+		fit, cut, err := t.Prefetch(listSlotKey(v.db, v.m.UUID, from), listSlotKey(v.db, v.m.UUID, to), !left, budget)
+		if err != nil {
 			return 0, err
 		}
-		fit := t.aheadLen()
-		if !t.Covers(lo, hi) && fit > 1 {
+		if cut && fit > 1 {
 			fit-- // the entry that passed the budget
 		}
 		return max(fit, 1), nil

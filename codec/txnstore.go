@@ -88,13 +88,6 @@ type readAhead struct {
 	buf          copyBuf
 }
 
-// aheadLen is the number of entries the last Prefetch kept.
-func (t *TxnStore) aheadLen() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.mu.ahead.keys)
-}
-
 // Covers reports whether the range kept by the last Prefetch covers
 // [lower, upper).
 func (t *TxnStore) Covers(lower, upper []byte) bool {
@@ -240,18 +233,19 @@ func appendValue(dst, v []byte) []byte {
 //
 // The read starts at upper's end when reverse is set, else at lower's, and
 // stops after the entry that takes it past maxBytes of keys and values:
-// the range kept is then the part read, from that end (Covers tells).
+// the range kept is then the part read, from that end (Covers tells). It
+// returns the number of entries kept and whether the read was so cut.
 //
 // The kept entries are valid because the base stays still for the life
 // of the transaction (see above): only writers holding the locks the
 // transaction holds could change them.
-func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) error {
+func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) (kept int, cut bool, err error) {
 	if bytes.Compare(lower, upper) >= 0 {
-		return nil
+		return 0, false, nil
 	}
 	it, err := t.base.NewIter(lower, upper)
 	if err != nil {
-		return err
+		return 0, false, err
 	}
 	// The buffers of the range kept before are reused: it is dropped
 	// first, so that a Get meanwhile reads the base.
@@ -266,9 +260,9 @@ func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) err
 	// key's older versions), and when the whole range fits in maxBytes both
 	// keep the same entries. Only a range past maxBytes is read again, from
 	// upper down.
-	if r.scan(it, false, maxBytes) && reverse {
+	if cut = r.scan(it, false, maxBytes); cut && reverse {
 		r.upper = append(r.upper[:0], upper...)
-		r.scan(it, true, maxBytes)
+		cut = r.scan(it, true, maxBytes)
 		slices.Reverse(r.keys)
 		slices.Reverse(r.vals)
 	}
@@ -277,12 +271,13 @@ func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) err
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return 0, false, err
 	}
+	kept = len(r.keys)
 	t.mu.Lock()
 	t.mu.ahead = r
 	t.mu.Unlock()
-	return nil
+	return kept, cut, nil
 }
 
 // commitPending commits Pending() to the base (CommitTransaction), and

@@ -799,7 +799,7 @@ func TestTxnStorePrefetch(t *testing.T) {
 	if txn.Covers(b("k00"), b("k10")) {
 		t.Fatal("covered before any Prefetch")
 	}
-	if err := txn.Prefetch(b("k00"), b("k10"), false, 1<<20); err != nil {
+	if _, _, err := txn.Prefetch(b("k00"), b("k10"), false, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	if !txn.Covers(b("k02"), b("k10")) || txn.Covers(b("k02"), b("k11")) {
@@ -834,7 +834,7 @@ func TestTxnStorePrefetch(t *testing.T) {
 	// A reverse read ahead that fits in maxBytes keeps the same entries.
 	base.gets = 0
 	rtxn := NewTxnStore(base)
-	if err := rtxn.Prefetch(b("k03"), b("k12"), true, 1<<20); err != nil {
+	if _, _, err := rtxn.Prefetch(b("k03"), b("k12"), true, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	if !rtxn.Covers(b("k03"), b("k12")) || rtxn.Covers(b("k02"), b("k12")) {
@@ -870,8 +870,8 @@ func TestTxnStorePrefetchBytes(t *testing.T) {
 	for _, reverse := range []bool{false, true} {
 		txn := NewTxnStore(base)
 		// Past 250 bytes after three entries of 102.
-		if err := txn.Prefetch(b("k0"), b("k9~"), reverse, 250); err != nil {
-			t.Fatal(err)
+		if kept, cut, err := txn.Prefetch(b("k0"), b("k9~"), reverse, 250); err != nil || kept != 3 || !cut {
+			t.Fatalf("reverse=%v: Prefetch kept %d entries, cut %v, %v; want 3, cut", reverse, kept, cut, err)
 		}
 		read, unread := []string{"k0", "k1", "k2"}, []string{"k3", "k9"}
 		if reverse {
@@ -929,7 +929,7 @@ func TestTxnStorePrefetchReuse(t *testing.T) {
 		{"k05", "k35", false, 5, 7},
 	}
 	for _, s := range steps {
-		if err := txn.Prefetch(b(s.lower), b(s.upper), s.reverse, 250); err != nil {
+		if _, _, err := txn.Prefetch(b(s.lower), b(s.upper), s.reverse, 250); err != nil {
 			t.Fatal(err)
 		}
 		lo, hi := fmt.Sprintf("k%02d", s.first), fmt.Sprintf("k%02d", s.last)

@@ -39,7 +39,7 @@ type coalesced struct {
 // looked at the next command (which reuses the reader's storage).
 func (c *client) coalesce(cmd *command, args [][]byte, bo batchOutcome) (int, [][]byte) {
 	b := &c.batch
-	if cmd.coalesce == nil || len(args) != 2 || bo != inBatch || b.run || c.s.events.Active() {
+	if bo != inBatch || b.run || !c.s.coalescible(cmd, args) {
 		return 1, args
 	}
 	size := argsSize(args)
@@ -47,6 +47,13 @@ func (c *client) coalesce(cmd *command, args [][]byte, bo batchOutcome) (int, []
 	b.n += k
 	b.bytes += k * size
 	return 1 + k, c.coal.args[:]
+}
+
+// coalescible reports whether cmd with args may run with identical
+// commands after it: a command that coalesces, in its NAME key form, while
+// the keyspace's events are inactive.
+func (s *Server) coalescible(cmd *command, args [][]byte) bool {
+	return cmd.coalesce != nil && len(args) == 2 && !s.events.Active()
 }
 
 // release drops the copy of a large key once its command has run: a

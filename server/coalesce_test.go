@@ -56,20 +56,7 @@ func TestCoalescedPops(t *testing.T) {
 		cat([][]string{push("q", 200)}, repeat(150, "LPOP", "q"), [][]string{{"LLEN", "q"}}, repeat(60, "RPOP", "q"),
 			[][]string{{"LLEN", "q"}}),
 	}
-	batched := startServer(t, t.TempDir())
-	single := startServer(t, t.TempDir())
-	p := newPipeClient(t, batched.s)
-	c := dialRaw(t, single.addr)
-	for i, pl := range pipelines {
-		got := replyText(p.send(t, pl...))
-		var want []resp.Value
-		for _, cmd := range pl {
-			want = append(want, c.mustDo(t, cmd...))
-		}
-		if w := replyText(want); got != w {
-			t.Errorf("pipeline %d:\n got %s\nwant %s", i, got, w)
-		}
-	}
+	batched, p := comparePipelines(t, pipelines)
 	if runs.Load() == 0 {
 		t.Fatal("no run of pops was coalesced")
 	}

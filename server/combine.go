@@ -403,7 +403,7 @@ func (c *client) runFor(w *client, room, roomBytes int) (n, size int) {
 		w.lastInteraction.Store(now.UnixNano())
 		w.bufs.SetNow(now.UnixMilli())
 		k := 1
-		if cmd.coalesce != nil && len(args) == 2 && !s.events.Active() {
+		if s.coalescible(cmd, args) {
 			// Identical commands after it run with it (coalesce.go),
 			// within the round's and the batch's bounds. From here on
 			// args are the copies: the reader's are reused.

@@ -241,6 +241,14 @@ func TestKeyBatchSemantics(t *testing.T) {
 			{"SELECT", "1"}, {"GET", "e"}, {"SELECT", "0"},
 		},
 	}
+	comparePipelines(t, pipelines)
+}
+
+// comparePipelines sends each pipeline to a server in one write and its
+// commands one at a time to another, and checks that the replies agree.
+// It returns the first server and its client.
+func comparePipelines(t *testing.T, pipelines [][][]string) (*testServer, *pipeClient) {
+	t.Helper()
 	batched := startServer(t, t.TempDir())
 	single := startServer(t, t.TempDir())
 	p := newPipeClient(t, batched.s)
@@ -255,6 +263,7 @@ func TestKeyBatchSemantics(t *testing.T) {
 			t.Errorf("pipeline %d:\n got %s\nwant %s", i, got, w)
 		}
 	}
+	return batched, p
 }
 
 // TestKeyBatchCommitFailure checks that when the commit of a key batch or

@@ -193,6 +193,44 @@ func (o *object) removeElements(fields [][]byte) (int64, error) {
 	return n, nil
 }
 
+// firsts tells, along a sequence of fields, whether each is the first of
+// its value: SADD and HSET count a field named twice once. The first
+// firstsFew fields are compared one by one, without a map.
+type firsts struct {
+	few  [firstsFew][]byte
+	n    int
+	seen map[string]struct{}
+}
+
+const firstsFew = 16
+
+// first reports whether x is the first field equal to it so far.
+func (f *firsts) first(x []byte) bool {
+	if f.seen != nil {
+		if _, ok := f.seen[string(x)]; ok {
+			return false
+		}
+		f.seen[string(x)] = struct{}{}
+		return true
+	}
+	for _, y := range f.few[:f.n] {
+		if bytes.Equal(x, y) {
+			return false
+		}
+	}
+	if f.n < firstsFew {
+		f.few[f.n] = x
+		f.n++
+		return true
+	}
+	f.seen = make(map[string]struct{}, 2*firstsFew)
+	for _, y := range f.few {
+		f.seen[string(y)] = struct{}{}
+	}
+	f.seen[string(x)] = struct{}{}
+	return true
+}
+
 // distinct returns xs without repeats, in first-seen order (xs itself when
 // it has fewer than two elements: no map for the common single argument).
 func distinct(xs [][]byte) [][]byte {

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"math"
 
@@ -92,9 +93,9 @@ func scoreOf(r zsetReader, member []byte) (float64, bool, error) {
 // (the object itself reads only committed state).
 type zwriter struct {
 	o *object
-	// seen is nil for a command naming one member, which it never reads
+	// seen is off for a command naming one member, which it never reads
 	// again.
-	seen map[string]zstate
+	seen zseen
 }
 
 type zstate struct {
@@ -102,13 +103,55 @@ type zstate struct {
 	present bool
 }
 
+// zseen maps the members a command wrote to their state: the first few in
+// an array, searched one by one (no map for a pipeline's coalesced run),
+// the others in a map.
+type zseen struct {
+	on   bool
+	n    int
+	few  [firstsFew]zseenEntry
+	more map[string]zstate
+}
+
+type zseenEntry struct {
+	member []byte
+	st     zstate
+}
+
+func (z *zseen) get(member []byte) (zstate, bool) {
+	for i := range z.few[:z.n] {
+		if bytes.Equal(z.few[i].member, member) {
+			return z.few[i].st, true
+		}
+	}
+	st, ok := z.more[string(member)]
+	return st, ok
+}
+
+func (z *zseen) put(member []byte, st zstate) {
+	if !z.on {
+		return
+	}
+	for i := range z.few[:z.n] {
+		if bytes.Equal(z.few[i].member, member) {
+			z.few[i].st = st
+			return
+		}
+	}
+	if z.n < len(z.few) {
+		z.few[z.n] = zseenEntry{member, st}
+		z.n++
+		return
+	}
+	if z.more == nil {
+		z.more = map[string]zstate{}
+	}
+	z.more[string(member)] = st
+}
+
 // newZWriter returns the writer of a command that names n members.
 func newZWriter(o *object, n int) zwriter {
-	w := zwriter{o: o}
-	if n > 1 {
-		w.seen = map[string]zstate{}
-	}
-	return w
+	return zwriter{o: o, seen: zseen{on: n > 1}}
 }
 
 // scoreField returns the subScore field of member with score s, in the
@@ -121,7 +164,7 @@ func (w *zwriter) scoreField(s float64, member []byte) []byte {
 
 // score returns a member's current score, this command's writes included.
 func (w *zwriter) score(member []byte) (float64, bool, error) {
-	if st, ok := w.seen[string(member)]; ok {
+	if st, ok := w.seen.get(member); ok {
 		return st.score, st.present, nil
 	}
 	return scoreOf(w.o, member)
@@ -139,9 +182,7 @@ func (w *zwriter) put(member []byte, old float64, had bool, s float64) {
 	o.scratch = AppendScore(o.scratch[:0], s)
 	o.set(subElement, member, o.scratch)
 	o.set(subScore, w.scoreField(s, member), nil)
-	if w.seen != nil {
-		w.seen[string(member)] = zstate{score: s, present: true}
-	}
+	w.seen.put(member, zstate{score: s, present: true})
 }
 
 // remove deletes member, whose current score is s.
@@ -149,9 +190,7 @@ func (w *zwriter) remove(member []byte, s float64) {
 	w.o.del(subElement, member)
 	w.o.del(subScore, w.scoreField(s, member))
 	w.o.m.Count--
-	if w.seen != nil {
-		w.seen[string(member)] = zstate{}
-	}
+	w.seen.put(member, zstate{})
 }
 
 // ZAddOptions are ZADD's flags. The server checks Redis's conflicts (NX
@@ -174,47 +213,69 @@ type ZAddResult struct {
 // with its last score. A NaN result of INCR is ErrScoreNaN and writes
 // nothing.
 func (d *DB) ZAdd(key []byte, opts ZAddOptions, scores []float64, members [][]byte) (ZAddResult, error) {
-	return update(d, key, TypeZSet, func(o *object) (ZAddResult, error) {
-		var res ZAddResult
-		w := newZWriter(o, len(members))
-		for i, m := range members {
-			s := scores[i]
-			cur, exists, err := w.score(m)
-			if err != nil {
-				return res, err
-			}
-			if exists {
-				if opts.NX {
-					continue
-				}
-				if opts.Incr {
-					s += cur
-					if math.IsNaN(s) {
-						return res, ErrScoreNaN
-					}
-				}
-				if (opts.LT && s >= cur) || (opts.GT && s <= cur) {
-					continue
-				}
-				res.Score, res.Processed = s, true
-				if s != cur {
-					w.put(m, cur, true, s)
-					res.Updated++
-				}
-				continue
-			}
-			if opts.XX {
-				continue
-			}
-			if err := o.create(); err != nil {
-				return res, err
-			}
-			w.put(m, 0, false, s)
-			res.Added++
-			res.Score, res.Processed = s, true
-		}
-		return res, nil
+	return update(d, key, TypeZSet, func(o *object) (ZAddResult, error) { return o.zadd(opts, scores, members, nil) })
+}
+
+// ZAddEach runs ZADD key scores[i] members[i] (no flags) for each i, one
+// after the other, as one update: added[i] reports whether members[i] was
+// added (a member named twice is added by its first, and keeps its last
+// score). The server runs a pipeline of single-member ZADDs of one key
+// this way (server/coalesce.go).
+func (d *DB) ZAddEach(key []byte, scores []float64, members [][]byte, added []bool) error {
+	_, err := update(d, key, TypeZSet, func(o *object) (ZAddResult, error) {
+		return o.zadd(ZAddOptions{}, scores, members, added)
 	})
+	return err
+}
+
+// zadd is ZAdd on the opened object, saying which members were added in
+// added unless it is nil.
+func (o *object) zadd(opts ZAddOptions, scores []float64, members [][]byte, added []bool) (ZAddResult, error) {
+	var res ZAddResult
+	w := newZWriter(o, len(members))
+	for i, m := range members {
+		if added != nil {
+			added[i] = false
+		}
+		s := scores[i]
+		cur, exists, err := w.score(m)
+		if err != nil {
+			return res, err
+		}
+		if exists {
+			if opts.NX {
+				continue
+			}
+			if opts.Incr {
+				s += cur
+				if math.IsNaN(s) {
+					return res, ErrScoreNaN
+				}
+			}
+			if (opts.LT && s >= cur) || (opts.GT && s <= cur) {
+				continue
+			}
+			res.Score, res.Processed = s, true
+			if s != cur {
+				w.put(m, cur, true, s)
+				res.Updated++
+			}
+			continue
+		}
+		if opts.XX {
+			continue
+		}
+		if err := o.create(); err != nil {
+			return res, err
+		}
+		w.put(m, 0, false, s)
+		res.Added++
+		res.Score, res.Processed = s, true
+		if added != nil {
+			added[i] = true
+		}
+	}
+	return res, nil
 }
 
 // ZIncrBy implements ZINCRBY: the member's new score.

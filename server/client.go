@@ -351,8 +351,8 @@ func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 	}
 	k, args := c.coalesce(cmd, args, bo)
 	if k > 1 {
-		cmd.coalesce(c, args[1], k)
-		c.logCoalesced(start, k)
+		cmd.coalesce(c, &c.coal)
+		c.logCoalesced(start)
 	} else {
 		cmd.handler(c, args)
 		s.slowlog.maybeAdd(s, c, args, time.Since(start))

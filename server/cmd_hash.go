@@ -13,7 +13,7 @@ import (
 func init() {
 	k1 := func(c *command) *command { c.firstKey, c.lastKey, c.step, c.group = 1, 1, 1, "hash"; return c }
 	register(
-		k1(&command{name: "hset", elemArg: 2, arity: -4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Creates or modifies the value of a field in a hash.", handler: cmdHSet}),
+		k1(&command{name: "hset", elemArg: 2, arity: -4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Creates or modifies the value of a field in a hash.", handler: cmdHSet, coalesce: hsetRun, coalesceArity: 4}),
 		k1(&command{name: "hmset", elemArg: 2, arity: -4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Sets the values of multiple fields.", handler: cmdHMSet}),
 		k1(&command{name: "hsetnx", elemArg: 2, arity: 4, flags: flagWrite | flagDenyOOM | flagFast, summary: "Sets the value of a field in a hash only when the field doesn't exist.", handler: cmdHSetNX}),
 		k1(&command{name: "hget", arity: 3, flags: flagReadOnly | flagFast, summary: "Returns the value of a field in a hash.", handler: cmdHGet}),
@@ -43,6 +43,28 @@ func cmdHSet(c *client, args [][]byte) {
 		return
 	}
 	c.w.Integer(n)
+}
+
+// hsetRun runs k HSETs of one field each (coalesce.go): each replies
+// whether its field was added.
+func hsetRun(c *client, run *coalesced) {
+	added := run.flags()
+	c.addedReplies(added, c.kdb().HSetEach(run.key(), run.rest, added))
+}
+
+// addedReplies answers the commands of a coalesced run of adds: 1 where
+// added says the element was added, else 0; err to each if the run failed.
+func (c *client) addedReplies(added []bool, err error) {
+	for _, a := range added {
+		switch {
+		case err != nil:
+			c.replyErr(err)
+		case a:
+			c.w.Integer(1)
+		default:
+			c.w.Integer(0)
+		}
+	}
 }
 
 func cmdHMSet(c *client, args [][]byte) {

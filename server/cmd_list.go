@@ -27,12 +27,12 @@ func init() {
 	k1 := func(c *command) *command { c.firstKey, c.lastKey, c.step, c.group = 1, 1, 1, "list"; return c }
 	k12 := func(c *command) *command { c.firstKey, c.lastKey, c.step, c.group = 1, 2, 1, "list"; return c }
 	register(
-		k1(&command{name: "lpush", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Prepends one or more elements to a list. Creates the key if it doesn't exist.", handler: pushCommand(true, false)}),
-		k1(&command{name: "rpush", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Appends one or more elements to a list. Creates the key if it doesn't exist.", handler: pushCommand(false, false)}),
-		k1(&command{name: "lpushx", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Prepends one or more elements to a list only when the list exists.", handler: pushCommand(true, true)}),
-		k1(&command{name: "rpushx", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Appends an element to a list only when the list exists.", handler: pushCommand(false, true)}),
-		k1(&command{name: "lpop", arity: -2, flags: flagWrite | flagFast, summary: "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", handler: popCommand(true), coalesce: popRun(true), coalesceFit: popFit(true)}),
-		k1(&command{name: "rpop", arity: -2, flags: flagWrite | flagFast, summary: "Returns and removes the last elements of a list. Deletes the list if the last element was popped.", handler: popCommand(false), coalesce: popRun(false), coalesceFit: popFit(false)}),
+		k1(&command{name: "lpush", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Prepends one or more elements to a list. Creates the key if it doesn't exist.", handler: pushCommand(true, false), coalesce: pushRun(true, false), coalesceArity: 3}),
+		k1(&command{name: "rpush", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Appends one or more elements to a list. Creates the key if it doesn't exist.", handler: pushCommand(false, false), coalesce: pushRun(false, false), coalesceArity: 3}),
+		k1(&command{name: "lpushx", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Prepends one or more elements to a list only when the list exists.", handler: pushCommand(true, true), coalesce: pushRun(true, true), coalesceArity: 3}),
+		k1(&command{name: "rpushx", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Appends an element to a list only when the list exists.", handler: pushCommand(false, true), coalesce: pushRun(false, true), coalesceArity: 3}),
+		k1(&command{name: "lpop", arity: -2, flags: flagWrite | flagFast, summary: "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", handler: popCommand(true), coalesce: popRun(true), coalesceArity: 2, coalesceFit: popFit(true)}),
+		k1(&command{name: "rpop", arity: -2, flags: flagWrite | flagFast, summary: "Returns and removes the last elements of a list. Deletes the list if the last element was popped.", handler: popCommand(false), coalesce: popRun(false), coalesceArity: 2, coalesceFit: popFit(false)}),
 		k1(&command{name: "llen", arity: 2, flags: flagReadOnly | flagFast, summary: "Returns the length of a list.", handler: cmdLLen}),
 		k1(&command{name: "lrange", arity: 4, flags: flagReadOnly, summary: "Returns a range of elements from a list.", handler: cmdLRange}),
 		k1(&command{name: "lindex", arity: 3, flags: flagReadOnly, summary: "Returns an element from a list by its index.", handler: cmdLIndex}),
@@ -61,6 +61,25 @@ func init() {
 func pushCommand(left, existing bool) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
 		c.intReply(c.kdb().Push(args[1], args[2:], left, existing))
+	}
+}
+
+// pushRun runs k pushes of one element each (coalesce.go) as one push of
+// k elements: the i-th command's reply is the length after its element,
+// or 0 for each when existing refused a missing key.
+func pushRun(left, existing bool) func(c *client, run *coalesced) {
+	return func(c *client, run *coalesced) {
+		n, err := c.kdb().Push(run.key(), run.rest, left, existing)
+		for i := range run.k {
+			switch {
+			case err != nil:
+				c.replyErr(err)
+			case n == 0:
+				c.w.Integer(0)
+			default:
+				c.w.Integer(n - int64(run.k-1-i))
+			}
+		}
 	}
 }
 
@@ -110,10 +129,10 @@ func popCommand(left bool) func(c *client, args [][]byte) {
 // k elements (coalesce.go): the i-th command's reply is the i-th element
 // popped, or nil once the list is gone, as k pops one after the other
 // would answer.
-func popRun(left bool) func(c *client, key []byte, k int) {
-	return func(c *client, key []byte, k int) {
-		es, found, err := c.kdb().Pop(key, left, k)
-		for i := range k {
+func popRun(left bool) func(c *client, run *coalesced) {
+	return func(c *client, run *coalesced) {
+		es, found, err := c.kdb().Pop(run.key(), left, run.k)
+		for i := range run.k {
 			switch {
 			case err != nil:
 				c.replyErr(err)

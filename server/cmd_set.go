@@ -19,7 +19,7 @@ func init() {
 	k1 := func(c *command) *command { return set(1, 1, c) }
 	kAll := func(c *command) *command { return set(1, -1, c) }
 	register(
-		k1(&command{name: "sadd", elemArg: 2, arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Add one or more members to a set", handler: cmdSAdd}),
+		k1(&command{name: "sadd", elemArg: 2, arity: -3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Add one or more members to a set", handler: cmdSAdd, coalesce: saddRun, coalesceArity: 3}),
 		k1(&command{name: "srem", elemArg: 2, arity: -3, flags: flagWrite | flagFast, summary: "Remove one or more members from a set", handler: cmdSRem}),
 		k1(&command{name: "scard", arity: 2, flags: flagReadOnly | flagFast, summary: "Get the number of members in a set", handler: cmdSCard}),
 		k1(&command{name: "sismember", arity: 3, flags: flagReadOnly | flagFast, summary: "Determine if a given value is a member of a set", handler: cmdSIsMember}),
@@ -49,6 +49,13 @@ const (
 )
 
 func cmdSAdd(c *client, args [][]byte) { c.intReply(c.kdb().SAdd(args[1], args[2:])) }
+
+// saddRun runs k SADDs of one member each (coalesce.go): each replies
+// whether its member was added.
+func saddRun(c *client, run *coalesced) {
+	added := run.flags()
+	c.addedReplies(added, c.kdb().SAddEach(run.key(), run.rest, added))
+}
 func cmdSRem(c *client, args [][]byte) { c.intReply(c.kdb().SRem(args[1], args[2:])) }
 func cmdSCard(c *client, args [][]byte) {
 	c.intReply(c.kdb().SCard(args[1]))

@@ -46,7 +46,7 @@ func init() {
 	)
 	k1 := func(flags cmdFlag, c *command) *command { return zset(1, 1, flags, c) }
 	register(
-		k1(wOOM|flagFast, &command{name: "zadd", elemArg: -1, arity: -4, since: "1.2.0", summary: "Add one or more members to a sorted set, or update its score if it already exists", handler: cmdZAdd}),
+		k1(wOOM|flagFast, &command{name: "zadd", elemArg: -1, arity: -4, since: "1.2.0", summary: "Add one or more members to a sorted set, or update its score if it already exists", handler: cmdZAdd, coalesce: zaddRun, coalesceArity: 4, coalesceOK: zaddOK}),
 		k1(wOOM|flagFast, &command{name: "zincrby", elemArg: 3, arity: 4, since: "1.2.0", summary: "Increment the score of a member in a sorted set", handler: cmdZIncrBy}),
 		k1(wFast, &command{name: "zrem", elemArg: 2, arity: -3, since: "1.2.0", summary: "Remove one or more members from a sorted set", handler: cmdZRem}),
 		k1(rFast, &command{name: "zscore", arity: 3, since: "1.2.0", summary: "Get the score associated with the given member in a sorted set", handler: cmdZScore}),
@@ -131,6 +131,27 @@ func (c *client) scoreArg(b []byte) (float64, bool) {
 func cmdZAdd(c *client, args [][]byte) { zaddGeneric(c, args, false) }
 
 func cmdZIncrBy(c *client, args [][]byte) { zaddGeneric(c, args, true) }
+
+// zaddOK tells whether ZADD key score member has a score that is a float:
+// the form that coalesces (a flag there is not one).
+func zaddOK(rest [][]byte) bool {
+	_, ok := codec.ParseScore(rest[0])
+	return ok
+}
+
+// zaddRun runs k ZADDs of one member each, without flags (coalesce.go):
+// each replies whether its member was added.
+func zaddRun(c *client, run *coalesced) {
+	run.scores, run.elems = run.scores[:0], run.elems[:0]
+	for i := range run.k {
+		p := run.each(i)
+		s, _ := codec.ParseScore(p[0]) // zaddOK took it
+		run.scores = append(run.scores, s)
+		run.elems = append(run.elems, p[1])
+	}
+	added := run.flags()
+	c.addedReplies(added, c.kdb().ZAddEach(run.key(), run.scores, run.elems, added))
+}
 
 func zaddGeneric(c *client, args [][]byte, incr bool) {
 	o := codec.ZAddOptions{Incr: incr}

@@ -2,83 +2,172 @@ package server
 
 import (
 	"bytes"
+	"slices"
 	"time"
 )
 
-// Coalescing identical commands.
+// Coalescing runs of one command on one key.
 //
 // A pipeline of RPOPs of one key (a queue's consumer, redis-benchmark's
-// RPOP test) runs in a key batch, or in a combining holder's round, one
-// command at a time: each opens the list, reads its metadata, pops one
-// slot and writes the metadata back through the transaction keyspace.
-// When the commands buffered right after the one about to run are the
-// same command of the same key with no other argument, they run as one
-// (command.coalesce): one pop of k elements whose i-th element is the i-th
-// command's reply. The effects and the replies are those of the k commands
-// run one after the other, under the same hold of the key's stripe.
+// RPOP test), or of single-member SADDs, HSETs, ZADDs or LPUSHes of one
+// key (a hot set, a counter hash, a leaderboard, a producer), runs in a
+// key batch, or in a combining holder's round, one command at a time:
+// each opens the key, reads its metadata, changes one element and writes
+// the metadata back through the transaction keyspace. When the commands
+// buffered right after the one about to run are the same command (byte
+// for byte the same name) of the same key, in the same form, they run as
+// one (command.coalesce): one pop of k elements whose i-th element is the
+// i-th command's reply; one SADD of k members whose i-th reply says
+// whether the i-th member was new (codec.DB.SAddEach); one LPUSH of k
+// elements, whose i-th reply is the length after the i-th element. The
+// effects and the replies are those of the k commands run one after the
+// other, under the same hold of the key's stripe.
 //
 // Each coalesced command is counted as a command (INFO's
 // total_commands_processed), counts toward its batch's or round's bounds
 // (so a failed commit answers each with the error, failReplies) and gets a
-// share of the run's time in the slow log. While the keyspace's events
+// share of the run's time in the slow log, with its own arguments. A
+// command whose arguments its handler would refuse (a ZADD score that is
+// not a float) ends a run and runs by itself. While the keyspace's events
 // are active (a client watches a key or is blocked on one), nothing is
 // coalesced: those clients are told of modifications command by command.
 
-// coalesced is a client's scratch for a coalesced run: copies of the
-// command's name and key, which the reader's storage does not keep once
-// the next command is peeked.
+// coalesced is a client's scratch for a coalesced run: copies of its
+// commands' arguments, which the reader's storage does not keep once the
+// next command is peeked.
 type coalesced struct {
-	buf  []byte
-	args [2][]byte
+	buf []byte
+	// ends are the end offsets in buf of the arguments: the name's, the
+	// key's, then those after the key, command by command.
+	ends []int
+	// args are the name and the key, rest the arguments after the key,
+	// arity-2 per command, k commands: set by finish.
+	args  [2][]byte
+	rest  [][]byte
+	arity int
+	k     int
+	// Scratch for the commands' run functions and the slow log.
+	added  []bool
+	scores []float64
+	elems  [][]byte
+	line   [][]byte
+}
+
+// key is the run's key.
+func (co *coalesced) key() []byte { return co.args[1] }
+
+// each returns the i-th command's arguments after the key.
+func (co *coalesced) each(i int) [][]byte {
+	w := co.arity - 2
+	return co.rest[i*w : (i+1)*w]
+}
+
+// command returns the i-th command's arguments, valid until the next call.
+func (co *coalesced) command(i int) [][]byte {
+	co.line = append(append(co.line[:0], co.args[0], co.args[1]), co.each(i)...)
+	return co.line
+}
+
+// flags returns a zeroed scratch slice of k booleans.
+func (co *coalesced) flags() []bool {
+	co.added = slices.Grow(co.added[:0], co.k)[:co.k]
+	clear(co.added)
+	return co.added
+}
+
+// start copies the first command's arguments.
+func (co *coalesced) start(args [][]byte) {
+	co.buf, co.ends, co.arity, co.k = co.buf[:0], co.ends[:0], len(args), 0
+	co.add(args)
+}
+
+// add copies one command's arguments: all of them for the first, those
+// after the key for the others.
+func (co *coalesced) add(args [][]byte) {
+	for _, a := range args {
+		co.buf = append(co.buf, a...)
+		co.ends = append(co.ends, len(co.buf))
+	}
+	co.k++
+}
+
+// joins reports whether the command args, buffered next, is the run's
+// command (cmd) in the run's form, of the run's key.
+func (co *coalesced) joins(cmd *command, args [][]byte) bool {
+	n0, n1 := co.ends[0], co.ends[1]
+	return len(args) == co.arity && bytes.Equal(args[0], co.buf[:n0]) && bytes.Equal(args[1], co.buf[n0:n1]) &&
+		(cmd.coalesceOK == nil || cmd.coalesceOK(args[2:]))
+}
+
+// finish slices the copies: args and rest.
+func (co *coalesced) finish() {
+	from := 0
+	co.rest = co.rest[:0]
+	for i, end := range co.ends {
+		a := co.buf[from:end:end]
+		if i < 2 {
+			co.args[i] = a
+		} else {
+			co.rest = append(co.rest, a)
+		}
+		from = end
+	}
 }
 
 // coalesce decides how many commands run with cmd, about to run with args
 // in the client's own key batch or alone (bo): 1 when it runs by itself,
-// else 1 plus the identical commands it consumed, counted in the batch. It
-// returns the arguments to run it with: args, or their copies once it
-// looked at the next command (which reuses the reader's storage).
+// else 1 plus the commands it consumed into c.coal's run, counted in the
+// batch. It returns the arguments to run it with by itself: args, or their
+// copies once it looked at the next command (which reuses the reader's
+// storage).
 func (c *client) coalesce(cmd *command, args [][]byte, bo batchOutcome) (int, [][]byte) {
 	b := &c.batch
 	if bo != inBatch || b.run || !c.s.coalescible(cmd, args) {
 		return 1, args
 	}
-	size := argsSize(args)
-	k := c.takeIdentical(cmd, args, min(maxKeyBatch-b.n, (maxKeyBatchBytes-b.bytes)/size))
+	k, size := c.takeRun(cmd, args, maxKeyBatch-b.n, maxKeyBatchBytes-b.bytes)
 	b.n += k
-	b.bytes += k * size
-	return 1 + k, c.coal.args[:]
+	b.bytes += size
+	return 1 + k, c.coal.command(0)
 }
 
-// coalescible reports whether cmd with args may run with identical
-// commands after it: a command that coalesces, in its NAME key form, while
-// the keyspace's events are inactive.
+// coalescible reports whether cmd with args may run with the same commands
+// after it: a command that coalesces, in the form that does, with
+// arguments its handler takes, while the keyspace's events are inactive.
 func (s *Server) coalescible(cmd *command, args [][]byte) bool {
-	return cmd.coalesce != nil && len(args) == 2 && !s.events.Active()
+	return cmd.coalesce != nil && len(args) == cmd.coalesceArity && !s.events.Active() &&
+		(cmd.coalesceOK == nil || cmd.coalesceOK(args[2:]))
 }
 
-// release drops the copy of a large key once its command has run: a
-// connection does not keep it.
+// release drops the copies of a large run once it has run: a connection
+// keeps at most maxKeptRun bytes of them.
 func (co *coalesced) release() {
-	if cap(co.buf) > maxKeptBatchKey {
+	if cap(co.buf) > maxKeptRun {
 		*co = coalesced{}
 	}
 }
 
-// coalescedRun, when set (tests), is called with the size of each
-// coalesced run.
-var coalescedRun func(k int)
+// maxKeptRun bounds the copies of a run's arguments a client keeps between
+// commands: a pipeline of 16 single-element pushes of 100 bytes reuses its
+// buffer.
+const maxKeptRun = 8 << 10
 
-// logCoalesced offers the slow log the k commands of a coalesced run that
-// started at start, each with an equal share of its time, and returns the
-// time it ended.
-func (c *client) logCoalesced(start time.Time, k int) time.Time {
+// coalescedRun, when set (tests), is called with the name and the size of
+// each coalesced run.
+var coalescedRun func(name []byte, k int)
+
+// logCoalesced offers the slow log the commands of c.coal's run, which
+// started at start, each with its own arguments and an equal share of the
+// run's time, and returns the time it ended.
+func (c *client) logCoalesced(start time.Time) time.Time {
+	co := &c.coal
 	if coalescedRun != nil {
-		coalescedRun(k)
+		coalescedRun(co.args[0], co.k)
 	}
 	end := time.Now()
-	share := end.Sub(start) / time.Duration(k)
-	for range k {
-		c.s.slowlog.maybeAdd(c.s, c, c.coal.args[:], share)
+	share := end.Sub(start) / time.Duration(co.k)
+	for i := range co.k {
+		c.s.slowlog.maybeAdd(c.s, c, co.command(i), share)
 	}
 	return end
 }
@@ -88,38 +177,44 @@ func (c *client) logCoalesced(start time.Time, k int) time.Time {
 // holder stops running a served client's commands (runFor).
 const replyBudget = 64 << 10
 
-// takeIdentical consumes the commands buffered right after the running
-// one, cmd with args (of the form NAME key), that are byte for byte the
-// same, at most max of them and no more than keep the run's replies within
-// replyBudget (cmd.coalesceFit, asked only when the next command is one),
-// and returns how many it consumed. It copies args first: c.coal.args
-// holds them afterwards, and the caller must use the copies, not args,
-// which the reader reuses once it peeks (even when it consumes nothing).
-func (c *client) takeIdentical(cmd *command, args [][]byte, max int) int {
+// takeRun starts c.coal's run with the running command, cmd with args,
+// and consumes into it the commands buffered right after it that join it
+// (coalesced.joins), at most max of them and maxBytes of their arguments,
+// and, for a command with a coalesceFit, no more than keep the run's
+// replies within replyBudget (asked only when the next command joins). It
+// returns how many it consumed and the size of their arguments. It copies
+// args first: the caller must use the run's copies, not args, which the
+// reader reuses once it peeks (even when it consumes nothing).
+func (c *client) takeRun(cmd *command, args [][]byte, max, maxBytes int) (k, size int) {
 	co := &c.coal
-	if cap(co.buf) > maxKeptBatchKey {
-		co.buf = nil // a large key's copy is not kept
+	co.start(args)
+	defer co.finish()
+	if max <= 0 || !c.joinsNext(cmd) {
+		return 0, 0
 	}
-	co.buf = append(append(co.buf[:0], args[0]...), args[1]...)
-	n0 := len(args[0])
-	co.args[0], co.args[1] = co.buf[:n0:n0], co.buf[n0:]
-	if max <= 0 || !c.identicalNext() {
-		return 0
+	if cmd.coalesceFit != nil {
+		co.finish()
+		max = min(max, cmd.coalesceFit(c, co.key(), max+1, replyBudget-c.w.Len())-1)
 	}
-	max = min(max, cmd.coalesceFit(c, co.args[1], max+1, replyBudget-c.w.Len())-1)
-	k := 0
-	for k < max && c.identicalNext() {
-		if _, err := c.r.ReadCommand(); err != nil {
+	for k < max && c.joinsNext(cmd) {
+		p, _ := c.r.Peek()
+		sz := argsSize(p)
+		if size+sz > maxBytes {
 			break
 		}
-		k++
+		next, err := c.r.ReadCommand()
+		if err != nil {
+			break
+		}
+		co.add(next[2:])
+		k, size = k+1, size+sz
 	}
 	c.s.stats.commands.Add(int64(k))
-	return k
+	return k, size
 }
 
-// identicalNext reports whether the next buffered command is c.coal.args.
-func (c *client) identicalNext() bool {
+// joinsNext reports whether the next buffered command joins c.coal's run.
+func (c *client) joinsNext(cmd *command) bool {
 	p, ok := c.r.Peek()
-	return ok && len(p) == 2 && bytes.Equal(p[0], c.coal.args[0]) && bytes.Equal(p[1], c.coal.args[1])
+	return ok && c.coal.joins(cmd, p)
 }

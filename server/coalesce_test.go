@@ -15,13 +15,36 @@ import (
 // observeCoalescing counts the coalesced runs and the commands in them
 // while the test runs.
 func observeCoalescing(t *testing.T) (runs, cmds *atomic.Int64) {
-	runs, cmds = new(atomic.Int64), new(atomic.Int64)
-	coalescedRun = func(k int) {
-		runs.Add(1)
-		cmds.Add(int64(k))
+	l := observeRuns(t)
+	return &l.runs, &l.cmds
+}
+
+// runLog counts coalesced runs, in all and by command name.
+type runLog struct {
+	runs, cmds atomic.Int64
+	mu         sync.Mutex
+	byName     map[string]int // runs by upper-case name
+}
+
+// observeRuns logs the coalesced runs while the test runs.
+func observeRuns(t *testing.T) *runLog {
+	l := &runLog{byName: map[string]int{}}
+	coalescedRun = func(name []byte, k int) {
+		l.runs.Add(1)
+		l.cmds.Add(int64(k))
+		l.mu.Lock()
+		l.byName[strings.ToUpper(string(name))]++
+		l.mu.Unlock()
 	}
 	t.Cleanup(func() { coalescedRun = nil })
-	return runs, cmds
+	return l
+}
+
+// named returns the number of runs of the command name.
+func (l *runLog) named(name string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.byName[name]
 }
 
 // TestCoalescedPops: pipelines holding runs of identical LPOPs and RPOPs
@@ -229,26 +252,187 @@ func TestCoalescedPopsServedCommitFailure(t *testing.T) {
 	}
 }
 
-// TestCoalescedPopsSlowLog: each command of a coalesced run has its own
-// slow log entry, with its arguments.
-func TestCoalescedPopsSlowLog(t *testing.T) {
+// TestCoalescedSlowLog: each command of a coalesced run has its own slow
+// log entry, with its own arguments.
+func TestCoalescedSlowLog(t *testing.T) {
 	ts := startServer(t, t.TempDir())
-	runs, _ := observeCoalescing(t)
+	l := observeRuns(t)
 	c := dialRaw(t, ts.addr)
 	c.mustDo(t, "CONFIG", "SET", "slowlog-log-slower-than", "0")
 	c.mustDo(t, "CONFIG", "SET", "slowlog-max-len", "1000")
 	p := newPipeClient(t, ts.s)
 	p.send(t, append([][]string{{"RPUSH", "qq", "a", "b", "c"}}, repeat(5, "RPOP", "qq")...)...)
-	if runs.Load() == 0 {
-		t.Fatal("no run was coalesced")
+	var sadds [][]string
+	for i := range 5 {
+		sadds = append(sadds, []string{"SADD", "s", fmt.Sprint("m", i)})
 	}
-	n := 0
+	p.send(t, append([][]string{{"SADD", "s", "x"}}, sadds...)...)
+	if l.named("RPOP") == 0 || l.named("SADD") == 0 {
+		t.Fatalf("runs coalesced: %v", l.byName)
+	}
+	entries := map[string]int{}
 	for _, e := range c.mustDo(t, "SLOWLOG", "GET", "100").Elems {
-		if replyText(e.Elems[3].Elems) == "RPOP qq" {
-			n++
+		entries[replyText(e.Elems[3].Elems)]++
+	}
+	if n := entries["RPOP qq"]; n != 5 {
+		t.Errorf("%d slow log entries of RPOP qq, want 5", n)
+	}
+	for i := range 5 {
+		if n := entries[fmt.Sprint("SADD s m", i)]; n != 1 {
+			t.Errorf("%d slow log entries of SADD s m%d, want 1 (%v)", n, i, entries)
 		}
 	}
-	if n != 5 {
-		t.Errorf("%d slow log entries of RPOP qq, want 5", n)
+}
+
+// TestCoalescedAdds: pipelines holding runs of single-element SADDs, HSETs,
+// ZADDs and pushes of one key answer as the same commands sent one at a
+// time to another server, and leave the same contents: elements named
+// twice in a run, elements the key holds already, a missing key, another
+// type, runs past a batch's bound, and runs broken by another spelling,
+// another key, more elements, a ZADD flag or a score that is not a float.
+func TestCoalescedAdds(t *testing.T) {
+	l := observeRuns(t)
+	run := func(n int, cmd, key string, args func(i int) []string) (out [][]string) {
+		for i := range n {
+			out = append(out, append([]string{cmd, key}, args(i)...))
+		}
+		return out
+	}
+	mod := func(m int) func(i int) []string {
+		return func(i int) []string { return []string{fmt.Sprint("e", i%m)} }
+	}
+	cat := func(parts ...[][]string) (out [][]string) {
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	one := func(cmd ...string) [][]string { return [][]string{cmd} }
+	pipelines := [][][]string{
+		// Sets: repeats within the run, members already there, another
+		// spelling, another key, two members at once, another type.
+		cat(one("SADD", "s", "e1", "e3"), run(10, "SADD", "s", mod(6)), run(3, "sadd", "s", mod(9)),
+			run(2, "SADD", "s", mod(30)), run(3, "SADD", "t", mod(2)), one("SADD", "s", "x", "y"), run(4, "SADD", "s", mod(20)),
+			one("SET", "str", "v"), run(3, "SADD", "str", mod(3)), one("SCARD", "s"), one("SMEMBERS", "s")),
+		// Longer than a key batch and than firsts' array.
+		cat(run(150, "SADD", "big", mod(70)), one("SCARD", "big")),
+		// Hashes: a field set twice keeps its last value.
+		cat(one("HSET", "h", "e0", "old"), run(12, "HSET", "h", func(i int) []string { return []string{fmt.Sprint("e", i%5), fmt.Sprint("v", i)} }),
+			one("HGETALL", "h"), run(2, "HSET", "str", mod(2)), one("HLEN", "h")),
+		// Sorted sets: scores updated within the run, a flag, a bad score,
+		// inf, a member already there.
+		cat(one("ZADD", "z", "5", "e2"), run(8, "ZADD", "z", func(i int) []string { return []string{fmt.Sprint(i % 3), fmt.Sprint("e", i%4)} }),
+			one("ZADD", "z", "nx", "e9"), one("ZADD", "z", "1", "e8"), one("ZADD", "z", "x1", "e7"), one("ZADD", "z", "2", "e6"),
+			one("ZADD", "z", "inf", "e5"), one("ZADD", "z", "-inf", "e4"), one("ZADD", "z", "nan", "e4"),
+			run(3, "ZADD", "str", func(i int) []string { return []string{"1", "m"} }),
+			one("ZRANGE", "z", "0", "-1", "WITHSCORES"), one("ZCARD", "z")),
+		// Lists: lengths after each element, both ends, the X forms on a
+		// missing and an existing list, another type.
+		cat(run(5, "LPUSH", "l", mod(100)), run(4, "RPUSH", "l", mod(100)), run(3, "LPUSHX", "nol", mod(100)),
+			run(3, "RPUSHX", "l", mod(100)), run(3, "LPUSHX", "l", mod(100)), run(2, "RPUSH", "str", mod(2)),
+			run(100, "RPUSH", "l2", mod(1000)), one("LRANGE", "l", "0", "-1"), one("LLEN", "l2")),
+	}
+	comparePipelines(t, pipelines)
+	for _, name := range []string{"SADD", "HSET", "ZADD", "LPUSH", "RPUSH", "LPUSHX", "RPUSHX"} {
+		if l.named(name) == 0 {
+			t.Errorf("no run of %s was coalesced", name)
+		}
+	}
+}
+
+// TestCoalescedAddsConcurrent: clients pipelining SADDs and LPUSHes to one
+// key at once (coalesced by their own batches and by the holders that
+// combine them) get a reply per command: each member is reported added
+// exactly once, and the lengths LPUSH reports are each reported once,
+// from 1 to the final length.
+func TestCoalescedAddsConcurrent(t *testing.T) {
+	l := observeRuns(t)
+	ts := startServer(t, t.TempDir())
+	const (
+		clients   = 8
+		pipelines = 20
+		depth     = 16
+		members   = 500
+	)
+	type result struct {
+		added   map[string]int
+		lengths []int64
+	}
+	results := make([]result, clients)
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := range clients {
+		cc := dialRaw(t, ts.addr)
+		wg.Go(func() {
+			r := &results[i]
+			r.added = map[string]int{}
+			for p := range pipelines {
+				cc.out = cc.out[:0]
+				var sent []string
+				for d := range depth {
+					if i%2 == 0 {
+						m := fmt.Sprint("m", (i*7919+p*depth+d)%members)
+						sent = append(sent, m)
+						cc.out = appendCommand(cc.out, "SADD", "s", m)
+					} else {
+						cc.out = appendCommand(cc.out, "LPUSH", "l", fmt.Sprint(i, ":", p, ":", d))
+					}
+				}
+				if _, err := cc.conn.Write(cc.out); err != nil {
+					errs <- err
+					return
+				}
+				for d := range depth {
+					v, err := resp.ReadReply(cc.br)
+					if err != nil || v.Kind != resp.KindInteger {
+						errs <- fmt.Errorf("client %d, reply %d: %v %v", i, d, v, err)
+						return
+					}
+					switch {
+					case i%2 == 1:
+						r.lengths = append(r.lengths, v.Int)
+					case v.Int == 1:
+						r.added[sent[d]]++
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	added := map[string]int{}
+	lengths := map[int64]int{}
+	for _, r := range results {
+		for m, n := range r.added {
+			added[m] += n
+		}
+		for _, n := range r.lengths {
+			lengths[n]++
+		}
+	}
+	c := dialRaw(t, ts.addr)
+	card := c.mustDo(t, "SCARD", "s").Int
+	for m, n := range added {
+		if n != 1 {
+			t.Errorf("member %s reported added %d times", m, n)
+		}
+	}
+	if int64(len(added)) != card {
+		t.Errorf("%d members reported added, SCARD %d", len(added), card)
+	}
+	llen := c.mustDo(t, "LLEN", "l").Int
+	if want := int64(clients / 2 * pipelines * depth); llen != want {
+		t.Errorf("LLEN %d, want %d", llen, want)
+	}
+	for n := int64(1); n <= llen; n++ {
+		if lengths[n] != 1 {
+			t.Errorf("length %d reported %d times", n, lengths[n])
+		}
+	}
+	if l.named("SADD") == 0 || l.named("LPUSH") == 0 {
+		t.Fatalf("runs coalesced: %v", l.byName)
 	}
 }

@@ -402,13 +402,15 @@ func (c *client) runFor(w *client, room, roomBytes int) (n, size int) {
 	for {
 		w.lastInteraction.Store(now.UnixNano())
 		w.bufs.SetNow(now.UnixMilli())
-		k := 1
+		k, more := 1, 0
 		if s.coalescible(cmd, args) {
-			// Identical commands after it run with it (coalesce.go),
+			// The same commands after it run with it (coalesce.go),
 			// within the round's and the batch's bounds. From here on
 			// args are the copies: the reader's are reused.
-			k += w.takeIdentical(cmd, args, min(min(room, maxKeyBatch)-n-1, (min(roomBytes, maxKeyBatchBytes)-size-sz)/sz))
-			args = w.coal.args[:]
+			var extra int
+			extra, more = w.takeRun(cmd, args, min(room, maxKeyBatch)-n-1, min(roomBytes, maxKeyBatchBytes)-size-sz)
+			k += extra
+			args = w.coal.command(0)
 		}
 		if k == 1 {
 			cmd.handler(w, args)
@@ -416,11 +418,11 @@ func (c *client) runFor(w *client, room, roomBytes int) (n, size int) {
 			s.slowlog.maybeAdd(s, w, args, end.Sub(now))
 			now = end
 		} else {
-			cmd.coalesce(w, args[1], k)
-			now = w.logCoalesced(now, k)
+			cmd.coalesce(w, &w.coal)
+			now = w.logCoalesced(now)
 		}
 		w.coal.release()
-		n, size = n+k, size+k*sz
+		n, size = n+k, size+sz+more
 		if n >= room || n >= maxKeyBatch || w.w.Len() > 64<<10 || s.events.anyReady.Load() {
 			break
 		}

@@ -122,13 +122,21 @@ func TestCombine(t *testing.T) {
 
 // TestCombineHintsElements: the holder hints the element of each command
 // it is about to run for a served client, as the client's own loop hints
-// its next command's (prefetchNext): every SADD after the first of each
-// pipeline is hinted once, with its key.
+// its next command's (prefetchNext): every HSETNX after the first of each
+// pipeline is hinted once, with its key. (HSETNX: runs of single-member
+// SADDs coalesce, coalesce.go.)
 func TestCombineHintsElements(t *testing.T) {
 	ts := startServer(t, t.TempDir())
 	a, b := newPipeClient(t, ts.s), newPipeClient(t, ts.s)
-	a.send(t, []string{"SADD", "s", "a0"})
-	b.send(t, []string{"SADD", "s", "b0"})
+	a.send(t, []string{"HSETNX", "s", "a0", "v"})
+	b.send(t, []string{"HSETNX", "s", "b0", "v"})
+	hsetnx := func(prefix string, n int) [][]string {
+		cmds := elems(n, "HSETNX", "s", prefix)
+		for i := range cmds {
+			cmds[i] = append(cmds[i], "v")
+		}
+		return cmds
+	}
 	var mu sync.Mutex
 	var hints []string
 	prefetchHinted = func(key, elem []byte) {
@@ -139,13 +147,13 @@ func TestCombineHintsElements(t *testing.T) {
 	defer func() { prefetchHinted = nil }()
 
 	opened := holdOpened(t, 1)
-	ra := sendAsync(t, a, elems(4, "SADD", "s", "a"))
+	ra := sendAsync(t, a, hsetnx("a", 4))
 	waitOpened(t, opened)
-	rb := sendAsync(t, b, elems(5, "SADD", "s", "b"))
+	rb := sendAsync(t, b, hsetnx("b", 5))
 	for _, r := range []<-chan []resp.Value{ra, rb} {
 		for _, v := range <-r {
 			if v.Int != 1 {
-				t.Fatalf("a SADD of a new member answered %v", v)
+				t.Fatalf("an HSETNX of a new field answered %v", v)
 			}
 		}
 	}

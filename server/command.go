@@ -51,12 +51,16 @@ type command struct {
 	// hash field, a sorted set member) whose data key prefetchNext hints,
 	// counted from the end when negative; 0: the key's metadata is hinted.
 	elemArg int
-	// coalesce, when set, runs k of the command at once, all of the form
-	// NAME key, writing k replies as k runs of handler would (see
-	// coalesce.go). Only batchable commands have one.
-	coalesce func(c *client, key []byte, k int)
-	// coalesceFit, with coalesce, returns how many of the command, at
-	// most limit, may run as one with their replies within budget bytes.
+	// coalesce, when set, runs the k commands of a run (coalesce.go) at
+	// once, all of the command's coalesceArity form, writing k replies as
+	// k runs of handler would. Only batchable commands have one.
+	coalesce      func(c *client, run *coalesced)
+	coalesceArity int
+	// coalesceOK, when set, tells whether a command's arguments after the
+	// key are ones the handler takes: one it would refuse runs by itself.
+	coalesceOK func(rest [][]byte) bool
+	// coalesceFit, when set, returns how many of the command, at most
+	// limit, may run as one with their replies within budget bytes.
 	coalesceFit func(c *client, key []byte, limit, budget int) int
 	// batchable: the command may run in a key batch (keybatch.go); set by
 	// register from batchableCommands.

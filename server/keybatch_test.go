@@ -277,9 +277,13 @@ func TestKeyBatchCommitFailure(t *testing.T) {
 		check  [][]string // after the fault
 		want   string
 	}{
-		{"key batch", []string{"RPUSH", "q", "a"}, repeat(3, "RPUSH", "q", "b"), [][]string{{"LLEN", "q"}}, ":1"},
+		// Two elements each: pushes of one element coalesce (below).
+		{"key batch", []string{"RPUSH", "q", "a"}, repeat(3, "RPUSH", "q", "b", "c"), [][]string{{"LLEN", "q"}}, ":1"},
 		// Coalesced (coalesce.go): one pop of three, each command failed.
 		{"coalesced pops", []string{"RPUSH", "q", "a", "b", "c", "d"}, repeat(3, "RPOP", "q"), [][]string{{"LLEN", "q"}}, ":4"},
+		{"coalesced adds", []string{"SADD", "s", "a"}, [][]string{{"SADD", "s", "b"}, {"SADD", "s", "a"}, {"SADD", "s", "c"}},
+			[][]string{{"SCARD", "s"}}, ":1"},
+		{"coalesced pushes", []string{"RPUSH", "q", "a"}, repeat(3, "LPUSH", "q", "b"), [][]string{{"LLEN", "q"}}, ":1"},
 		{"run", []string{"SET", "a", "0"}, [][]string{{"SET", "b", "1"}, {"INCR", "c"}, {"SET", "a", "1"}},
 			[][]string{{"GET", "a"}, {"EXISTS", "b", "c"}, {"DBSIZE"}}, "0 :0 :1"},
 	} {

@@ -222,6 +222,7 @@ func TestPrefetchDuringRotations(t *testing.T) {
 // never handed out again.
 func TestRecycleBatch(t *testing.T) {
 	d := openMem(t, vfs.NewMem(), nil)
+	defer d.Close()
 	for i := range 50 {
 		b := d.NewBatch()
 		if b.Count() != 0 || b.Len() != batchHeaderLen {

@@ -12,7 +12,7 @@ import (
 // element, what one SADD, HSET or ZADD per element answers, run one after
 // the other, and leave the same stored records (metadata, elements, score
 // index). Runs name elements twice, elements the key holds already, and
-// more elements than firsts keeps without a map.
+// more elements than smallMap keeps without a map.
 func TestAddEach(t *testing.T) {
 	type kind struct {
 		name string
@@ -71,7 +71,7 @@ func TestAddEach(t *testing.T) {
 					}
 				}
 				// A run of 1 to 40 elements drawn from 30: repeats, and past
-				// firstsFew distinct elements.
+				// smallMapFew distinct elements.
 				elems := make([][]byte, 1+rngEach.IntN(40))
 				for i := range elems {
 					elems[i] = fmt.Appendf(nil, "e%d", rngEach.IntN(30))
@@ -126,10 +126,11 @@ func storeDump(t *testing.T, s *MemStore) string {
 	return out.String()
 }
 
-// TestFirsts: first is true exactly once per distinct value, across the
-// switch from the array to the map.
-func TestFirsts(t *testing.T) {
-	var f firsts
+// TestSmallMap: first is true exactly once per distinct key, and get
+// finds what put last gave each key, across the switch from the array to
+// the map.
+func TestSmallMap(t *testing.T) {
+	var f smallMap[struct{}]
 	seen := map[string]bool{}
 	rng := rand.New(rand.NewPCG(3, 3))
 	for i := range 200 {
@@ -139,7 +140,21 @@ func TestFirsts(t *testing.T) {
 		}
 		seen[string(x)] = true
 	}
-	if f.seen == nil {
+	if f.more == nil {
 		t.Fatal("60 distinct values never moved to the map")
+	}
+
+	var m smallMap[int]
+	want := map[string]int{}
+	for i := range 300 {
+		k := fmt.Appendf(nil, "%d", rng.IntN(40))
+		if got, ok := m.get(k); ok != (want[string(k)] != 0) || got != want[string(k)] {
+			t.Fatalf("step %d, %s: get = %d %v, want %d", i, k, got, ok, want[string(k)])
+		}
+		m.put(k, i+1)
+		want[string(k)] = i + 1
+	}
+	if m.more == nil {
+		t.Fatal("40 distinct keys never moved to the map")
 	}
 }

@@ -17,47 +17,17 @@ var (
 // HSet implements HSET and HMSET: pairs alternate field and value (the
 // server checks the count is even). Returns the number of fields added.
 func (d *DB) HSet(key []byte, pairs [][]byte) (int64, error) {
-	return update(d, key, TypeHash, func(o *object) (int64, error) { return o.setFields(pairs, nil) })
+	return update(d, key, TypeHash, func(o *object) (int64, error) { return o.addElements(pairs, 2, nil) })
 }
 
 // HSetEach runs HSET key pairs[2i] pairs[2i+1] for each i, one after the
-// other, as one update: added[i] reports whether the i-th field was added
-// (a field named twice is added by its first, and keeps its last value).
-// The server runs a pipeline of single-field HSETs of one key this way
-// (server/coalesce.go).
+// other, as one update, and sets added[i] to whether the i-th field was
+// added (a field named twice is added by its first, and keeps its last
+// value). The server runs a pipeline of single-field HSETs of one key
+// this way (server/coalesce.go).
 func (d *DB) HSetEach(key []byte, pairs [][]byte, added []bool) error {
-	_, err := update(d, key, TypeHash, func(o *object) (int64, error) { return o.setFields(pairs, added) })
+	_, err := update(d, key, TypeHash, func(o *object) (int64, error) { return o.addElements(pairs, 2, added) })
 	return err
-}
-
-// setFields writes the pairs' fields, and says which were added in added
-// unless it is nil.
-func (o *object) setFields(pairs [][]byte, added []bool) (int64, error) {
-	if err := o.create(); err != nil {
-		return 0, err
-	}
-	var n int64
-	var f firsts
-	for i := 0; i+1 < len(pairs); i += 2 {
-		field := pairs[i]
-		isNew := false
-		if len(pairs) == 2 || f.first(field) {
-			_, found, err := o.get(subElement, field)
-			if err != nil {
-				return 0, err
-			}
-			if !found {
-				isNew = true
-				n++
-			}
-		}
-		o.set(subElement, field, pairs[i+1])
-		if added != nil {
-			added[i/2] = isNew
-		}
-	}
-	o.m.Count += uint64(n)
-	return n, nil
 }
 
 // HSetNX implements HSETNX.

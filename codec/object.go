@@ -193,42 +193,120 @@ func (o *object) removeElements(fields [][]byte) (int64, error) {
 	return n, nil
 }
 
-// firsts tells, along a sequence of fields, whether each is the first of
-// its value: SADD and HSET count a field named twice once. The first
-// firstsFew fields are compared one by one, without a map.
-type firsts struct {
-	few  [firstsFew][]byte
+// smallMap maps byte-string keys to values for one command's elements:
+// the first smallMapFew keys in an array, searched one by one (no map for
+// a pipeline's coalesced run), the others in a map. Keys are not copied:
+// they must outlive the smallMap (a command's arguments do).
+type smallMap[V any] struct {
 	n    int
-	seen map[string]struct{}
+	few  [smallMapFew]smallEntry[V]
+	more map[string]V
 }
 
-const firstsFew = 16
+type smallEntry[V any] struct {
+	key []byte
+	val V
+}
 
-// first reports whether x is the first field equal to it so far.
-func (f *firsts) first(x []byte) bool {
-	if f.seen != nil {
-		if _, ok := f.seen[string(x)]; ok {
-			return false
-		}
-		f.seen[string(x)] = struct{}{}
-		return true
-	}
-	for _, y := range f.few[:f.n] {
-		if bytes.Equal(x, y) {
-			return false
+const smallMapFew = 16
+
+// find returns k's value, or nil.
+func (m *smallMap[V]) find(k []byte) *V {
+	for i := range m.few[:m.n] {
+		if bytes.Equal(m.few[i].key, k) {
+			return &m.few[i].val
 		}
 	}
-	if f.n < firstsFew {
-		f.few[f.n] = x
-		f.n++
-		return true
+	if v, ok := m.more[string(k)]; ok {
+		return &v // a copy: put writes through the map
 	}
-	f.seen = make(map[string]struct{}, 2*firstsFew)
-	for _, y := range f.few {
-		f.seen[string(y)] = struct{}{}
+	return nil
+}
+
+// get returns k's value and whether it has one.
+func (m *smallMap[V]) get(k []byte) (V, bool) {
+	if p := m.find(k); p != nil {
+		return *p, true
 	}
-	f.seen[string(x)] = struct{}{}
+	var zero V
+	return zero, false
+}
+
+// add gives a key that has no value yet v.
+func (m *smallMap[V]) add(k []byte, v V) {
+	if m.n < len(m.few) {
+		m.few[m.n] = smallEntry[V]{k, v}
+		m.n++
+		return
+	}
+	if m.more == nil {
+		m.more = make(map[string]V, 2*smallMapFew)
+	}
+	m.more[string(k)] = v
+}
+
+// put gives k the value v.
+func (m *smallMap[V]) put(k []byte, v V) {
+	for i := range m.few[:m.n] {
+		if bytes.Equal(m.few[i].key, k) {
+			m.few[i].val = v
+			return
+		}
+	}
+	if _, ok := m.more[string(k)]; ok {
+		m.more[string(k)] = v
+		return
+	}
+	m.add(k, v)
+}
+
+// first reports whether k is the first key equal to it that first was
+// asked about: SADD and HSET count a field named twice once.
+func (m *smallMap[V]) first(k []byte) bool {
+	if m.find(k) != nil {
+		return false
+	}
+	var zero V
+	m.add(k, zero)
 	return true
+}
+
+// addElements writes the subElement entries of a SADD (stride 1: members)
+// or an HSET (stride 2: fields and their values): a member only if the set
+// lacks it, a field always. It returns how many elements were added and,
+// unless added is nil, sets added[i] to whether the i-th was (an element
+// named twice is added by its first).
+func (o *object) addElements(elems [][]byte, stride int, added []bool) (int64, error) {
+	if err := o.create(); err != nil {
+		return 0, err
+	}
+	var n int64
+	var seen smallMap[struct{}]
+	for i := 0; i+stride <= len(elems); i += stride {
+		e := elems[i]
+		isNew := false
+		if len(elems) == stride || seen.first(e) {
+			_, found, err := o.get(subElement, e)
+			if err != nil {
+				return 0, err
+			}
+			isNew = !found
+		}
+		switch {
+		case stride == 2:
+			o.set(subElement, e, elems[i+1])
+		case isNew:
+			o.set(subElement, e, nil)
+		}
+		if isNew {
+			n++
+		}
+		if added != nil {
+			added[i/stride] = isNew
+		}
+	}
+	o.m.Count += uint64(n)
+	return n, nil
 }
 
 // distinct returns xs without repeats, in first-seen order (xs itself when

@@ -19,45 +19,16 @@ var (
 
 // SAdd implements SADD: returns the number of members added.
 func (d *DB) SAdd(key []byte, members [][]byte) (int64, error) {
-	return update(d, key, TypeSet, func(o *object) (int64, error) { return o.addMembers(members, nil) })
+	return update(d, key, TypeSet, func(o *object) (int64, error) { return o.addElements(members, 1, nil) })
 }
 
 // SAddEach runs SADD key members[i] for each i, one after the other, as
-// one update: added[i] reports whether members[i] was added (a member
+// one update, and sets added[i] to whether members[i] was added (a member
 // named twice is added by its first). The server runs a pipeline of
 // single-member SADDs of one key this way (server/coalesce.go).
 func (d *DB) SAddEach(key []byte, members [][]byte, added []bool) error {
-	_, err := update(d, key, TypeSet, func(o *object) (int64, error) { return o.addMembers(members, added) })
+	_, err := update(d, key, TypeSet, func(o *object) (int64, error) { return o.addElements(members, 1, added) })
 	return err
-}
-
-// addMembers adds the members the set lacks, and says which in added
-// unless it is nil.
-func (o *object) addMembers(members [][]byte, added []bool) (int64, error) {
-	if err := o.create(); err != nil {
-		return 0, err
-	}
-	var n int64
-	var f firsts
-	for i, m := range members {
-		isNew := false
-		if len(members) == 1 || f.first(m) {
-			_, found, err := o.get(subElement, m)
-			if err != nil {
-				return 0, err
-			}
-			if !found {
-				o.set(subElement, m, nil)
-				isNew = true
-				n++
-			}
-		}
-		if added != nil {
-			added[i] = isNew
-		}
-	}
-	o.m.Count += uint64(n)
-	return n, nil
 }
 
 // SRem implements SREM: returns the number of members removed. A set left

@@ -1,7 +1,6 @@
 package codec
 
 import (
-	"bytes"
 	"errors"
 	"math"
 
@@ -93,9 +92,10 @@ func scoreOf(r zsetReader, member []byte) (float64, bool, error) {
 // (the object itself reads only committed state).
 type zwriter struct {
 	o *object
-	// seen is off for a command naming one member, which it never reads
-	// again.
-	seen zseen
+	// track is off for a command naming one member, which it never reads
+	// again; seen holds the members written, with their state.
+	track bool
+	seen  smallMap[zstate]
 }
 
 type zstate struct {
@@ -103,55 +103,9 @@ type zstate struct {
 	present bool
 }
 
-// zseen maps the members a command wrote to their state: the first few in
-// an array, searched one by one (no map for a pipeline's coalesced run),
-// the others in a map.
-type zseen struct {
-	on   bool
-	n    int
-	few  [firstsFew]zseenEntry
-	more map[string]zstate
-}
-
-type zseenEntry struct {
-	member []byte
-	st     zstate
-}
-
-func (z *zseen) get(member []byte) (zstate, bool) {
-	for i := range z.few[:z.n] {
-		if bytes.Equal(z.few[i].member, member) {
-			return z.few[i].st, true
-		}
-	}
-	st, ok := z.more[string(member)]
-	return st, ok
-}
-
-func (z *zseen) put(member []byte, st zstate) {
-	if !z.on {
-		return
-	}
-	for i := range z.few[:z.n] {
-		if bytes.Equal(z.few[i].member, member) {
-			z.few[i].st = st
-			return
-		}
-	}
-	if z.n < len(z.few) {
-		z.few[z.n] = zseenEntry{member, st}
-		z.n++
-		return
-	}
-	if z.more == nil {
-		z.more = map[string]zstate{}
-	}
-	z.more[string(member)] = st
-}
-
 // newZWriter returns the writer of a command that names n members.
 func newZWriter(o *object, n int) zwriter {
-	return zwriter{o: o, seen: zseen{on: n > 1}}
+	return zwriter{o: o, track: n > 1}
 }
 
 // scoreField returns the subScore field of member with score s, in the
@@ -182,7 +136,9 @@ func (w *zwriter) put(member []byte, old float64, had bool, s float64) {
 	o.scratch = AppendScore(o.scratch[:0], s)
 	o.set(subElement, member, o.scratch)
 	o.set(subScore, w.scoreField(s, member), nil)
-	w.seen.put(member, zstate{score: s, present: true})
+	if w.track {
+		w.seen.put(member, zstate{score: s, present: true})
+	}
 }
 
 // remove deletes member, whose current score is s.
@@ -190,7 +146,9 @@ func (w *zwriter) remove(member []byte, s float64) {
 	w.o.del(subElement, member)
 	w.o.del(subScore, w.scoreField(s, member))
 	w.o.m.Count--
-	w.seen.put(member, zstate{})
+	if w.track {
+		w.seen.put(member, zstate{})
+	}
 }
 
 // ZAddOptions are ZADD's flags. The server checks Redis's conflicts (NX

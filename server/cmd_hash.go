@@ -56,14 +56,7 @@ func hsetRun(c *client, run *coalesced) {
 // added says the element was added, else 0; err to each if the run failed.
 func (c *client) addedReplies(added []bool, err error) {
 	for _, a := range added {
-		switch {
-		case err != nil:
-			c.replyErr(err)
-		case a:
-			c.w.Integer(1)
-		default:
-			c.w.Integer(0)
-		}
+		c.boolReply(a, err)
 	}
 }
 

@@ -68,10 +68,10 @@ func (co *coalesced) command(i int) [][]byte {
 	return co.line
 }
 
-// flags returns a zeroed scratch slice of k booleans.
+// flags returns a scratch slice of k booleans, for a run function to have
+// the codec fill (SAddEach, HSetEach and ZAddEach set every entry).
 func (co *coalesced) flags() []bool {
 	co.added = slices.Grow(co.added[:0], co.k)[:co.k]
-	clear(co.added)
 	return co.added
 }
 

@@ -97,6 +97,47 @@ func TestCoalescedPops(t *testing.T) {
 	}
 }
 
+// pipelineConcurrently runs clients connections to addr at once, each
+// sending pipelines pipelines of depth commands (cmd gives client i's d-th
+// command of pipeline p) and handing each reply to reply, on the client's
+// own goroutine, which stops at the first error either returns.
+func pipelineConcurrently(t *testing.T, addr string, clients, pipelines, depth int,
+	cmd func(i, p, d int) []string, reply func(i, p, d int, v resp.Value) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := range clients {
+		cc := dialRaw(t, addr) // here: it may fail the test
+		wg.Go(func() {
+			for p := range pipelines {
+				cc.out = cc.out[:0]
+				for d := range depth {
+					cc.out = appendCommand(cc.out, cmd(i, p, d)...)
+				}
+				if _, err := cc.conn.Write(cc.out); err != nil {
+					errs <- err
+					return
+				}
+				for d := range depth {
+					v, err := resp.ReadReply(cc.br)
+					if err == nil {
+						err = reply(i, p, d, v)
+					}
+					if err != nil {
+						errs <- fmt.Errorf("client %d, pipeline %d, reply %d: %w", i, p, d, err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
 // TestCoalescedPopsConcurrent: clients pipelining LPOPs and RPOPs of one
 // list at once (their runs coalesced by their own batches and by the
 // holders that combine them) get every element exactly once, a reply per
@@ -120,44 +161,21 @@ func TestCoalescedPopsConcurrent(t *testing.T) {
 	}
 	got := make([][]string, clients) // each client's elements
 	nils := make([]int, clients)
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for i := range clients {
-		cc := dialRaw(t, ts.addr) // here: it may fail the test
-		wg.Go(func() {
-			name := []string{"LPOP", "RPOP"}[i%2]
-			for range pipelines {
-				cc.out = cc.out[:0]
-				for range depth {
-					cc.out = appendCommand(cc.out, name, "q")
-				}
-				if _, err := cc.conn.Write(cc.out); err != nil {
-					errs <- err
-					return
-				}
-				for k := range depth {
-					v, err := resp.ReadReply(cc.br)
-					switch {
-					case err != nil || v.Kind != resp.KindBulk:
-						errs <- fmt.Errorf("client %d, reply %d: %v %v", i, k, v, err)
-						return
-					case v.Nil:
-						nils[i]++
-					case nils[i] > 0:
-						errs <- fmt.Errorf("client %d got %s after a nil: the list came back", i, v.Str)
-						return
-					default:
-						got[i] = append(got[i], v.Str)
-					}
-				}
+	pipelineConcurrently(t, ts.addr, clients, pipelines, depth,
+		func(i, _, _ int) []string { return []string{[]string{"LPOP", "RPOP"}[i%2], "q"} },
+		func(i, _, _ int, v resp.Value) error {
+			switch {
+			case v.Kind != resp.KindBulk:
+				return fmt.Errorf("reply %v", v)
+			case v.Nil:
+				nils[i]++
+			case nils[i] > 0:
+				return fmt.Errorf("got %s after a nil: the list came back", v.Str)
+			default:
+				got[i] = append(got[i], v.Str)
 			}
+			return nil
 		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
 	seen := map[string]bool{}
 	total := 0
 	for i := range clients {
@@ -340,11 +358,12 @@ func TestCoalescedAdds(t *testing.T) {
 	}
 }
 
-// TestCoalescedAddsConcurrent: clients pipelining SADDs and LPUSHes to one
-// key at once (coalesced by their own batches and by the holders that
-// combine them) get a reply per command: each member is reported added
-// exactly once, and the lengths LPUSH reports are each reported once,
-// from 1 to the final length.
+// TestCoalescedAddsConcurrent: clients pipelining SADDs, HSETs, ZADDs and
+// LPUSHes to one key per type at once (coalesced by their own batches and
+// by the holders that combine them) get a reply per command: each member
+// or field is reported added exactly once, as many as the key holds, and
+// the lengths LPUSH reports are each reported once, from 1 to the final
+// length.
 func TestCoalescedAddsConcurrent(t *testing.T) {
 	l := observeRuns(t)
 	ts := startServer(t, t.TempDir())
@@ -354,85 +373,76 @@ func TestCoalescedAddsConcurrent(t *testing.T) {
 		depth     = 16
 		members   = 500
 	)
-	type result struct {
-		added   map[string]int
-		lengths []int64
+	// Client i's kind is i%4; two clients per kind, on overlapping
+	// members.
+	kinds := []struct{ name, key, card string }{
+		{"SADD", "s", "SCARD"}, {"HSET", "h", "HLEN"}, {"ZADD", "z", "ZCARD"}, {"LPUSH", "l", "LLEN"},
 	}
-	results := make([]result, clients)
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for i := range clients {
-		cc := dialRaw(t, ts.addr)
-		wg.Go(func() {
-			r := &results[i]
-			r.added = map[string]int{}
-			for p := range pipelines {
-				cc.out = cc.out[:0]
-				var sent []string
-				for d := range depth {
-					if i%2 == 0 {
-						m := fmt.Sprint("m", (i*7919+p*depth+d)%members)
-						sent = append(sent, m)
-						cc.out = appendCommand(cc.out, "SADD", "s", m)
-					} else {
-						cc.out = appendCommand(cc.out, "LPUSH", "l", fmt.Sprint(i, ":", p, ":", d))
-					}
-				}
-				if _, err := cc.conn.Write(cc.out); err != nil {
-					errs <- err
-					return
-				}
-				for d := range depth {
-					v, err := resp.ReadReply(cc.br)
-					if err != nil || v.Kind != resp.KindInteger {
-						errs <- fmt.Errorf("client %d, reply %d: %v %v", i, d, v, err)
-						return
-					}
-					switch {
-					case i%2 == 1:
-						r.lengths = append(r.lengths, v.Int)
-					case v.Int == 1:
-						r.added[sent[d]]++
-					}
-				}
+	member := func(i, p, d int) string { return fmt.Sprint("m", (i*7919+p*depth+d)%members) }
+	added := make([]map[string]int, clients) // per client: member -> times reported added
+	lengths := make([][]int64, clients)
+	for i := range added {
+		added[i] = map[string]int{}
+	}
+	pipelineConcurrently(t, ts.addr, clients, pipelines, depth,
+		func(i, p, d int) []string {
+			k := kinds[i%4]
+			switch k.name {
+			case "SADD":
+				return []string{k.name, k.key, member(i, p, d)}
+			case "HSET":
+				return []string{k.name, k.key, member(i, p, d), fmt.Sprint(i)}
+			case "ZADD":
+				return []string{k.name, k.key, fmt.Sprint(d), member(i, p, d)}
 			}
+			return []string{k.name, k.key, fmt.Sprint(i, ":", p, ":", d)}
+		},
+		func(i, p, d int, v resp.Value) error {
+			switch {
+			case v.Kind != resp.KindInteger:
+				return fmt.Errorf("reply %v", v)
+			case kinds[i%4].name == "LPUSH":
+				lengths[i] = append(lengths[i], v.Int)
+			case v.Int == 1:
+				added[i][member(i, p, d)]++
+			}
+			return nil
 		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	added := map[string]int{}
-	lengths := map[int64]int{}
-	for _, r := range results {
-		for m, n := range r.added {
-			added[m] += n
-		}
-		for _, n := range r.lengths {
-			lengths[n]++
-		}
-	}
 	c := dialRaw(t, ts.addr)
-	card := c.mustDo(t, "SCARD", "s").Int
-	for m, n := range added {
-		if n != 1 {
-			t.Errorf("member %s reported added %d times", m, n)
+	for kind, k := range kinds[:3] {
+		reported := map[string]int{}
+		for i := kind; i < clients; i += 4 {
+			for m, n := range added[i] {
+				reported[m] += n
+			}
+		}
+		for m, n := range reported {
+			if n != 1 {
+				t.Errorf("%s: member %s reported added %d times", k.name, m, n)
+			}
+		}
+		if card := c.mustDo(t, k.card, k.key).Int; int64(len(reported)) != card {
+			t.Errorf("%s: %d members reported added, %s %d", k.name, len(reported), k.card, card)
 		}
 	}
-	if int64(len(added)) != card {
-		t.Errorf("%d members reported added, SCARD %d", len(added), card)
+	seen := map[int64]int{}
+	for i := 3; i < clients; i += 4 {
+		for _, n := range lengths[i] {
+			seen[n]++
+		}
 	}
 	llen := c.mustDo(t, "LLEN", "l").Int
-	if want := int64(clients / 2 * pipelines * depth); llen != want {
+	if want := int64(clients / 4 * pipelines * depth); llen != want {
 		t.Errorf("LLEN %d, want %d", llen, want)
 	}
 	for n := int64(1); n <= llen; n++ {
-		if lengths[n] != 1 {
-			t.Errorf("length %d reported %d times", n, lengths[n])
+		if seen[n] != 1 {
+			t.Errorf("length %d reported %d times", n, seen[n])
 		}
 	}
-	if l.named("SADD") == 0 || l.named("LPUSH") == 0 {
-		t.Fatalf("runs coalesced: %v", l.byName)
+	for _, k := range kinds {
+		if l.named(k.name) == 0 {
+			t.Errorf("no run of %s was coalesced: %v", k.name, l.byName)
+		}
 	}
 }

@@ -332,7 +332,7 @@ func TestCoalescedAdds(t *testing.T) {
 		cat(one("SADD", "s", "e1", "e3"), run(10, "SADD", "s", mod(6)), run(3, "sadd", "s", mod(9)),
 			run(2, "SADD", "s", mod(30)), run(3, "SADD", "t", mod(2)), one("SADD", "s", "x", "y"), run(4, "SADD", "s", mod(20)),
 			one("SET", "str", "v"), run(3, "SADD", "str", mod(3)), one("SCARD", "s"), one("SMEMBERS", "s")),
-		// Longer than a key batch and than firsts' array.
+		// Longer than a key batch and than smallMap's array.
 		cat(run(150, "SADD", "big", mod(70)), one("SCARD", "big")),
 		// Hashes: a field set twice keeps its last value.
 		cat(one("HSET", "h", "e0", "old"), run(12, "HSET", "h", func(i int) []string { return []string{fmt.Sprint("e", i%5), fmt.Sprint("v", i)} }),

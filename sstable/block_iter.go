@@ -169,10 +169,41 @@ func (i *blockIter) restartKey(j int) (base.InternalKey, bool) {
 // searchRestarts returns the index of the first restart point whose key is
 // >= target, or numRestarts if there is none. ok is false on corruption.
 func (i *blockIter) searchRestarts(target base.InternalKey) (int, bool) {
-	lo, hi := 0, i.numRestarts
+	lo, hi := i.restartBounds(target)
+	return i.searchRestartsIn(lo, hi, target)
+}
+
+// restartBounds returns the range of restart points [lo, hi] the first
+// restart key >= target lies in: the summary's bounds when the block has
+// one, else every restart point.
+func (i *blockIter) restartBounds(target base.InternalKey) (lo, hi int) {
 	if i.sum != nil {
-		lo, hi = i.sum.bounds(target.UserKey)
+		return i.sum.bounds(target.UserKey)
 	}
+	return 0, i.numRestarts
+}
+
+// prefetchRestarts starts loading what a search within [lo, hi]
+// (restartBounds) reads first: the restart offsets, and with fetchKeys the
+// keys at them (which needs the offsets, so a second call). Only narrow
+// ranges are worth it: a summary's bounds hold one or two restart points.
+func (i *blockIter) prefetchRestarts(lo, hi int, fetchKeys bool) {
+	if hi-lo > 4 {
+		return
+	}
+	lo = max(lo-1, 0) // seekGE scans from the restart point before
+	hi = min(hi, i.numRestarts-1)
+	for j := lo; j <= hi; j++ {
+		if fetchKeys {
+			base.Prefetch(unsafe.Pointer(&i.data[i.restart(j)]))
+		} else {
+			base.Prefetch(unsafe.Pointer(&i.data[i.restartsOff+4*j]))
+		}
+	}
+}
+
+// searchRestartsIn is searchRestarts within [lo, hi] (restartBounds).
+func (i *blockIter) searchRestartsIn(lo, hi int, target base.InternalKey) (int, bool) {
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		k, ok := i.restartKey(m)
@@ -255,20 +286,43 @@ func (i *blockIter) prev() bool {
 
 // seekGE positions at the first entry >= target.
 func (i *blockIter) seekGE(target base.InternalKey) bool {
+	start, ok := i.seekGEStart(target)
+	return ok && i.seekGEFrom(start, target)
+}
+
+// seekGEStart is seekGE's first half: it finds the restart point the scan
+// starts from, starts loading the entries the scan will read, and returns
+// the scan's start offset (ok false when the iterator is invalid). A seek
+// on many blocks can take every first half before any second half, so that
+// their scans' misses overlap (GetMany).
+func (i *blockIter) seekGEStart(target base.InternalKey) (start int, ok bool) {
+	lo, hi := i.restartBounds(target)
+	return i.seekGEStartIn(lo, hi, target)
+}
+
+// seekGEStartIn is seekGEStart with the restart search within [lo, hi]
+// (restartBounds).
+func (i *blockIter) seekGEStartIn(lo, hi int, target base.InternalKey) (start int, ok bool) {
 	if i.err != nil || i.numRestarts == 0 {
 		i.valid = false
-		return false
+		return 0, false
 	}
-	j, ok := i.searchRestarts(target)
+	j, ok := i.searchRestartsIn(lo, hi, target)
 	if !ok {
-		return false
+		return 0, false
 	}
 	if j > 0 {
 		j-- // the entries between restart j-1 and j may be >= target
 	}
-	i.keyBuf = i.keyBuf[:0]
-	start := i.restart(j)
+	start = i.restart(j)
 	i.prefetchScan(start, j)
+	return start, true
+}
+
+// seekGEFrom is seekGE's second half: the scan from the restart point at
+// start, which seekGEStart returned, to the first entry >= target.
+func (i *blockIter) seekGEFrom(start int, target base.InternalKey) bool {
+	i.keyBuf = i.keyBuf[:0]
 	for ok := i.decodeAt(start); ok; ok = i.decodeAt(i.nextOffset) {
 		if compareInternal(i.cmp, i.ikey, target) >= 0 {
 			return true

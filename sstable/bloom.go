@@ -1,6 +1,8 @@
 package sstable
 
 import (
+	"unsafe"
+
 	"github.com/cespare/xxhash/v2"
 	"github.com/strata-db/strata/internal/base"
 )
@@ -115,6 +117,14 @@ func decodeBloomV1(block []byte) (bloomFilter, error) {
 		return bloomFilter{}, base.CorruptionErrorf("sstable: filter of %d bytes is too large", len(bits))
 	}
 	return bloomFilter{bits: bits, nbits: uint32(len(bits) * 8), probes: k}, nil
+}
+
+// prefetch starts loading the line mayContain reads for hash h (bloom512;
+// a bloom64 filter's probes are spread over the array).
+func (f *bloomFilter) prefetch(h uint64) {
+	if f.lines != 0 {
+		base.Prefetch(unsafe.Pointer(&f.bits[bloomLine(h, f.lines)*bloomLineBits/8]))
+	}
 }
 
 // mayContain reports whether the key with hash h may be in the set. It

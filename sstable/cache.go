@@ -169,7 +169,11 @@ type cacheShard struct {
 		misses    int64
 		evictions int64
 	}
-	_ [64]byte // keep shards' locks on different cache lines
+	// buckets is the index's bucket array as of its last change, for
+	// prefetch: each change publishes a new slice header (the array is
+	// only read by the prefetch, which never dereferences its entries).
+	buckets atomic.Pointer[[]*cacheEntry]
+	_       [64]byte // keep shards' locks on different cache lines
 }
 
 // NewCache returns a cache holding at most capacityBytes of blocks.
@@ -198,6 +202,16 @@ func hashKey(k cacheKey) uint64 {
 }
 
 func (c *Cache) shard(h uint64) *cacheShard { return &c.shards[h&c.mask] }
+
+// prefetch starts loading the index bucket a get of the block would read
+// first (GetMany). It reads the shard's published array, never the index
+// itself: no lock, and an array replaced meanwhile costs a useless load.
+func (c *Cache) prefetch(fileNum base.FileNum, offset uint64) {
+	h := hashKey(cacheKey{fileNum, offset})
+	if b := c.shard(h).buckets.Load(); b != nil && len(*b) > 0 {
+		base.Prefetch(unsafe.Pointer(&(*b)[bucketIn(h, len(*b))]))
+	}
+}
 
 // get returns a handle on the cached block, or an empty handle on a miss.
 func (c *Cache) get(fileNum base.FileNum, offset uint64) Handle {
@@ -256,6 +270,13 @@ func (c *Cache) insert(fileNum base.FileNum, offset uint64, buf []byte) Handle {
 func (s *cacheShard) indexLocked(fn func(*cacheIndex)) {
 	before := s.mu.index.bytes()
 	fn(&s.mu.index)
+	if b := s.mu.index.buckets; len(b) == 0 {
+		if s.buckets.Load() != nil {
+			s.buckets.Store(nil)
+		}
+	} else if p := s.buckets.Load(); p == nil || len(*p) != len(b) || &(*p)[0] != &b[0] {
+		s.buckets.Store(&b)
+	}
 	if after := s.mu.index.bytes(); after != before {
 		s.mu.bytes += after - before
 		jemallocprof.Untrack(jemallocprof.BlockCache, int(before))

@@ -38,9 +38,10 @@ func heapObjectSize(n uintptr) int64 {
 func (x *cacheIndex) bytes() int64 { return x.arrayBytes }
 
 // bucket maps the high half of a hash onto the array.
-func (x *cacheIndex) bucket(h uint64) int {
-	return int((h >> 32) * uint64(len(x.buckets)) >> 32)
-}
+func (x *cacheIndex) bucket(h uint64) int { return bucketIn(h, len(x.buckets)) }
+
+// bucketIn maps the high half of a hash onto an array of n buckets.
+func bucketIn(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 
 // find returns the entry for k, whose hash is h, or nil.
 func (x *cacheIndex) find(k cacheKey, h uint64) *cacheEntry {

@@ -134,6 +134,97 @@ func (d *DB) GetEx(key []byte, o GetExOptions) (value []byte, found bool, err er
 	return s.m.Value, err == nil, err
 }
 
+// manyGetter is a Reader that reads several keys at one moment, interleaving
+// their lookups (the engine's adapter: lsm.DB.GetMany). found[i] reports
+// whether keys[i] has a value; vals[i] is then that value, appended to dst.
+type manyGetter interface {
+	GetMany(dst []byte, keys, vals [][]byte, found []bool) ([]byte, error)
+}
+
+// GetEach is Get for each of keys, all read at one moment as MGET reads
+// them: vals[i], found[i] and errs[i] are what Get(keys[i]) returns (a
+// missing, expired or other-typed key is not found; the last with
+// ErrWrongType). The slices must be as long as keys. An error reading the
+// store fails the call. With Buffers, the values alias them until d's next
+// use. On the engine the keys' lookups are interleaved (lsm.DB.GetMany):
+// a connection runs a pipeline of GETs through GetEach.
+func (d *DB) GetEach(keys, vals [][]byte, found []bool, errs []error) error {
+	now := d.nowMs()
+	mg, ok := d.ks.store.(manyGetter)
+	if !ok {
+		for i, k := range keys {
+			s, err := d.ks.load(d.num, k, now)
+			if err != nil {
+				return err
+			}
+			vals[i], found[i], errs[i] = stringOf(&s)
+		}
+		return nil
+	}
+	// The metadata keys share one buffer, sized first so that it never
+	// moves (d's when it has some).
+	size := 0
+	for _, k := range keys {
+		size += metaPrefixLen + len(k)
+	}
+	var kbuf, vbuf []byte
+	var mks [][]byte
+	if d.buf != nil {
+		kbuf, vbuf, mks = d.buf.key[:0], d.buf.value[:0], d.buf.keys[:0]
+	}
+	if cap(kbuf) < size {
+		kbuf = make([]byte, 0, size)
+	}
+	for _, k := range keys {
+		start := len(kbuf)
+		kbuf = AppendMetaKey(kbuf, d.num, k)
+		mks = append(mks, kbuf[start:len(kbuf):len(kbuf)])
+	}
+	vbuf, err := mg.GetMany(vbuf, mks, vals, found)
+	if d.buf != nil {
+		if cap(kbuf) <= maxKeptBuffer {
+			d.buf.key = kbuf[:0]
+		}
+		if cap(vbuf) <= maxKeptBuffer {
+			d.buf.value = vbuf[:0]
+		}
+		if cap(mks) <= maxKeptKeys {
+			clear(mks)
+			d.buf.keys = mks[:0]
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for i, mk := range mks {
+		var raw []byte
+		rerr := ErrNotFound
+		if found[i] {
+			raw, rerr = vals[i], nil
+		}
+		s, err := decodeStored(mk, raw, rerr, now)
+		if err != nil {
+			return err
+		}
+		vals[i], found[i], errs[i] = stringOf(&s)
+	}
+	return nil
+}
+
+// maxKeptKeys bounds the metadata key views a DB's Buffers keep.
+const maxKeptKeys = 64
+
+// stringOf is Get's answer for a loaded record.
+func stringOf(s *stored) (value []byte, found bool, err error) {
+	switch {
+	case !s.live:
+		return nil, false, nil
+	case s.m.Type != TypeString:
+		return nil, false, ErrWrongType
+	}
+	return s.m.Value, true, nil
+}
+
 // MGet implements MGET: nil for a missing key or a key of another type, the
 // value (non-nil, possibly empty) otherwise. Several keys are read from one
 // snapshot, so MGET is atomic like Redis's.

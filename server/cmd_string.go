@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/strata-db/strata/codec"
@@ -12,7 +13,7 @@ import (
 func init() {
 	k1 := func(c *command) *command { c.firstKey, c.lastKey, c.step, c.group = 1, 1, 1, "string"; return c }
 	register(
-		k1(&command{name: "get", arity: 2, flags: flagReadOnly | flagFast, summary: "Returns the string value of a key.", handler: cmdGet}),
+		k1(&command{name: "get", arity: 2, flags: flagReadOnly | flagFast, summary: "Returns the string value of a key.", handler: cmdGet, coalesce: getRun, coalesceArity: 2, coalesceKeys: true}),
 		k1(&command{name: "set", arity: -3, flags: flagWrite | flagDenyOOM, summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", handler: cmdSet}),
 		k1(&command{name: "setnx", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Set the string value of a key only when the key doesn't exist.", handler: cmdSetNX}),
 		k1(&command{name: "setex", arity: 4, flags: flagWrite | flagDenyOOM, summary: "Sets the string value and expiration time of a key.", handler: cmdSetEx}),
@@ -61,6 +62,40 @@ func cmdGet(c *client, args [][]byte) {
 		c.s.stats.keyspaceMiss.Add(1)
 	}
 	c.bulkOrNull(v, found)
+}
+
+// getRun runs k GETs, each of its own key, as one read of their keys
+// (coalesce.go): codec.DB.GetEach reads them at one moment, their lookups
+// interleaved.
+func getRun(c *client, run *coalesced) {
+	k := run.k
+	run.elems = slices.Grow(run.elems[:0], 2*k)[:2*k]
+	keys, vals := run.elems[:k], run.elems[k:]
+	for i := range k {
+		keys[i] = run.each(i)[0]
+	}
+	found := run.flags()
+	run.errs = slices.Grow(run.errs[:0], k)[:k]
+	if err := c.kdb().GetEach(keys, vals, found, run.errs); err != nil {
+		for range k {
+			c.replyErr(err)
+		}
+		return
+	}
+	for i := range k {
+		switch {
+		case run.errs[i] != nil:
+			c.replyErr(run.errs[i])
+			continue
+		case found[i]:
+			c.s.stats.keyspaceHits.Add(1)
+		default:
+			c.s.stats.keyspaceMiss.Add(1)
+		}
+		c.bulkOrNull(vals[i], found[i])
+	}
+	clear(run.errs)
+	clear(run.elems)
 }
 
 // stringOptions are the parsed options of SET and GETEX.

@@ -46,25 +46,40 @@ type coalesced struct {
 	rest  [][]byte
 	arity int
 	k     int
+	// keyed: each command has its own key (command.coalesceKeys), kept
+	// in rest with the arguments after it; args[1] is then nil.
+	keyed bool
 	// Scratch for the commands' run functions and the slow log.
 	added  []bool
 	scores []float64
 	elems  [][]byte
+	errs   []error
 	line   [][]byte
 }
 
-// key is the run's key.
+// key is the run's key (nil in a keyed run).
 func (co *coalesced) key() []byte { return co.args[1] }
 
-// each returns the i-th command's arguments after the key.
+// from is the position of the first argument each command has its own
+// copy of: the key's in a keyed run, the one after it otherwise.
+func (co *coalesced) from() int {
+	if co.keyed {
+		return 1
+	}
+	return 2
+}
+
+// each returns the i-th command's arguments after the key, or from the
+// key on in a keyed run.
 func (co *coalesced) each(i int) [][]byte {
-	w := co.arity - 2
+	w := co.arity - co.from()
 	return co.rest[i*w : (i+1)*w]
 }
 
 // command returns the i-th command's arguments, valid until the next call.
 func (co *coalesced) command(i int) [][]byte {
-	co.line = append(append(co.line[:0], co.args[0], co.args[1]), co.each(i)...)
+	co.line = append(co.line[:0], co.args[:co.from()]...)
+	co.line = append(co.line, co.each(i)...)
 	return co.line
 }
 
@@ -75,9 +90,9 @@ func (co *coalesced) flags() []bool {
 	return co.added
 }
 
-// start copies the first command's arguments.
-func (co *coalesced) start(args [][]byte) {
-	co.buf, co.ends, co.arity, co.k = co.buf[:0], co.ends[:0], len(args), 0
+// start copies the first command's arguments, of a keyed run or not.
+func (co *coalesced) start(args [][]byte, keyed bool) {
+	co.buf, co.ends, co.arity, co.k, co.keyed = co.buf[:0], co.ends[:0], len(args), 0, keyed
 	co.add(args)
 }
 
@@ -92,10 +107,12 @@ func (co *coalesced) add(args [][]byte) {
 }
 
 // joins reports whether the command args, buffered next, is the run's
-// command (cmd) in the run's form, of the run's key.
+// command (cmd) in the run's form, of the run's key unless the run is
+// keyed.
 func (co *coalesced) joins(cmd *command, args [][]byte) bool {
 	n0, n1 := co.ends[0], co.ends[1]
-	return len(args) == co.arity && bytes.Equal(args[0], co.buf[:n0]) && bytes.Equal(args[1], co.buf[n0:n1]) &&
+	return len(args) == co.arity && bytes.Equal(args[0], co.buf[:n0]) &&
+		(co.keyed || bytes.Equal(args[1], co.buf[n0:n1])) &&
 		(cmd.coalesceOK == nil || cmd.coalesceOK(args[2:]))
 }
 
@@ -105,12 +122,15 @@ func (co *coalesced) finish() {
 	co.rest = co.rest[:0]
 	for i, end := range co.ends {
 		a := co.buf[from:end:end]
-		if i < 2 {
+		if i < co.from() {
 			co.args[i] = a
 		} else {
 			co.rest = append(co.rest, a)
 		}
 		from = end
+	}
+	if co.keyed {
+		co.args[1] = nil
 	}
 }
 
@@ -122,6 +142,15 @@ func (co *coalesced) finish() {
 // storage).
 func (c *client) coalesce(cmd *command, args [][]byte, bo batchOutcome) (int, [][]byte) {
 	b := &c.batch
+	if cmd.coalesceKeys {
+		// A read: no batch holds it, and the keyspace's events do not
+		// concern it.
+		if bo != alone || len(args) != cmd.coalesceArity || c.r.Buffered() == 0 {
+			return 1, args
+		}
+		k, _ := c.takeRun(cmd, args, maxKeyedRun-1, maxKeyBatchBytes)
+		return 1 + k, c.coal.command(0)
+	}
 	if bo != inBatch || b.run || !c.s.coalescible(cmd, args) {
 		return 1, args
 	}
@@ -146,6 +175,11 @@ func (co *coalesced) release() {
 		*co = coalesced{}
 	}
 }
+
+// maxKeyedRun bounds a keyed run (GETs of a pipeline): its values are
+// held together, as MGET's are, and the interleaving of lookups gains
+// little past a few dozen.
+const maxKeyedRun = 16
 
 // maxKeptRun bounds the copies of a run's arguments a client keeps between
 // commands: a pipeline of 16 single-element pushes of 100 bytes reuses its
@@ -187,7 +221,7 @@ const replyBudget = 64 << 10
 // reader reuses once it peeks (even when it consumes nothing).
 func (c *client) takeRun(cmd *command, args [][]byte, max, maxBytes int) (k, size int) {
 	co := &c.coal
-	co.start(args)
+	co.start(args, cmd.coalesceKeys)
 	defer co.finish()
 	if max <= 0 || !c.joinsNext(cmd) {
 		return 0, 0
@@ -206,7 +240,7 @@ func (c *client) takeRun(cmd *command, args [][]byte, max, maxBytes int) (k, siz
 		if err != nil {
 			break
 		}
-		co.add(next[2:])
+		co.add(next[co.from():])
 		k, size = k+1, size+sz
 	}
 	c.s.stats.commands.Add(int64(k))

@@ -446,3 +446,76 @@ func TestCoalescedAddsConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestCoalescedGets: pipelines holding runs of GETs of many keys (each its
+// own key: command.coalesceKeys) answer as the same commands sent one at a
+// time to another server: keys present, missing, of another type, empty,
+// with a TTL, repeated; runs longer than maxKeyedRun; runs broken by a
+// write to a key a later GET reads, by another spelling and by a GET of
+// the wrong arity. Each GET counts as a command and as a keyspace hit or
+// miss, and gets its own slow log entry.
+func TestCoalescedGets(t *testing.T) {
+	l := observeRuns(t)
+	var pl [][]string
+	for i := range 30 {
+		pl = append(pl, []string{"SET", fmt.Sprint("k", i), fmt.Sprint("v", i)})
+	}
+	pl = append(pl, []string{"SET", "empty", ""}, []string{"SET", "ttl", "t", "EX", "1000"},
+		[]string{"RPUSH", "list", "x"}, []string{"HSET", "hash", "f", "v"})
+	gets := func(keys ...string) (out [][]string) {
+		for _, k := range keys {
+			out = append(out, []string{"GET", k})
+		}
+		return out
+	}
+	var many []string
+	for i := range 40 {
+		many = append(many, fmt.Sprint("k", (i*7)%45))
+	}
+	pipelines := [][][]string{
+		pl,
+		gets("k1", "nokey", "list", "empty", "k1", "ttl", "hash", "k2", "k29"),
+		gets(many...),
+		append(append(gets("k3", "k4"), []string{"SET", "k4", "new"}, []string{"DEL", "k5"}), gets("k4", "k5", "k6")...),
+		append(append(gets("k7", "k8"), []string{"get", "k9"}, []string{"GET", "k10", "extra"}), gets("k11", "list")...),
+	}
+	comparePipelines(t, pipelines)
+	if l.named("GET") == 0 {
+		t.Fatalf("no run of GET was coalesced: %v", l.byName)
+	}
+
+	// Counters and the slow log.
+	ts := startServer(t, t.TempDir())
+	c := dialRaw(t, ts.addr)
+	c.mustDo(t, "SET", "a", "1")
+	c.mustDo(t, "SET", "b", "2")
+	c.mustDo(t, "CONFIG", "SET", "slowlog-log-slower-than", "0")
+	c.mustDo(t, "CONFIG", "SET", "slowlog-max-len", "1000")
+	stat := func(name string) int64 {
+		t.Helper()
+		return infoField(t, c, "stats", name)
+	}
+	hits, misses, cmds := stat("keyspace_hits"), stat("keyspace_misses"), stat("total_commands_processed")
+	runs := l.named("GET")
+	p := newPipeClient(t, ts.s)
+	p.send(t, gets("a", "x", "b", "y", "a", "z")...)
+	if l.named("GET") == runs {
+		t.Fatal("the pipeline of GETs was not coalesced")
+	}
+	if h, m := stat("keyspace_hits")-hits, stat("keyspace_misses")-misses; h != 3 || m != 3 {
+		t.Errorf("keyspace hits %d, misses %d; want 3 and 3", h, m)
+	}
+	// The INFOs in between count too.
+	if n := stat("total_commands_processed") - cmds; n != 6+3 {
+		t.Errorf("%d commands processed, want 9", n)
+	}
+	entries := map[string]int{}
+	for _, e := range c.mustDo(t, "SLOWLOG", "GET", "100").Elems {
+		entries[replyText(e.Elems[3].Elems)]++
+	}
+	for k, want := range map[string]int{"a": 2, "b": 1, "x": 1, "y": 1, "z": 1} {
+		if n := entries["GET "+k]; n != want {
+			t.Errorf("%d slow log entries of GET %s, want %d (%v)", n, k, want, entries)
+		}
+	}
+}

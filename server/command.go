@@ -53,9 +53,14 @@ type command struct {
 	elemArg int
 	// coalesce, when set, runs the k commands of a run (coalesce.go) at
 	// once, all of the command's coalesceArity form, writing k replies as
-	// k runs of handler would. Only batchable commands have one.
+	// k runs of handler would. Batchable commands have one, and reads
+	// whose run may span keys (coalesceKeys).
 	coalesce      func(c *client, run *coalesced)
 	coalesceArity int
+	// coalesceKeys: a run of the command may name a key per command; it
+	// runs outside key batches, up to maxKeyedRun commands. Only a read
+	// whose commands do not depend on one another has it.
+	coalesceKeys bool
 	// coalesceOK, when set, tells whether a command's arguments after the
 	// key are ones the handler takes: one it would refuse runs by itself.
 	coalesceOK func(rest [][]byte) bool

@@ -380,22 +380,23 @@ func BenchmarkConnLoopRPopTables(b *testing.B) {
 }
 
 // The connection loop hints the key of each buffered command that repeats
-// the one just run (a pipeline of GETs), and no other.
+// the one just run (a pipeline of STRLENs; one of GETs coalesces instead),
+// and no other.
 func TestPrefetchNextCommand(t *testing.T) {
 	var hints []string
 	prefetchHinted = func(key, elem []byte) { hints = append(hints, string(key)+string(elem)) }
 	defer func() { prefetchHinted = nil }()
 	h := newConnHarness(t)
-	pipeline := "*2\r\n$3\r\nGET\r\n$1\r\na\r\n" +
-		"*2\r\n$3\r\nget\r\n$1\r\nb\r\n" + // the cache matches names exactly: no hint
-		"*2\r\n$3\r\nget\r\n$1\r\nc\r\n" +
+	pipeline := "*2\r\n$6\r\nSTRLEN\r\n$1\r\na\r\n" +
+		"*2\r\n$6\r\nstrlen\r\n$1\r\nb\r\n" + // the cache matches names exactly: no hint
+		"*2\r\n$6\r\nstrlen\r\n$1\r\nc\r\n" +
 		"*3\r\n$3\r\nSET\r\n$1\r\nd\r\n$1\r\nx\r\n" +
-		"*2\r\n$3\r\nGET\r\n$1\r\ne\r\n" +
+		"*2\r\n$6\r\nSTRLEN\r\n$1\r\ne\r\n" +
 		"*1\r\n$4\r\nPING\r\n" +
-		"*2\r\n$3\r\nGET\r\n$1\r\nd\r\n"
-	h.conn.roundTrip([]byte(pipeline), 4*len("$-1\r\n")+len("+OK\r\n")+len("+PONG\r\n")+len("$1\r\nx\r\n"))
+		"*2\r\n$6\r\nSTRLEN\r\n$1\r\nd\r\n"
+	h.conn.roundTrip([]byte(pipeline), 4*len(":0\r\n")+len("+OK\r\n")+len("+PONG\r\n")+len(":1\r\n"))
 	if got := strings.Join(hints, ","); got != "c" {
-		t.Fatalf("hinted %q, want c (the second of two lower-case GETs)", got)
+		t.Fatalf("hinted %q, want c (the second of two lower-case STRLENs)", got)
 	}
 	// Commands that name an element hint it with their key.
 	hints = nil

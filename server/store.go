@@ -33,6 +33,11 @@ func (s engineStore) GetAppend(dst, key []byte) ([]byte, error) {
 	return v, err
 }
 
+// GetMany reads several keys at one moment (codec.DB.GetEach).
+func (s engineStore) GetMany(dst []byte, keys, vals [][]byte, found []bool) ([]byte, error) {
+	return s.db.GetMany(dst, keys, vals, found)
+}
+
 func (s engineStore) NewIter(lower, upper []byte) (codec.Iterator, error) {
 	it, err := s.db.NewIter(&lsm.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {

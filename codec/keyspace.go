@@ -157,8 +157,11 @@ func (ks *Keyspace) DB(n int) *DB {
 // Buffers. A Buffers is not safe for concurrent use.
 type Buffers struct {
 	key, value []byte
-	// keys holds GetEach's views of its metadata keys.
-	keys [][]byte
+	// keys holds GetEach's views of its metadata keys, vals and found
+	// MSET's results of reading them together.
+	keys  [][]byte
+	vals  [][]byte
+	found []bool
 	// prefetch holds the key Prefetch or PrefetchElement hints, apart
 	// from key: the command running may still use key when the next one
 	// is hinted. It stays small: hinted keys are at most maxPrefetchKey.

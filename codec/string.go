@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 )
 
@@ -180,7 +181,12 @@ func (d *DB) GetEach(keys, vals [][]byte, found []bool, errs []error) error {
 		kbuf = AppendMetaKey(kbuf, d.num, k)
 		mks = append(mks, kbuf[start:len(kbuf):len(kbuf)])
 	}
-	vbuf, err := mg.GetMany(vbuf, mks, vals, found)
+	var recArr [msetStack]stored
+	recs := recArr[:0]
+	vbuf, recs, err := loadMany(mg, vbuf, mks, vals, found, now, recs)
+	for i := range recs {
+		vals[i], found[i], errs[i] = stringOf(&recs[i])
+	}
 	if d.buf != nil {
 		if cap(kbuf) <= maxKeptBuffer {
 			d.buf.key = kbuf[:0]
@@ -193,8 +199,16 @@ func (d *DB) GetEach(keys, vals [][]byte, found []bool, errs []error) error {
 			d.buf.keys = mks[:0]
 		}
 	}
+	return err
+}
+
+// loadMany loads the metadata keys mks together (manyGetter), appending
+// their values to vbuf and their records to olds, and returns both
+// extended. vals and found are scratch as long as mks.
+func loadMany(mg manyGetter, vbuf []byte, mks, vals [][]byte, found []bool, now int64, olds []stored) ([]byte, []stored, error) {
+	vbuf, err := mg.GetMany(vbuf, mks, vals, found)
 	if err != nil {
-		return err
+		return vbuf, olds, err
 	}
 	for i, mk := range mks {
 		var raw []byte
@@ -204,11 +218,11 @@ func (d *DB) GetEach(keys, vals [][]byte, found []bool, errs []error) error {
 		}
 		s, err := decodeStored(mk, raw, rerr, now)
 		if err != nil {
-			return err
+			return vbuf, olds, err
 		}
-		vals[i], found[i], errs[i] = stringOf(&s)
+		olds = append(olds, s)
 	}
-	return nil
+	return vbuf, olds, nil
 }
 
 // maxKeptKeys bounds the metadata key views a DB's Buffers keep.
@@ -283,15 +297,17 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 		panic("codec: MSet with unequal keys and values")
 	}
 	// The metadata keys share one buffer (d's when it has some), sized
-	// first so that it never moves; up to msetStack keys, their views,
-	// stripes and records are on the stack.
+	// first so that it never moves; up to msetStack keys, their stripes
+	// and records are on the stack. Their views are d's too: passed to
+	// the store (GetMany), an array on the stack would escape.
 	size := 0
 	for _, k := range keys {
 		size += metaPrefixLen + len(k)
 	}
 	var kbuf, vbuf []byte
+	var mks [][]byte
 	if d.buf != nil {
-		kbuf, vbuf = d.buf.key[:0], d.buf.value[:0]
+		kbuf, vbuf, mks = d.buf.key[:0], d.buf.value[:0], d.buf.keys[:0]
 		defer func() {
 			if cap(kbuf) <= maxKeptBuffer {
 				d.buf.key = kbuf[:0]
@@ -299,15 +315,19 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 			if cap(vbuf) <= maxKeptBuffer {
 				d.buf.value = vbuf[:0]
 			}
+			if cap(mks) <= maxKeptKeys {
+				clear(mks)
+				d.buf.keys = mks[:0]
+			}
 		}()
 	}
 	if cap(kbuf) < size {
 		kbuf = make([]byte, 0, size)
 	}
-	var mkArr [msetStack][]byte
+	mks = slices.Grow(mks, len(keys))
 	var idxArr [msetStack]int
 	var oldArr [msetStack]stored
-	mks, olds := mkArr[:0], oldArr[:0]
+	olds := oldArr[:0]
 	if len(keys) > msetStack {
 		olds = make([]stored, 0, len(keys))
 	}
@@ -323,17 +343,45 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 	// writes each metadata key once).
 	repeated := repeatedLater(keys)
 	// The old values, appended one after the other: a value keeps the
-	// array it was read into when a later read moves the buffer.
-	for _, mk := range mks {
-		s, v, err := d.loadAppend(vbuf, mk, now)
+	// array it was read into when a later read moves the buffer. On the
+	// engine, the keys are read together (lsm.DB.GetMany).
+	if mg, ok := d.ks.store.(manyGetter); ok && len(mks) > 1 {
+		// The views are scratch from d's buffers when it has some: passed
+		// to the store's method, arrays on the stack would escape.
+		var vals [][]byte
+		var found []bool
+		if d.buf != nil {
+			vals, found = d.buf.vals, d.buf.found
+		}
+		vals, found = slices.Grow(vals[:0], len(mks))[:len(mks)], slices.Grow(found[:0], len(mks))[:len(mks)]
+		var err error
+		vbuf, olds, err = loadMany(mg, vbuf, mks, vals, found, now, olds)
+		if d.buf != nil && len(mks) <= maxKeptKeys {
+			clear(vals)
+			d.buf.vals, d.buf.found = vals[:0], found[:0]
+		}
 		if err != nil {
 			return false, err
 		}
-		vbuf = v
-		if nx && s.live {
-			return false, nil
+		if nx {
+			for i := range olds {
+				if olds[i].live {
+					return false, nil
+				}
+			}
 		}
-		olds = append(olds, s)
+	} else {
+		for _, mk := range mks {
+			s, v, err := d.loadAppend(vbuf, mk, now)
+			if err != nil {
+				return false, err
+			}
+			vbuf = v
+			if nx && s.live {
+				return false, nil
+			}
+			olds = append(olds, s)
+		}
 	}
 	return true, d.ks.commit(func(b *writeBatch) {
 		for i, k := range keys {

@@ -342,6 +342,13 @@ func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
 		c.queue(cmd, args)
 		return
 	}
+	if cmd.coalesceKeys {
+		var ran bool
+		if ran, args = c.keyedRun(cmd, args, start); ran {
+			s.serveReady()
+			return
+		}
+	}
 	bo := c.batchCommand(cmd, args)
 	if bo == ranByHolder {
 		return // and the slow log has it (combine.go)

@@ -14,7 +14,7 @@ func init() {
 	k1 := func(c *command) *command { c.firstKey, c.lastKey, c.step, c.group = 1, 1, 1, "string"; return c }
 	register(
 		k1(&command{name: "get", arity: 2, flags: flagReadOnly | flagFast, summary: "Returns the string value of a key.", handler: cmdGet, coalesce: getRun, coalesceArity: 2, coalesceKeys: true}),
-		k1(&command{name: "set", arity: -3, flags: flagWrite | flagDenyOOM, summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", handler: cmdSet}),
+		k1(&command{name: "set", arity: -3, flags: flagWrite | flagDenyOOM, summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", handler: cmdSet, coalesce: setRun, coalesceArity: 3, coalesceKeys: true}),
 		k1(&command{name: "setnx", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Set the string value of a key only when the key doesn't exist.", handler: cmdSetNX}),
 		k1(&command{name: "setex", arity: 4, flags: flagWrite | flagDenyOOM, summary: "Sets the string value and expiration time of a key.", handler: cmdSetEx}),
 		k1(&command{name: "psetex", arity: 4, flags: flagWrite | flagDenyOOM, summary: "Sets both string value and expiration time in milliseconds of a key.", handler: cmdPSetEx}),
@@ -96,6 +96,28 @@ func getRun(c *client, run *coalesced) {
 	}
 	clear(run.errs)
 	clear(run.elems)
+}
+
+// setRun runs k SETs without options, each of its own key, as one MSET
+// (coalesce.go): their old records are read together (codec.DB.MSet), a
+// key named twice keeps its last value, and each SET answers OK.
+func setRun(c *client, run *coalesced) {
+	k := run.k
+	run.elems = slices.Grow(run.elems[:0], 2*k)[:2*k]
+	keys, vals := run.elems[:k], run.elems[k:]
+	for i := range k {
+		kv := run.each(i)
+		keys[i], vals[i] = kv[0], kv[1]
+	}
+	err := c.kdb().MSet(keys, vals)
+	clear(run.elems)
+	for range k {
+		if err != nil {
+			c.replyErr(err)
+		} else {
+			c.w.SimpleString("OK")
+		}
+	}
 }
 
 // stringOptions are the parsed options of SET and GETEX.

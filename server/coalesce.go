@@ -142,22 +142,37 @@ func (co *coalesced) finish() {
 // storage).
 func (c *client) coalesce(cmd *command, args [][]byte, bo batchOutcome) (int, [][]byte) {
 	b := &c.batch
-	if cmd.coalesceKeys {
-		// A read: no batch holds it, and the keyspace's events do not
-		// concern it.
-		if bo != alone || len(args) != cmd.coalesceArity || c.r.Buffered() == 0 {
-			return 1, args
-		}
-		k, _ := c.takeRun(cmd, args, maxKeyedRun-1, maxKeyBatchBytes)
-		return 1 + k, c.coal.command(0)
-	}
-	if bo != inBatch || b.run || !c.s.coalescible(cmd, args) {
+	if bo != inBatch || b.run || cmd.coalesceKeys || !c.s.coalescible(cmd, args) {
 		return 1, args
 	}
 	k, size := c.takeRun(cmd, args, maxKeyBatch-b.n, maxKeyBatchBytes-b.bytes)
 	b.n += k
 	b.bytes += size
 	return 1 + k, c.coal.command(0)
+}
+
+// keyedRun runs cmd, about to run with args, as one keyed run (command.coalesceKeys)
+// with the same commands buffered right after it, if any join it, outside
+// any batch: the client's batch ends first, so that the run sees its
+// writes, and a keyed write takes its keys' locks as MSET does. It reports
+// whether it ran; if not, the command runs with the returned arguments:
+// args, or their copies once it looked at the next command.
+func (c *client) keyedRun(cmd *command, args [][]byte, start time.Time) (bool, [][]byte) {
+	if len(args) != cmd.coalesceArity || c.r.Buffered() == 0 {
+		return false, args
+	}
+	k, _ := c.takeRun(cmd, args, maxKeyedRun-1, maxKeyBatchBytes)
+	if k == 0 {
+		return false, c.coal.command(0)
+	}
+	c.leaveBatch()
+	if cmd.logged {
+		c.needLog()
+	}
+	cmd.coalesce(c, &c.coal)
+	c.logCoalesced(start)
+	c.coal.release()
+	return true, nil
 }
 
 // coalescible reports whether cmd with args may run with the same commands

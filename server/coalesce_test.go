@@ -519,3 +519,58 @@ func TestCoalescedGets(t *testing.T) {
 		}
 	}
 }
+
+// TestCoalescedSets: pipelines holding runs of plain SETs (a keyed run,
+// one MSET) answer as the same commands sent one at a time to another
+// server, and leave the same contents: a key set twice in a run keeps its
+// last value, a key of another type is replaced, a TTL is cleared, and a
+// SET with an option, another spelling or a read breaks the run. A SET of
+// a run modifies a key another client watches, as any SET does.
+func TestCoalescedSets(t *testing.T) {
+	l := observeRuns(t)
+	sets := func(kv ...string) (out [][]string) {
+		for i := 0; i < len(kv); i += 2 {
+			out = append(out, []string{"SET", kv[i], kv[i+1]})
+		}
+		return out
+	}
+	cat := func(parts ...[][]string) (out [][]string) {
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	one := func(cmd ...string) [][]string { return [][]string{cmd} }
+	var many []string
+	for i := range 40 {
+		many = append(many, fmt.Sprint("m", i%25), fmt.Sprint("v", i))
+	}
+	pipelines := [][][]string{
+		cat(one("HSET", "h", "f", "v"), one("RPUSH", "l", "x"), one("SET", "ttl", "t", "EX", "100")),
+		cat(sets("a", "1", "b", "2", "a", "3", "h", "4", "ttl", "5", "l", "6"),
+			one("GET", "a"), one("TYPE", "h"), one("TTL", "ttl"), one("GET", "l"), one("DBSIZE")),
+		cat(sets(many...), one("DBSIZE"), one("MGET", "m0", "m14", "m24")),
+		cat(sets("c", "1", "d", "2"), one("SET", "c", "x", "NX"), sets("e", "3"), one("set", "f", "4"), sets("g", "5"),
+			one("GET", "c"), sets("c", "9"), one("GET", "c"), one("SET", "d", "y", "GET"), one("DBSIZE")),
+	}
+	comparePipelines(t, pipelines)
+	if l.named("SET") == 0 {
+		t.Fatalf("no run of SET was coalesced: %v", l.byName)
+	}
+
+	ts := startServer(t, t.TempDir())
+	w := dialRaw(t, ts.addr)
+	w.mustDo(t, "SET", "k", "0")
+	w.mustDo(t, "WATCH", "k")
+	runs := l.named("SET")
+	p := newPipeClient(t, ts.s)
+	p.send(t, sets("j", "1", "k", "1", "i", "1")...)
+	if l.named("SET") == runs {
+		t.Fatal("the pipeline of SETs was not coalesced")
+	}
+	w.mustDo(t, "MULTI")
+	w.mustDo(t, "GET", "k")
+	if v := w.mustDo(t, "EXEC"); v.Kind != resp.KindNull && !(v.Kind == resp.KindArray && v.Elems == nil) {
+		t.Fatalf("EXEC after a coalesced SET of the watched key: %s, want a null reply", replyText([]resp.Value{v}))
+	}
+}

@@ -58,8 +58,9 @@ type command struct {
 	coalesce      func(c *client, run *coalesced)
 	coalesceArity int
 	// coalesceKeys: a run of the command may name a key per command; it
-	// runs outside key batches, up to maxKeyedRun commands. Only a read
-	// whose commands do not depend on one another has it.
+	// runs outside batches, up to maxKeyedRun commands (keyedRun). Only
+	// commands that read nothing another of the run writes have it: GET,
+	// and SET without options (whose run is an MSET).
 	coalesceKeys bool
 	// coalesceOK, when set, tells whether a command's arguments after the
 	// key are ones the handler takes: one it would refuse runs by itself.

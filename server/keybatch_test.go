@@ -130,11 +130,12 @@ func TestKeyBatchCommitsOnce(t *testing.T) {
 		t.Errorf("pipeline continuing a hot key: %d commits, want 1", n)
 	}
 
-	// Distinct keys, after a batchable write: one run, one commit.
+	// Distinct keys, after a batchable write: one run, one commit. (SETs
+	// with an option: plain SETs coalesce into one MSET instead, below.)
 	before = walRecords(ts.s)
 	var sets [][]string
 	for i := range 8 {
-		sets = append(sets, []string{"SET", fmt.Sprintf("k%d", i), "v"})
+		sets = append(sets, []string{"SET", fmt.Sprintf("k%d", i), "v", "KEEPTTL"})
 	}
 	p.send(t, sets...)
 	if n := walRecords(ts.s) - before; n != 1 {
@@ -145,6 +146,16 @@ func TestKeyBatchCommitsOnce(t *testing.T) {
 	p.send(t, append([][]string{{"GET", "k0"}}, sets...)...)
 	if n := walRecords(ts.s) - before; n != 2 {
 		t.Errorf("GET then 8 SETs of distinct keys: %d commits, want 2", n)
+	}
+	// Plain SETs after a read: one keyed run (coalesce.go), one commit.
+	before = walRecords(ts.s)
+	var plain [][]string
+	for _, c := range sets {
+		plain = append(plain, c[:3])
+	}
+	p.send(t, append([][]string{{"GET", "k0"}}, plain...)...)
+	if n := walRecords(ts.s) - before; n != 1 {
+		t.Errorf("GET then 8 plain SETs of distinct keys: %d commits, want 1", n)
 	}
 	// A key written twice ends the run before its second write, which
 	// starts the next one: the second write reads the first.

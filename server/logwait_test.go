@@ -37,7 +37,8 @@ func TestPipelineSharesWALWrite(t *testing.T) {
 	const n = 16
 	var cmds [][]string
 	for i := range n {
-		cmds = append(cmds, []string{"SET", fmt.Sprintf("k%02d", i), "v"})
+		// An option: plain SETs would run as one MSET (coalesce.go).
+		cmds = append(cmds, []string{"SET", fmt.Sprintf("k%02d", i), "v", "KEEPTTL"})
 	}
 	records, writes := walRecords(ts.s), walWrites(ts.s)
 	for i, v := range p.send(t, cmds...) {

@@ -80,9 +80,35 @@ func TestAddEach(t *testing.T) {
 				for range elems {
 					rngOne.IntN(30)
 				}
-				added, err := k.each(each.db, key, elems, rngEach)
+				// The run reads its elements one at a time (MemStore), all
+				// together (manyGetter), or together through a transaction
+				// (a key batch's TxnStore) whose pending writes decide some.
+				db := each.db
+				var txks *Keyspace
+				switch seed % 3 {
+				case 1:
+					db = New(&manyStore{MemStore: each.store}, &Options{Now: each.clock.Now}).DB(0)
+				case 2:
+					base := New(&manyStore{MemStore: each.store}, &Options{Now: each.clock.Now})
+					txks = base.InTransaction(NewTxnStore(base.Store()))
+					db = txks.DB(0)
+					if len(elems) > 1 { // a pending write the run reads
+						if _, err := k.one(db, key, elems[len(elems)-1], rand.New(rand.NewPCG(seed, 3))); err != nil {
+							t.Fatal(err)
+						}
+						if _, err := k.one(one.db, key, elems[len(elems)-1], rand.New(rand.NewPCG(seed, 3))); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				added, err := k.each(db, key, elems, rngEach)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if txks != nil {
+					if err := txks.CommitTransaction(); err != nil {
+						t.Fatal(err)
+					}
 				}
 				for i, e := range elems {
 					want, err := k.one(one.db, key, e, rngOne)

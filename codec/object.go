@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"sync"
 )
 
@@ -47,7 +48,63 @@ type object struct {
 	// writer builds for a write (the batch copies it): the object is
 	// recycled after the command, buffers included.
 	mk, raw, val, scratch []byte
+	// many holds the reads of addElements' elements made together.
+	many manyRead
 }
+
+// manyRead is the scratch of reading several data keys together
+// (manyGetter): their keys, concatenated, and the results.
+type manyRead struct {
+	kbuf, vbuf []byte
+	ends       []int
+	keys, vals [][]byte
+	found      []bool
+	// slot is addElements': per element of a chunk, the index of its read
+	// or -1 (named before).
+	slot []int
+}
+
+// reset empties m for a new read.
+func (m *manyRead) reset() {
+	m.kbuf, m.vbuf, m.ends, m.keys, m.slot = m.kbuf[:0], m.vbuf[:0], m.ends[:0], m.keys[:0], m.slot[:0]
+}
+
+// add appends a key, built by fn, to the next read.
+func (m *manyRead) add(fn func(b []byte) []byte) {
+	m.kbuf = fn(m.kbuf)
+	m.ends = append(m.ends, len(m.kbuf))
+}
+
+// read reads the keys added since reset through mg: found[i] tells
+// whether the i-th exists (the values are in vbuf).
+func (m *manyRead) read(mg manyGetter) error {
+	from := 0
+	for _, end := range m.ends {
+		m.keys = append(m.keys, m.kbuf[from:end:end])
+		from = end
+	}
+	n := len(m.keys)
+	m.vals, m.found = slices.Grow(m.vals[:0], n)[:n], slices.Grow(m.found[:0], n)[:n]
+	var err error
+	m.vbuf, err = mg.GetMany(m.vbuf, m.keys, m.vals, m.found)
+	clear(m.vals)
+	return err
+}
+
+// trim drops what a large read grew, for an object going back to the pool.
+func (m *manyRead) trim() manyRead {
+	if cap(m.kbuf) > maxKeptBuffer || cap(m.vbuf) > maxKeptBuffer || cap(m.keys) > maxManyRead {
+		return manyRead{}
+	}
+	clear(m.keys[:cap(m.keys)])
+	m.reset()
+	return *m
+}
+
+// maxManyRead is how many elements addElements reads together: past a
+// few dozen, interleaving their lookups gains nothing more, and the old
+// values it reads (HSET's) are held together.
+const maxManyRead = 64
 
 // objects recycles the objects of update. An object holds no reference
 // once released; what a command returns never aliases its buffers (the
@@ -63,7 +120,7 @@ func (o *object) release() {
 		}
 		return b[:0]
 	}
-	*o = object{mk: keep(o.mk), raw: keep(o.raw), val: keep(o.val), scratch: keep(o.scratch)}
+	*o = object{mk: keep(o.mk), raw: keep(o.raw), val: keep(o.val), scratch: keep(o.scratch), many: o.many.trim()}
 	objects.Put(o)
 }
 
@@ -277,32 +334,63 @@ func (m *smallMap[V]) first(k []byte) bool {
 // unless added is nil, sets added[i] to whether the i-th was (an element
 // named twice is added by its first).
 func (o *object) addElements(elems [][]byte, stride int, added []bool) (int64, error) {
+	// A key created now has a new uuid: none of its elements exists.
+	fresh := !o.live
 	if err := o.create(); err != nil {
 		return 0, err
 	}
+	mg, _ := o.ks.store.(manyGetter)
+	together := mg != nil && !fresh && len(elems) >= 2*stride
 	var n int64
 	var seen smallMap[struct{}]
-	for i := 0; i+stride <= len(elems); i += stride {
-		e := elems[i]
-		isNew := false
-		if len(elems) == stride || seen.first(e) {
-			_, found, err := o.get(subElement, e)
-			if err != nil {
+	// By chunks of maxManyRead elements: the reads of the elements named
+	// for the first time, together when the store can (manyGetter: their
+	// lookups overlap), then the writes.
+	for from := 0; from+stride <= len(elems); from += maxManyRead * stride {
+		to := min(len(elems), from+maxManyRead*stride)
+		if together {
+			o.many.reset()
+			for i := from; i+stride <= to; i += stride {
+				if seen.first(elems[i]) {
+					o.many.slot = append(o.many.slot, len(o.many.ends))
+					o.many.add(func(b []byte) []byte { return appendDataKey(b, o.db, o.m.UUID, subElement, elems[i]) })
+				} else {
+					o.many.slot = append(o.many.slot, -1)
+				}
+			}
+			if err := o.many.read(mg); err != nil {
 				return 0, err
 			}
-			isNew = !found
 		}
-		switch {
-		case stride == 2:
-			o.set(subElement, e, elems[i+1])
-		case isNew:
-			o.set(subElement, e, nil)
-		}
-		if isNew {
-			n++
-		}
-		if added != nil {
-			added[i/stride] = isNew
+		for i := from; i+stride <= to; i += stride {
+			e := elems[i]
+			isNew := false
+			switch {
+			case together:
+				if j := o.many.slot[(i-from)/stride]; j >= 0 {
+					isNew = !o.many.found[j]
+				}
+			case fresh:
+				isNew = len(elems) == stride || seen.first(e)
+			case len(elems) == stride || seen.first(e):
+				_, found, err := o.get(subElement, e)
+				if err != nil {
+					return 0, err
+				}
+				isNew = !found
+			}
+			switch {
+			case stride == 2:
+				o.set(subElement, e, elems[i+1])
+			case isNew:
+				o.set(subElement, e, nil)
+			}
+			if isNew {
+				n++
+			}
+			if added != nil {
+				added[i/stride] = isNew
+			}
 		}
 	}
 	o.m.Count += uint64(n)

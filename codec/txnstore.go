@@ -215,6 +215,56 @@ func (t *TxnStore) GetAppend(dst, key []byte) ([]byte, error) {
 	return getAppend(t.base, dst, key)
 }
 
+// GetMany is GetAppend for several keys (manyGetter): the base reads them
+// all together (one at a time if it cannot), and then the pending writes
+// and the read ahead decide the keys they know of. A value appended to dst
+// stays where it is when a later append moves dst: earlier results keep
+// the array they were read into.
+func (t *TxnStore) GetMany(dst []byte, keys, vals [][]byte, found []bool) ([]byte, error) {
+	if mg, ok := t.base.(manyGetter); ok {
+		var err error
+		if dst, err = mg.GetMany(dst, keys, vals, found); err != nil {
+			return dst, err
+		}
+	} else {
+		for i, k := range keys {
+			start := len(dst)
+			v, err := getAppend(t.base, dst, k)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				vals[i], found[i] = nil, false
+				continue
+			case err != nil:
+				return dst, err
+			}
+			dst = v
+			vals[i], found[i] = dst[start:len(dst):len(dst)], true
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, k := range keys {
+		v, decided, err := pendingLookup(t.mu.state, k)
+		if !decided {
+			var inAhead bool
+			if v, inAhead, decided = t.mu.ahead.find(k); !inAhead && decided {
+				err = ErrNotFound
+			}
+		}
+		if !decided {
+			continue
+		}
+		if found[i] = err == nil; found[i] {
+			start := len(dst)
+			dst = append(dst, v...)
+			vals[i] = dst[start:len(dst):len(dst)]
+		} else {
+			vals[i] = nil
+		}
+	}
+	return dst, nil
+}
+
 // appendValue returns v appended to dst, or, when dst is nil, a copy of v
 // (non-nil for an empty value, as a stored value is).
 func appendValue(dst, v []byte) []byte {

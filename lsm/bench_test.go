@@ -148,6 +148,75 @@ func BenchmarkReadRandomHit(b *testing.B) {
 	benchClose(b, d)
 }
 
+// BenchmarkReadRandomHitMany is BenchmarkReadRandomHit through GetMany, 16
+// keys a call (a pipeline of GETs); it reports ns per key. The Mem
+// variants read the same keys from the memtable, unflushed.
+func BenchmarkReadRandomHitMany(b *testing.B) { benchReadMany(b, benchPreloaded(b), 16) }
+
+func BenchmarkReadMemRandomHit(b *testing.B) { benchReadMany(b, benchPreloadedMem(b), 1) }
+
+func BenchmarkReadMemRandomHitMany(b *testing.B) { benchReadMany(b, benchPreloadedMem(b), 16) }
+
+// benchReadMany reads random present keys of d, n at a time (through Get
+// when n is 1).
+func benchReadMany(b *testing.B, d *DB, n int) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	kbs := make([][16]byte, n)
+	keys, vals, found := make([][]byte, n), make([][]byte, n), make([]bool, n)
+	var buf []byte
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if i%n == 0 {
+			for j := range keys {
+				keys[j] = benchKeyAt(&kbs[j], 2*rng.Uint64N(benchPreload))
+			}
+			var err error
+			if n == 1 {
+				buf, err = d.GetAppend(buf[:0], keys[0])
+			} else {
+				buf, err = d.GetMany(buf[:0], keys, vals, found)
+				for j := range found {
+					if !found[j] {
+						b.Fatalf("%s not found", keys[j])
+					}
+				}
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		i++
+	}
+	benchClose(b, d)
+}
+
+// benchPreloadedMem is benchPreloaded without the flush: the keys are in
+// the memtable.
+func benchPreloadedMem(b *testing.B) *DB {
+	b.Helper()
+	d := benchOpen(b)
+	vals := benchValues()
+	var kb [16]byte
+	batch := d.NewBatch()
+	for i := range uint64(benchPreload) {
+		batch.Set(benchKeyAt(&kb, 2*i), vals[2*i%benchValuePool])
+		if batch.Count() == 1000 {
+			if err := d.Apply(batch, NoSync); err != nil {
+				b.Fatal(err)
+			}
+			batch.Reset()
+		}
+	}
+	if err := d.Apply(batch, NoSync); err != nil {
+		b.Fatal(err)
+	}
+	if m := d.Metrics(); m.Flush.Count != 0 {
+		b.Fatalf("the keys did not stay in the memtable:\n%s", m)
+	}
+	return d
+}
+
 // BenchmarkReadRandomMiss reads random absent keys that sort among the
 // present ones, so only the bloom filters keep the lookups off the data
 // blocks.

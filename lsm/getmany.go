@@ -32,14 +32,21 @@ func (d *DB) GetMany(dst []byte, keys [][]byte, vals [][]byte, found []bool) ([]
 	st.rangeSeq = st.rangeSeq[:0]
 	st.pend = st.pend[:0]
 	st.done = st.done[:0]
-	// The memtables' filter lines and index slots of every key first: the
-	// lookups below then find them loading or loaded.
+	// The memtables' filter lines and index slots of every key first, then
+	// the nodes the slots record: the lookups below then find them loading
+	// or loaded.
 	st.hashes = st.hashes[:0]
 	for _, key := range keys {
 		h := memtable.KeyHash(key)
 		st.hashes = append(st.hashes, h)
 		for _, m := range rs.hints {
 			m.Prefetch(h)
+		}
+	}
+	// Then the nodes those index slots record.
+	for _, h := range st.hashes {
+		for _, m := range rs.hints {
+			m.PrefetchEntry(h)
 		}
 	}
 	for i, key := range keys {

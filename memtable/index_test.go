@@ -121,7 +121,11 @@ func TestIndexNewestUnderRaces(t *testing.T) {
 				if floor == 0 {
 					continue
 				}
-				v, _, ok := m.Get(fmt.Appendf(nil, "hot%d", k), base.SeqNumMax)
+				key := fmt.Appendf(nil, "hot%d", k)
+				// The prefetches read the slots writers change (-race).
+				m.Prefetch(KeyHash(key))
+				m.PrefetchEntry(KeyHash(key))
+				v, _, ok := m.Get(key, base.SeqNumMax)
 				var got uint64
 				fmt.Sscan(string(v), &got)
 				if !ok || got < floor {

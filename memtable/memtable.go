@@ -192,3 +192,25 @@ func (m *MemTable) Prefetch(h uint64) {
 	m.filter.prefetch(h)
 	m.index.prefetch(h)
 }
+
+// PrefetchEntry is Prefetch's second step, for a caller that prefetched
+// many keys and then comes back to each (lsm.DB.GetMany): with the filter
+// block and the first index slot loaded, it starts loading the node that
+// slot records when the filter and the slot's tag say it may be the key's
+// (its header and the key after it). It reads only the published slot, an
+// atomic load, and never changes anything.
+func (m *MemTable) PrefetchEntry(h uint64) {
+	x := &m.index
+	if x.slots == nil || !m.filter.mayContain(h) {
+		return
+	}
+	v := atomic.LoadUint32(x.slot(h))
+	if v == 0 || v^x.tag(h) >= 1<<x.offBits {
+		return
+	}
+	nd := uint64(x.node(v))
+	base.Prefetch(unsafe.Pointer(&m.arena.buf[nd]))
+	if nd+64 < uint64(len(m.arena.buf)) {
+		base.Prefetch(unsafe.Pointer(&m.arena.buf[nd+64]))
+	}
+}

@@ -83,6 +83,31 @@ func TestGetEach(t *testing.T) {
 			if tc.many && ms.calls != 1 {
 				t.Errorf("GetMany called %d times, want 1", ms.calls)
 			}
+			// MGET: the value, or nil for a missing key or another type.
+			var want []string
+			for i := range keys {
+				w := "<nil>"
+				if found[i] {
+					w = "=" + string(vals[i])
+				}
+				want = append(want, w)
+			}
+			got, err := db.MGet(keys...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range got {
+				g := "<nil>"
+				if v != nil {
+					g = "=" + string(v)
+				}
+				if g != want[i] {
+					t.Errorf("MGET %s: %s, want %s", keys[i], g, want[i])
+				}
+			}
+			if tc.many && ms.calls != 2 {
+				t.Errorf("MGET: GetMany called %d times in all, want 2", ms.calls)
+			}
 		})
 	}
 }

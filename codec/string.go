@@ -243,6 +243,32 @@ func stringOf(s *stored) (value []byte, found bool, err error) {
 // value (non-nil, possibly empty) otherwise. Several keys are read from one
 // snapshot, so MGET is atomic like Redis's.
 func (d *DB) MGet(keys ...[]byte) ([][]byte, error) {
+	if mg, ok := d.ks.store.(manyGetter); ok && len(keys) > 1 {
+		// One read of all the keys at one moment, their lookups
+		// interleaved (lsm.DB.GetMany).
+		mks := make([][]byte, len(keys))
+		for i, k := range keys {
+			mks[i] = MetaKey(d.num, k)
+		}
+		out := make([][]byte, len(keys))
+		found := make([]bool, len(keys))
+		_, recs, err := loadMany(mg, nil, mks, out, found, d.ks.nowMs(), make([]stored, 0, len(keys)))
+		if err != nil {
+			return nil, err
+		}
+		for i := range recs {
+			v, ok, err := stringOf(&recs[i])
+			switch {
+			case !ok || err != nil:
+				out[i] = nil
+			case v == nil:
+				out[i] = []byte{}
+			default:
+				out[i] = v
+			}
+		}
+		return out, nil
+	}
 	var r Reader = d.ks.store
 	if len(keys) > 1 {
 		snap := d.ks.store.NewSnapshot()

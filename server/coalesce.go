@@ -109,11 +109,33 @@ func (co *coalesced) add(args [][]byte) {
 // joins reports whether the command args, buffered next, is the run's
 // command (cmd) in the run's form, of the run's key unless the run is
 // keyed.
+//
+// A keyed run of writes takes no command of the key the command before it
+// wrote: a pipeline of writes to one key (a counter, from many clients)
+// runs in a key batch, which combines the clients' commands (combine.go).
 func (co *coalesced) joins(cmd *command, args [][]byte) bool {
 	n0, n1 := co.ends[0], co.ends[1]
-	return len(args) == co.arity && bytes.Equal(args[0], co.buf[:n0]) &&
-		(co.keyed || bytes.Equal(args[1], co.buf[n0:n1])) &&
-		(cmd.coalesceOK == nil || cmd.coalesceOK(args[2:]))
+	if len(args) != co.arity || !bytes.Equal(args[0], co.buf[:n0]) {
+		return false
+	}
+	if co.keyed {
+		if cmd.batchable && bytes.Equal(args[1], co.lastKey()) {
+			return false
+		}
+	} else if !bytes.Equal(args[1], co.buf[n0:n1]) {
+		return false
+	}
+	return cmd.coalesceOK == nil || cmd.coalesceOK(args[2:])
+}
+
+// lastKey is the key of a keyed run's last command.
+func (co *coalesced) lastKey() []byte {
+	w := co.arity - 1 // arguments copied per command after the first
+	i := len(co.ends) - w
+	if co.k == 1 {
+		i = 1 // the first command's key, after its name
+	}
+	return co.buf[co.ends[i-1]:co.ends[i]]
 }
 
 // finish slices the copies: args and rest.

@@ -568,6 +568,15 @@ func TestCoalescedSets(t *testing.T) {
 	if l.named("SET") == runs {
 		t.Fatal("the pipeline of SETs was not coalesced")
 	}
+	// SETs of one key in a row run in a key batch (combine.go), not as a
+	// keyed run.
+	runs = l.named("SET")
+	if got := replyText(p.send(t, sets("hot", "1", "hot", "2", "hot", "3")...)); got != "+OK +OK +OK" {
+		t.Fatalf("SETs of one key: %s", got)
+	}
+	if l.named("SET") != runs {
+		t.Error("SETs of one key in a row ran as a keyed run")
+	}
 	w.mustDo(t, "MULTI")
 	w.mustDo(t, "GET", "k")
 	if v := w.mustDo(t, "EXEC"); v.Kind != resp.KindNull && !(v.Kind == resp.KindArray && v.Elems == nil) {

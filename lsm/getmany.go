@@ -126,10 +126,19 @@ type valSpan struct{ start, end int }
 
 var getManyPool = sync.Pool{New: func() any { return new(getMany) }}
 
-// maxKeptLookupBuf bounds the value buffer a pooled lookup keeps.
-const maxKeptLookupBuf = 4 << 10
+// maxKeptLookupBuf bounds the value buffer a pooled lookup keeps, and
+// maxKeptLookups the keys and lookups a pooled scratch keeps room for: at
+// most 256 KiB of buffers.
+const (
+	maxKeptLookupBuf = 4 << 10
+	maxKeptLookups   = 64
+)
 
 func (st *getMany) release() {
+	if cap(st.spans) > maxKeptLookups || cap(st.ls) > maxKeptLookups {
+		return // a large call (an MGET of many keys): keep nothing of it
+
+	}
 	for i := range st.ls[:cap(st.ls)] {
 		l := &st.ls[:cap(st.ls)][i]
 		dst := l.Dst

@@ -3,6 +3,7 @@ package sstable
 import (
 	"bytes"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/strata-db/strata/internal/base"
@@ -122,4 +123,45 @@ func TestGetManyAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { GetMany(ls) }); n != 0 {
 		t.Fatalf("GetMany of %d keys: %v allocations", len(ls), n)
 	}
+}
+
+// TestGetManyConcurrent runs GetMany from several goroutines over one
+// table with a small cache, so that blocks are inserted and evicted and
+// the shards' indexes grow and shrink while lookups prefetch through the
+// buckets the shards publish (under -race in make test).
+func TestGetManyConcurrent(t *testing.T) {
+	entries := randomEntries(rand.New(rand.NewPCG(11, 12)), 3000)
+	f, _, err := buildTable(entries, WriterOptions{BlockSize: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader(f, ReaderOptions{Cache: NewCache(16 << 10), FileNum: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 13))
+			ls := make([]Lookup, 16)
+			for range 300 {
+				for i := range ls {
+					ls[i] = Lookup{R: r, Key: entries[rng.IntN(len(entries))].Key.UserKey, Seq: base.SeqNumMax, Dst: ls[i].Dst[:0]}
+				}
+				GetMany(ls)
+				for i := range ls {
+					l := &ls[i]
+					v, _, found, err := r.Get(nil, l.Key, l.Seq)
+					if err != nil || l.Err != nil || found != l.Found || !bytes.Equal(v, l.Value) {
+						t.Errorf("%q: GetMany %q %v %v, Get %q %v %v", l.Key, l.Value, l.Found, l.Err, v, found, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

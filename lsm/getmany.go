@@ -1,6 +1,7 @@
 package lsm
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -219,7 +220,7 @@ func (d *DB) probe(st *getMany, dst []byte, keys [][]byte, seq base.SeqNum) ([]b
 			case err == nil:
 				dst = val
 				st.spans[i] = valSpan{start, len(dst)}
-			case err != ErrNotFound:
+			case !errors.Is(err, ErrNotFound):
 				return dst, err
 			}
 			continue

@@ -164,7 +164,7 @@ func (co *coalesced) finish() {
 // storage).
 func (c *client) coalesce(cmd *command, args [][]byte, bo batchOutcome) (int, [][]byte) {
 	b := &c.batch
-	if bo != inBatch || b.run || cmd.coalesceKeys || !c.s.coalescible(cmd, args) {
+	if bo != inBatch || b.run || !c.s.coalescible(cmd, args) {
 		return 1, args
 	}
 	k, size := c.takeRun(cmd, args, maxKeyBatch-b.n, maxKeyBatchBytes-b.bytes)
@@ -200,8 +200,12 @@ func (c *client) keyedRun(cmd *command, args [][]byte, start time.Time) (bool, [
 // coalescible reports whether cmd with args may run with the same commands
 // after it: a command that coalesces, in the form that does, with
 // arguments its handler takes, while the keyspace's events are inactive.
+//
+// A command of keyed runs (command.coalesceKeys) never is: its runs take
+// other keys, whose stripes a key batch, or a holder running a waiting
+// client's commands, does not hold (keyedRun runs them outside batches).
 func (s *Server) coalescible(cmd *command, args [][]byte) bool {
-	return cmd.coalesce != nil && len(args) == cmd.coalesceArity && !s.events.Active() &&
+	return cmd.coalesce != nil && !cmd.coalesceKeys && len(args) == cmd.coalesceArity && !s.events.Active() &&
 		(cmd.coalesceOK == nil || cmd.coalesceOK(args[2:]))
 }
 

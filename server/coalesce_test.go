@@ -583,3 +583,40 @@ func TestCoalescedSets(t *testing.T) {
 		t.Fatalf("EXEC after a coalesced SET of the watched key: %s, want a null reply", replyText([]resp.Value{v}))
 	}
 }
+
+// TestCombinedSetsNotKeyed: a holder running a waiting client's plain
+// SETs (combine.go) runs them one by one, never as a keyed run, which would
+// take keys whose stripes the holder does not hold: the waiting client's
+// SET of another key after its SETs of the hot key runs alone, after the
+// holder's round, and the key count stays exact.
+func TestCombinedSetsNotKeyed(t *testing.T) {
+	l := observeRuns(t)
+	ts := startServer(t, t.TempDir())
+	a, b := newPipeClient(t, ts.s), newPipeClient(t, ts.s)
+	a.send(t, []string{"SET", "hot", "x"})
+	b.send(t, []string{"SET", "hot", "x"})
+	opened := holdOpened(t, 1)
+	ra := sendAsync(t, a, sets3("hot", "a1", "hot", "a2", "hot", "a3"))
+	waitOpened(t, opened)
+	rb := sendAsync(t, b, sets3("hot", "b1", "hot", "b2", "other", "x"))
+	for _, r := range []<-chan []resp.Value{ra, rb} {
+		if got := replyText(<-r); got != "+OK +OK +OK" {
+			t.Fatalf("replies %s", got)
+		}
+	}
+	if n := l.named("SET"); n != 0 {
+		t.Errorf("%d keyed runs of SET while a holder combined SETs of one key", n)
+	}
+	c := dialRaw(t, ts.addr)
+	if got := replyText([]resp.Value{c.mustDo(t, "DBSIZE"), c.mustDo(t, "GET", "other")}); got != ":2 x" {
+		t.Errorf("DBSIZE, GET other: %s, want :2 x", got)
+	}
+}
+
+// sets3 returns plain SETs of the key-value pairs kv.
+func sets3(kv ...string) (out [][]string) {
+	for i := 0; i < len(kv); i += 2 {
+		out = append(out, []string{"SET", kv[i], kv[i+1]})
+	}
+	return out
+}

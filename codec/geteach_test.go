@@ -13,7 +13,7 @@ type manyStore struct {
 	calls int
 }
 
-func (s *manyStore) GetMany(dst []byte, keys, vals [][]byte, found []bool) ([]byte, error) {
+func (s *manyStore) GetMany(dst []byte, keys, vals [][]byte, found []bool, maxValue int) ([]byte, error) {
 	s.calls++
 	type span struct{ start, end int }
 	spans := make([]span, len(keys))
@@ -26,13 +26,20 @@ func (s *manyStore) GetMany(dst []byte, keys, vals [][]byte, found []bool) ([]by
 		case err != nil:
 			return dst, err
 		}
+		if maxValue > 0 && len(v) > maxValue {
+			spans[i] = span{-2, -2} // found, not read
+			continue
+		}
 		start := len(dst)
 		dst = append(dst, v...)
 		spans[i] = span{start, len(dst)}
 	}
 	for i, sp := range spans {
-		if found[i] = sp.start >= 0; found[i] {
-			vals[i] = dst[sp.start:sp.end:sp.end]
+		switch found[i] = sp.start != -1; {
+		case sp.start == -2:
+			vals[i] = nil
+		case found[i]:
+			vals[i] = append([]byte{}, dst[sp.start:sp.end]...)
 		}
 	}
 	return dst, nil
@@ -57,6 +64,8 @@ func TestGetEach(t *testing.T) {
 			}
 			f.set("a", "1")
 			f.set("empty", "")
+			// Longer than manyRecordMax: read by itself.
+			f.set("large", string(bytes.Repeat([]byte("x"), manyRecordMax+1)))
 			f.setEx("gone", "x", t0-1)
 			f.setEx("ttl", "t", t0+1000)
 			f.putComplex(0, "h", TypeHash, 3, 0)
@@ -67,12 +76,22 @@ func TestGetEach(t *testing.T) {
 			if tc.buffers {
 				db = f.ks.DBWith(0, &Buffers{})
 			}
-			keys := [][]byte{b("a"), b("missing"), b("empty"), b("gone"), b("h"), b("ttl"), b("a"), b("other")}
+			keys := [][]byte{b("a"), b("missing"), b("large"), b("empty"), b("gone"), b("h"), b("ttl"), b("a"), b("large"), b("other")}
 			vals := make([][]byte, len(keys))
 			found := make([]bool, len(keys))
 			errs := make([]error, len(keys))
 			if err := db.GetEach(keys, vals, found, errs); err != nil {
 				t.Fatal(err)
+			}
+			for i, k := range keys {
+				if errors.Is(errs[i], ErrReadLater) {
+					// The caller reads it by itself: only the large value.
+					if !tc.many || string(k) != "large" {
+						t.Fatalf("%s: ErrReadLater", k)
+					}
+					// Without the buffers, which the other values alias.
+					vals[i], found[i], errs[i] = f.ks.DB(0).Get(k)
+				}
 			}
 			for i, k := range keys {
 				v, ok, err := f.db.Get(k)

@@ -86,7 +86,7 @@ func (m *manyRead) read(mg manyGetter) error {
 	n := len(m.keys)
 	m.vals, m.found = slices.Grow(m.vals[:0], n)[:n], slices.Grow(m.found[:0], n)[:n]
 	var err error
-	m.vbuf, err = mg.GetMany(m.vbuf, m.keys, m.vals, m.found)
+	m.vbuf, err = mg.GetMany(m.vbuf, m.keys, m.vals, m.found, existenceOnly)
 	clear(m.vals)
 	return err
 }

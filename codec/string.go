@@ -137,18 +137,35 @@ func (d *DB) GetEx(key []byte, o GetExOptions) (value []byte, found bool, err er
 
 // manyGetter is a Reader that reads several keys at one moment, interleaving
 // their lookups (the engine's adapter: lsm.DB.GetMany). found[i] reports
-// whether keys[i] has a value; vals[i] is then that value, appended to dst.
+// whether keys[i] has a value; vals[i] is then that value, appended to dst,
+// or nil when maxValue > 0 and the value is longer (the caller reads it
+// by itself if it needs it).
 type manyGetter interface {
-	GetMany(dst []byte, keys, vals [][]byte, found []bool) ([]byte, error)
+	GetMany(dst []byte, keys, vals [][]byte, found []bool, maxValue int) ([]byte, error)
 }
+
+// Limits of the values read together: manyRecordMax for the records of a
+// GET run (a longer one is ErrReadLater); existenceOnly where only whether
+// a key exists matters (an add's elements).
+const (
+	manyRecordMax = 16 << 10
+	existenceOnly = 1
+)
+
+// ErrReadLater is GetEach's answer for a key whose record is too large to
+// be read with the others (manyRecordMax): the caller reads it with Get
+// when it needs it, so that a pipeline of GETs of large values holds one
+// of them at a time.
+var ErrReadLater = errors.New("codec: read the key by itself")
 
 // GetEach is Get for each of keys, all read at one moment as MGET reads
 // them: vals[i], found[i] and errs[i] are what Get(keys[i]) returns (a
 // missing, expired or other-typed key is not found; the last with
-// ErrWrongType). The slices must be as long as keys. An error reading the
-// store fails the call. With Buffers, the values alias them until d's next
-// use. On the engine the keys' lookups are interleaved (lsm.DB.GetMany):
-// a connection runs a pipeline of GETs through GetEach.
+// ErrWrongType), or errs[i] is ErrReadLater. The slices must be as long as
+// keys. An error reading the store fails the call. With Buffers, the
+// values alias them until d's next use. On the engine the keys' lookups
+// are interleaved (lsm.DB.GetMany): a connection runs a pipeline of GETs
+// through GetEach.
 func (d *DB) GetEach(keys, vals [][]byte, found []bool, errs []error) error {
 	now := d.nowMs()
 	mg, ok := d.ks.store.(manyGetter)
@@ -181,11 +198,24 @@ func (d *DB) GetEach(keys, vals [][]byte, found []bool, errs []error) error {
 		kbuf = AppendMetaKey(kbuf, d.num, k)
 		mks = append(mks, kbuf[start:len(kbuf):len(kbuf)])
 	}
-	var recArr [msetStack]stored
-	recs := recArr[:0]
-	vbuf, recs, err := loadMany(mg, vbuf, mks, vals, found, now, recs)
-	for i := range recs {
-		vals[i], found[i], errs[i] = stringOf(&recs[i])
+	vbuf, err := mg.GetMany(vbuf, mks, vals, found, manyRecordMax)
+	for i, mk := range mks {
+		if err != nil {
+			break
+		}
+		if found[i] && vals[i] == nil {
+			vals[i], found[i], errs[i] = nil, false, ErrReadLater
+			continue
+		}
+		var raw []byte
+		rerr := ErrNotFound
+		if found[i] {
+			raw, rerr = vals[i], nil
+		}
+		var s stored
+		if s, err = decodeStored(mk, raw, rerr, now); err == nil {
+			vals[i], found[i], errs[i] = stringOf(&s)
+		}
 	}
 	if d.buf != nil {
 		if cap(kbuf) <= maxKeptBuffer {
@@ -206,7 +236,7 @@ func (d *DB) GetEach(keys, vals [][]byte, found []bool, errs []error) error {
 // their values to vbuf and their records to olds, and returns both
 // extended. vals and found are scratch as long as mks.
 func loadMany(mg manyGetter, vbuf []byte, mks, vals [][]byte, found []bool, now int64, olds []stored) ([]byte, []stored, error) {
-	vbuf, err := mg.GetMany(vbuf, mks, vals, found)
+	vbuf, err := mg.GetMany(vbuf, mks, vals, found, 0)
 	if err != nil {
 		return vbuf, olds, err
 	}

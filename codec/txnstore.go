@@ -215,15 +215,15 @@ func (t *TxnStore) GetAppend(dst, key []byte) ([]byte, error) {
 	return getAppend(t.base, dst, key)
 }
 
-// GetMany is GetAppend for several keys (manyGetter): the base reads them
-// all together (one at a time if it cannot), and then the pending writes
-// and the read ahead decide the keys they know of. A value appended to dst
+// GetMany is GetAppend for several keys (manyGetter, maxValue included):
+// the base reads them all together (one at a time if it cannot), and then
+// the pending writes and the read ahead decide the keys they know of. A value appended to dst
 // stays where it is when a later append moves dst: earlier results keep
 // the array they were read into.
-func (t *TxnStore) GetMany(dst []byte, keys, vals [][]byte, found []bool) ([]byte, error) {
+func (t *TxnStore) GetMany(dst []byte, keys, vals [][]byte, found []bool, maxValue int) ([]byte, error) {
 	if mg, ok := t.base.(manyGetter); ok {
 		var err error
-		if dst, err = mg.GetMany(dst, keys, vals, found); err != nil {
+		if dst, err = mg.GetMany(dst, keys, vals, found, maxValue); err != nil {
 			return dst, err
 		}
 	} else {
@@ -237,8 +237,15 @@ func (t *TxnStore) GetMany(dst []byte, keys, vals [][]byte, found []bool) ([]byt
 			case err != nil:
 				return dst, err
 			}
+			if maxValue > 0 && len(v)-start > maxValue {
+				vals[i], found[i] = nil, true // dst keeps its length
+				continue
+			}
 			dst = v
 			vals[i], found[i] = dst[start:len(dst):len(dst)], true
+			if len(vals[i]) == 0 {
+				vals[i] = []byte{} // found: not nil
+			}
 		}
 	}
 	t.mu.Lock()
@@ -254,12 +261,15 @@ func (t *TxnStore) GetMany(dst []byte, keys, vals [][]byte, found []bool) ([]byt
 		if !decided {
 			continue
 		}
-		if found[i] = err == nil; found[i] {
+		switch found[i] = err == nil; {
+		case !found[i] || (maxValue > 0 && len(v) > maxValue):
+			vals[i] = nil
+		case len(v) == 0:
+			vals[i] = []byte{} // found: not nil
+		default:
 			start := len(dst)
 			dst = append(dst, v...)
 			vals[i] = dst[start:len(dst):len(dst)]
-		} else {
-			vals[i] = nil
 		}
 	}
 	return dst, nil

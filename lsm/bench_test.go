@@ -175,7 +175,7 @@ func benchReadMany(b *testing.B, d *DB, n int) {
 			if n == 1 {
 				buf, err = d.GetAppend(buf[:0], keys[0])
 			} else {
-				buf, err = d.GetMany(buf[:0], keys, vals, found)
+				buf, err = d.GetMany(buf[:0], keys, vals, found, 0)
 				for j := range found {
 					if !found[j] {
 						b.Fatalf("%s not found", keys[j])

@@ -12,15 +12,17 @@ import (
 
 // GetMany is Get for several keys at the same moment (one read state, one
 // sequence number, as a snapshot would read them): found[i] reports
-// whether keys[i] has a value, and vals[i] is then that value, appended to
-// dst, whose extension GetMany returns. vals and found must be as long as
-// keys.
+// whether keys[i] has a value, and vals[i] is then that value (never nil),
+// appended to dst, whose extension GetMany returns. vals and found must be
+// as long as keys. With maxValue > 0, a value longer than maxValue is not
+// read: found[i] is true and vals[i] nil, and the caller reads it with Get
+// (a GET pipeline of large values then holds one at a time).
 //
 // The keys' table lookups at each level are made together through
 // sstable.GetMany, interleaved step by step, so that their cache misses
 // overlap: a pipeline of GETs on a large keyspace spends most of its time
 // waiting on them, one key after the other.
-func (d *DB) GetMany(dst []byte, keys [][]byte, vals [][]byte, found []bool) ([]byte, error) {
+func (d *DB) GetMany(dst []byte, keys [][]byte, vals [][]byte, found []bool, maxValue int) ([]byte, error) {
 	if len(vals) < len(keys) || len(found) < len(keys) {
 		panic("lsm: GetMany with short results")
 	}
@@ -63,7 +65,11 @@ func (d *DB) GetMany(dst []byte, keys [][]byte, vals [][]byte, found []bool) ([]
 		for _, m := range rs.memtables {
 			if v, kind, ok := m.GetHashed(key, h, seq); ok {
 				inMem = true
-				if kind != base.InternalKeyKindDelete && (rangeSeq == 0 || memEntrySeq(m, key, seq) >= rangeSeq) {
+				switch {
+				case kind == base.InternalKeyKindDelete || (rangeSeq > 0 && memEntrySeq(m, key, seq) < rangeSeq):
+				case maxValue > 0 && len(v) > maxValue:
+					st.spans[i] = largeSpan
+				default:
 					start := len(dst)
 					dst = append(dst, v...)
 					st.spans[i] = valSpan{start, len(dst)}
@@ -85,7 +91,7 @@ func (d *DB) GetMany(dst []byte, keys [][]byte, vals [][]byte, found []bool) ([]
 				st.add(f, i)
 			}
 		}
-		dst, err = d.probe(st, dst, keys, seq)
+		dst, err = d.probe(st, dst, keys, seq, maxValue)
 	}
 	for level := 1; level < numLevels && len(st.pend) > 0 && err == nil; level++ {
 		files := v.levels[level]
@@ -94,20 +100,32 @@ func (d *DB) GetMany(dst []byte, keys [][]byte, vals [][]byte, found []bool) ([]
 				st.add(files[k], i)
 			}
 		}
-		dst, err = d.probe(st, dst, keys, seq)
+		dst, err = d.probe(st, dst, keys, seq, maxValue)
 	}
 	if err != nil {
 		return dst, err
 	}
 	for i, sp := range st.spans {
-		if found[i] = sp.start >= 0; found[i] {
-			vals[i] = dst[sp.start:sp.end:sp.end]
-		} else {
-			vals[i] = nil
+		switch {
+		case sp == largeSpan:
+			vals[i], found[i] = nil, true
+		case sp.start < 0:
+			vals[i], found[i] = nil, false
+		case sp.start == sp.end:
+			vals[i], found[i] = emptyValue, true
+		default:
+			vals[i], found[i] = dst[sp.start:sp.end:sp.end], true
 		}
 	}
 	return dst, nil
 }
+
+// largeSpan marks a value GetMany found but did not read (maxValue), and
+// emptyValue is an empty value found: not nil, whatever dst is.
+var (
+	largeSpan  = valSpan{-2, -2}
+	emptyValue = []byte{}
+)
 
 // getMany is GetMany's scratch, pooled: its lookups keep their value
 // buffers from call to call.
@@ -167,7 +185,7 @@ func (st *getMany) add(f *FileMetadata, i int) {
 
 // probe runs the queued lookups (one level's, or one level-0 table's),
 // records the keys they answer and drops those from st.pend.
-func (d *DB) probe(st *getMany, dst []byte, keys [][]byte, seq base.SeqNum) ([]byte, error) {
+func (d *DB) probe(st *getMany, dst []byte, keys [][]byte, seq base.SeqNum, maxValue int) ([]byte, error) {
 	defer func() {
 		for j, e := range st.ents {
 			if e != nil && (j == 0 || st.ents[j-1] != e) {
@@ -193,7 +211,7 @@ func (d *DB) probe(st *getMany, dst []byte, keys [][]byte, seq base.SeqNum) ([]b
 	}
 	for j := range st.ls {
 		l := &st.ls[j]
-		l.R, l.Key, l.Seq, l.Dst = st.ents[j].reader, keys[st.keyOf[j]], seq, l.Dst[:0]
+		l.R, l.Key, l.Seq, l.Dst, l.MaxValue = st.ents[j].reader, keys[st.keyOf[j]], seq, l.Dst[:0], maxValue
 	}
 	sstable.GetMany(st.ls)
 	for j := range st.ls {
@@ -217,12 +235,18 @@ func (d *DB) probe(st *getMany, dst []byte, keys [][]byte, seq base.SeqNum) ([]b
 			start := len(dst)
 			val, _, err := d.getFromTable(dst, st.files[j], keys[i], seq, rangeSeq)
 			switch {
+			case err == nil && maxValue > 0 && len(val)-start > maxValue:
+				st.spans[i] = largeSpan
 			case err == nil:
 				dst = val
 				st.spans[i] = valSpan{start, len(dst)}
 			case !errors.Is(err, ErrNotFound):
 				return dst, err
 			}
+			continue
+		}
+		if l.Large {
+			st.spans[i] = largeSpan
 			continue
 		}
 		start := len(dst)

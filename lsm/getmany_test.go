@@ -51,7 +51,11 @@ func TestGetMany(t *testing.T) {
 			vals := make([][]byte, len(keys))
 			found := make([]bool, len(keys))
 			dst := []byte("prefix")
-			out, err := d.GetMany(dst, keys, vals, found)
+			maxValue := 0 // no limit, or a limit some values pass
+			if round%2 == 1 {
+				maxValue = 1 + rng.IntN(150)
+			}
+			out, err := d.GetMany(dst, keys, vals, found, maxValue)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,6 +71,10 @@ func TestGetMany(t *testing.T) {
 					}
 				case err != nil:
 					t.Fatal(err)
+				case maxValue > 0 && len(want) > maxValue:
+					if !found[j] || vals[j] != nil {
+						t.Fatalf("%s: %s: a value of %d bytes past the limit %d: GetMany %q (found %v)", stage, k, len(want), maxValue, vals[j], found[j])
+					}
 				case !found[j] || !bytes.Equal(vals[j], want) || vals[j] == nil:
 					t.Fatalf("%s: %s: GetMany %q (found %v), Get %q", stage, k, vals[j], found[j], want)
 				}
@@ -144,7 +152,7 @@ func TestGetManyConcurrent(t *testing.T) {
 			keys[j] = key(rng.IntN(n))
 		}
 		var err error
-		if buf, err = d.GetMany(buf[:0], keys, vals, found); err != nil {
+		if buf, err = d.GetMany(buf[:0], keys, vals, found, 0); err != nil {
 			t.Fatal(err)
 		}
 		for j := range keys {

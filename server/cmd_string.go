@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -66,7 +67,10 @@ func cmdGet(c *client, args [][]byte) {
 
 // getRun runs k GETs, each of its own key, as one read of their keys
 // (coalesce.go): codec.DB.GetEach reads them at one moment, their lookups
-// interleaved.
+// interleaved. A large value (codec.ErrReadLater) is read when its turn to
+// be answered comes, and the replies are sent whenever they pass
+// replyBudget, so that a pipeline of GETs of large values holds about as
+// much as one GET at a time does.
 func getRun(c *client, run *coalesced) {
 	k := run.k
 	run.elems = slices.Grow(run.elems[:0], 2*k)[:2*k]
@@ -76,6 +80,10 @@ func getRun(c *client, run *coalesced) {
 	}
 	found := run.flags()
 	run.errs = slices.Grow(run.errs[:0], k)[:k]
+	defer func() {
+		clear(run.errs)
+		clear(run.elems)
+	}()
 	if err := c.kdb().GetEach(keys, vals, found, run.errs); err != nil {
 		for range k {
 			c.replyErr(err)
@@ -83,19 +91,26 @@ func getRun(c *client, run *coalesced) {
 		return
 	}
 	for i := range k {
+		v, ok, err := vals[i], found[i], run.errs[i]
+		if errors.Is(err, codec.ErrReadLater) {
+			// Not through the client's buffers, which the values after
+			// this one alias.
+			v, ok, err = c.keyspace().DB(c.db).Get(keys[i])
+		}
 		switch {
-		case run.errs[i] != nil:
-			c.replyErr(run.errs[i])
+		case err != nil:
+			c.replyErr(err)
 			continue
-		case found[i]:
+		case ok:
 			c.s.stats.keyspaceHits.Add(1)
 		default:
 			c.s.stats.keyspaceMiss.Add(1)
 		}
-		c.bulkOrNull(vals[i], found[i])
+		c.bulkOrNull(v, ok)
+		if c.w.Len() > replyBudget && i+1 < k && !c.sendMidRun() {
+			return // the connection is ending
+		}
 	}
-	clear(run.errs)
-	clear(run.elems)
 }
 
 // setRun runs k SETs without options, each of its own key, as one MSET

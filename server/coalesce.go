@@ -247,6 +247,17 @@ func (c *client) logCoalesced(start time.Time) time.Time {
 	return end
 }
 
+// sendMidRun sends the replies a run has buffered so far (client.flush,
+// waiting for the WAL as a flush between commands does) and reports
+// whether the run may go on. It may not when the connection is ending: the
+// send failed, or a failed WAL write replaced the replies with its error
+// (closeAfterReply), after which nothing more may be answered.
+func (c *client) sendMidRun() bool {
+	err := c.flush()
+	c.mem.reply.set(c.w.Cap())
+	return err == nil && !c.closeAfterReply
+}
+
 // replyBudget is what a coalesced run's replies may add to the client's
 // reply buffer: past it the connection loop flushes (serveConn), and a
 // holder stops running a served client's commands (runFor).

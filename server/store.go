@@ -34,8 +34,8 @@ func (s engineStore) GetAppend(dst, key []byte) ([]byte, error) {
 }
 
 // GetMany reads several keys at one moment (codec.DB.GetEach).
-func (s engineStore) GetMany(dst []byte, keys, vals [][]byte, found []bool) ([]byte, error) {
-	return s.db.GetMany(dst, keys, vals, found)
+func (s engineStore) GetMany(dst []byte, keys, vals [][]byte, found []bool, maxValue int) ([]byte, error) {
+	return s.db.GetMany(dst, keys, vals, found, maxValue)
 }
 
 func (s engineStore) NewIter(lower, upper []byte) (codec.Iterator, error) {

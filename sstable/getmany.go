@@ -15,10 +15,15 @@ type Lookup struct {
 	Key []byte
 	Seq base.SeqNum
 	Dst []byte
+	// MaxValue, when > 0, is the longest value copied: a longer one is
+	// found but not copied (Large), for a caller that reads it later by
+	// itself rather than hold many large values at once.
+	MaxValue int
 
-	Value []byte // Dst with the value appended when Found, else Dst
+	Value []byte // Dst with the value appended when Found (and not Large), else Dst
 	Kind  base.InternalKeyKind
 	Found bool
+	Large bool
 	Err   error
 
 	step   lookupStep
@@ -55,7 +60,7 @@ const (
 func GetMany(ls []Lookup) {
 	for i := range ls {
 		l := &ls[i]
-		l.Value, l.Kind, l.Found, l.Err = l.Dst, 0, false, nil
+		l.Value, l.Kind, l.Found, l.Large, l.Err = l.Dst, 0, false, false, nil
 		l.step = lookupDone
 		if l.R.closed {
 			l.Err = ErrReaderClosed
@@ -166,7 +171,11 @@ func GetMany(ls []Lookup) {
 		case it.seekGEFrom(l.start, base.MakeSearchKey(l.Key, l.Seq)):
 			if r.cmp(it.ikey.UserKey, l.Key) == 0 {
 				l.Kind, l.Found = it.ikey.Kind(), true
-				l.Value = append(l.Dst, it.val...)
+				if l.MaxValue > 0 && len(it.val) > l.MaxValue {
+					l.Large = true
+				} else {
+					l.Value = append(l.Dst, it.val...)
+				}
 			}
 		case it.err != nil:
 			l.Err = it.err
@@ -175,6 +184,9 @@ func GetMany(ls []Lookup) {
 			// the next block's first entry (tableIter.skipForward), which
 			// Get finds.
 			l.Value, l.Kind, l.Found, l.Err = r.Get(l.Dst, l.Key, l.Seq)
+			if l.Found && l.MaxValue > 0 && len(l.Value)-len(l.Dst) > l.MaxValue {
+				l.Value, l.Large = l.Dst, true
+			}
 		}
 		l.block.Release()
 		l.block = Handle{}

@@ -80,6 +80,9 @@ func TestGetManyAgainstGet(t *testing.T) {
 				l.Seq = base.SeqNumMax
 			}
 			l.Dst = []byte("dst:")
+			if rng.IntN(3) == 0 {
+				l.MaxValue = 1 + rng.IntN(40)
+			}
 		}
 		if round%100 == 0 {
 			ls[0].R = cr
@@ -88,6 +91,11 @@ func TestGetManyAgainstGet(t *testing.T) {
 		for i := range ls {
 			l := &ls[i]
 			v, kind, found, err := l.R.Get([]byte("dst:"), l.Key, l.Seq)
+			if large := found && l.MaxValue > 0 && len(v)-len("dst:") > l.MaxValue; large != l.Large {
+				t.Fatalf("lookup %d of %q: Large %v with a value of %d bytes and a limit of %d", i, l.Key, l.Large, len(v)-4, l.MaxValue)
+			} else if large {
+				v = []byte("dst:") // not copied
+			}
 			if (err == nil) != (l.Err == nil) || found != l.Found || (found && (kind != l.Kind || !bytes.Equal(v, l.Value))) {
 				t.Fatalf("round %d, lookup %d of %q at %d: GetMany %q %v %v %v, Get %q %v %v %v",
 					round, i, l.Key, l.Seq, l.Value, l.Kind, l.Found, l.Err, v, kind, found, err)

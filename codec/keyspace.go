@@ -157,8 +157,8 @@ func (ks *Keyspace) DB(n int) *DB {
 // Buffers. A Buffers is not safe for concurrent use.
 type Buffers struct {
 	key, value []byte
-	// keys holds GetEach's views of its metadata keys, vals and found
-	// MSET's results of reading them together.
+	// keys, vals and found are the scratch of reading several metadata
+	// keys together (keyBufs).
 	keys  [][]byte
 	vals  [][]byte
 	found []bool

@@ -69,12 +69,6 @@ func (m *manyRead) reset() {
 	m.kbuf, m.vbuf, m.ends, m.keys, m.slot = m.kbuf[:0], m.vbuf[:0], m.ends[:0], m.keys[:0], m.slot[:0]
 }
 
-// add appends a key, built by fn, to the next read.
-func (m *manyRead) add(fn func(b []byte) []byte) {
-	m.kbuf = fn(m.kbuf)
-	m.ends = append(m.ends, len(m.kbuf))
-}
-
 // read reads the keys added since reset through mg: found[i] tells
 // whether the i-th exists (the values are in vbuf).
 func (m *manyRead) read(mg manyGetter) error {
@@ -353,7 +347,8 @@ func (o *object) addElements(elems [][]byte, stride int, added []bool) (int64, e
 			for i := from; i+stride <= to; i += stride {
 				if seen.first(elems[i]) {
 					o.many.slot = append(o.many.slot, len(o.many.ends))
-					o.many.add(func(b []byte) []byte { return appendDataKey(b, o.db, o.m.UUID, subElement, elems[i]) })
+					o.many.kbuf = appendDataKey(o.many.kbuf, o.db, o.m.UUID, subElement, elems[i])
+					o.many.ends = append(o.many.ends, len(o.many.kbuf))
 				} else {
 					o.many.slot = append(o.many.slot, -1)
 				}

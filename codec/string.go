@@ -165,7 +165,8 @@ var ErrReadLater = errors.New("codec: read the key by itself")
 // keys. An error reading the store fails the call. With Buffers, the
 // values alias them until d's next use. On the engine the keys' lookups
 // are interleaved (lsm.DB.GetMany): a connection runs a pipeline of GETs
-// through GetEach.
+// through GetEach. A store that cannot read keys together (MemStore, in
+// tests) is read key by key, not at one moment.
 func (d *DB) GetEach(keys, vals [][]byte, found []bool, errs []error) error {
 	now := d.nowMs()
 	mg, ok := d.ks.store.(manyGetter)
@@ -179,68 +180,91 @@ func (d *DB) GetEach(keys, vals [][]byte, found []bool, errs []error) error {
 		}
 		return nil
 	}
-	// The metadata keys share one buffer, sized first so that it never
-	// moves (d's when it has some).
-	size := 0
-	for _, k := range keys {
-		size += metaPrefixLen + len(k)
+	kb := d.borrowKeys(keys)
+	defer d.giveBack(&kb)
+	var recArr [msetStack]stored
+	recs := recArr[:0]
+	var err error
+	kb.vbuf, recs, err = loadMany(mg, kb.vbuf, kb.mks, vals, found, now, recs, manyRecordMax)
+	if err != nil {
+		return err
 	}
-	var kbuf, vbuf []byte
-	var mks [][]byte
-	if d.buf != nil {
-		kbuf, vbuf, mks = d.buf.key[:0], d.buf.value[:0], d.buf.keys[:0]
-	}
-	if cap(kbuf) < size {
-		kbuf = make([]byte, 0, size)
-	}
-	for _, k := range keys {
-		start := len(kbuf)
-		kbuf = AppendMetaKey(kbuf, d.num, k)
-		mks = append(mks, kbuf[start:len(kbuf):len(kbuf)])
-	}
-	vbuf, err := mg.GetMany(vbuf, mks, vals, found, manyRecordMax)
-	for i, mk := range mks {
-		if err != nil {
-			break
-		}
+	for i := range recs {
 		if found[i] && vals[i] == nil {
 			vals[i], found[i], errs[i] = nil, false, ErrReadLater
 			continue
 		}
-		var raw []byte
-		rerr := ErrNotFound
-		if found[i] {
-			raw, rerr = vals[i], nil
-		}
-		var s stored
-		if s, err = decodeStored(mk, raw, rerr, now); err == nil {
-			vals[i], found[i], errs[i] = stringOf(&s)
-		}
+		vals[i], found[i], errs[i] = stringOf(&recs[i])
 	}
+	return nil
+}
+
+// keyBufs are a call's metadata keys (one buffer, sized before it is
+// filled so that it never moves, and their views), the values it reads,
+// and the scratch of reading them together: d's buffers when it has some
+// (borrowKeys, giveBack). The views come from d too: passed to the store
+// (manyGetter), arrays on the stack would escape.
+type keyBufs struct {
+	kbuf, vbuf []byte
+	mks, vals  [][]byte
+	found      []bool
+}
+
+// borrowKeys builds the metadata keys of keys in d's buffers.
+func (d *DB) borrowKeys(keys [][]byte) keyBufs {
+	var kb keyBufs
 	if d.buf != nil {
-		if cap(kbuf) <= maxKeptBuffer {
-			d.buf.key = kbuf[:0]
-		}
-		if cap(vbuf) <= maxKeptBuffer {
-			d.buf.value = vbuf[:0]
-		}
-		if cap(mks) <= maxKeptKeys {
-			clear(mks)
-			d.buf.keys = mks[:0]
-		}
+		kb = keyBufs{d.buf.key[:0], d.buf.value[:0], d.buf.keys[:0], d.buf.vals[:0], d.buf.found[:0]}
 	}
-	return err
+	size := 0
+	for _, k := range keys {
+		size += metaPrefixLen + len(k)
+	}
+	if cap(kb.kbuf) < size {
+		kb.kbuf = make([]byte, 0, size)
+	}
+	kb.mks = slices.Grow(kb.mks, len(keys))
+	for _, k := range keys {
+		start := len(kb.kbuf)
+		kb.kbuf = AppendMetaKey(kb.kbuf, d.num, k)
+		kb.mks = append(kb.mks, kb.kbuf[start:len(kb.kbuf):len(kb.kbuf)])
+	}
+	return kb
+}
+
+// giveBack returns kb's buffers to d, dropping those a large call grew.
+func (d *DB) giveBack(kb *keyBufs) {
+	if d.buf == nil {
+		return
+	}
+	if cap(kb.kbuf) <= maxKeptBuffer {
+		d.buf.key = kb.kbuf[:0]
+	}
+	if cap(kb.vbuf) <= maxKeptBuffer {
+		d.buf.value = kb.vbuf[:0]
+	}
+	if cap(kb.mks) <= maxKeptKeys {
+		clear(kb.mks)
+		clear(kb.vals)
+		d.buf.keys, d.buf.vals, d.buf.found = kb.mks[:0], kb.vals[:0], kb.found[:0]
+	}
 }
 
 // loadMany loads the metadata keys mks together (manyGetter), appending
 // their values to vbuf and their records to olds, and returns both
-// extended. vals and found are scratch as long as mks.
-func loadMany(mg manyGetter, vbuf []byte, mks, vals [][]byte, found []bool, now int64, olds []stored) ([]byte, []stored, error) {
-	vbuf, err := mg.GetMany(vbuf, mks, vals, found, 0)
+// extended. vals and found are as long as mks. With maxValue > 0, a
+// record longer than that is not read: found[i] stays true with vals[i]
+// nil, and its entry in olds is empty.
+func loadMany(mg manyGetter, vbuf []byte, mks, vals [][]byte, found []bool, now int64, olds []stored, maxValue int) ([]byte, []stored, error) {
+	vbuf, err := mg.GetMany(vbuf, mks, vals, found, maxValue)
 	if err != nil {
 		return vbuf, olds, err
 	}
 	for i, mk := range mks {
+		if found[i] && vals[i] == nil {
+			olds = append(olds, stored{key: mk})
+			continue
+		}
 		var raw []byte
 		rerr := ErrNotFound
 		if found[i] {
@@ -282,7 +306,7 @@ func (d *DB) MGet(keys ...[]byte) ([][]byte, error) {
 		}
 		out := make([][]byte, len(keys))
 		found := make([]bool, len(keys))
-		_, recs, err := loadMany(mg, nil, mks, out, found, d.ks.nowMs(), make([]stored, 0, len(keys)))
+		_, recs, err := loadMany(mg, nil, mks, out, found, d.ks.nowMs(), make([]stored, 0, len(keys)), 0)
 		if err != nil {
 			return nil, err
 		}
@@ -352,45 +376,16 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 	if len(keys) != len(values) {
 		panic("codec: MSet with unequal keys and values")
 	}
-	// The metadata keys share one buffer (d's when it has some), sized
-	// first so that it never moves; up to msetStack keys, their stripes
-	// and records are on the stack. Their views are d's too: passed to
-	// the store (GetMany), an array on the stack would escape.
-	size := 0
-	for _, k := range keys {
-		size += metaPrefixLen + len(k)
-	}
-	var kbuf, vbuf []byte
-	var mks [][]byte
-	if d.buf != nil {
-		kbuf, vbuf, mks = d.buf.key[:0], d.buf.value[:0], d.buf.keys[:0]
-		defer func() {
-			if cap(kbuf) <= maxKeptBuffer {
-				d.buf.key = kbuf[:0]
-			}
-			if cap(vbuf) <= maxKeptBuffer {
-				d.buf.value = vbuf[:0]
-			}
-			if cap(mks) <= maxKeptKeys {
-				clear(mks)
-				d.buf.keys = mks[:0]
-			}
-		}()
-	}
-	if cap(kbuf) < size {
-		kbuf = make([]byte, 0, size)
-	}
-	mks = slices.Grow(mks, len(keys))
+	// The metadata keys in d's buffers (borrowKeys); up to msetStack keys,
+	// their stripes and records are on the stack.
+	kb := d.borrowKeys(keys)
+	defer d.giveBack(&kb)
+	mks := kb.mks
 	var idxArr [msetStack]int
 	var oldArr [msetStack]stored
 	olds := oldArr[:0]
 	if len(keys) > msetStack {
 		olds = make([]stored, 0, len(keys))
-	}
-	for _, k := range keys {
-		start := len(kbuf)
-		kbuf = AppendMetaKey(kbuf, d.num, k)
-		mks = append(mks, kbuf[start:len(kbuf):len(kbuf)])
 	}
 	held := d.ks.locks.LockInto(idxArr[:0], mks...)
 	defer d.ks.locks.UnlockStripes(held)
@@ -402,20 +397,10 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 	// array it was read into when a later read moves the buffer. On the
 	// engine, the keys are read together (lsm.DB.GetMany).
 	if mg, ok := d.ks.store.(manyGetter); ok && len(mks) > 1 {
-		// The views are scratch from d's buffers when it has some: passed
-		// to the store's method, arrays on the stack would escape.
-		var vals [][]byte
-		var found []bool
-		if d.buf != nil {
-			vals, found = d.buf.vals, d.buf.found
-		}
-		vals, found = slices.Grow(vals[:0], len(mks))[:len(mks)], slices.Grow(found[:0], len(mks))[:len(mks)]
+		n := len(mks)
+		kb.vals, kb.found = slices.Grow(kb.vals, n)[:n], slices.Grow(kb.found, n)[:n]
 		var err error
-		vbuf, olds, err = loadMany(mg, vbuf, mks, vals, found, now, olds)
-		if d.buf != nil && len(mks) <= maxKeptKeys {
-			clear(vals)
-			d.buf.vals, d.buf.found = vals[:0], found[:0]
-		}
+		kb.vbuf, olds, err = loadMany(mg, kb.vbuf, mks, kb.vals, kb.found, now, olds, 0)
 		if err != nil {
 			return false, err
 		}
@@ -428,11 +413,11 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 		}
 	} else {
 		for _, mk := range mks {
-			s, v, err := d.loadAppend(vbuf, mk, now)
+			s, v, err := d.loadAppend(kb.vbuf, mk, now)
 			if err != nil {
 				return false, err
 			}
-			vbuf = v
+			kb.vbuf = v
 			if nx && s.live {
 				return false, nil
 			}

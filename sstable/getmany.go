@@ -27,6 +27,7 @@ type Lookup struct {
 	Err   error
 
 	step   lookupStep
+	search base.InternalKey // Key at Seq, as the searches compare it
 	bloomH uint64
 	handle blockHandle // the data block the index picked
 	block  Handle
@@ -66,7 +67,7 @@ func GetMany(ls []Lookup) {
 			l.Err = ErrReaderClosed
 			continue
 		}
-		l.step = lookupFilter
+		l.step, l.search = lookupFilter, base.MakeSearchKey(l.Key, l.Seq)
 		if l.R.hasFilter {
 			l.bloomH = bloomHash(l.Key)
 			l.R.filter.prefetch(l.bloomH)
@@ -91,7 +92,7 @@ func GetMany(ls []Lookup) {
 		// The index search, in three steps: the restart points its
 		// summary leaves, their offsets, their keys.
 		it.initFrom(&r.index)
-		l.lo, l.hi = it.restartBounds(base.MakeSearchKey(l.Key, l.Seq))
+		l.lo, l.hi = it.restartBounds(l.search)
 		it.prefetchRestarts(l.lo, l.hi, false)
 		l.step = lookupIndex
 	}
@@ -109,8 +110,7 @@ func GetMany(ls []Lookup) {
 		l.step = lookupDone
 		r := l.R
 		it.initFrom(&r.index)
-		sk := base.MakeSearchKey(l.Key, l.Seq)
-		if start, ok := it.seekGEStartIn(l.lo, l.hi, sk); !ok || !it.seekGEFrom(start, sk) {
+		if start, ok := it.seekGEStartIn(l.lo, l.hi, l.search); !ok || !it.seekGEFrom(start, l.search) {
 			l.Err = it.err
 			continue
 		}
@@ -136,12 +136,10 @@ func GetMany(ls []Lookup) {
 		}
 		l.block, l.step = hd, lookupSeek
 		if b := hd.Get(); len(b) > 0 {
-			// The block's end (its restart array), its start and its
-			// middle (the restart points a search reads first): see
-			// tableIter.loadBlock.
+			// The block's end (its restart array), which the next step
+			// reads first, then what its search reads.
 			base.Prefetch(unsafe.Pointer(&b[len(b)-1]))
-			base.Prefetch(unsafe.Pointer(&b[0]))
-			base.Prefetch(unsafe.Pointer(&b[len(b)/2]))
+			prefetchSearch(b)
 		}
 	}
 	for i := range ls {
@@ -150,7 +148,7 @@ func GetMany(ls []Lookup) {
 			continue
 		}
 		it.initChecked(l.R.cmp, l.block.Get())
-		start, ok := it.seekGEStart(base.MakeSearchKey(l.Key, l.Seq))
+		start, ok := it.seekGEStart(l.search)
 		if !ok {
 			l.Err, l.step = it.err, lookupDone
 			l.block.Release()
@@ -168,7 +166,7 @@ func GetMany(ls []Lookup) {
 		r := l.R
 		it.initChecked(r.cmp, l.block.Get())
 		switch {
-		case it.seekGEFrom(l.start, base.MakeSearchKey(l.Key, l.Seq)):
+		case it.seekGEFrom(l.start, l.search):
 			if r.cmp(it.ikey.UserKey, l.Key) == 0 {
 				l.Kind, l.Found = it.ikey.Kind(), true
 				if l.MaxValue > 0 && len(it.val) > l.MaxValue {

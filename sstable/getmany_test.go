@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/internal/itertest"
 )
 
 // TestGetManyAgainstGet checks GetMany against Get on random tables (some
@@ -25,19 +26,11 @@ func TestGetManyAgainstGet(t *testing.T) {
 			BlockRestartInterval: 1 + rng.IntN(16),
 			Compression:          FastCompression,
 		}
-		f, _, err := buildTable(entries, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var cache *Cache
 		if i%3 != 0 {
 			cache = NewCache(int64(rng.IntN(64 << 10)))
 		}
-		r, err := NewReader(f, ReaderOptions{Cache: cache, FileNum: base.FileNum(i + 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
+		r := openTable(t, entries, opts, ReaderOptions{Cache: cache, FileNum: base.FileNum(i + 1)})
 		readers = append(readers, r)
 		for _, e := range entries {
 			keys = append(keys, e.Key.UserKey)
@@ -114,15 +107,7 @@ func TestGetManyAllocs(t *testing.T) {
 		t.Skip("the race detector's pools drop items")
 	}
 	entries := randomEntries(rand.New(rand.NewPCG(7, 8)), 2000)
-	f, _, err := buildTable(entries, WriterOptions{BlockSize: 256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := NewReader(f, ReaderOptions{Cache: NewCache(1 << 20), FileNum: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTable(t, entries, WriterOptions{BlockSize: 256}, ReaderOptions{Cache: NewCache(1 << 20), FileNum: 1})
 	ls := make([]Lookup, 16)
 	for i := range ls {
 		ls[i] = Lookup{R: r, Key: entries[i*100].Key.UserKey, Seq: base.SeqNumMax, Dst: make([]byte, 0, 256)}
@@ -139,15 +124,7 @@ func TestGetManyAllocs(t *testing.T) {
 // buckets the shards publish (under -race in make test).
 func TestGetManyConcurrent(t *testing.T) {
 	entries := randomEntries(rand.New(rand.NewPCG(11, 12)), 3000)
-	f, _, err := buildTable(entries, WriterOptions{BlockSize: 128})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := NewReader(f, ReaderOptions{Cache: NewCache(16 << 10), FileNum: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTable(t, entries, WriterOptions{BlockSize: 128}, ReaderOptions{Cache: NewCache(16 << 10), FileNum: 1})
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Add(1)
@@ -172,4 +149,20 @@ func TestGetManyConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// openTable builds a table of entries with wo and opens it with ro; the
+// reader closes when the test ends.
+func openTable(t *testing.T, entries []itertest.Entry, wo WriterOptions, ro ReaderOptions) *Reader {
+	t.Helper()
+	f, _, err := buildTable(entries, wo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader(f, ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }

@@ -72,6 +72,17 @@ func benchClose(b *testing.B, d *DB) {
 // the present ones.
 func benchPreloaded(b *testing.B) *DB {
 	b.Helper()
+	d := benchPreloadedMem(b)
+	if err := d.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+// benchPreloadedMem is benchPreloaded without the flush: the keys are in
+// the memtable.
+func benchPreloadedMem(b *testing.B) *DB {
+	b.Helper()
 	d := benchOpen(b)
 	vals := benchValues()
 	var kb [16]byte
@@ -88,8 +99,8 @@ func benchPreloaded(b *testing.B) *DB {
 	if err := d.Apply(batch, NoSync); err != nil {
 		b.Fatal(err)
 	}
-	if err := d.Flush(); err != nil {
-		b.Fatal(err)
+	if m := d.Metrics(); m.Flush.Count != 0 {
+		b.Fatalf("the keys did not stay in the memtable:\n%s", m)
 	}
 	return d
 }
@@ -189,32 +200,6 @@ func benchReadMany(b *testing.B, d *DB, n int) {
 		i++
 	}
 	benchClose(b, d)
-}
-
-// benchPreloadedMem is benchPreloaded without the flush: the keys are in
-// the memtable.
-func benchPreloadedMem(b *testing.B) *DB {
-	b.Helper()
-	d := benchOpen(b)
-	vals := benchValues()
-	var kb [16]byte
-	batch := d.NewBatch()
-	for i := range uint64(benchPreload) {
-		batch.Set(benchKeyAt(&kb, 2*i), vals[2*i%benchValuePool])
-		if batch.Count() == 1000 {
-			if err := d.Apply(batch, NoSync); err != nil {
-				b.Fatal(err)
-			}
-			batch.Reset()
-		}
-	}
-	if err := d.Apply(batch, NoSync); err != nil {
-		b.Fatal(err)
-	}
-	if m := d.Metrics(); m.Flush.Count != 0 {
-		b.Fatalf("the keys did not stay in the memtable:\n%s", m)
-	}
-	return d
 }
 
 // BenchmarkReadRandomMiss reads random absent keys that sort among the

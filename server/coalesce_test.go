@@ -62,12 +62,6 @@ func TestCoalescedPops(t *testing.T) {
 		}
 		return args
 	}
-	cat := func(parts ...[][]string) (out [][]string) {
-		for _, p := range parts {
-			out = append(out, p...)
-		}
-		return out
-	}
 	pipelines := [][][]string{
 		// More pops than elements: nil once the list is gone.
 		cat([][]string{push("l", 5)}, repeat(8, "RPOP", "l"), [][]string{{"EXISTS", "l"}}),
@@ -320,13 +314,6 @@ func TestCoalescedAdds(t *testing.T) {
 	mod := func(m int) func(i int) []string {
 		return func(i int) []string { return []string{fmt.Sprint("e", i%m)} }
 	}
-	cat := func(parts ...[][]string) (out [][]string) {
-		for _, p := range parts {
-			out = append(out, p...)
-		}
-		return out
-	}
-	one := func(cmd ...string) [][]string { return [][]string{cmd} }
 	pipelines := [][][]string{
 		// Sets: repeats within the run, members already there, another
 		// spelling, another key, two members at once, another type.
@@ -463,22 +450,16 @@ func TestCoalescedGets(t *testing.T) {
 	}
 	pl = append(pl, []string{"SET", "empty", ""}, []string{"SET", "ttl", "t", "EX", "1000"},
 		[]string{"RPUSH", "list", "x"}, []string{"HSET", "hash", "f", "v"})
-	gets := func(keys ...string) (out [][]string) {
-		for _, k := range keys {
-			out = append(out, []string{"GET", k})
-		}
-		return out
-	}
 	var many []string
 	for i := range 40 {
 		many = append(many, fmt.Sprint("k", (i*7)%45))
 	}
 	pipelines := [][][]string{
 		pl,
-		gets("k1", "nokey", "list", "empty", "k1", "ttl", "hash", "k2", "k29"),
-		gets(many...),
-		append(append(gets("k3", "k4"), []string{"SET", "k4", "new"}, []string{"DEL", "k5"}), gets("k4", "k5", "k6")...),
-		append(append(gets("k7", "k8"), []string{"get", "k9"}, []string{"GET", "k10", "extra"}), gets("k11", "list")...),
+		commandsOf("GET", 1, "k1", "nokey", "list", "empty", "k1", "ttl", "hash", "k2", "k29"),
+		commandsOf("GET", 1, many...),
+		append(append(commandsOf("GET", 1, "k3", "k4"), []string{"SET", "k4", "new"}, []string{"DEL", "k5"}), commandsOf("GET", 1, "k4", "k5", "k6")...),
+		append(append(commandsOf("GET", 1, "k7", "k8"), []string{"get", "k9"}, []string{"GET", "k10", "extra"}), commandsOf("GET", 1, "k11", "list")...),
 	}
 	comparePipelines(t, pipelines)
 	if l.named("GET") == 0 {
@@ -499,7 +480,7 @@ func TestCoalescedGets(t *testing.T) {
 	hits, misses, cmds := stat("keyspace_hits"), stat("keyspace_misses"), stat("total_commands_processed")
 	runs := l.named("GET")
 	p := newPipeClient(t, ts.s)
-	p.send(t, gets("a", "x", "b", "y", "a", "z")...)
+	p.send(t, commandsOf("GET", 1, "a", "x", "b", "y", "a", "z")...)
 	if l.named("GET") == runs {
 		t.Fatal("the pipeline of GETs was not coalesced")
 	}
@@ -529,30 +510,17 @@ func TestCoalescedGets(t *testing.T) {
 // a run modifies a key another client watches, as any SET does.
 func TestCoalescedSets(t *testing.T) {
 	l := observeRuns(t)
-	sets := func(kv ...string) (out [][]string) {
-		for i := 0; i < len(kv); i += 2 {
-			out = append(out, []string{"SET", kv[i], kv[i+1]})
-		}
-		return out
-	}
-	cat := func(parts ...[][]string) (out [][]string) {
-		for _, p := range parts {
-			out = append(out, p...)
-		}
-		return out
-	}
-	one := func(cmd ...string) [][]string { return [][]string{cmd} }
 	var many []string
 	for i := range 40 {
 		many = append(many, fmt.Sprint("m", i%25), fmt.Sprint("v", i))
 	}
 	pipelines := [][][]string{
 		cat(one("HSET", "h", "f", "v"), one("RPUSH", "l", "x"), one("SET", "ttl", "t", "EX", "100")),
-		cat(sets("a", "1", "b", "2", "a", "3", "h", "4", "ttl", "5", "l", "6"),
+		cat(commandsOf("SET", 2, "a", "1", "b", "2", "a", "3", "h", "4", "ttl", "5", "l", "6"),
 			one("GET", "a"), one("TYPE", "h"), one("TTL", "ttl"), one("GET", "l"), one("DBSIZE")),
-		cat(sets(many...), one("DBSIZE"), one("MGET", "m0", "m14", "m24")),
-		cat(sets("c", "1", "d", "2"), one("SET", "c", "x", "NX"), sets("e", "3"), one("set", "f", "4"), sets("g", "5"),
-			one("GET", "c"), sets("c", "9"), one("GET", "c"), one("SET", "d", "y", "GET"), one("DBSIZE")),
+		cat(commandsOf("SET", 2, many...), one("DBSIZE"), one("MGET", "m0", "m14", "m24")),
+		cat(commandsOf("SET", 2, "c", "1", "d", "2"), one("SET", "c", "x", "NX"), commandsOf("SET", 2, "e", "3"), one("set", "f", "4"), commandsOf("SET", 2, "g", "5"),
+			one("GET", "c"), commandsOf("SET", 2, "c", "9"), one("GET", "c"), one("SET", "d", "y", "GET"), one("DBSIZE")),
 	}
 	comparePipelines(t, pipelines)
 	if l.named("SET") == 0 {
@@ -565,14 +533,14 @@ func TestCoalescedSets(t *testing.T) {
 	w.mustDo(t, "WATCH", "k")
 	runs := l.named("SET")
 	p := newPipeClient(t, ts.s)
-	p.send(t, sets("j", "1", "k", "1", "i", "1")...)
+	p.send(t, commandsOf("SET", 2, "j", "1", "k", "1", "i", "1")...)
 	if l.named("SET") == runs {
 		t.Fatal("the pipeline of SETs was not coalesced")
 	}
 	// SETs of one key in a row run in a key batch (combine.go), not as a
 	// keyed run.
 	runs = l.named("SET")
-	if got := replyText(p.send(t, sets("hot", "1", "hot", "2", "hot", "3")...)); got != "+OK +OK +OK" {
+	if got := replyText(p.send(t, commandsOf("SET", 2, "hot", "1", "hot", "2", "hot", "3")...)); got != "+OK +OK +OK" {
 		t.Fatalf("SETs of one key: %s", got)
 	}
 	if l.named("SET") != runs {
@@ -597,9 +565,9 @@ func TestCombinedSetsNotKeyed(t *testing.T) {
 	a.send(t, []string{"SET", "hot", "x"})
 	b.send(t, []string{"SET", "hot", "x"})
 	opened := holdOpened(t, 1)
-	ra := sendAsync(t, a, sets3("hot", "a1", "hot", "a2", "hot", "a3"))
+	ra := sendAsync(t, a, commandsOf("SET", 2, "hot", "a1", "hot", "a2", "hot", "a3"))
 	waitOpened(t, opened)
-	rb := sendAsync(t, b, sets3("hot", "b1", "hot", "b2", "other", "x"))
+	rb := sendAsync(t, b, commandsOf("SET", 2, "hot", "b1", "hot", "b2", "other", "x"))
 	for _, r := range []<-chan []resp.Value{ra, rb} {
 		if got := replyText(<-r); got != "+OK +OK +OK" {
 			t.Fatalf("replies %s", got)
@@ -612,14 +580,6 @@ func TestCombinedSetsNotKeyed(t *testing.T) {
 	if got := replyText([]resp.Value{c.mustDo(t, "DBSIZE"), c.mustDo(t, "GET", "other")}); got != ":2 x" {
 		t.Errorf("DBSIZE, GET other: %s, want :2 x", got)
 	}
-}
-
-// sets3 returns plain SETs of the key-value pairs kv.
-func sets3(kv ...string) (out [][]string) {
-	for i := 0; i < len(kv); i += 2 {
-		out = append(out, []string{"SET", kv[i], kv[i+1]})
-	}
-	return out
 }
 
 // TestCoalescedGetsLarge: a run of GETs of values past codec's
@@ -673,3 +633,24 @@ func TestCoalescedGetsLarge(t *testing.T) {
 		t.Error("the GETs were not coalesced")
 	}
 }
+
+// commandsOf returns commands named name, each with per arguments taken in
+// turn from args: commandsOf("SET", 2, "a", "1", "b", "2") is SET a 1, SET
+// b 2.
+func commandsOf(name string, per int, args ...string) (out [][]string) {
+	for i := 0; i+per <= len(args); i += per {
+		out = append(out, append([]string{name}, args[i:i+per]...))
+	}
+	return out
+}
+
+// cat joins pipelines.
+func cat(parts ...[][]string) (out [][]string) {
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// one is a pipeline of one command.
+func one(cmd ...string) [][]string { return [][]string{cmd} }

@@ -53,13 +53,18 @@ func (c *client) bulkOrNull(v []byte, found bool) {
 
 func cmdGet(c *client, args [][]byte) {
 	v, found, err := c.kdb().Get(args[1])
-	if err != nil {
+	replyGet(c, v, found, err)
+}
+
+// replyGet answers a GET, counting a keyspace hit or miss.
+func replyGet(c *client, v []byte, found bool, err error) {
+	switch {
+	case err != nil:
 		c.replyErr(err)
 		return
-	}
-	if found {
+	case found:
 		c.s.stats.keyspaceHits.Add(1)
-	} else {
+	default:
 		c.s.stats.keyspaceMiss.Add(1)
 	}
 	c.bulkOrNull(v, found)
@@ -97,16 +102,7 @@ func getRun(c *client, run *coalesced) {
 			// this one alias.
 			v, ok, err = c.keyspace().DB(c.db).Get(keys[i])
 		}
-		switch {
-		case err != nil:
-			c.replyErr(err)
-			continue
-		case ok:
-			c.s.stats.keyspaceHits.Add(1)
-		default:
-			c.s.stats.keyspaceMiss.Add(1)
-		}
-		c.bulkOrNull(v, ok)
+		replyGet(c, v, ok, err)
 		if c.w.Len() > replyBudget && i+1 < k && !c.sendMidRun() {
 			return // the connection is ending
 		}

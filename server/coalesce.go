@@ -128,13 +128,10 @@ func (co *coalesced) joins(cmd *command, args [][]byte) bool {
 	return cmd.coalesceOK == nil || cmd.coalesceOK(args[2:])
 }
 
-// lastKey is the key of a keyed run's last command.
+// lastKey is the key of a keyed run's last command: the first of its last
+// arity-1 arguments (the first command's name comes before them).
 func (co *coalesced) lastKey() []byte {
-	w := co.arity - 1 // arguments copied per command after the first
-	i := len(co.ends) - w
-	if co.k == 1 {
-		i = 1 // the first command's key, after its name
-	}
+	i := len(co.ends) - (co.arity - 1)
 	return co.buf[co.ends[i-1]:co.ends[i]]
 }
 

@@ -458,8 +458,8 @@ func TestCoalescedGets(t *testing.T) {
 		pl,
 		commandsOf("GET", 1, "k1", "nokey", "list", "empty", "k1", "ttl", "hash", "k2", "k29"),
 		commandsOf("GET", 1, many...),
-		append(append(commandsOf("GET", 1, "k3", "k4"), []string{"SET", "k4", "new"}, []string{"DEL", "k5"}), commandsOf("GET", 1, "k4", "k5", "k6")...),
-		append(append(commandsOf("GET", 1, "k7", "k8"), []string{"get", "k9"}, []string{"GET", "k10", "extra"}), commandsOf("GET", 1, "k11", "list")...),
+		cat(commandsOf("GET", 1, "k3", "k4"), one("SET", "k4", "new"), one("DEL", "k5"), commandsOf("GET", 1, "k4", "k5", "k6")),
+		cat(commandsOf("GET", 1, "k7", "k8"), one("get", "k9"), one("GET", "k10", "extra"), commandsOf("GET", 1, "k11", "list")),
 	}
 	comparePipelines(t, pipelines)
 	if l.named("GET") == 0 {

@@ -59,6 +59,22 @@ func AppendInt(dst []byte, n int64) []byte {
 
 // appendPrefixed appends prefix, n and CRLF: the header of most types.
 func appendPrefixed(dst []byte, prefix byte, n int64) []byte {
+	// Lengths and counts below 10,000 (nearly all of them: a 100-byte
+	// value's "$100") are written digit by digit in one append: through
+	// strconv they cost LRANGE about a tenth of its CPU, 100 headers per
+	// reply.
+	if n >= 0 && n < 10000 {
+		hi, lo := byte(n/100), byte(n%100)
+		switch {
+		case n < 10:
+			return append(dst, prefix, '0'+lo, '\r', '\n')
+		case n < 100:
+			return append(dst, prefix, '0'+lo/10, '0'+lo%10, '\r', '\n')
+		case n < 1000:
+			return append(dst, prefix, '0'+hi, '0'+lo/10, '0'+lo%10, '\r', '\n')
+		}
+		return append(dst, prefix, '0'+hi/10, '0'+hi%10, '0'+lo/10, '0'+lo%10, '\r', '\n')
+	}
 	dst = append(dst, prefix)
 	dst = strconv.AppendInt(dst, n, 10)
 	return append(dst, crlf...)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -166,5 +168,24 @@ func TestAppendCommand(t *testing.T) {
 	got := AppendCommand([]byte("x"), []byte("SET"), []byte("k"), nil)
 	if string(got) != "x*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// The headers of small lengths are written without strconv: every length
+// around the fast path's bounds must still read as strconv writes it.
+func TestAppendPrefixedMatchesStrconv(t *testing.T) {
+	var ns []int64
+	for n := int64(-12); n <= 12100; n++ {
+		ns = append(ns, n)
+	}
+	ns = append(ns, 99999, 100000, 1<<31, -1<<31, math.MaxInt64, math.MinInt64)
+	for _, n := range ns {
+		want := "$" + strconv.FormatInt(n, 10) + "\r\n"
+		if got := string(appendPrefixed([]byte("x"), '$', n)); got != "x"+want {
+			t.Fatalf("appendPrefixed(%d) = %q, want %q", n, got, "x"+want)
+		}
+	}
+	if got := string(AppendBulk(nil, bytes.Repeat([]byte("v"), 100))); got != "$100\r\n"+strings.Repeat("v", 100)+"\r\n" {
+		t.Fatalf("AppendBulk of 100 bytes = %q", got)
 	}
 }

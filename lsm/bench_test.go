@@ -222,8 +222,13 @@ func BenchmarkReadRandomMiss(b *testing.B) {
 
 // BenchmarkScan scans the whole preloaded DB forward once per iteration
 // and reports entries/s.
-func BenchmarkScan(b *testing.B) {
-	d := benchPreloaded(b)
+func BenchmarkScan(b *testing.B) { benchScan(b, benchPreloaded(b)) }
+
+// BenchmarkScanMem is BenchmarkScan over a memtable (a list's LRANGE reads
+// recent elements there).
+func BenchmarkScanMem(b *testing.B) { benchScan(b, benchPreloadedMem(b)) }
+
+func benchScan(b *testing.B, d *DB) {
 	b.ReportAllocs()
 	entries := 0
 	for b.Loop() {

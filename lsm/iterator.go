@@ -158,7 +158,10 @@ func (it *Iterator) Next() bool {
 			it.iter.Next()
 		}
 	} else {
+		// iter is on the entry findNextEntry returned, the current key's:
+		// step past it without comparing.
 		it.keyBuf = append(it.keyBuf[:0], it.key...)
+		it.iter.Next()
 	}
 	// Skip the remaining versions of the current key. keyBuf is nil when
 	// that key is the empty key, hence the explicit flag.
@@ -194,7 +197,10 @@ func (it *Iterator) findNextEntry(skip []byte, skipping bool) bool {
 		if k.SeqNum() > it.seq {
 			continue
 		}
-		if skipping && bytes.Compare(k.UserKey, skip) <= 0 {
+		// Going forward, the merge never returns a user key below skip:
+		// only its older versions are to be passed, and equality is the
+		// cheaper test (lengths and last bytes first).
+		if skipping && sameKey(k.UserKey, skip) {
 			continue
 		}
 		kind := k.Kind()
@@ -289,4 +295,17 @@ func (it *Iterator) Close() error {
 		return it.err
 	}
 	return err
+}
+
+// sameKey is bytes.Equal testing the lengths and the last bytes first: the
+// keys an iterator meets in turn share long prefixes (a collection's
+// uuid) and differ, if at all, near their ends.
+func sameKey(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if n := len(a); n > 0 && a[n-1] != b[n-1] {
+		return false
+	}
+	return bytes.Equal(a, b)
 }

@@ -21,7 +21,10 @@ type tableIter struct {
 	data         blockIter
 	handle       Handle // pins the block data iterates over
 	handleOff    uint64 // offset of that block
-	err          error
+	// belowUpper: the loaded block's index key, and so every key of the
+	// block, is below upper; its entries need no check against it.
+	belowUpper bool
+	err        error
 	// noFill: blocks not in the cache are read without being inserted
 	// (NewCompactionIter). owned says that handle is such a block, whose
 	// only reference the iterator holds; when the iterator moves on, its
@@ -37,7 +40,7 @@ type tableIter struct {
 var _ base.InternalIterator = (*tableIter)(nil)
 
 func (t *tableIter) init(r *Reader, lower, upper []byte) {
-	t.r, t.lower, t.upper, t.err, t.noFill = r, lower, upper, nil, false
+	t.r, t.lower, t.upper, t.err, t.noFill, t.belowUpper = r, lower, upper, nil, false, false
 	t.index.initFrom(&r.index)
 	t.data = blockIter{keyBuf: t.data.keyBuf[:0]}
 }
@@ -70,6 +73,9 @@ func (t *tableIter) loadBlock() bool {
 	if n == 0 || n != len(t.index.val) {
 		return t.fail(base.MarkCorruption(errBadHandle))
 	}
+	// One comparison per block instead of one per entry (a scan of a
+	// list's 100 elements compared each with the bound).
+	t.belowUpper = t.upper == nil || t.r.cmp(t.index.ikey.UserKey, t.upper) < 0
 	if t.handle.v != nil && t.handleOff == h.Offset {
 		return true // still loaded: a seek within the current block
 	}
@@ -106,7 +112,7 @@ func prefetchSearch(b []byte) {
 }
 
 func (t *tableIter) checkUpper() bool {
-	if t.upper != nil && t.r.cmp(t.data.ikey.UserKey, t.upper) >= 0 {
+	if t.upper != nil && !t.belowUpper && t.r.cmp(t.data.ikey.UserKey, t.upper) >= 0 {
 		t.data.valid = false
 		return false
 	}

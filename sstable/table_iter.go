@@ -21,8 +21,9 @@ type tableIter struct {
 	data         blockIter
 	handle       Handle // pins the block data iterates over
 	handleOff    uint64 // offset of that block
-	// belowUpper: the loaded block's index key, and so every key of the
-	// block, is below upper; its entries need no check against it.
+	// belowUpper: there is no upper bound, or the loaded block's index
+	// key, and so every key of the block, is below it; its entries need no
+	// check against the bound.
 	belowUpper bool
 	err        error
 	// noFill: blocks not in the cache are read without being inserted
@@ -40,7 +41,7 @@ type tableIter struct {
 var _ base.InternalIterator = (*tableIter)(nil)
 
 func (t *tableIter) init(r *Reader, lower, upper []byte) {
-	t.r, t.lower, t.upper, t.err, t.noFill, t.belowUpper = r, lower, upper, nil, false, false
+	t.r, t.lower, t.upper, t.err, t.noFill, t.belowUpper = r, lower, upper, nil, false, upper == nil
 	t.index.initFrom(&r.index)
 	t.data = blockIter{keyBuf: t.data.keyBuf[:0]}
 }
@@ -112,7 +113,7 @@ func prefetchSearch(b []byte) {
 }
 
 func (t *tableIter) checkUpper() bool {
-	if t.upper != nil && !t.belowUpper && t.r.cmp(t.data.ikey.UserKey, t.upper) >= 0 {
+	if !t.belowUpper && t.r.cmp(t.data.ikey.UserKey, t.upper) >= 0 {
 		t.data.valid = false
 		return false
 	}
@@ -133,8 +134,9 @@ func (t *tableIter) skipForward() bool {
 		if t.data.err != nil {
 			return t.fail(t.data.err)
 		}
-		// Every key of the next block is > this index key.
-		if t.upper != nil && t.r.cmp(t.index.ikey.UserKey, t.upper) >= 0 {
+		// Every key of the next block is > this index key, which
+		// loadBlock compared with the bound.
+		if !t.belowUpper && t.r.cmp(t.index.ikey.UserKey, t.upper) >= 0 {
 			return t.exhausted()
 		}
 		if !t.index.next() || !t.loadBlock() {

@@ -266,16 +266,22 @@ func levelBusy(files []*FileMetadata) bool {
 //
 // A table whose tombstones cover more bytes below it than its own size goes
 // first (the most covering one, by the credited coverage), so dead data is
-// reclaimed early. A table whose tombstones cover data that deletions are
-// still arriving over is passed over while there are others: merged now,
-// it would rewrite what the next tombstones delete (compensation.go).
+// reclaimed early, provided they cover at least half of what the merge
+// reads below (pickReclaimLocked's measure). A table whose tombstones cover
+// data that deletions are still arriving over, or cover less than that
+// half, is passed over while there are others: merged now, it would
+// rewrite what the next tombstones delete (compensation.go), or read the
+// tables below mostly to write them again; left in place, it can still
+// complete, with the tombstones that follow, the cover of whole tables
+// that delete-only compactions drop unread.
 func (d *DB) nextFileToCompactLocked(v *version, level int) *FileMetadata {
-	files := v.levels[level]
+	files, below := v.levels[level], v.levels[level+1]
 	var best *FileMetadata
 	var bestCov uint64
 	cr := d.coverageCreditsLocked(v)
+	worth := func(f *FileMetadata, c uint64) bool { return 2*c >= overlapBytes(below, f) }
 	for f, c := range cr.perFile {
-		if c > f.Size && c > bestCov && slices.Contains(files, f) {
+		if c > f.Size && c > bestCov && slices.Contains(files, f) && worth(f, c) {
 			best, bestCov = f, c
 		}
 	}
@@ -285,8 +291,9 @@ func (d *DB) nextFileToCompactLocked(v *version, level int) *FileMetadata {
 	ptr := d.mu.compact.compactPointer[level]
 	var wrapped, held *FileMetadata
 	for _, f := range files {
+		c, covers := cr.perFile[f]
 		switch {
-		case cr.held[f]:
+		case cr.held[f] || covers && !worth(f, c):
 			if held == nil {
 				held = f
 			}
@@ -332,6 +339,15 @@ func (d *DB) setupInputs(v *version, c *compaction) bool {
 		}
 	}
 	return true
+}
+
+// overlapBytes is the size of the files of a level that overlap f.
+func overlapBytes(files []*FileMetadata, f *FileMetadata) uint64 {
+	var n uint64
+	for _, g := range overlapping(files, f.Smallest.UserKey, f.Largest.UserKey) {
+		n += g.Size
+	}
+	return n
 }
 
 // keyRange returns the smallest and largest user keys of files.

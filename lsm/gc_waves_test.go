@@ -39,9 +39,26 @@ import (
 // write amplification must stay within 2.5, almost all the expired bytes
 // must go by delete-only compactions (at least 85% of them), and
 // compactions may read and drop at most a tenth of them. It measures
-// bytes, not time (the figures move a little with the timing of
-// background compactions).
+// bytes, not time.
+//
+// It runs twice. "concurrent": flushes and compactions run beside the
+// writes, as in the server (the figures move a little with their timing).
+// "settled": the writer waits for the background work after each expiry
+// batch (settle), which makes the run deterministic and is the hardest
+// timing for the hold-back: whenever compactions pick, the memtable holds
+// no tombstones (an early flush for tombstones has just emptied it), so
+// nothing says deletions are still arriving. There compactions may read
+// and drop at most a fifth of the expired bytes. (Before round-robin
+// passed over tables whose tombstones drop less than half of what their
+// merge reads, this timing read back 46% of the expired bytes, and
+// GOMAXPROCS=1, where the writer runs far ahead of the background work,
+// 16% to 26%.)
 func TestWindowedWavesSpace(t *testing.T) {
+	t.Run("concurrent", func(t *testing.T) { testWindowedWaves(t, false, 0.10) })
+	t.Run("settled", func(t *testing.T) { testWindowedWaves(t, true, 0.20) })
+}
+
+func testWindowedWaves(t *testing.T, settled bool, maxReadDropped float64) {
 	const (
 		window  = 3
 		member  = 1024
@@ -91,6 +108,9 @@ func TestWindowedWavesSpace(t *testing.T) {
 			}
 			due = due[min(n, len(due)):]
 			apply(b)
+			if settled {
+				settle(t, d)
+			}
 		}
 		for j := 0; j < perWave; j += 64 {
 			// One expiry batch of 64 keys for each 64 sets written.
@@ -153,9 +173,37 @@ func TestWindowedWavesSpace(t *testing.T) {
 	if m.WriteAmp > 2.5 {
 		t.Errorf("write amplification %.2f, want <= 2.5:\n%s", m.WriteAmp, m)
 	}
-	if withoutRead < 0.85 || readDropped > 0.1 {
-		t.Errorf("of the expired bytes %.0f%% were deleted without being read (want >= 85%%) and %.0f%% read and dropped by compactions (want <= 10%%):\n%s",
-			100*withoutRead, 100*readDropped, m)
+	if withoutRead < 0.85 || readDropped > maxReadDropped {
+		t.Errorf("of the expired bytes %.0f%% were deleted without being read (want >= 85%%) and %.0f%% read and dropped by compactions (want <= %.0f%%):\n%s",
+			100*withoutRead, 100*readDropped, 100*maxReadDropped, m)
+	}
+}
+
+// settle waits for the background work the writes so far have started: a
+// running tombstone check, the memtables queued for flushing and the
+// compactions that follow.
+func settle(t *testing.T, d *DB) {
+	t.Helper()
+	for {
+		waitFor(t, "the tombstone check", func() bool { return !d.tombCheckRunning.Load() })
+		d.mu.Lock()
+		var flushed <-chan struct{}
+		if q := d.mu.mem.queue; len(q) > 1 {
+			flushed = q[len(q)-2].flushed
+		}
+		d.mu.Unlock()
+		if flushed != nil {
+			<-flushed
+		}
+		if err := d.waitIdle(); err != nil {
+			t.Fatal(err)
+		}
+		d.mu.Lock()
+		done := len(d.mu.mem.queue) == 1 && d.mu.compact.running == 0 && !d.tombCheckRunning.Load()
+		d.mu.Unlock()
+		if done {
+			return
+		}
 	}
 }
 

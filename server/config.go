@@ -89,6 +89,8 @@ var configTable = []setting{
 		doc: "host:port of the HTTP status server (/debug/pprof, /metrics, /healthz); empty: off; loopback unless requirepass is set"},
 	{name: "timeout", kind: kindInt, def: "0", min: 0, max: math.MaxInt32, mutable: true,
 		doc: "close a client after this many idle seconds (0 = never)"},
+	{name: "workers", kind: kindInt, def: "0", min: 0, max: 1024, mutable: true,
+		doc: "most threads running the server's Go code at once, commands and the engine's flushes and compactions alike (GOMAXPROCS); 0: the Go runtime's default, one per CPU available"},
 }
 
 func lookupSetting(name string) *setting {

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -221,5 +223,53 @@ func TestBottommostCompressionSetting(t *testing.T) {
 			t.Errorf("%s: engine's bottommost compression %q", v, got)
 		}
 		s.db.Close()
+	}
+}
+
+// TestWorkersSetting checks that workers sets GOMAXPROCS at start and on
+// CONFIG SET, that 0 restores the runtime's default, and its bounds. The
+// setting is process-wide: the test puts GOMAXPROCS back as it found it.
+func TestWorkersSetting(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(before) })
+	runtime.SetDefaultGOMAXPROCS()
+	def := runtime.GOMAXPROCS(0)
+	// A value other than the default, so that every step below changes it.
+	n := def + 1
+
+	ts := startServer(t, t.TempDir(), "--workers", strconv.Itoa(n))
+	if got := runtime.GOMAXPROCS(0); got != n {
+		t.Fatalf("GOMAXPROCS after start with workers %d: %d", n, got)
+	}
+	c := ts.client(t, 2)
+	ctx := context.Background()
+	if err := c.ConfigSet(ctx, "workers", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Fatalf("GOMAXPROCS after CONFIG SET workers 1: %d", got)
+	}
+	// The server still answers with one thread.
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Get(ctx, "k").Result(); err != nil || got != "v" {
+		t.Fatalf("GET k on one worker: %q %v", got, err)
+	}
+	if err := c.ConfigSet(ctx, "workers", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != def {
+		t.Fatalf("GOMAXPROCS after CONFIG SET workers 0: %d, want the default %d", got, def)
+	}
+	if got := c.ConfigGet(ctx, "workers").Val()["workers"]; got != "0" {
+		t.Fatalf("CONFIG GET workers: %q", got)
+	}
+	expectErr(t, c.ConfigSet(ctx, "workers", "-1").Err(),
+		"ERR CONFIG SET failed (possibly related to argument 'workers') - argument must be between 0 and 1024 inclusive")
+	expectErr(t, c.ConfigSet(ctx, "workers", "many").Err(),
+		"ERR CONFIG SET failed (possibly related to argument 'workers') - argument couldn't be parsed into an integer")
+	if got := runtime.GOMAXPROCS(0); got != def {
+		t.Fatalf("GOMAXPROCS changed by a refused CONFIG SET: %d", got)
 	}
 }

@@ -87,6 +87,11 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	s.runID = newRunID()
 	s.loadOutputLimits()
 	s.slowlog.threshold.Store(cfg.Int("slowlog-log-slower-than"))
+	if n := cfg.Int("workers"); n > 0 {
+		// 0 leaves the runtime as it started (GOMAXPROCS in the
+		// environment included).
+		applyWorkers(n)
+	}
 	s.pubsub.init()
 	opts := &lsm.Options{
 		MemTableSize:   int(cfg.Int("memtable-size")),

@@ -52,6 +52,7 @@ var (
 	flagAlwaysR   = flag.Int("always-rounds", 3, "rounds of the appendfsync always comparison")
 	flagStrata    = flag.String("strata", "", "strata-server binary (default: build it from -root)")
 	flagBaseline  = flag.String("baseline", "", "another strata-server binary measured as strata-base (before/after)")
+	flagBaseArgs  = flag.String("baseline-args", "", "extra arguments for strata-base, space-separated (e.g. \"--workers 1\"; with no -baseline, the strata binary is run with them)")
 	flagRoot      = flag.String("root", "..", "the Strata repository (to build the server and name its commit)")
 	flagRedis     = flag.String("redis-server", "redis-server", "redis-server binary")
 	flagBench     = flag.String("redis-benchmark", "redis-benchmark", "redis-benchmark binary")
@@ -122,8 +123,13 @@ func run() error {
 
 	specs := func(fsync string) []serverSpec {
 		s := []serverSpec{{name: "strata", kind: "strata", bin: strataBin, appendfsync: fsync}}
-		if *flagBaseline != "" {
-			s = append(s, serverSpec{name: "strata-base", kind: "strata", bin: *flagBaseline, appendfsync: fsync})
+		if *flagBaseline != "" || *flagBaseArgs != "" {
+			bin := *flagBaseline
+			if bin == "" {
+				bin = strataBin
+			}
+			s = append(s, serverSpec{name: "strata-base", kind: "strata", bin: bin, appendfsync: fsync,
+				extra: strings.Fields(*flagBaseArgs)})
 		}
 		return append(s, serverSpec{name: "redis", kind: "redis", bin: *flagRedis, appendfsync: fsync})
 	}

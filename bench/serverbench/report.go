@@ -132,7 +132,15 @@ func formatReport(e env, r *results, tests []string, pipelines []int, dur *durab
 	fmt.Fprintf(&b, "- versions: %s; %s\n", e.goVersion, e.redis)
 	fmt.Fprintf(&b, "- redis-benchmark -c %d -d %d -r %d -n %d --csv, %d rounds (every server in turn, the order rotating each round); load average %s at the start, %s at the end\n",
 		*flagClients, *flagData, *flagKeyspace, *flagN, *flagRounds, e.loadStart, e.loadEnd)
-	fmt.Fprintf(&b, "- both servers: appendonly yes, appendfsync everysec (Strata's defaults; Redis with save \"\")\n\n")
+	fmt.Fprintf(&b, "- both servers: appendonly yes, appendfsync everysec (Strata's defaults; Redis with save \"\")\n")
+	if *flagBaseArgs != "" {
+		base := "the same binary as strata"
+		if *flagBaseline != "" {
+			base = "-baseline"
+		}
+		fmt.Fprintf(&b, "- strata-base: %s, started with %s\n", base, *flagBaseArgs)
+	}
+	b.WriteString("\n")
 	others := []string{}
 	for _, s := range r.servers {
 		if s != "redis" {

@@ -32,6 +32,8 @@ type serverSpec struct {
 	kind        string
 	bin         string
 	appendfsync string
+	// extra are further command-line arguments (-baseline-args).
+	extra []string
 }
 
 // freePort asks the kernel for a free loopback port. The port is released
@@ -70,6 +72,7 @@ func start(spec serverSpec, parent string) (*server, error) {
 		if spec.appendfsync != "everysec" {
 			args = append(args, "--appendfsync", spec.appendfsync)
 		}
+		args = append(args, spec.extra...)
 	case "redis":
 		args = []string{"--bind", "127.0.0.1", "--port", p, "--dir", dir, "--save", "",
 			"--appendonly", "yes", "--appendfsync", spec.appendfsync, "--daemonize", "no",

@@ -92,6 +92,7 @@ func (d *DB) ttl(key []byte, ms, abs bool) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	d.countLookup(s.live)
 	if !s.live {
 		return TTLMissing, nil
 	}

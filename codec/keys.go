@@ -132,6 +132,10 @@ func (d *DB) transfer(src, dst []byte, dstDB uint8, replace, move bool) (bool, e
 	defer unlock()
 	now := d.ks.nowMs()
 	s, err := d.load(src, now)
+	if err == nil && !move {
+		// COPY reads its source as a read command does (MOVE does not).
+		d.countLookup(s.live)
+	}
 	if err != nil || !s.live {
 		return false, err
 	}

@@ -176,6 +176,24 @@ type Buffers struct {
 	num []byte
 	// nowMs, when not 0, is the time Get judges expiry by (SetNow).
 	nowMs int64
+	// hits and misses count the key lookups of read commands run with
+	// these buffers (TakeLookups).
+	hits, misses int64
+}
+
+// TakeLookups returns the key lookups counted since the last call, as
+// Redis counts them for INFO's keyspace_hits and keyspace_misses, and
+// resets them. A read command's lookup of a key that exists (of any type)
+// is a hit, of a missing or expired key a miss: every key of EXISTS, TYPE,
+// TTL, MGET, the collection reads and the sources of the set and sorted
+// set operations, and the old value of GETSET, GETDEL, GETEX and SET's
+// GET. Writes' own reads of their keys are not counted, and neither is
+// Get's (the server counts GET itself, with its coalesced runs, through
+// CountLookup).
+func (b *Buffers) TakeLookups() (hits, misses int64) {
+	hits, misses = b.hits, b.misses
+	b.hits, b.misses = 0, 0
+	return hits, misses
 }
 
 // SetNow makes Get judge expiry at ms (Unix milliseconds, from the
@@ -387,10 +405,41 @@ func (d *DB) StoredExpired(key []byte) (bool, error) {
 	return s.exists && !s.live, err
 }
 
-// lookup returns the live metadata of userKey, if any (the read path).
+// lookup returns the live metadata of userKey, if any (the read path: a
+// counted lookup).
 func (d *DB) lookup(userKey []byte) (Metadata, bool, error) {
 	s, err := d.load(userKey, d.ks.nowMs())
+	if err == nil {
+		d.countLookup(s.live)
+	}
 	return s.m, s.live, err
+}
+
+// CountLookup counts a read command's lookup of a key, a hit when the key
+// exists (TakeLookups).
+func (b *Buffers) CountLookup(live bool) {
+	if live {
+		b.hits++
+	} else {
+		b.misses++
+	}
+}
+
+// countLookup counts a lookup in d's Buffers; without Buffers nothing is
+// counted.
+func (d *DB) countLookup(live bool) {
+	if d.buf != nil {
+		d.buf.CountLookup(live)
+	}
+}
+
+// countOpened counts the lookup of a key opened for reading as a type:
+// err is what opening it returned, ErrWrongType a hit (the key exists),
+// another error no lookup.
+func (d *DB) countOpened(live bool, err error) {
+	if err == nil || errors.Is(err, ErrWrongType) {
+		d.countLookup(live || err != nil)
+	}
 }
 
 // lookupString returns the live string value of userKey; ErrWrongType if the

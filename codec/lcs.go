@@ -31,19 +31,18 @@ type LCSResult struct {
 // LCS implements LCS on the strings at keyA and keyB (a missing key is the
 // empty string; another type is ErrLCSNotString).
 func (d *DB) LCS(keyA, keyB []byte, o LCSOptions) (LCSResult, error) {
-	a, _, err := d.lookupString(keyA)
-	if err == ErrWrongType {
+	// Both keys are looked up before either's type is judged, as Redis
+	// does (each lookup counts).
+	a, _, errA := d.lookupString(keyA)
+	if errA != nil && errA != ErrWrongType {
+		return LCSResult{}, errA
+	}
+	b, _, errB := d.lookupString(keyB)
+	if errB != nil && errB != ErrWrongType {
+		return LCSResult{}, errB
+	}
+	if errA != nil || errB != nil {
 		return LCSResult{}, ErrLCSNotString
-	}
-	if err != nil {
-		return LCSResult{}, err
-	}
-	b, _, err := d.lookupString(keyB)
-	if err == ErrWrongType {
-		return LCSResult{}, ErrLCSNotString
-	}
-	if err != nil {
-		return LCSResult{}, err
 	}
 	limit := o.MaxTableBytes
 	if limit <= 0 {

@@ -538,6 +538,7 @@ func read[T any](d *DB, key []byte, t Type, fn func(v *view) (T, error)) (T, err
 	snap := d.ks.store.NewSnapshot()
 	defer snap.Close()
 	v, err := d.openView(snap, key, t, d.ks.nowMs())
+	d.countOpened(err == nil && v.live, err)
 	if err != nil {
 		var zero T
 		return zero, err

@@ -94,11 +94,21 @@ func (d *DB) Scan(cursor uint64, o ScanOptions) (next uint64, keys [][]byte, err
 		examined++
 		// A copy: the loop moves the iterator once more before last is saved.
 		last = append(last[:0], it.Key()...)
+		k := last[metaPrefixLen:]
+		if !matchAll && !Match(o.Match, k) {
+			continue
+		}
 		m, err := DecodeMetadata(it.Value())
 		if err != nil {
 			return 0, nil, err
 		}
-		if m.ExpiredAt(now) {
+		expired := m.ExpiredAt(now)
+		if o.Type != "" {
+			// Redis 7.0 reads the type of each key that passed MATCH with
+			// a read lookup, counted as one (TakeLookups).
+			d.countLookup(!expired)
+		}
+		if expired {
 			// Redis 7.0 reads an expired key's type as "none", so TYPE none
 			// returns the expired keys a SCAN meets (and only those).
 			if o.Type != "none" {
@@ -107,10 +117,7 @@ func (d *DB) Scan(cursor uint64, o ScanOptions) (next uint64, keys [][]byte, err
 		} else if o.Type != "" && m.Type.String() != o.Type {
 			continue
 		}
-		k := last[metaPrefixLen:]
-		if matchAll || Match(o.Match, k) {
-			keys = append(keys, append([]byte{}, k...))
-		}
+		keys = append(keys, append([]byte{}, k...))
 	}
 	if err := it.Error(); err != nil {
 		return 0, nil, err

@@ -91,10 +91,18 @@ func (v *view) eachMember(fn func(m []byte) error) error {
 
 // SPop implements SPOP: removes and returns count distinct random members
 // (all of them, deleting the key, when count >= the size), in random order.
-// SPOP without a count is count 1. The members are chosen by ordinal in one
+// SPOP without a count is SPopOne. The members are chosen by ordinal in one
 // pass over the set (random.go), without loading it whole, and removed in
 // one batch.
 func (d *DB) SPop(key []byte, count int64) ([][]byte, error) {
+	return d.spop(key, count, true)
+}
+
+// SPopOne implements SPOP without a count: SPop of one member, whose
+// lookup of the key is a write's, never counted.
+func (d *DB) SPopOne(key []byte) ([][]byte, error) { return d.spop(key, 1, false) }
+
+func (d *DB) spop(key []byte, count int64, withCount bool) ([][]byte, error) {
 	if count < 0 {
 		return nil, ErrSPopCount
 	}
@@ -104,6 +112,11 @@ func (d *DB) SPop(key []byte, count int64) ([][]byte, error) {
 		}
 		if uint64(count) >= o.m.Count {
 			// Everything goes: the key is deleted by one range deletion.
+			// Redis answers this case of SPOP with a count with
+			// SMEMBERS's code, which counts a read lookup of the key.
+			if withCount {
+				d.countLookup(true)
+			}
 			members, err := o.view().allMembers()
 			if err != nil {
 				return nil, err
@@ -221,6 +234,7 @@ func (d *DB) openSets(r Reader, keys [][]byte, now int64) ([]*view, error) {
 	sets := make([]*view, len(keys))
 	for i, k := range keys {
 		v, err := d.openView(r, k, TypeSet, now)
+		d.countOpened(err == nil && v.live, err)
 		if err != nil {
 			return nil, err
 		}

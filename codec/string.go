@@ -59,6 +59,9 @@ func (d *DB) Set(key, value []byte, o SetOptions) (SetResult, error) {
 	if err != nil {
 		return res, err
 	}
+	if o.Get {
+		d.countLookup(old.live)
+	}
 	if o.Get && old.live {
 		if old.m.Type != TypeString {
 			return res, ErrWrongType
@@ -99,6 +102,9 @@ func (d *DB) GetDel(key []byte) (value []byte, found bool, err error) {
 	unlock := d.lockKeys(key)
 	defer unlock()
 	s, err := d.load(key, d.ks.nowMs())
+	if err == nil {
+		d.countLookup(s.live)
+	}
 	if err != nil || !s.live {
 		return nil, false, err
 	}
@@ -125,6 +131,9 @@ func (d *DB) GetEx(key []byte, o GetExOptions) (value []byte, found bool, err er
 	defer unlock()
 	now := d.ks.nowMs()
 	s, err := d.load(key, now)
+	if err == nil {
+		d.countLookup(s.live)
+	}
 	if err != nil || !s.live {
 		return nil, false, err
 	}
@@ -311,6 +320,7 @@ func (d *DB) MGet(keys ...[]byte) ([][]byte, error) {
 			return nil, err
 		}
 		for i := range recs {
+			d.countLookup(recs[i].live)
 			v, ok, err := stringOf(&recs[i])
 			switch {
 			case !ok || err != nil:
@@ -334,6 +344,7 @@ func (d *DB) MGet(keys ...[]byte) ([][]byte, error) {
 	for i, k := range keys {
 		raw, err := r.Get(MetaKey(d.num, k))
 		if errors.Is(err, ErrNotFound) {
+			d.countLookup(false)
 			continue
 		}
 		if err != nil {
@@ -343,6 +354,7 @@ func (d *DB) MGet(keys ...[]byte) ([][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		d.countLookup(!m.ExpiredAt(now))
 		if m.Type != TypeString || m.ExpiredAt(now) {
 			continue
 		}

@@ -443,6 +443,7 @@ func (d *DB) ZRangeStore(dst, src []byte, spec ZRangeSpec) (int64, error) {
 	now := d.ks.nowMs()
 	b := d.ks.newBatch()
 	o, err := d.openObject(b, src, TypeZSet, now)
+	d.countOpened(err == nil && o.live, err) // the source is read as ZRANGE reads it
 	if err != nil {
 		return 0, err
 	}

@@ -74,6 +74,7 @@ func (d *DB) openSources(r Reader, keys [][]byte, weights []float64, now int64) 
 	srcs := make([]zsource, len(keys))
 	for i, k := range keys {
 		src, err := d.openSource(r, k, now)
+		d.countOpened(err == nil && src.v.live, err)
 		if err != nil {
 			return nil, err
 		}

@@ -316,8 +316,19 @@ func (c *client) finalFlush() {
 	}
 }
 
-// dispatch runs one command.
+// dispatch runs one command, and adds the key lookups it counted (and
+// those of commands run for the client by another: combine.go) to INFO's
+// keyspace_hits and keyspace_misses.
 func (s *Server) dispatch(c *client, args [][]byte, start time.Time) {
+	s.runCommand(c, args, start)
+	if hits, misses := c.bufs.TakeLookups(); hits|misses != 0 {
+		s.stats.keyspaceHits.Add(hits)
+		s.stats.keyspaceMiss.Add(misses)
+	}
+}
+
+// runCommand runs one command (dispatch).
+func (s *Server) runCommand(c *client, args [][]byte, start time.Time) {
 	s.stats.commands.Add(1)
 	cmd, errMsg := c.cmds.lookup(args)
 	if errMsg != "" {

@@ -178,8 +178,14 @@ func cmdLRange(c *client, args [][]byte) {
 // badIndex replies to LINDEX or LSET with an index that is not an integer.
 // Redis looks the key up first, so a missing key or another type wins over
 // the parse error: missing gets the command's missing-key reply.
-func (c *client) badIndex(key []byte, missing func()) {
-	typ, err := c.kdb().Type(key)
+func (c *client) badIndex(key []byte, missing func(), write bool) {
+	db := c.kdb()
+	if write {
+		// A write's look at its key is not a counted lookup (a DB
+		// without the client's buffers counts none).
+		db = c.keyspace().DB(c.db)
+	}
+	typ, err := db.Type(key)
 	switch {
 	case err != nil:
 		c.replyErr(err)
@@ -195,7 +201,7 @@ func (c *client) badIndex(key []byte, missing func()) {
 func cmdLIndex(c *client, args [][]byte) {
 	idx, ok := parseInt(args[2])
 	if !ok {
-		c.badIndex(args[1], c.w.Null)
+		c.badIndex(args[1], c.w.Null, false)
 		return
 	}
 	e, found, err := c.kdb().LIndex(args[1], idx)
@@ -209,7 +215,7 @@ func cmdLIndex(c *client, args [][]byte) {
 func cmdLSet(c *client, args [][]byte) {
 	idx, ok := parseInt(args[2])
 	if !ok {
-		c.badIndex(args[1], func() { c.w.Error(errNoSuchKey) })
+		c.badIndex(args[1], func() { c.w.Error(errNoSuchKey) }, true)
 		return
 	}
 	if err := c.kdb().LSet(args[1], idx, args[3]); err != nil {

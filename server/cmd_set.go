@@ -109,7 +109,7 @@ func (c *client) singleMember(members [][]byte, err error) {
 func cmdSPop(c *client, args [][]byte) {
 	switch len(args) {
 	case 2:
-		c.singleMember(c.kdb().SPop(args[1], 1))
+		c.singleMember(c.kdb().SPopOne(args[1]))
 		return
 	case 3:
 	default:

@@ -56,17 +56,18 @@ func cmdGet(c *client, args [][]byte) {
 	replyGet(c, v, found, err)
 }
 
-// replyGet answers a GET, counting a keyspace hit or miss.
+// replyGet answers a GET, counting a keyspace hit or miss in the client's
+// buffers (dispatch adds them up; a key of another type is a hit, as in
+// Redis: the lookup found it).
 func replyGet(c *client, v []byte, found bool, err error) {
-	switch {
-	case err != nil:
+	if err != nil {
+		if errors.Is(err, codec.ErrWrongType) {
+			c.bufs.CountLookup(true)
+		}
 		c.replyErr(err)
 		return
-	case found:
-		c.s.stats.keyspaceHits.Add(1)
-	default:
-		c.s.stats.keyspaceMiss.Add(1)
 	}
+	c.bufs.CountLookup(found)
 	c.bulkOrNull(v, found)
 }
 
@@ -256,7 +257,9 @@ func cmdGetEx(c *client, args [][]byte) {
 	if so.unit != "" {
 		at, msg := expireArg("getex", so.unit, so.expire)
 		if msg != "" {
-			_, found, err := c.kdb().Get(args[1])
+			// Redis looks the key up (a counted lookup) before it judges
+			// the time: a missing key answers nil, not the error.
+			_, found, err := c.kdb().GetEx(args[1], codec.GetExOptions{})
 			switch {
 			case err != nil:
 				c.replyErr(err)
@@ -447,17 +450,20 @@ func lcsOptions(args [][]byte) (codec.LCSOptions, string) {
 func cmdLCS(c *client, args [][]byte) {
 	o, errReply := lcsOptions(args)
 	if errReply != "" {
-		// Redis checks the keys' types before it reads the options.
+		// Redis looks both keys up (counted lookups) and checks their
+		// types before it reads the options.
+		var notString bool
 		for _, k := range args[1:3] {
 			typ, err := c.kdb().Type(k)
 			if err != nil {
 				c.replyErr(err)
 				return
 			}
-			if typ != "none" && typ != "string" {
-				c.replyErr(codec.ErrLCSNotString)
-				return
-			}
+			notString = notString || (typ != "none" && typ != "string")
+		}
+		if notString {
+			c.replyErr(codec.ErrLCSNotString)
+			return
 		}
 		c.w.Error(errReply)
 		return

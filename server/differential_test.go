@@ -72,6 +72,12 @@ type diffRun struct {
 	family     *diffFamily    // nil: the string and key commands only
 	inMulti    bool           // between MULTI and EXEC (by Redis's replies)
 	recent     []string       // the last commands sent, shown with a mismatch
+	// stats, when set, compares INFO's keyspace_hits and keyspace_misses
+	// after every step outside MULTI: their changes since the last check
+	// must be the same on both servers (TestKeyspaceStatsAgainstRedis).
+	stats      bool
+	statsBase  [2][2]int64 // [redis, strata][hits, misses] at the last check
+	statsWrong int
 }
 
 // diffFamily is a group of commands (one data type) that the differential
@@ -184,6 +190,7 @@ func (d *diffRun) step(i int) {
 	}
 	if name == "scan" && len(args) > 1 && args[1] == "0" {
 		d.compareScan(i, args, 1, 1)
+		d.rebaseStats()
 		return
 	}
 	if (name == "sscan" || name == "hscan" || name == "zscan") && len(args) > 2 && args[2] == "0" {
@@ -194,6 +201,7 @@ func (d *diffRun) step(i int) {
 			group = 2 // field/member and value/score stay together
 		}
 		d.compareScan(i, args, 2, group)
+		d.rebaseStats()
 		return
 	}
 	if name == "dbsize" {
@@ -238,6 +246,60 @@ func (d *diffRun) step(i int) {
 	}
 	if name == "select" && want.Kind == resp.KindError && got.Kind != resp.KindError {
 		d.both("SELECT", "0") // keep both on the same database
+	}
+	if d.stats && !d.inMulti {
+		d.checkStats(i, args)
+	}
+}
+
+// keyspaceStats reads keyspace_hits and keyspace_misses from INFO stats.
+func keyspaceStats(t *testing.T, c *rawConn) [2]int64 {
+	t.Helper()
+	v := c.mustDo(t, "INFO", "stats")
+	var out [2]int64
+	for _, line := range strings.Split(v.Str, "\r\n") {
+		for i, name := range []string{"keyspace_hits:", "keyspace_misses:"} {
+			if s, ok := strings.CutPrefix(line, name); ok {
+				n, err := strconv.ParseInt(s, 10, 64)
+				if err != nil {
+					t.Fatalf("INFO %q: %v", line, err)
+				}
+				out[i] = n
+			}
+		}
+	}
+	return out
+}
+
+// rebaseStats starts the next comparison of keyspace hits and misses
+// (stats) from where both servers stand, after a step that is not compared:
+// a SCAN iterated to its end on both. HSCAN, SSCAN and ZSCAN count a lookup
+// per call, and the two servers take different numbers of calls; SCAN's
+// TYPE filter counts one per key it looks at, but Redis's SCAN may return
+// a key twice while its table grows (TestScanTypeKeyspaceStats compares
+// SCAN on a table that does not).
+func (d *diffRun) rebaseStats() {
+	if d.stats && !d.inMulti {
+		d.statsBase = [2][2]int64{keyspaceStats(d.t, d.redis), keyspaceStats(d.t, d.strata)}
+	}
+}
+
+// checkStats compares the changes of both servers' keyspace hits and
+// misses since the last check (stats).
+func (d *diffRun) checkStats(i int, args []string) {
+	d.t.Helper()
+	now := [2][2]int64{keyspaceStats(d.t, d.redis), keyspaceStats(d.t, d.strata)}
+	var delta [2][2]int64
+	for s := range 2 {
+		for k := range 2 {
+			delta[s][k] = now[s][k] - d.statsBase[s][k]
+		}
+	}
+	d.statsBase = now
+	if delta[0] != delta[1] {
+		d.statsWrong++
+		d.t.Errorf("step %d: %s: keyspace hits/misses redis +%d/+%d, strata +%d/+%d\n  after: %s",
+			i, quoteArgs(args), delta[0][0], delta[0][1], delta[1][0], delta[1][1], strings.Join(d.recent, " | "))
 	}
 }
 
@@ -740,4 +802,75 @@ func (g *diffGen) wrongArity() []string {
 		[]string{"PSETEX", k, "100"}, []string{"DECRBY", k}, []string{"EXPIREAT", k},
 		[]string{"PEXPIRETIME"}, []string{"UNLINK"}, []string{"TOUCH"}, []string{"SUBSTR", k, "1"},
 	)
+}
+
+// TestKeyspaceStatsAgainstRedis runs the differential test's random
+// command sequences, every family's, and after each command outside MULTI
+// requires INFO's keyspace_hits and keyspace_misses to have changed as
+// Redis's did: which commands count a key lookup, and as a hit or a miss.
+func TestKeyspaceStatsAgainstRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServer(t, t.TempDir())
+	families := append([]*diffFamily{nil}, diffFamilies...)
+	for fi, fam := range families {
+		name := "strings"
+		if fam != nil {
+			name = fam.name
+		}
+		t.Run(name, func(t *testing.T) {
+			d := &diffRun{
+				t:      t,
+				redis:  dialRaw(t, redisAddr),
+				strata: dialRaw(t, ts.addr),
+				ks:     ts.s.ks,
+				gen:    newDiffGen(uint64(1000 + fi)),
+				kinds:  map[string]int{},
+				family: fam,
+				stats:  true,
+			}
+			d.both("FLUSHALL")
+			d.statsBase = [2][2]int64{keyspaceStats(t, d.redis), keyspaceStats(t, d.strata)}
+			for i := 0; i < 1500 && d.mismatches+d.statsWrong < 20; i++ {
+				d.step(i)
+			}
+			d.both("SELECT", "0")
+		})
+	}
+}
+
+// TestScanTypeKeyspaceStats compares the keyspace hits and misses SCAN
+// counts with Redis 7.0's: with TYPE, a lookup of every key that passed
+// MATCH; without, none. Three keys, so that Redis's table does not grow
+// (and rehash) under the scans.
+func TestScanTypeKeyspaceStats(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServer(t, t.TempDir())
+	conns := []*rawConn{dialRaw(t, redisAddr), dialRaw(t, ts.addr)}
+	for _, c := range conns {
+		for _, cmd := range [][]string{{"FLUSHALL"}, {"SET", "a", "1"}, {"HSET", "h", "f", "v"},
+			{"RPUSH", "l", "x"}} {
+			if v := c.mustDo(t, cmd...); v.Kind == resp.KindError {
+				t.Fatalf("%q: %s", cmd, v)
+			}
+		}
+	}
+	for _, cmd := range [][]string{
+		{"SCAN", "0", "COUNT", "1000"},
+		{"SCAN", "0", "TYPE", "string", "COUNT", "1000"},
+		{"SCAN", "0", "MATCH", "h*", "TYPE", "hash", "COUNT", "1000"},
+		{"SCAN", "0", "MATCH", "z*", "TYPE", "list", "COUNT", "1000"},
+		{"SCAN", "0", "MATCH", "[al]", "TYPE", "none", "COUNT", "1000"},
+	} {
+		var delta [2][2]int64
+		for i, c := range conns {
+			before := keyspaceStats(t, c)
+			c.mustDo(t, cmd...)
+			after := keyspaceStats(t, c)
+			delta[i] = [2]int64{after[0] - before[0], after[1] - before[1]}
+		}
+		if delta[0] != delta[1] {
+			t.Errorf("%q: keyspace hits/misses redis +%d/+%d, strata +%d/+%d",
+				cmd, delta[0][0], delta[0][1], delta[1][0], delta[1][1])
+		}
+	}
 }

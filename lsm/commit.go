@@ -337,6 +337,23 @@ const (
 	maxSlowdownDelay               = 10 * time.Millisecond
 )
 
+// BackgroundBehind reports whether the engine's background work is behind
+// the writes: a memtable waits for its flush, L0 holds enough tables for a
+// compaction, or levels are over their targets. A server deciding how many
+// threads to run asks it (server/workers.go).
+func (d *DB) BackgroundBehind() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v := d.vs.current
+	if len(d.mu.mem.queue) > 1 || len(v.levels[0]) >= d.opts.L0CompactionThreshold {
+		return true
+	}
+	if d.mu.pending.v != v {
+		d.mu.pending.v, d.mu.pending.bytes = v, d.pendingCompactionBytes(v)
+	}
+	return d.mu.pending.bytes > 0
+}
+
 // writeStallLocked says whether writes must stop, or how long the next
 // commit is delayed, given L0's file count and the pending compaction
 // bytes. Requires d.mu.

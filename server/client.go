@@ -177,6 +177,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		// wait for the key batch's commit (keybatch.go).
 		if c.w.Len() > 64<<10 || !c.r.HasCommand() {
 			c.endBatch()
+			s.stats.flushes.Add(1)
 			err := c.flush()
 			c.mem.reply.set(c.w.Cap())
 			if err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -311,7 +310,7 @@ func (s *Server) configChanged(names []string) {
 				s.logger.Error("setting the memtable size", "err", err)
 			}
 		case "workers":
-			applyWorkers(s.cfg.Int(n))
+			s.workers.set(s.cfg.Int(n), false)
 		}
 	}
 }
@@ -510,26 +509,4 @@ func cmdClientHelp(c *client, args [][]byte) {
 		"LIST [ID <id> [<id> ...]]", "    Return information about client connections.",
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
 	})
-}
-
-// applyWorkers sets how many threads run Go code at once (the workers
-// setting): n > 0 sets GOMAXPROCS to n, 0 restores the runtime's default
-// (one per CPU the process may use; a GOMAXPROCS environment variable is
-// not read again). It is process-wide, and takes effect at once: the
-// runtime stops the world for a moment to resize.
-//
-// Why a server would run on fewer threads than CPUs: on a machine shared
-// with its clients (a benchmark on the same host, an application server
-// next to its cache), the runtime's idle threads spin and wake each other
-// for the work of connections that each send one command at a time, and
-// take CPU from the clients; fewer threads answer such traffic faster. Fewer
-// threads also leave less room for flushes and compactions, and for
-// pipelined traffic, which runs faster on every CPU: docs/BENCHMARKS.md
-// has the figures.
-func applyWorkers(n int64) {
-	if n > 0 {
-		runtime.GOMAXPROCS(int(n))
-		return
-	}
-	runtime.SetDefaultGOMAXPROCS()
 }

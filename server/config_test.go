@@ -249,6 +249,9 @@ func TestWorkersSetting(t *testing.T) {
 	if got := runtime.GOMAXPROCS(0); got != 1 {
 		t.Fatalf("GOMAXPROCS after CONFIG SET workers 1: %d", got)
 	}
+	if info := c.Info(ctx, "server").Val(); !strings.Contains(info, "\r\nactive_workers:1\r\n") {
+		t.Fatalf("INFO server with workers 1 lacks active_workers:1:\n%s", info)
+	}
 	// The server still answers with one thread.
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
@@ -259,11 +262,28 @@ func TestWorkersSetting(t *testing.T) {
 	if err := c.ConfigSet(ctx, "workers", "0").Err(); err != nil {
 		t.Fatal(err)
 	}
+	// 0: the automatic choice, starting from the runtime's default.
 	if got := runtime.GOMAXPROCS(0); got != def {
 		t.Fatalf("GOMAXPROCS after CONFIG SET workers 0: %d, want the default %d", got, def)
 	}
+	ts.s.workers.mu.Lock()
+	auto := ts.s.workers.auto
+	ts.s.workers.mu.Unlock()
+	if (auto != nil) != (def > 1) {
+		t.Fatalf("workers 0 with %d CPUs: automatic choice %v", def, auto != nil)
+	}
 	if got := c.ConfigGet(ctx, "workers").Val()["workers"]; got != "0" {
 		t.Fatalf("CONFIG GET workers: %q", got)
+	}
+	// A fixed count ends the automatic choice.
+	if err := c.ConfigSet(ctx, "workers", strconv.Itoa(def)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ts.s.workers.mu.Lock()
+	auto = ts.s.workers.auto
+	ts.s.workers.mu.Unlock()
+	if auto != nil {
+		t.Fatal("workers N left the automatic choice running")
 	}
 	expectErr(t, c.ConfigSet(ctx, "workers", "-1").Err(),
 		"ERR CONFIG SET failed (possibly related to argument 'workers') - argument must be between 0 and 1024 inclusive")

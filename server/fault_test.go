@@ -28,7 +28,7 @@ import (
 func openFaultServer(t *testing.T, dir string, inj errorfs.Injector, overrides ...string) (*testServer, error) {
 	t.Helper()
 	cfg := NewConfig()
-	args := append([]string{"--port", "0", "--dir", dir, "--memtable-size", "1mb", "--appendfsync", "always"}, overrides...)
+	args := append([]string{"--port", "0", "--dir", dir, "--memtable-size", "1mb", "--appendfsync", "always", "--workers", testWorkers()}, overrides...)
 	if err := cfg.ApplyArgs(args); err != nil {
 		t.Fatal(err)
 	}

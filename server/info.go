@@ -80,6 +80,7 @@ func infoServer(s *Server, m *lsm.Metrics, b *strings.Builder) {
 	field(b, "uptime_in_days", int64(up.Hours()/24))
 	field(b, "executable", executable())
 	field(b, "config_file", s.cfg.file)
+	field(b, "active_workers", runtime.GOMAXPROCS(0))
 }
 
 func executable() string {

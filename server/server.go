@@ -45,12 +45,15 @@ type Server struct {
 	}
 	nextClientID atomic.Int64
 	stats        struct {
-		connections  atomic.Int64
-		commands     atomic.Int64
-		rejected     atomic.Int64
-		expiredKeys  atomic.Int64
-		netInput     atomic.Int64
-		netOutput    atomic.Int64
+		connections atomic.Int64
+		commands    atomic.Int64
+		rejected    atomic.Int64
+		expiredKeys atomic.Int64
+		netInput    atomic.Int64
+		netOutput   atomic.Int64
+		// flushes counts the writes of replies to a client's batch of
+		// commands (the workers setting's measure of pipelining).
+		flushes      atomic.Int64
 		keyspaceHits atomic.Int64
 		keyspaceMiss atomic.Int64
 		// outputLimitKills counts clients closed for their output
@@ -61,6 +64,7 @@ type Server struct {
 	obLimits atomic.Pointer[outputLimits]
 	pubsub   pubsub
 	slowlog  slowlog
+	workers  workers // workers.go
 	lastSave atomic.Int64
 	// saving is set while SAVE or BGSAVE writes a checkpoint.
 	saving     atomic.Bool
@@ -87,11 +91,8 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 	s.runID = newRunID()
 	s.loadOutputLimits()
 	s.slowlog.threshold.Store(cfg.Int("slowlog-log-slower-than"))
-	if n := cfg.Int("workers"); n > 0 {
-		// 0 leaves the runtime as it started (GOMAXPROCS in the
-		// environment included).
-		applyWorkers(n)
-	}
+	s.workers.syncEach = cfg.Bool("appendonly") && cfg.Get("appendfsync") == "always"
+	s.workers.set(cfg.Int("workers"), true)
 	s.pubsub.init()
 	opts := &lsm.Options{
 		MemTableSize:   int(cfg.Int("memtable-size")),
@@ -191,8 +192,9 @@ func (s *Server) Serve() error {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.cronLoop()
+	go s.workersLoop()
 	s.serveStatus()
 	<-s.shutdownCh
 	s.stopStatus()

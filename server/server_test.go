@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +30,7 @@ type testServer struct {
 func startServer(t testing.TB, dir string, overrides ...string) *testServer {
 	t.Helper()
 	cfg := NewConfig()
-	args := append([]string{"--port", "0", "--dir", dir, "--memtable-size", "1mb"}, overrides...)
+	args := append([]string{"--port", "0", "--dir", dir, "--memtable-size", "1mb", "--workers", testWorkers()}, overrides...)
 	if err := cfg.ApplyArgs(args); err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +46,12 @@ func startServer(t testing.TB, dir string, overrides ...string) *testServer {
 	t.Cleanup(func() { ts.stop(t) })
 	return ts
 }
+
+// testWorkers is the workers setting of test servers: the thread count the
+// test process runs with (go test -cpu included), fixed, so that no
+// server's automatic choice (workers 0, workers.go) changes the threads of
+// the whole process under the other tests.
+func testWorkers() string { return strconv.Itoa(runtime.GOMAXPROCS(0)) }
 
 func (ts *testServer) stop(t testing.TB) {
 	if ts.s == nil {

@@ -1,0 +1,243 @@
+package server
+
+import (
+	"runtime"
+	"sync"
+	"time"
+)
+
+// The workers setting bounds how many threads run the server's Go code at
+// once (GOMAXPROCS): commands, flushes and compactions alike. N > 0 fixes
+// it. 0 (the default) lets the server choose between one thread and the
+// runtime's default (one per CPU):
+//
+//   - Clients that send one command and wait for its reply (redis-cli, most
+//     request/response code, redis-benchmark -P 1) give the server a few
+//     microseconds of work per wake-up. Spread over several threads, each
+//     command costs a hand-off between them (the poller readies a
+//     connection on one thread, another one's spinning scheduler takes it)
+//     and their spinning takes CPU from other processes: with the clients
+//     on the same 2 cores, such traffic ran 15-40% faster on one thread.
+//   - Pipelining clients give it many commands per wake-up, and the
+//     engine's background work then has a share to run beside them: more
+//     threads answer faster.
+//
+// Every workersTick the server compares the commands run with the reply
+// flushes (one per batch of commands a client had sent) over the last
+// tick, and reads the CPU its process used and the machine left idle over
+// the last workersWindow ticks:
+//
+//   - pipelined traffic (two or more commands per flush), or flushes and
+//     compactions falling behind the writes (lsm.DB.BackgroundBehind),
+//     move to the runtime's default at once;
+//   - unpipelined traffic (under 1.5 commands per flush) for a whole window
+//     moves to one thread;
+//   - on one thread, a process using nearly all of it (0.9) over a window
+//     while the machine left half a CPU idle moves back to the default:
+//     one thread is then what limits the server (many unpipelined clients
+//     on a machine of their own). The next move to one thread then waits
+//     for a hold that doubles each time this happens (from 1 s up to 32
+//     s), and falls back to 1 s once one thread has served a few seconds
+//     without saturating.
+//
+// Too little traffic to judge changes nothing. Where the machine's idle
+// time cannot be read (outside Linux), saturation cannot be told, so one
+// thread is never chosen: the server keeps the default. Under appendfsync
+// always it keeps it too (workers.syncEach).
+
+const (
+	workersTick = 25 * time.Millisecond
+	// workersWindow is the ticks the CPU figures are measured over (200
+	// ms: the kernel counts idle time in 10 ms steps), and the ticks of
+	// unpipelined traffic in a row it takes to move to one thread.
+	workersWindow = 8
+	// workersMinCommands is the fewest commands in a tick that say how
+	// clients send them (10,000 a second).
+	workersMinCommands = 250
+	// workersHold is the first hold after one thread saturated (1 s),
+	// workersMaxHold the longest (32 s), and workersSettled the ticks on
+	// one thread without saturating (4 s) that reset it.
+	workersHold    = 40
+	workersMaxHold = 32 * workersHold
+	workersSettled = 160
+)
+
+// workersSample is what workersAuto decides from: the commands run and the
+// reply flushes in the last tick, and, over the last window, the CPUs the
+// process kept busy and the CPUs the machine left idle (negative when
+// unknown).
+type workersSample struct {
+	commands, flushes int64
+	busy, idle        float64
+	window            bool // busy and idle cover a whole window
+	behind            bool // the engine's flushes or compactions are behind
+}
+
+// workersAuto decides the thread count of workers 0, tick by tick.
+type workersAuto struct {
+	cur, max int
+	low      int // ticks in a row of unpipelined traffic
+	hold     int // ticks left before one thread may be chosen again
+	holdLen  int // the next hold after one thread saturates
+	atOne    int // ticks on one thread since the last move to it
+}
+
+// next returns the thread count for the next tick.
+func (a *workersAuto) next(s workersSample) int {
+	if a.holdLen == 0 {
+		a.holdLen = workersHold
+	}
+	a.hold = max(a.hold-1, 0)
+	if a.cur == 1 {
+		if a.atOne++; a.atOne == workersSettled {
+			a.holdLen = workersHold
+		}
+	}
+	if s.behind {
+		a.low = 0
+		return a.max
+	}
+	if s.commands < workersMinCommands || s.flushes <= 0 {
+		a.low = 0
+		return a.cur
+	}
+	if s.commands >= 2*s.flushes {
+		a.low = 0
+		return a.max
+	}
+	if a.cur == 1 {
+		if s.window && s.busy >= 0.9 && s.idle >= 0.5 {
+			a.hold, a.holdLen = a.holdLen, min(2*a.holdLen, workersMaxHold)
+			return a.max
+		}
+		return 1
+	}
+	if 2*s.commands >= 3*s.flushes || s.idle < 0 {
+		a.low = 0
+		return a.cur
+	}
+	if a.low++; a.low >= workersWindow && a.hold == 0 {
+		a.low, a.atOne = 0, 0
+		return 1
+	}
+	return a.cur
+}
+
+// workers applies the workers setting; its mutex orders CONFIG SET against
+// the automatic changes.
+type workers struct {
+	mu   sync.Mutex
+	auto *workersAuto // nil unless the setting is 0 and there is more than one CPU
+	// syncEach says every write waits for its WAL sync (appendfsync
+	// always): then the default stays. A thread blocked in fsync keeps
+	// its P until the runtime's monitor takes it back, up to milliseconds
+	// later, so with one thread commands wait for the syncs of others
+	// (SET -c 50 -P 1 ran 15-25% slower on one thread).
+	syncEach bool
+}
+
+// set applies the setting n: GOMAXPROCS n, or for 0 the automatic choice,
+// starting from the runtime's default (one thread per CPU the process may
+// use). initial says the process has just started: there 0 keeps the
+// thread count it started with (a GOMAXPROCS environment variable
+// included) as the most threads to use.
+func (w *workers) set(n int64, initial bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n > 0 {
+		w.auto = nil
+		runtime.GOMAXPROCS(int(n))
+		return
+	}
+	if !initial {
+		runtime.SetDefaultGOMAXPROCS()
+	}
+	w.auto = nil
+	if max := runtime.GOMAXPROCS(0); max > 1 && !w.syncEach {
+		w.auto = &workersAuto{cur: max, max: max}
+	}
+}
+
+// automatic reports whether the server chooses the thread count.
+func (w *workers) automatic() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.auto != nil
+}
+
+// tick feeds the automatic choice one sample and applies it; it returns
+// the new thread count, or 0 if it did not change.
+func (w *workers) tick(s workersSample) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.auto == nil {
+		return 0
+	}
+	n := w.auto.next(s)
+	if n == w.auto.cur {
+		return 0
+	}
+	w.auto.cur = n
+	runtime.GOMAXPROCS(n)
+	return n
+}
+
+// cpuReading is one tick's cumulative counters.
+type cpuReading struct {
+	at         time.Time
+	busy, idle time.Duration // the process's CPU time; the machine's idle time (negative: unknown)
+}
+
+func readCPU(now time.Time) cpuReading {
+	return cpuReading{at: now, busy: processCPUTime(), idle: machineIdleTime()}
+}
+
+// workersLoop drives the automatic choice until shutdown. It reads nothing
+// while the setting is fixed.
+func (s *Server) workersLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(workersTick)
+	defer t.Stop()
+	var (
+		ring              [workersWindow + 1]cpuReading
+		n                 int // readings since the automatic choice (re)started
+		commands, flushes int64
+	)
+	for {
+		var now time.Time
+		select {
+		case <-s.shutdownCh:
+			return
+		case now = <-t.C:
+		}
+		if !s.workers.automatic() {
+			n = 0
+			continue
+		}
+		cur := readCPU(now)
+		c, f := s.stats.commands.Load(), s.stats.flushes.Load()
+		if n == 0 {
+			ring[0], commands, flushes, n = cur, c, f, 1
+			continue
+		}
+		ring[n%len(ring)] = cur
+		old := ring[0]
+		if n >= workersWindow {
+			old = ring[(n+1)%len(ring)]
+		}
+		n++
+		sm := workersSample{commands: c - commands, flushes: f - flushes, window: n > workersWindow,
+			idle: -1, behind: s.db.BackgroundBehind()}
+		commands, flushes = c, f
+		if wall := cur.at.Sub(old.at).Seconds(); wall > 0 {
+			sm.busy = (cur.busy - old.busy).Seconds() / wall
+			if cur.idle >= 0 && old.idle >= 0 {
+				sm.idle = (cur.idle - old.idle).Seconds() / wall
+			}
+		}
+		if threads := s.workers.tick(sm); threads > 0 {
+			s.logger.Debug("workers", "threads", threads, "commands", sm.commands, "flushes", sm.flushes,
+				"busy", sm.busy, "idle", sm.idle, "behind", sm.behind)
+		}
+	}
+}

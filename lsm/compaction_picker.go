@@ -266,22 +266,21 @@ func levelBusy(files []*FileMetadata) bool {
 //
 // A table whose tombstones cover more bytes below it than its own size goes
 // first (the most covering one, by the credited coverage), so dead data is
-// reclaimed early, provided they cover at least half of what the merge
-// reads below (pickReclaimLocked's measure). A table whose tombstones cover
-// data that deletions are still arriving over, or cover less than that
-// half, is passed over while there are others: merged now, it would
-// rewrite what the next tombstones delete (compensation.go), or read the
-// tables below mostly to write them again; left in place, it can still
-// complete, with the tombstones that follow, the cover of whole tables
-// that delete-only compactions drop unread.
+// reclaimed early, unless it is partial (its credit, over every level below
+// it, is less than half of what its merge reads in the next level). A
+// table whose tombstones cover data that deletions are still arriving
+// over, or a partial one, is passed over while there are others: merged
+// now, it would rewrite what the next tombstones delete (compensation.go),
+// or read the tables below mostly to write them again; left in place, it
+// can still complete, with the tombstones that follow, the cover of whole
+// tables that delete-only compactions drop unread.
 func (d *DB) nextFileToCompactLocked(v *version, level int) *FileMetadata {
-	files, below := v.levels[level], v.levels[level+1]
+	files := v.levels[level]
 	var best *FileMetadata
 	var bestCov uint64
 	cr := d.coverageCreditsLocked(v)
-	worth := func(f *FileMetadata, c uint64) bool { return 2*c >= overlapBytes(below, f) }
 	for f, c := range cr.perFile {
-		if c > f.Size && c > bestCov && slices.Contains(files, f) && worth(f, c) {
+		if c > f.Size && c > bestCov && !cr.partial[f] && slices.Contains(files, f) {
 			best, bestCov = f, c
 		}
 	}
@@ -291,9 +290,8 @@ func (d *DB) nextFileToCompactLocked(v *version, level int) *FileMetadata {
 	ptr := d.mu.compact.compactPointer[level]
 	var wrapped, held *FileMetadata
 	for _, f := range files {
-		c, covers := cr.perFile[f]
 		switch {
-		case cr.held[f] || covers && !worth(f, c):
+		case cr.held[f] || cr.partial[f]:
 			if held == nil {
 				held = f
 			}

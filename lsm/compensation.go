@@ -183,12 +183,19 @@ func spansOverlap(spans []span, g *FileMetadata) bool {
 type credits struct {
 	tables []coveringTable // the credited tables
 	// perFile is each covering table's credited bytes; perLevel their sum
-	// per level.
+	// per level, without the partial tables'.
 	perFile  map[*FileMetadata]uint64
 	perLevel [numLevels]uint64
 	// held marks the tables with a part held back: deletions are still
 	// arriving over data they cover.
 	held map[*FileMetadata]bool
+	// partial marks the tables of levels 1 and below whose credited bytes
+	// are less than half of what merging them into the next level reads
+	// there: their merge would mostly rewrite live data (and their
+	// tombstones, left in place, may complete with the next ones the cover
+	// of whole tables). Their credit does not raise their level's score,
+	// and round-robin passes them over while the level has other tables.
+	partial map[*FileMetadata]bool
 }
 
 // prepareVersion computes what picking compactions reads of v, its index
@@ -220,6 +227,7 @@ func (d *DB) coverageCreditsLocked(v *version) *credits {
 	}
 	cr.perFile = make(map[*FileMetadata]uint64, len(cov.tables))
 	cr.held = map[*FileMetadata]bool{}
+	cr.partial = map[*FileMetadata]bool{}
 	for _, ct := range cov.tables {
 		var n uint64
 		for _, p := range ct.parts {
@@ -230,11 +238,16 @@ func (d *DB) coverageCreditsLocked(v *version) *credits {
 			}
 			n += p.bytes
 		}
-		if !cr.held[ct.f] {
-			cr.tables = append(cr.tables, ct)
-			cr.perFile[ct.f] = n
-			cr.perLevel[ct.level] += n
+		if cr.held[ct.f] {
+			continue
 		}
+		cr.tables = append(cr.tables, ct)
+		cr.perFile[ct.f] = n
+		if ct.level > 0 && ct.level < numLevels-1 && 2*n < overlapBytes(v.levels[ct.level+1], ct.f) {
+			cr.partial[ct.f] = true
+			continue
+		}
+		cr.perLevel[ct.level] += n
 	}
 	return cr
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-db/strata/internal/vfs"
 )
@@ -193,7 +194,11 @@ func settle(t *testing.T, d *DB) {
 		}
 		d.mu.Unlock()
 		if flushed != nil {
-			<-flushed
+			select {
+			case <-flushed:
+			case <-time.After(30 * time.Second):
+				t.Fatal("a queued memtable was not flushed within 30 s")
+			}
 		}
 		if err := d.waitIdle(); err != nil {
 			t.Fatal(err)

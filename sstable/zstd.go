@@ -15,7 +15,7 @@ import (
 // The zstd codecs are shared by every table of the process: one encoder
 // (zstd keeps large match tables per encoder, and tables are written by
 // few goroutines) and decoders made on demand, one per concurrent
-// decode, up to GOMAXPROCS. Both are kept for the life of the process.
+// decode, up to one per CPU. Both are kept for the life of the process.
 //
 // Their state is Go heap the library allocates, so it is declared under
 // jemallocprof.Compression when each codec is made, at the size it grows
@@ -139,12 +139,13 @@ func (z *zstdDecoder) detach() {
 }
 
 // getZstdDecoder returns a decoder for the caller's sole use until
-// putZstdDecoder: a free one, a new one while fewer than GOMAXPROCS
-// exist, or else the next one returned.
+// putZstdDecoder: a free one, a new one while fewer than one per CPU
+// exist, or else the next one returned. (Not GOMAXPROCS: a server may run
+// on one thread for a while and on every CPU later, server/workers.go.)
 func getZstdDecoder() *zstdDecoder {
 	p := &zstdDecoders
 	p.once.Do(func() {
-		p.limit = int32(runtime.GOMAXPROCS(0))
+		p.limit = int32(runtime.NumCPU())
 		p.free = make(chan *zstdDecoder, p.limit)
 	})
 	select {

@@ -175,9 +175,14 @@ func (s *Server) serveConn(conn net.Conn) {
 		// Keep executing while complete commands are buffered; flush once
 		// before the reader would block (HasCommand parses ahead). Replies
 		// wait for the key batch's commit (keybatch.go).
-		if c.w.Len() > 64<<10 || !c.r.HasCommand() {
+		if full := c.w.Len() > 64<<10; full || !c.r.HasCommand() {
 			c.endBatch()
-			s.stats.flushes.Add(1)
+			if !full || !c.r.HasCommand() {
+				// The end of a batch (not a flush of a large reply in
+				// the middle of one): the workers setting's measure of
+				// pipelining.
+				s.stats.flushes.Add(1)
+			}
 			err := c.flush()
 			c.mem.reply.set(c.w.Cap())
 			if err != nil {

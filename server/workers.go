@@ -23,27 +23,33 @@ import (
 //     threads answer faster.
 //
 // Every workersTick the server compares the commands run with the reply
-// flushes (one per batch of commands a client had sent) over the last
-// tick, and reads the CPU its process used and the machine left idle over
-// the last workersWindow ticks:
+// flushes that end a batch (one per batch of commands a client had sent)
+// over the last tick; on one thread it also reads the CPU its process used
+// and the machine left idle over the last workersWindow ticks:
 //
 //   - pipelined traffic (two or more commands per flush), or flushes and
 //     compactions falling behind the writes (lsm.DB.BackgroundBehind),
-//     move to the runtime's default at once;
+//     move to the most threads at once;
 //   - unpipelined traffic (under 1.5 commands per flush) for a whole window
 //     moves to one thread;
 //   - on one thread, a process using nearly all of it (0.9) over a window
-//     while the machine left half a CPU idle moves back to the default:
-//     one thread is then what limits the server (many unpipelined clients
-//     on a machine of their own). The next move to one thread then waits
-//     for a hold that doubles each time this happens (from 1 s up to 32
-//     s), and falls back to 1 s once one thread has served a few seconds
-//     without saturating.
+//     while the machine left half a CPU idle moves back to the most
+//     threads, whatever the traffic: one thread is then what limits the
+//     server (many clients on a machine of its own, or slow commands). The
+//     next move to one thread then waits for a hold that doubles each time
+//     this happens (from 1 s up to 32 s), and falls back to 1 s once one
+//     thread has served a few seconds without saturating.
 //
-// Too little traffic to judge changes nothing. Where the machine's idle
-// time cannot be read (outside Linux), saturation cannot be told, so one
-// thread is never chosen: the server keeps the default. Under appendfsync
-// always it keeps it too (workers.syncEach).
+// The most threads is the count the process started with: the runtime's
+// default (one per CPU it may use) or a GOMAXPROCS environment variable;
+// after CONFIG SET workers 0, the runtime's default. Too little traffic to
+// judge (under workersMinCommands a tick) moves nothing, except a
+// saturated thread. The server keeps the most threads where the machine's
+// idle time cannot be read (outside Linux: saturation could not be told)
+// and under appendfsync always (workers.syncEach). The machine's idle time
+// counts every CPU, also those the process may not use (taskset, a
+// container's quota): there a saturated thread may be judged too early or
+// too late.
 
 const (
 	workersTick = 25 * time.Millisecond
@@ -62,15 +68,25 @@ const (
 	workersSettled = 160
 )
 
+// startProcs is the thread count the process ran with when its first
+// server opened, before any server changed it: the most threads of
+// workers 0 at start. (A second server opened in the same process after
+// the first ran on one thread starts from it too.)
+var startProcs = sync.OnceValue(func() int { return runtime.GOMAXPROCS(0) })
+
+// idleKnown says the machine's idle time can be read here.
+var idleKnown = machineIdleTime() >= 0
+
 // workersSample is what workersAuto decides from: the commands run and the
-// reply flushes in the last tick, and, over the last window, the CPUs the
-// process kept busy and the CPUs the machine left idle (negative when
-// unknown).
+// reply flushes in the last tick, and, on one thread, the CPUs the process
+// kept busy and the CPUs the machine left idle over the window.
 type workersSample struct {
 	commands, flushes int64
 	busy, idle        float64
-	window            bool // busy and idle cover a whole window
-	behind            bool // the engine's flushes or compactions are behind
+	// window says busy and idle cover a whole window, all of it on one
+	// thread (the loop reads them only there).
+	window bool
+	behind bool // the engine's flushes or compactions are behind
 }
 
 // workersAuto decides the thread count of workers 0, tick by tick.
@@ -97,6 +113,11 @@ func (a *workersAuto) next(s workersSample) int {
 		a.low = 0
 		return a.max
 	}
+	if a.cur == 1 && s.window && s.busy >= 0.9 && s.idle >= 0.5 {
+		a.low = 0
+		a.hold, a.holdLen = a.holdLen, min(2*a.holdLen, workersMaxHold)
+		return a.max
+	}
 	if s.commands < workersMinCommands || s.flushes <= 0 {
 		a.low = 0
 		return a.cur
@@ -105,14 +126,7 @@ func (a *workersAuto) next(s workersSample) int {
 		a.low = 0
 		return a.max
 	}
-	if a.cur == 1 {
-		if s.window && s.busy >= 0.9 && s.idle >= 0.5 {
-			a.hold, a.holdLen = a.holdLen, min(2*a.holdLen, workersMaxHold)
-			return a.max
-		}
-		return 1
-	}
-	if 2*s.commands >= 3*s.flushes || s.idle < 0 {
+	if a.cur == 1 || 2*s.commands >= 3*s.flushes {
 		a.low = 0
 		return a.cur
 	}
@@ -126,43 +140,47 @@ func (a *workersAuto) next(s workersSample) int {
 // workers applies the workers setting; its mutex orders CONFIG SET against
 // the automatic changes.
 type workers struct {
-	mu   sync.Mutex
-	auto *workersAuto // nil unless the setting is 0 and there is more than one CPU
+	mu sync.Mutex
+	// auto is nil unless the setting is 0, the most threads is above one,
+	// the machine's idle time can be read and syncEach is false.
+	auto *workersAuto
 	// syncEach says every write waits for its WAL sync (appendfsync
-	// always): then the default stays. A thread blocked in fsync keeps
+	// always): then the most threads stay. A thread blocked in fsync keeps
 	// its P until the runtime's monitor takes it back, up to milliseconds
 	// later, so with one thread commands wait for the syncs of others
 	// (SET -c 50 -P 1 ran 15-25% slower on one thread).
 	syncEach bool
 }
 
-// set applies the setting n: GOMAXPROCS n, or for 0 the automatic choice,
-// starting from the runtime's default (one thread per CPU the process may
-// use). initial says the process has just started: there 0 keeps the
-// thread count it started with (a GOMAXPROCS environment variable
-// included) as the most threads to use.
+// set applies the setting n: GOMAXPROCS n, or for 0 the automatic choice.
+// Open calls it first (initial), before any other use of startProcs.
+// initial says the server is opening: there 0 starts from the thread
+// count the process started with (startProcs), elsewhere from the
+// runtime's default.
 func (w *workers) set(n int64, initial bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.auto = nil
 	if n > 0 {
-		w.auto = nil
 		runtime.GOMAXPROCS(int(n))
 		return
 	}
 	if !initial {
 		runtime.SetDefaultGOMAXPROCS()
+	} else if procs := startProcs(); runtime.GOMAXPROCS(0) != procs {
+		runtime.GOMAXPROCS(procs)
 	}
-	w.auto = nil
-	if max := runtime.GOMAXPROCS(0); max > 1 && !w.syncEach {
-		w.auto = &workersAuto{cur: max, max: max}
+	if procs := runtime.GOMAXPROCS(0); procs > 1 && idleKnown && !w.syncEach {
+		w.auto = &workersAuto{cur: procs, max: procs}
 	}
 }
 
-// automatic reports whether the server chooses the thread count.
-func (w *workers) automatic() bool {
+// mode reports whether the server chooses the thread count, and whether
+// it runs on one thread now.
+func (w *workers) mode() (auto, single bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.auto != nil
+	return w.auto != nil, w.auto != nil && w.auto.cur == 1
 }
 
 // tick feeds the automatic choice one sample and applies it; it returns
@@ -182,27 +200,37 @@ func (w *workers) tick(s workersSample) int {
 	return n
 }
 
+// stop gives the process back its most threads when the server shuts down
+// on one thread (another server, or the program embedding this one, may
+// go on running).
+func (w *workers) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.auto != nil && w.auto.cur != w.auto.max {
+		runtime.GOMAXPROCS(w.auto.max)
+	}
+	w.auto = nil
+}
+
 // cpuReading is one tick's cumulative counters.
 type cpuReading struct {
 	at         time.Time
 	busy, idle time.Duration // the process's CPU time; the machine's idle time (negative: unknown)
 }
 
-func readCPU(now time.Time) cpuReading {
-	return cpuReading{at: now, busy: processCPUTime(), idle: machineIdleTime()}
-}
-
-// workersLoop drives the automatic choice until shutdown. It reads nothing
-// while the setting is fixed.
+// workersLoop drives the automatic choice until shutdown. It reads the
+// CPU figures only while the server runs on one thread, and nothing but
+// two counters while the setting is fixed.
 func (s *Server) workersLoop() {
 	defer s.wg.Done()
+	defer s.workers.stop()
 	t := time.NewTicker(workersTick)
 	defer t.Stop()
 	var (
-		ring              [workersWindow + 1]cpuReading
-		n                 int // readings since the automatic choice (re)started
-		commands, flushes int64
+		ring [workersWindow + 1]cpuReading
+		n    int // CPU readings since the move to one thread
 	)
+	commands, flushes := s.stats.commands.Load(), s.stats.flushes.Load()
 	for {
 		var now time.Time
 		select {
@@ -210,31 +238,30 @@ func (s *Server) workersLoop() {
 			return
 		case now = <-t.C:
 		}
-		if !s.workers.automatic() {
+		c, f := s.stats.commands.Load(), s.stats.flushes.Load()
+		sm := workersSample{commands: c - commands, flushes: f - flushes}
+		commands, flushes = c, f
+		auto, single := s.workers.mode()
+		if !auto {
 			n = 0
 			continue
 		}
-		cur := readCPU(now)
-		c, f := s.stats.commands.Load(), s.stats.flushes.Load()
-		if n == 0 {
-			ring[0], commands, flushes, n = cur, c, f, 1
-			continue
-		}
-		ring[n%len(ring)] = cur
-		old := ring[0]
-		if n >= workersWindow {
-			old = ring[(n+1)%len(ring)]
-		}
-		n++
-		sm := workersSample{commands: c - commands, flushes: f - flushes, window: n > workersWindow,
-			idle: -1, behind: s.db.BackgroundBehind()}
-		commands, flushes = c, f
-		if wall := cur.at.Sub(old.at).Seconds(); wall > 0 {
-			sm.busy = (cur.busy - old.busy).Seconds() / wall
-			if cur.idle >= 0 && old.idle >= 0 {
-				sm.idle = (cur.idle - old.idle).Seconds() / wall
+		if single {
+			cur := cpuReading{at: now, busy: processCPUTime(), idle: machineIdleTime()}
+			ring[n%len(ring)] = cur
+			if n >= workersWindow {
+				old := ring[(n+1)%len(ring)] // workersWindow readings back
+				if wall := cur.at.Sub(old.at).Seconds(); wall > 0 && cur.idle >= 0 && old.idle >= 0 {
+					sm.window = true
+					sm.busy = (cur.busy - old.busy).Seconds() / wall
+					sm.idle = (cur.idle - old.idle).Seconds() / wall
+				}
 			}
+			n++
+		} else {
+			n = 0
 		}
+		sm.behind = s.db.BackgroundBehind()
 		if threads := s.workers.tick(sm); threads > 0 {
 			s.logger.Debug("workers", "threads", threads, "commands", sm.commands, "flushes", sm.flushes,
 				"busy", sm.busy, "idle", sm.idle, "behind", sm.behind)

@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"strings"
 	"testing"
+
+	"github.com/strata-db/strata/server/resp"
 )
 
 // step feeds a workersAuto n equal samples and returns the thread counts it
@@ -61,23 +64,24 @@ func TestWorkersAutoDecisions(t *testing.T) {
 	if got := step(a, 3*workersWindow, behind); got[len(got)-1] != 4 {
 		t.Fatalf("engine behind, unpipelined traffic: %d threads, want 4 kept", got[len(got)-1])
 	}
-	// A window whose CPU figures are not complete yet, or a machine whose
-	// idle time is unknown: one thread is not chosen.
-	unknown := oneByOne
-	unknown.idle = -1
-	if got := step(a, 3*workersWindow, unknown); got[len(got)-1] != 4 {
-		t.Fatalf("unknown idle time: %d threads, want the default kept", got[len(got)-1])
-	}
 	step(a, workersWindow, oneByOne)
 	if a.cur != 1 {
 		t.Fatalf("unpipelined again: %d threads", a.cur)
 	}
+	// CPU figures not yet over a whole window on one thread: no judgement.
 	partial := saturated
 	partial.window = false
 	if got := step(a, 1, partial); got[0] != 1 {
 		t.Fatal("saturation judged over part of a window")
 	}
 
+	// Saturated but with less than half a CPU idle on the machine (the
+	// clients have the rest): one thread stays.
+	crowded := saturated
+	crowded.idle = 0.2
+	if got := step(a, 3*workersWindow, crowded); got[len(got)-1] != 1 {
+		t.Fatalf("saturated thread on a busy machine: %d threads, want 1", got[len(got)-1])
+	}
 	// One thread saturated with CPUs idle: back to the default, and one
 	// thread waits for the hold (1 s), which doubles the next time.
 	if got := step(a, 1, saturated); got[0] != 4 {
@@ -114,6 +118,17 @@ func TestWorkersAutoDecisions(t *testing.T) {
 	if a.hold != workersHold {
 		t.Fatalf("hold after settling on one thread: %d ticks, want %d", a.hold, workersHold)
 	}
+	// Slow commands (fewer than workersMinCommands a tick) saturating the
+	// one thread: back to the default too.
+	step(a, a.hold+workersWindow, oneByOne)
+	if a.cur != 1 {
+		t.Fatalf("before slow commands: %d threads, want 1", a.cur)
+	}
+	slow := saturated
+	slow.commands, slow.flushes = 40, 40
+	if got := step(a, 1, slow); got[0] != 4 {
+		t.Fatalf("one thread saturated by slow commands: %d threads, want 4", got[0])
+	}
 }
 
 // TestFlushesCounted: the commands of one pipelined batch count one reply
@@ -145,5 +160,26 @@ func TestFlushesCounted(t *testing.T) {
 	}
 	if dc, df := st.commands.Load()-commands, st.flushes.Load()-flushes; dc != 20 || df != 1 {
 		t.Fatalf("20 pipelined commands in one write: %d commands, %d flushes, want 20 and 1", dc, df)
+	}
+	// Replies of 100 KB are flushed one by one (more than 64 KiB is
+	// buffered), but only the flush that ends the batch counts.
+	if err := c.Set(ctx, "big", strings.Repeat("x", 100<<10), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var req []byte
+	for range 5 {
+		req = appendCommand(req, "GETRANGE", "big", "0", "-1") // not coalesced as GETs are
+	}
+	commands, flushes = st.commands.Load(), st.flushes.Load()
+	if _, err := raw.conn.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if v, err := resp.ReadReply(raw.br); err != nil || len(v.Str) != 100<<10 {
+			t.Fatalf("GETRANGE big: %d bytes, %v", len(v.Str), err)
+		}
+	}
+	if dc, df := st.commands.Load()-commands, st.flushes.Load()-flushes; dc != 5 || df != 1 {
+		t.Fatalf("5 pipelined GETRANGEs of 100 KB: %d commands, %d flushes, want 5 and 1", dc, df)
 	}
 }

@@ -90,7 +90,7 @@ var configTable = []setting{
 	{name: "timeout", kind: kindInt, def: "0", min: 0, max: math.MaxInt32, mutable: true,
 		doc: "close a client after this many idle seconds (0 = never)"},
 	{name: "workers", kind: kindInt, def: "0", min: 0, max: 1024, mutable: true,
-		doc: "most threads running the server's Go code at once, commands and the engine's flushes and compactions alike (GOMAXPROCS); 0: chosen by the server, one thread while clients send one command at a time, one per CPU when they pipeline or one thread is saturated"},
+		doc: "most threads running the server's Go code at once, commands and the engine's flushes and compactions alike (GOMAXPROCS); 0: chosen by the server, one thread while clients send one command at a time, one per CPU when they pipeline, the engine falls behind or one thread is saturated, and always under appendfsync always"},
 }
 
 func lookupSetting(name string) *setting {

@@ -46,10 +46,10 @@ import (
 // judge (under workersMinCommands a tick) moves nothing, except a
 // saturated thread. The server keeps the most threads where the machine's
 // idle time cannot be read (outside Linux: saturation could not be told)
-// and under appendfsync always (workers.syncEach). The machine's idle time
-// counts every CPU, also those the process may not use (taskset, a
-// container's quota): there a saturated thread may be judged too early or
-// too late.
+// and under appendfsync always (workers.syncEach). The idle time counts
+// the CPUs of the process's affinity mask (taskset, cpusets), not a
+// container's CPU quota: under a quota a saturated thread may be judged
+// too early or too late.
 
 const (
 	workersTick = 25 * time.Millisecond

@@ -178,3 +178,37 @@ func TestNoWaitWALError(t *testing.T) {
 		t.Fatalf("commit after the WAL failed returned %v", err)
 	}
 }
+
+// TestBackgroundBehind: an idle DB is not behind; L0 at its compaction
+// threshold is; once compacted, it is not again.
+func TestBackgroundBehind(t *testing.T) {
+	o := quietOptions(vfs.NewMem())
+	d := openMem(t, o.FS, o)
+	defer d.Close()
+	if d.BackgroundBehind() {
+		t.Fatal("an empty DB is behind")
+	}
+	for i := range 3 {
+		if err := d.Set(fmt.Appendf(nil, "k%d", i), []byte("v"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.BackgroundBehind() {
+		t.Fatal("3 L0 tables under a threshold of 1000: behind")
+	}
+	d.mu.Lock()
+	d.opts.L0CompactionThreshold = 3
+	d.mu.Unlock()
+	if !d.BackgroundBehind() {
+		t.Fatal("3 L0 tables at a threshold of 3: not behind")
+	}
+	if err := d.Compact(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if d.BackgroundBehind() {
+		t.Fatal("after a full compaction: behind")
+	}
+}

@@ -348,10 +348,17 @@ func (d *DB) BackgroundBehind() bool {
 	if len(d.mu.mem.queue) > 1 || len(v.levels[0]) >= d.opts.L0CompactionThreshold {
 		return true
 	}
+	return d.pendingBytesLocked(v) > 0
+}
+
+// pendingBytesLocked is pendingCompactionBytes of v, computed once per
+// version (a version never changes; the cached pointer keeps v from being
+// reused by another version while cached). Requires d.mu.
+func (d *DB) pendingBytesLocked(v *version) uint64 {
 	if d.mu.pending.v != v {
 		d.mu.pending.v, d.mu.pending.bytes = v, d.pendingCompactionBytes(v)
 	}
-	return d.mu.pending.bytes > 0
+	return d.mu.pending.bytes
 }
 
 // writeStallLocked says whether writes must stop, or how long the next
@@ -363,12 +370,7 @@ func (d *DB) writeStallLocked() (stop bool, slow time.Duration) {
 	if l0 >= d.opts.L0StopWritesThreshold {
 		return true, 0
 	}
-	if d.mu.pending.v != v {
-		// A version never changes: computed once per version. The pointer
-		// keeps v from being reused by another version while cached.
-		d.mu.pending.v, d.mu.pending.bytes = v, d.pendingCompactionBytes(v)
-	}
-	pending := d.mu.pending.bytes
+	pending := d.pendingBytesLocked(v)
 	if pending >= pendingCompactionBytesStop {
 		return true, 0
 	}

@@ -190,11 +190,7 @@ func (d *DB) pickReclaimLocked(v *version, baseLevel int) *compaction {
 			return
 		}
 		lo, hi := keyRange(inputs)
-		var cost uint64
-		for _, g := range overlapping(v.levels[output], lo, hi) {
-			cost += g.Size
-		}
-		if 2*gain >= cost {
+		if 2*gain >= overlapBytes(v.levels[output], lo, hi) {
 			best, bestGain = &compaction{startLevel: start, outputLevel: output, inputs: [2][]*FileMetadata{inputs}}, gain
 		}
 	}
@@ -339,11 +335,12 @@ func (d *DB) setupInputs(v *version, c *compaction) bool {
 	return true
 }
 
-// overlapBytes is the size of the files of a level that overlap f.
-func overlapBytes(files []*FileMetadata, f *FileMetadata) uint64 {
+// overlapBytes is the size of the files of a level below L0 (sorted,
+// disjoint) that may hold keys in [start, end].
+func overlapBytes(files []*FileMetadata, start, end []byte) uint64 {
 	var n uint64
-	for _, g := range overlapping(files, f.Smallest.UserKey, f.Largest.UserKey) {
-		n += g.Size
+	for k := searchLevel(files, start); k < len(files) && bytes.Compare(files[k].Smallest.UserKey, end) <= 0; k++ {
+		n += files[k].Size
 	}
 	return n
 }

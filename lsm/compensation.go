@@ -243,7 +243,7 @@ func (d *DB) coverageCreditsLocked(v *version) *credits {
 		}
 		cr.tables = append(cr.tables, ct)
 		cr.perFile[ct.f] = n
-		if ct.level > 0 && ct.level < numLevels-1 && 2*n < overlapBytes(v.levels[ct.level+1], ct.f) {
+		if ct.level > 0 && ct.level < numLevels-1 && 2*n < overlapBytes(v.levels[ct.level+1], ct.f.Smallest.UserKey, ct.f.Largest.UserKey) {
 			cr.partial[ct.f] = true
 			continue
 		}

@@ -175,9 +175,9 @@ func (s *Server) serveConn(conn net.Conn) {
 		// Keep executing while complete commands are buffered; flush once
 		// before the reader would block (HasCommand parses ahead). Replies
 		// wait for the key batch's commit (keybatch.go).
-		if full := c.w.Len() > 64<<10; full || !c.r.HasCommand() {
+		if more := c.r.HasCommand(); !more || c.w.Len() > 64<<10 {
 			c.endBatch()
-			if !full || !c.r.HasCommand() {
+			if !more {
 				// The end of a batch (not a flush of a large reply in
 				// the middle of one): the workers setting's measure of
 				// pipelining.

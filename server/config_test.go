@@ -266,11 +266,8 @@ func TestWorkersSetting(t *testing.T) {
 	if got := runtime.GOMAXPROCS(0); got != def {
 		t.Fatalf("GOMAXPROCS after CONFIG SET workers 0: %d, want the default %d", got, def)
 	}
-	ts.s.workers.mu.Lock()
-	auto := ts.s.workers.auto
-	ts.s.workers.mu.Unlock()
-	if (auto != nil) != (def > 1) {
-		t.Fatalf("workers 0 with %d CPUs: automatic choice %v", def, auto != nil)
+	if auto, _ := ts.s.workers.mode(); auto != (def > 1 && idleKnown) {
+		t.Fatalf("workers 0 with %d CPUs: automatic choice %v", def, auto)
 	}
 	if got := c.ConfigGet(ctx, "workers").Val()["workers"]; got != "0" {
 		t.Fatalf("CONFIG GET workers: %q", got)
@@ -279,10 +276,7 @@ func TestWorkersSetting(t *testing.T) {
 	if err := c.ConfigSet(ctx, "workers", strconv.Itoa(def)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	ts.s.workers.mu.Lock()
-	auto = ts.s.workers.auto
-	ts.s.workers.mu.Unlock()
-	if auto != nil {
+	if auto, _ := ts.s.workers.mode(); auto {
 		t.Fatal("workers N left the automatic choice running")
 	}
 	expectErr(t, c.ConfigSet(ctx, "workers", "-1").Err(),

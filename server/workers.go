@@ -98,39 +98,34 @@ type workersAuto struct {
 	atOne    int // ticks on one thread since the last move to it
 }
 
+func newWorkersAuto(procs int) *workersAuto {
+	return &workersAuto{cur: procs, max: procs, holdLen: workersHold}
+}
+
 // next returns the thread count for the next tick.
 func (a *workersAuto) next(s workersSample) int {
-	if a.holdLen == 0 {
-		a.holdLen = workersHold
-	}
 	a.hold = max(a.hold-1, 0)
 	if a.cur == 1 {
 		if a.atOne++; a.atOne == workersSettled {
 			a.holdLen = workersHold
 		}
 	}
-	if s.behind {
-		a.low = 0
+	low := a.low // ticks of unpipelined traffic before this one
+	a.low = 0
+	switch {
+	case s.behind:
 		return a.max
-	}
-	if a.cur == 1 && s.window && s.busy >= 0.9 && s.idle >= 0.5 {
-		a.low = 0
+	case a.cur == 1 && s.window && s.busy >= 0.9 && s.idle >= 0.5:
 		a.hold, a.holdLen = a.holdLen, min(2*a.holdLen, workersMaxHold)
 		return a.max
-	}
-	if s.commands < workersMinCommands || s.flushes <= 0 {
-		a.low = 0
+	case s.commands < workersMinCommands || s.flushes <= 0:
 		return a.cur
-	}
-	if s.commands >= 2*s.flushes {
-		a.low = 0
+	case s.commands >= 2*s.flushes:
 		return a.max
-	}
-	if a.cur == 1 || 2*s.commands >= 3*s.flushes {
-		a.low = 0
+	case a.cur == 1 || 2*s.commands >= 3*s.flushes:
 		return a.cur
 	}
-	if a.low++; a.low >= workersWindow && a.hold == 0 {
+	if a.low = low + 1; a.low >= workersWindow && a.hold == 0 {
 		a.low, a.atOne = 0, 0
 		return 1
 	}
@@ -153,10 +148,9 @@ type workers struct {
 }
 
 // set applies the setting n: GOMAXPROCS n, or for 0 the automatic choice.
-// Open calls it first (initial), before any other use of startProcs.
-// initial says the server is opening: there 0 starts from the thread
-// count the process started with (startProcs), elsewhere from the
-// runtime's default.
+// initial says the server is opening (Open calls it first): there 0
+// starts from the thread count the process had when its first server
+// opened (startProcs), elsewhere from the runtime's default.
 func (w *workers) set(n int64, initial bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -171,7 +165,7 @@ func (w *workers) set(n int64, initial bool) {
 		runtime.GOMAXPROCS(procs)
 	}
 	if procs := runtime.GOMAXPROCS(0); procs > 1 && idleKnown && !w.syncEach {
-		w.auto = &workersAuto{cur: procs, max: procs}
+		w.auto = newWorkersAuto(procs)
 	}
 }
 
@@ -218,6 +212,33 @@ type cpuReading struct {
 	busy, idle time.Duration // the process's CPU time; the machine's idle time (negative: unknown)
 }
 
+// cpuWindow holds the readings of the last workersWindow ticks, all taken
+// on one thread (reset restarts it at each move there).
+type cpuWindow struct {
+	ring [workersWindow + 1]cpuReading
+	n    int // readings since the reset
+}
+
+func (w *cpuWindow) reset() { w.n = 0 }
+
+// add records r and returns the CPUs the process kept busy and the CPUs
+// the machine left idle from the reading workersWindow ticks back to r;
+// ok is false until the window holds that many, or if an idle time is
+// unknown.
+func (w *cpuWindow) add(r cpuReading) (busy, idle float64, ok bool) {
+	w.ring[w.n%len(w.ring)] = r
+	w.n++
+	if w.n < len(w.ring) {
+		return 0, 0, false
+	}
+	old := w.ring[w.n%len(w.ring)] // the oldest: workersWindow readings back
+	wall := r.at.Sub(old.at).Seconds()
+	if wall <= 0 || r.idle < 0 || old.idle < 0 {
+		return 0, 0, false
+	}
+	return (r.busy - old.busy).Seconds() / wall, (r.idle - old.idle).Seconds() / wall, true
+}
+
 // workersLoop drives the automatic choice until shutdown. It reads the
 // CPU figures only while the server runs on one thread, and nothing but
 // two counters while the setting is fixed.
@@ -226,10 +247,7 @@ func (s *Server) workersLoop() {
 	defer s.workers.stop()
 	t := time.NewTicker(workersTick)
 	defer t.Stop()
-	var (
-		ring [workersWindow + 1]cpuReading
-		n    int // CPU readings since the move to one thread
-	)
+	var win cpuWindow
 	commands, flushes := s.stats.commands.Load(), s.stats.flushes.Load()
 	for {
 		var now time.Time
@@ -242,24 +260,14 @@ func (s *Server) workersLoop() {
 		sm := workersSample{commands: c - commands, flushes: f - flushes}
 		commands, flushes = c, f
 		auto, single := s.workers.mode()
+		if !auto || !single {
+			win.reset()
+		}
 		if !auto {
-			n = 0
 			continue
 		}
 		if single {
-			cur := cpuReading{at: now, busy: processCPUTime(), idle: machineIdleTime()}
-			ring[n%len(ring)] = cur
-			if n >= workersWindow {
-				old := ring[(n+1)%len(ring)] // workersWindow readings back
-				if wall := cur.at.Sub(old.at).Seconds(); wall > 0 && cur.idle >= 0 && old.idle >= 0 {
-					sm.window = true
-					sm.busy = (cur.busy - old.busy).Seconds() / wall
-					sm.idle = (cur.idle - old.idle).Seconds() / wall
-				}
-			}
-			n++
-		} else {
-			n = 0
+			sm.busy, sm.idle, sm.window = win.add(cpuReading{at: now, busy: processCPUTime(), idle: machineIdleTime()})
 		}
 		sm.behind = s.db.BackgroundBehind()
 		if threads := s.workers.tick(sm); threads > 0 {

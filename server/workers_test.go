@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-db/strata/server/resp"
 )
@@ -25,77 +27,64 @@ func TestWorkersAutoDecisions(t *testing.T) {
 	saturated := workersSample{commands: 1200, flushes: 1200, busy: 0.97, idle: 0.8, window: true}
 	quiet := workersSample{commands: 100, flushes: 100, busy: 0.01, idle: 1.9, window: true}
 
-	a := &workersAuto{cur: 4, max: 4}
-	// Unpipelined traffic: one thread after a whole window, not before.
-	got := step(a, workersWindow, oneByOne)
-	for i, n := range got[:workersWindow-1] {
-		if n != 4 {
-			t.Fatalf("tick %d of unpipelined traffic: %d threads, want 4 until a window has passed", i, n)
+	a := newWorkersAuto(4)
+	// after feeds n samples s and checks the thread count they end at.
+	after := func(n int, s workersSample, want int, what string) {
+		t.Helper()
+		if got := step(a, n, s); got[n-1] != want {
+			t.Fatalf("%s: %d threads, want %d", what, got[n-1], want)
 		}
 	}
-	if got[workersWindow-1] != 1 {
-		t.Fatalf("after a window of unpipelined traffic: %d threads, want 1", got[workersWindow-1])
+	// each feeds n samples s and checks the thread count after each one.
+	each := func(n int, s workersSample, want func(i int) int, what string) {
+		t.Helper()
+		for i, got := range step(a, n, s) {
+			if got != want(i) {
+				t.Fatalf("%s, tick %d: %d threads, want %d", what, i, got, want(i))
+			}
+		}
 	}
+	lastOne := func(n int) func(int) int {
+		return func(i int) int {
+			if i == n-1 {
+				return 1
+			}
+			return 4
+		}
+	}
+
+	// Unpipelined traffic: one thread after a whole window, not before.
+	each(workersWindow, oneByOne, lastOne(workersWindow), "unpipelined traffic")
 	// Too little traffic changes nothing; pipelining goes back at once.
-	if got := step(a, 3*workersWindow, quiet); got[len(got)-1] != 1 {
-		t.Fatalf("quiet server: %d threads, want 1 kept", got[len(got)-1])
-	}
-	if got := step(a, 1, pipelined); got[0] != 4 {
-		t.Fatalf("pipelined traffic: %d threads, want 4 at once", got[0])
-	}
+	after(3*workersWindow, quiet, 1, "quiet server")
+	after(1, pipelined, 4, "pipelined traffic")
 	// Between 1.5 and 2 commands per flush: no move either way.
 	mixed := workersSample{commands: 1700, flushes: 1000, busy: 0.8, idle: 0.3, window: true}
-	if got := step(a, 3*workersWindow, mixed); got[len(got)-1] != 4 {
-		t.Fatalf("1.7 commands per flush: %d threads, want 4 kept", got[len(got)-1])
-	}
+	after(3*workersWindow, mixed, 4, "1.7 commands per flush")
 	// Flushes or compactions behind the writes: the default at once, and
 	// kept while they are, however quiet or unpipelined the traffic.
-	step(a, workersWindow, oneByOne)
-	if a.cur != 1 {
-		t.Fatalf("unpipelined after mixed: %d threads, want 1", a.cur)
-	}
+	after(workersWindow, oneByOne, 1, "unpipelined after mixed")
 	behind := oneByOne
 	behind.behind = true
 	quietBehind := quiet
 	quietBehind.behind = true
-	if got := step(a, 1, quietBehind); got[0] != 4 {
-		t.Fatalf("engine behind on a quiet server: %d threads, want 4 at once", got[0])
-	}
-	if got := step(a, 3*workersWindow, behind); got[len(got)-1] != 4 {
-		t.Fatalf("engine behind, unpipelined traffic: %d threads, want 4 kept", got[len(got)-1])
-	}
-	step(a, workersWindow, oneByOne)
-	if a.cur != 1 {
-		t.Fatalf("unpipelined again: %d threads", a.cur)
-	}
+	after(1, quietBehind, 4, "engine behind on a quiet server")
+	after(3*workersWindow, behind, 4, "engine behind, unpipelined traffic")
+	after(workersWindow, oneByOne, 1, "unpipelined again")
 	// CPU figures not yet over a whole window on one thread: no judgement.
 	partial := saturated
 	partial.window = false
-	if got := step(a, 1, partial); got[0] != 1 {
-		t.Fatal("saturation judged over part of a window")
-	}
+	after(1, partial, 1, "saturation over part of a window")
 
 	// Saturated but with less than half a CPU idle on the machine (the
 	// clients have the rest): one thread stays.
 	crowded := saturated
 	crowded.idle = 0.2
-	if got := step(a, 3*workersWindow, crowded); got[len(got)-1] != 1 {
-		t.Fatalf("saturated thread on a busy machine: %d threads, want 1", got[len(got)-1])
-	}
+	after(3*workersWindow, crowded, 1, "saturated thread on a busy machine")
 	// One thread saturated with CPUs idle: back to the default, and one
 	// thread waits for the hold (1 s), which doubles the next time.
-	if got := step(a, 1, saturated); got[0] != 4 {
-		t.Fatalf("saturated single thread: %d threads, want 4", got[0])
-	}
-	held := step(a, workersHold, oneByOne)
-	for i, n := range held[:workersHold-1] {
-		if n != 4 {
-			t.Fatalf("tick %d of the hold: %d threads, want 4", i, n)
-		}
-	}
-	if held[workersHold-1] != 1 {
-		t.Fatalf("at the end of the hold (unpipelined for longer than a window): %d threads, want 1", held[workersHold-1])
-	}
+	after(1, saturated, 4, "saturated single thread")
+	each(workersHold, oneByOne, lastOne(workersHold), "unpipelined through the hold")
 	step(a, 1, saturated)
 	if a.cur != 4 || a.hold != 2*workersHold {
 		t.Fatalf("saturated again: %d threads, hold %d ticks, want 4 and %d", a.cur, a.hold, 2*workersHold)
@@ -109,10 +98,7 @@ func TestWorkersAutoDecisions(t *testing.T) {
 	}
 	// Served on one thread for a while without saturating: the hold
 	// falls back to 1 s.
-	step(a, a.hold+workersWindow, oneByOne)
-	if a.cur != 1 {
-		t.Fatalf("after the longest hold: %d threads, want 1", a.cur)
-	}
+	after(a.hold+workersWindow, oneByOne, 1, "after the longest hold")
 	step(a, workersSettled, oneByOne)
 	step(a, 1, saturated)
 	if a.hold != workersHold {
@@ -120,14 +106,52 @@ func TestWorkersAutoDecisions(t *testing.T) {
 	}
 	// Slow commands (fewer than workersMinCommands a tick) saturating the
 	// one thread: back to the default too.
-	step(a, a.hold+workersWindow, oneByOne)
-	if a.cur != 1 {
-		t.Fatalf("before slow commands: %d threads, want 1", a.cur)
-	}
+	after(a.hold+workersWindow, oneByOne, 1, "before slow commands")
 	slow := saturated
 	slow.commands, slow.flushes = 40, 40
-	if got := step(a, 1, slow); got[0] != 4 {
-		t.Fatalf("one thread saturated by slow commands: %d threads, want 4", got[0])
+	after(1, slow, 4, "one thread saturated by slow commands")
+}
+
+// TestCPUWindow: the figures cover exactly workersWindow ticks back, only
+// once the window holds them since its reset, and not when an idle time is
+// unknown.
+func TestCPUWindow(t *testing.T) {
+	var w cpuWindow
+	t0 := time.Unix(1000, 0)
+	// Busy time growing faster each tick (i*i ms), so that a window one
+	// tick off gives other figures; idle 3 ms per tick.
+	reading := func(i int) cpuReading {
+		return cpuReading{at: t0.Add(time.Duration(i) * workersTick),
+			busy: time.Duration(i*i) * time.Millisecond, idle: time.Duration(3*i) * time.Millisecond}
+	}
+	span := float64(workersWindow) * workersTick.Seconds()
+	check := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			busy, idle, ok := w.add(reading(i))
+			if i-from < workersWindow {
+				if ok {
+					t.Fatalf("reading %d, %d since the reset: figures over part of a window", i, i-from+1)
+				}
+				continue
+			}
+			b, o := reading(i), reading(i-workersWindow)
+			wantBusy, wantIdle := (b.busy-o.busy).Seconds()/span, (b.idle-o.idle).Seconds()/span
+			if !ok || math.Abs(busy-wantBusy) > 1e-9 || math.Abs(idle-wantIdle) > 1e-9 {
+				t.Fatalf("reading %d: busy %.4f idle %.4f ok %v, want %.4f and %.4f", i, busy, idle, ok, wantBusy, wantIdle)
+			}
+		}
+	}
+	check(0, 30)
+	w.reset()
+	check(40, 60)
+	w.reset()
+	for i := range workersWindow + 2 {
+		r := reading(100 + i)
+		r.idle = -1
+		if _, _, ok := w.add(r); ok {
+			t.Fatal("figures with the idle time unknown")
+		}
 	}
 }
 

@@ -616,6 +616,121 @@ func (d *DB) IncrBy(key []byte, delta int64) (int64, error) {
 	return res, err
 }
 
+// IncrByEach runs INCRBY of keys[i] by deltas[i] for each i, in order, as
+// one atomic batch: the keys' old records are read together (on the engine,
+// lsm.DB.GetMany, their lookups interleaved) under all their locks, and every
+// key changed is written once, with its last value. out[i] and errs[i] are
+// what IncrBy would have returned for the i-th call run after the ones
+// before it: a key named twice sees the earlier increment, and a call that
+// fails (ErrWrongType, ErrNotInteger, ErrOverflow) changes nothing, as
+// alone. A key keeps its TTL. The error returned is the read's or the
+// commit's, which fails every call.
+func (d *DB) IncrByEach(keys [][]byte, deltas, out []int64, errs []error) error {
+	n := len(keys)
+	if len(deltas) != n || len(out) < n || len(errs) < n {
+		panic("codec: IncrByEach with unequal keys, deltas and results")
+	}
+	if n == 0 {
+		return nil
+	}
+	kb := d.borrowKeys(keys)
+	defer d.giveBack(&kb)
+	mks := kb.mks
+	var idxArr [msetStack]int
+	var oldArr [msetStack]stored
+	olds := oldArr[:0]
+	if n > msetStack {
+		olds = make([]stored, 0, n)
+	}
+	held := d.ks.locks.LockInto(idxArr[:0], mks...)
+	defer d.ks.locks.UnlockStripes(held)
+	now := d.ks.nowMs()
+	if mg, ok := d.ks.store.(manyGetter); ok && n > 1 {
+		kb.vals, kb.found = slices.Grow(kb.vals, n)[:n], slices.Grow(kb.found, n)[:n]
+		var err error
+		if kb.vbuf, olds, err = loadMany(mg, kb.vbuf, mks, kb.vals, kb.found, now, olds, 0); err != nil {
+			return err
+		}
+	} else {
+		for _, mk := range mks {
+			s, v, err := d.loadAppend(kb.vbuf, mk, now)
+			if err != nil {
+				return err
+			}
+			kb.vbuf = v
+			olds = append(olds, s)
+		}
+	}
+	// Each key's state lives at its first occurrence f: its value, whether
+	// it holds one (a live string, or a call wrote it), and why every call
+	// on it fails (its type, or a value that is not an integer: a failed
+	// call writes nothing, so the reason stays).
+	var stArr [msetStack]incrState
+	st := stArr[:0]
+	if n > msetStack {
+		st = make([]incrState, 0, n)
+	}
+	st = st[:n]
+	written := false
+	for i := range n {
+		f := i
+		for j := range i {
+			if bytes.Equal(keys[j], keys[i]) {
+				f = j
+				break
+			}
+		}
+		s := &st[f]
+		if f == i {
+			if old := &olds[i]; old.live {
+				switch v, ok := parseInt(old.m.Value); {
+				case old.m.Type != TypeString:
+					s.fail = ErrWrongType
+				case !ok:
+					s.fail = ErrNotInteger
+				default:
+					s.v = v
+				}
+			}
+		}
+		if s.fail != nil {
+			out[i], errs[i] = 0, s.fail
+			continue
+		}
+		delta := deltas[i]
+		if (delta < 0 && s.v < 0 && delta < minInt64-s.v) || (delta > 0 && s.v > 0 && delta > maxInt64-s.v) {
+			out[i], errs[i] = 0, ErrOverflow
+			continue
+		}
+		s.v += delta
+		s.write, written = true, true
+		out[i], errs[i] = s.v, nil
+	}
+	if !written {
+		return nil
+	}
+	return d.ks.commit(func(b *writeBatch) {
+		var num [20]byte
+		for f := range n {
+			if !st[f].write {
+				continue
+			}
+			m := Metadata{Type: TypeString, Value: strconv.AppendInt(num[:0], st[f].v, 10)}
+			if olds[f].live {
+				m.ExpireAt = olds[f].m.ExpireAt
+			}
+			putMeta(b, d.num, keys[f], &olds[f], &m)
+		}
+	})
+}
+
+// incrState is a key's state in IncrByEach.
+type incrState struct {
+	v     int64
+	write bool
+	fail  error
+}
+
 const (
 	maxInt64 = 1<<63 - 1
 	minInt64 = -1 << 63

@@ -3,6 +3,7 @@ package codec
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -520,5 +521,65 @@ func TestBuffersGetSet(t *testing.T) {
 	}
 	if _, _, err := d.Get(b("list")); err != ErrWrongType {
 		t.Fatalf("Get of a list: %v", err)
+	}
+}
+
+// TestIncrByEach: IncrByEach answers, call by call, what IncrBy answers for
+// the same calls run one after the other, and leaves the same records and
+// key counts. The runs name keys twice, keys that hold no integer, a hash,
+// integers at the edges of int64, a key with a TTL and an expired one, on
+// a store read one key at a time and on one with GetMany.
+func TestIncrByEach(t *testing.T) {
+	deltas := []int64{1, -1, 7, -3, 1<<62 + 5, -(1<<62 + 5), 1<<63 - 1, -1 << 63}
+	keys := []string{"new", "n", "big", "small", "text", "hash", "ttl", "gone"}
+	setup := func(f *fixture) {
+		f.set("n", "41")
+		f.set("big", "9223372036854775800")
+		f.set("small", "-9223372036854775800")
+		f.set("text", "12a")
+		f.putComplex(0, "hash", TypeHash, 3, 0)
+		f.setEx("ttl", "5", t0+100_000)
+		f.setEx("gone", "9", t0+10)
+		f.clock.Advance(20) // "gone" has expired
+	}
+	for seed := range uint64(300) {
+		each, one := newFixture(t), newFixture(t)
+		setup(each)
+		setup(one)
+		rng := rand.New(rand.NewPCG(seed, 7))
+		n := 1 + rng.IntN(20)
+		ks := make([][]byte, n)
+		ds := make([]int64, n)
+		for i := range n {
+			ks[i], ds[i] = b(keys[rng.IntN(len(keys))]), deltas[rng.IntN(len(deltas))]
+		}
+		db := each.db
+		ms := &manyStore{MemStore: each.store}
+		if seed%2 == 1 {
+			db = New(ms, &Options{Now: each.clock.Now}).DB(0)
+		}
+		out, errs := make([]int64, n), make([]error, n)
+		eachBefore, oneBefore := db.DBSize(), one.db.DBSize()
+		if err := db.IncrByEach(ks, ds, out, errs); err != nil {
+			t.Fatal(err)
+		}
+		if seed%2 == 1 && n > 1 && ms.calls != 1 {
+			t.Fatalf("seed %d: GetMany called %d times, want 1", seed, ms.calls)
+		}
+		for i := range n {
+			want, werr := one.db.IncrBy(ks[i], ds[i])
+			if out[i] != want || !errors.Is(errs[i], werr) || (werr == nil) != (errs[i] == nil) {
+				t.Fatalf("seed %d: call %d INCRBY %s %d: got %d %v, one at a time %d %v", seed, i, ks[i], ds[i], out[i], errs[i], want, werr)
+			}
+		}
+		if got, want := storeDump(t, each.store), storeDump(t, one.store); got != want {
+			t.Fatalf("seed %d: stored records differ\n each: %s\n  one: %s", seed, got, want)
+		}
+		if got, want := db.DBSize()-eachBefore, one.db.DBSize()-oneBefore; got != want {
+			t.Fatalf("seed %d: DBSIZE changed by %d, one at a time by %d", seed, got, want)
+		}
+		if got := each.pttl("ttl"); got != one.pttl("ttl") {
+			t.Fatalf("seed %d: PTTL ttl %d, one at a time %d", seed, got, one.pttl("ttl"))
+		}
 	}
 }

@@ -52,6 +52,7 @@ type coalesced struct {
 	// Scratch for the commands' run functions and the slow log.
 	added  []bool
 	scores []float64
+	ints   []int64
 	elems  [][]byte
 	errs   []error
 	line   [][]byte
@@ -177,7 +178,8 @@ func (c *client) coalesce(cmd *command, args [][]byte, bo batchOutcome) (int, []
 // whether it ran; if not, the command runs with the returned arguments:
 // args, or their copies once it looked at the next command.
 func (c *client) keyedRun(cmd *command, args [][]byte, start time.Time) (bool, [][]byte) {
-	if len(args) != cmd.coalesceArity || c.r.Buffered() == 0 {
+	if len(args) != cmd.coalesceArity || c.r.Buffered() == 0 ||
+		(cmd.coalesceOK != nil && !cmd.coalesceOK(args[2:])) {
 		return false, args
 	}
 	k, _ := c.takeRun(cmd, args, maxKeyedRun-1, maxKeyBatchBytes)

@@ -553,6 +553,52 @@ func TestCoalescedSets(t *testing.T) {
 	}
 }
 
+// TestCoalescedIncrs: pipelines of INCRs, DECRs, INCRBYs and DECRBYs of
+// several keys (keyed runs: codec.DB.IncrByEach) answer as the same
+// commands sent one at a time to another server: keys named twice, a key
+// that holds no integer, a hash, an overflow, a TTL kept, an increment that
+// is not an integer and DECRBY's most negative one (which end a run and
+// run alone), and the runs were coalesced. A WATCHed key a run increments
+// fails the EXEC.
+func TestCoalescedIncrs(t *testing.T) {
+	l := observeRuns(t)
+	pipelines := [][][]string{
+		cat(one("SET", "n", "41"), one("SET", "text", "12a"), one("HSET", "h", "f", "v"),
+			one("SET", "big", "9223372036854775806"), one("SET", "ttl", "5", "EX", "100")),
+		cat(commandsOf("INCR", 1, "a", "n", "a", "text", "h", "big", "big", "ttl", "new", "n"),
+			one("GET", "a"), one("GET", "n"), one("GET", "big"), one("TTL", "ttl"), one("DBSIZE")),
+		cat(commandsOf("DECR", 1, "a", "n", "a", "b", "h"), one("MGET", "a", "n", "b")),
+		cat(commandsOf("INCRBY", 2, "n", "5", "a", "-3", "n", "abc", "c", "2", "d", "9223372036854775807", "d", "1", "e", "7"),
+			one("MGET", "n", "a", "c", "d", "e")),
+		cat(commandsOf("DECRBY", 2, "n", "2", "x", "-9223372036854775808", "y", "1", "n", "-4", "text", "1"),
+			commandsOf("incr", 1, "p", "q"), commandsOf("INCR", 1, "p", "q"), one("MGET", "n", "x", "y", "p", "q"), one("DBSIZE")),
+	}
+	comparePipelines(t, pipelines)
+	for _, name := range []string{"INCR", "DECR", "INCRBY", "DECRBY"} {
+		if l.named(name) == 0 {
+			t.Errorf("no run of %s was coalesced: %v", name, l.byName)
+		}
+	}
+
+	ts := startServer(t, t.TempDir())
+	w := dialRaw(t, ts.addr)
+	w.mustDo(t, "SET", "k", "0")
+	w.mustDo(t, "WATCH", "k")
+	runs := l.named("INCR")
+	p := newPipeClient(t, ts.s)
+	if got := replyText(p.send(t, commandsOf("INCR", 1, "j", "k", "i")...)); got != ":1 :1 :1" {
+		t.Fatalf("INCR j k i: %s", got)
+	}
+	if l.named("INCR") == runs {
+		t.Fatal("the pipeline of INCRs was not coalesced")
+	}
+	w.mustDo(t, "MULTI")
+	w.mustDo(t, "GET", "k")
+	if v := w.mustDo(t, "EXEC"); !isNull(v) {
+		t.Fatalf("EXEC after a coalesced INCR of the watched key: %s, want a null reply", replyText([]resp.Value{v}))
+	}
+}
+
 // TestCombinedSetsNotKeyed: a holder running a waiting client's plain
 // SETs (combine.go) runs them one by one, never as a keyed run, which would
 // take keys whose stripes the holder does not hold: the waiting client's

@@ -58,9 +58,11 @@ type command struct {
 	coalesce      func(c *client, run *coalesced)
 	coalesceArity int
 	// coalesceKeys: a run of the command may name a key per command; it
-	// runs outside batches, up to maxKeyedRun commands (keyedRun). Only
-	// commands that read nothing another of the run writes have it: GET,
-	// and SET without options (whose run is an MSET).
+	// runs outside batches, up to maxKeyedRun commands (keyedRun), and
+	// coalesceOK, if set, must take the first command as well as the
+	// others. GET, SET without options (whose run is an MSET), and INCR,
+	// DECR, INCRBY and DECRBY (whose run is one codec.DB.IncrByEach,
+	// which reads a key's earlier increment in the run) have it.
 	coalesceKeys bool
 	// coalesceOK, when set, tells whether a command's arguments after the
 	// key are ones the handler takes: one it would refuse runs by itself.

@@ -411,12 +411,13 @@ func TestPrefetchNextCommand(t *testing.T) {
 	}
 	// The key the last write read is not hinted again.
 	hints = nil
-	pipeline = "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n" +
-		"*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n" +
-		"*2\r\n$4\r\nINCR\r\n$1\r\nm\r\n"
+	// (APPEND: INCRs of distinct keys run together, codec.DB.IncrByEach.)
+	pipeline = "*3\r\n$6\r\nAPPEND\r\n$1\r\nn\r\n$1\r\nx\r\n" +
+		"*3\r\n$6\r\nAPPEND\r\n$1\r\nn\r\n$1\r\nx\r\n" +
+		"*3\r\n$6\r\nAPPEND\r\n$1\r\nm\r\n$1\r\nx\r\n"
 	h.conn.roundTrip([]byte(pipeline), len(":1\r\n:2\r\n:1\r\n"))
 	if got := strings.Join(hints, ","); got != "m" {
-		t.Fatalf("hinted %q, want m (n is the key the INCR before read)", got)
+		t.Fatalf("hinted %q, want m (n is the key the APPEND before read)", got)
 	}
 	// An element of another key than the last write's: its key's metadata.
 	hints = nil

@@ -160,12 +160,22 @@ func TestKeyBatchCommitsOnce(t *testing.T) {
 	// A key written twice ends the run before its second write, which
 	// starts the next one: the second write reads the first.
 	before = walRecords(ts.s)
-	got = replyText(p.send(t, []string{"INCR", "c1"}, []string{"INCR", "c2"}, []string{"INCR", "c1"}, []string{"INCR", "c3"}))
+	got = replyText(p.send(t, []string{"APPEND", "c1", "x"}, []string{"APPEND", "c2", "x"}, []string{"APPEND", "c1", "x"}, []string{"APPEND", "c3", "x"}))
 	if got != ":1 :1 :2 :1" {
-		t.Errorf("INCR c1 c2 c1 c3: %s, want :1 :1 :2 :1", got)
+		t.Errorf("APPEND c1 c2 c1 c3: %s, want :1 :1 :2 :1", got)
 	}
 	if n := walRecords(ts.s) - before; n != 2 {
-		t.Errorf("INCR c1 c2 c1 c3: %d commits, want 2 (two runs)", n)
+		t.Errorf("APPEND c1 c2 c1 c3: %d commits, want 2 (two runs)", n)
+	}
+	// INCRs of keys that are not the last one's run as one keyed run
+	// (codec.DB.IncrByEach), which reads a key's earlier increment.
+	before = walRecords(ts.s)
+	got = replyText(p.send(t, []string{"INCR", "i1"}, []string{"INCR", "i2"}, []string{"INCR", "i1"}, []string{"INCR", "i3"}))
+	if got != ":1 :1 :2 :1" {
+		t.Errorf("INCR i1 i2 i1 i3: %s, want :1 :1 :2 :1", got)
+	}
+	if n := walRecords(ts.s) - before; n != 1 {
+		t.Errorf("INCR i1 i2 i1 i3: %d commits, want 1 (a keyed run)", n)
 	}
 
 	v := dialRaw(t, ts.addr).mustDo(t, "LLEN", "q")

@@ -349,7 +349,9 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 	fragIdx := 0
 	filter := d.opts.CompactionFilter
 	var rdDropped, rdBytes, fDropped, fBytes int64
+	var yield bgYield
 	for ok := merged.First(); ok; ok = merged.Next() {
+		yield.tick()
 		k := merged.Key()
 		newKey := !haveKey || !bytes.Equal(k.UserKey, curKey)
 		if newKey {

@@ -178,7 +178,9 @@ func (d *DB) writeL0Table(m *memTable, snaps []base.SeqNum, dropSeq base.SeqNum)
 	it := m.NewIter(nil, nil)
 	hasTombs := m.rangeDels.Load() > 0
 	var dropped, droppedBytes int64
+	var yield bgYield
 	for ok := it.First(); ok; ok = it.Next() {
+		yield.tick()
 		if hasTombs && droppableAtFlush(m, it.Key(), snaps, dropSeq) {
 			dropped++
 			droppedBytes += int64(len(it.Key().UserKey) + len(it.Value()))

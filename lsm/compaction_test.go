@@ -621,3 +621,49 @@ func TestCompactionDoesNotFillCache(t *testing.T) {
 		}
 	}
 }
+
+// TestFlushFillsCache: with CacheFlushedBlocks, a flush caches the data
+// blocks of the table it writes, so reading every key back misses nothing;
+// the compaction that rewrites them caches none of its output; without the
+// option a flush caches nothing.
+func TestFlushFillsCache(t *testing.T) {
+	value := strings.Repeat("v", 200)
+	for _, fill := range []bool{true, false} {
+		t.Run(fmt.Sprint("fill=", fill), func(t *testing.T) {
+			o := quietOptions(nil)
+			o.CacheFlushedBlocks = fill
+			d := openMem(t, vfs.NewMem(), o)
+			defer d.Close()
+			for i := range 400 {
+				if err := d.Set(fmt.Appendf(nil, "k%04d", i), []byte(value), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := d.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			m := d.Metrics().BlockCache
+			if fill != (m.Count >= 4) || (!fill && m.Count != 0) {
+				t.Fatalf("after a flush: %s", m)
+			}
+			for i := range 400 {
+				if got := mustGet(t, d, fmt.Sprintf("k%04d", i)); got != value {
+					t.Fatalf("k%04d = %.10q", i, got)
+				}
+			}
+			after := d.Metrics().BlockCache
+			if fill && after.Misses != m.Misses {
+				t.Fatalf("reading the flushed keys back missed %d blocks: %s", after.Misses-m.Misses, after)
+			}
+			if !fill && after.Misses == m.Misses {
+				t.Fatalf("reading the flushed keys back missed nothing without the option: %s", after)
+			}
+			if err := d.Compact(nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			if c := d.Metrics().BlockCache; c.Count > after.Count {
+				t.Fatalf("the compaction cached %d blocks: %s", c.Count-after.Count, c)
+			}
+		})
+	}
+}

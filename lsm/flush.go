@@ -169,7 +169,11 @@ func (d *DB) writeL0Table(m *memTable, snaps []base.SeqNum, dropSeq base.SeqNum)
 	if err != nil {
 		return nil, fmt.Errorf("lsm: creating table %s: %w", num, err)
 	}
-	w := sstable.NewWriter(f, d.tableWriterOptions())
+	wo := d.tableWriterOptions()
+	if d.opts.CacheFlushedBlocks && d.blockCache != nil {
+		wo.FillCache, wo.CacheFileNum = d.blockCache, num
+	}
+	w := sstable.NewWriter(f, wo)
 	defer func() {
 		if err != nil {
 			_ = d.fs.Remove(name)

@@ -171,6 +171,14 @@ type Options struct {
 	// disables the cache.
 	BlockCacheSize int64
 
+	// CacheFlushedBlocks puts the data blocks of every table a flush
+	// writes into the block cache as they are written (RocksDB's
+	// prepopulate_block_cache = kFlushOnly): the keys written last, which
+	// a read-after-write workload (a cache, a counter) reads next, are
+	// then found in the cache instead of being read back and decompressed
+	// from the new table. Compactions' outputs are not cached.
+	CacheFlushedBlocks bool
+
 	// ReadOnly opens the DB without writing anything: no WAL replay into new
 	// tables, no new files. (Reserved for tooling.)
 	ReadOnly bool

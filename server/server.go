@@ -103,6 +103,8 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		CompactionFilter:      codec.CompactionDropFunc(func() int64 { return time.Now().UnixMilli() }),
 		CompactionFilterScope: codec.CompactionScope,
 		SplitOutput:           codec.SplitTables,
+		// Clients read what they wrote last: cache it as it is flushed.
+		CacheFlushedBlocks: true,
 	}
 	bottom, err := lsm.ParseCompression(cfg.Get("bottommost-compression"))
 	if err != nil {

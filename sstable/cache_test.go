@@ -529,3 +529,74 @@ func TestCompactionIterMatchesReaderIter(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterFillsCache: a writer given FillCache caches every data block it
+// writes under its file number, as a reader would cache it: the reader of
+// that file then finds every block in the cache and reads the same entries
+// as a reader without a cache; another file number finds none.
+func TestWriterFillsCache(t *testing.T) {
+	for _, comp := range []Compression{NoCompression, FastCompression, ZstdCompression} {
+		t.Run(comp.String(), func(t *testing.T) {
+			c := NewCache(1 << 20)
+			var es []itertest.Entry
+			for i := range 200 {
+				es = append(es, itertest.Entry{
+					Key:   base.MakeInternalKey(fmt.Appendf(nil, "key%04d", i), base.SeqNum(i+1), base.InternalKeyKindSet),
+					Value: fmt.Appendf(nil, "value-%d-%s", i, bytes.Repeat([]byte{byte('a' + i%26)}, i%40)),
+				})
+			}
+			f, _, err := buildTable(es, WriterOptions{BlockSize: 256, BlockRestartInterval: 4, Compression: comp, FillCache: c, CacheFileNum: 9})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := NewReader(f, ReaderOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer plain.Close()
+			blocks := int64(plain.Properties().NumDataBlocks)
+			if m := c.Metrics(); blocks < 5 || m.Count != blocks || m.Hits != 0 || m.Misses != 0 {
+				t.Fatalf("after writing %d data blocks: %s", blocks, m)
+			}
+			it, _ := plain.NewIter(nil, nil)
+			want, err := itertest.Collect(it)
+			it.Close()
+			if err != nil || len(want) != len(es) {
+				t.Fatalf("uncached reader: %d entries, %v", len(want), err)
+			}
+			r, err := NewReader(f, ReaderOptions{Cache: c, FileNum: 9})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			it, _ = r.NewIter(nil, nil)
+			got, err := itertest.Collect(it)
+			it.Close()
+			if err != nil || !equalEntries(got, want) {
+				t.Fatalf("the cached blocks read other entries (%v)", err)
+			}
+			for _, e := range es {
+				v, _, found, err := r.Get(nil, e.Key.UserKey, base.SeqNumMax)
+				if err != nil || !found || !bytes.Equal(v, e.Value) {
+					t.Fatalf("Get %s: %q %v %v", e.Key.UserKey, v, found, err)
+				}
+			}
+			if m := c.Metrics(); m.Misses != 0 || m.Hits < blocks {
+				t.Fatalf("reading the table back: %s, %d blocks", m, blocks)
+			}
+			other, err := NewReader(f, ReaderOptions{Cache: c, FileNum: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			it, _ = other.NewIter(nil, nil)
+			if _, err := itertest.Collect(it); err != nil {
+				t.Fatal(err)
+			}
+			it.Close()
+			if m := c.Metrics(); m.Misses != blocks {
+				t.Fatalf("another file number: %s, want %d misses", m, blocks)
+			}
+		})
+	}
+}

@@ -29,6 +29,14 @@ type WriterOptions struct {
 	// Comparer orders user keys; its Separator and Successor shorten index
 	// keys.
 	Comparer *base.Comparer
+	// FillCache, when set, gets a copy of every data block the writer
+	// writes, under CacheFileNum (the number a Reader of the table will
+	// be given) and the block's offset, as a Reader would cache it on its
+	// first read: reads of the new table's keys find their blocks cached
+	// (RocksDB's prepopulate_block_cache). A table that is not finished
+	// leaves blocks of a file no Reader opens, which age out.
+	FillCache    *Cache
+	CacheFileNum base.FileNum
 }
 
 // EnsureDefaults fills in zero fields and returns the options.

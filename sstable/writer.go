@@ -253,7 +253,15 @@ func (w *Writer) addIndexEntry(last base.InternalKey, next *base.InternalKey) {
 }
 
 func (w *Writer) flushDataBlock() {
-	h := w.writeBlock(w.data.finish(), w.typ)
+	raw := w.data.finish()
+	h := w.writeBlock(raw, w.typ)
+	if c := w.opts.FillCache; c != nil && w.err == nil {
+		// The reader caches a block as decoded from the file: these
+		// bytes (checkBlock holds for what blockWriter builds).
+		b := allocBlock(len(raw))
+		copy(b, raw)
+		c.insert(w.opts.CacheFileNum, h.Offset, b).Release()
+	}
 	w.data.reset()
 	w.pending = h
 	w.pendingIndex = true

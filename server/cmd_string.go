@@ -31,10 +31,10 @@ func init() {
 		k1(&command{name: "getrange", arity: 4, flags: flagReadOnly, summary: "Returns a substring of the string stored at a key.", handler: cmdGetRange}),
 		k1(&command{name: "substr", arity: 4, flags: flagReadOnly, summary: "Returns a substring from a string value.", handler: cmdGetRange}),
 		k1(&command{name: "setrange", arity: 4, flags: flagWrite | flagDenyOOM, summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", handler: cmdSetRange}),
-		k1(&command{name: "incr", arity: 2, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", handler: cmdIncr, coalesce: incrRun(1), coalesceArity: 2, coalesceKeys: true}),
-		k1(&command{name: "decr", arity: 2, flags: flagWrite | flagDenyOOM | flagFast, summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", handler: cmdDecr, coalesce: incrRun(-1), coalesceArity: 2, coalesceKeys: true}),
-		k1(&command{name: "incrby", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", handler: cmdIncrBy, coalesce: incrRun(1), coalesceArity: 3, coalesceKeys: true, coalesceOK: incrByOK}),
-		k1(&command{name: "decrby", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", handler: cmdDecrBy, coalesce: incrRun(-1), coalesceArity: 3, coalesceKeys: true, coalesceOK: decrByOK}),
+		k1(&command{name: "incr", arity: 2, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", handler: cmdIncr, coalesce: incrRun, coalesceArity: 2, coalesceKeys: true}),
+		k1(&command{name: "decr", arity: 2, flags: flagWrite | flagDenyOOM | flagFast, summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", handler: cmdDecr, coalesce: decrRun, coalesceArity: 2, coalesceKeys: true}),
+		k1(&command{name: "incrby", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", handler: cmdIncrBy, coalesce: incrRun, coalesceArity: 3, coalesceKeys: true, coalesceOK: incrByOK}),
+		k1(&command{name: "decrby", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", handler: cmdDecrBy, coalesce: decrRun, coalesceArity: 3, coalesceKeys: true, coalesceOK: decrByOK}),
 		k1(&command{name: "incrbyfloat", arity: 3, flags: flagWrite | flagDenyOOM | flagFast, summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", handler: cmdIncrByFloat}),
 		&command{name: "lcs", arity: -3, flags: flagReadOnly, firstKey: 1, lastKey: 2, step: 1, group: "string", summary: "Finds the longest common substring.", handler: cmdLCS},
 	)
@@ -407,41 +407,42 @@ func cmdDecrBy(c *client, args [][]byte) {
 	replyInt(c, n, err)
 }
 
-// incrRun returns the run function of INCR and DECR (sign 1 and -1, the
-// delta implied) or INCRBY and DECRBY (a delta argument each, which
-// incrByOK or decrByOK accepted): k of them, each of its own key, run as
-// one codec.DB.IncrByEach. Their old values are read together, a key named
-// twice sees the earlier change, and each command gets the reply it would
-// get alone.
-func incrRun(sign int64) func(c *client, run *coalesced) {
-	return func(c *client, run *coalesced) {
-		k := run.k
-		run.elems = slices.Grow(run.elems[:0], k)[:k]
-		run.ints = slices.Grow(run.ints[:0], 2*k)[:2*k]
-		run.errs = slices.Grow(run.errs[:0], k)[:k]
-		keys, deltas, out := run.elems, run.ints[:k], run.ints[k:]
-		defer func() {
-			clear(run.elems)
-			clear(run.errs)
-		}()
-		for i := range k {
-			a := run.each(i)
-			keys[i], deltas[i] = a[0], sign
-			if len(a) > 1 {
-				d, _ := parseInt(a[1]) // checked by incrByOK / decrByOK
-				deltas[i] = sign * d
-			}
+// incrRun runs k INCRs or INCRBYs (a delta argument each, which incrByOK
+// accepted), decrRun k DECRs or DECRBYs (decrByOK), each of its own key,
+// as one codec.DB.IncrByEach: their old values are read together, a key
+// named twice sees the earlier change, and each command gets the reply it
+// would get alone.
+func incrRun(c *client, run *coalesced) { counterRun(c, run, 1) }
+
+func decrRun(c *client, run *coalesced) { counterRun(c, run, -1) }
+
+// counterRun is incrRun (sign 1) and decrRun (sign -1). (A plain function,
+// not a closure per sign: the closure's database handle escaped to the
+// heap, an allocation per run.)
+func counterRun(c *client, run *coalesced, sign int64) {
+	k := run.k
+	run.elems = slices.Grow(run.elems[:0], k)[:k]
+	run.ints = slices.Grow(run.ints[:0], 2*k)[:2*k]
+	run.errs = slices.Grow(run.errs[:0], k)[:k]
+	keys, deltas, out := run.elems, run.ints[:k], run.ints[k:]
+	for i := range k {
+		a := run.each(i)
+		keys[i], deltas[i] = a[0], sign
+		if len(a) > 1 {
+			d, _ := parseInt(a[1]) // checked by incrByOK / decrByOK
+			deltas[i] = sign * d
 		}
-		if err := c.kdb().IncrByEach(keys, deltas, out, run.errs); err != nil {
-			for range k {
-				c.replyErr(err)
-			}
-			return
-		}
-		for i := range k {
+	}
+	err := c.kdb().IncrByEach(keys, deltas, out, run.errs)
+	for i := range k {
+		if err != nil {
+			c.replyErr(err)
+		} else {
 			replyInt(c, out[i], run.errs[i])
 		}
 	}
+	clear(run.elems)
+	clear(run.errs)
 }
 
 // incrByOK accepts an INCRBY whose increment is an integer; DECRBY's

@@ -214,11 +214,8 @@ func (ks *Keyspace) DBWith(n int, buf *Buffers) *DB {
 	return d
 }
 
-// nowMs is the time a read judges expiry by: the Buffers' time when set
-// (the command's, as Redis judges a command's keys at one instant), else
-// the clock. SET, MSET and the string read-modify-writes judge the old
-// record by it too: none runs for a blocked client, whose Buffers' time
-// would be its command's, long past.
+// nowMs is the time a read judges expiry by: the Buffers' time when set,
+// else the clock.
 func (d *DB) nowMs() int64 {
 	if d.buf != nil && d.buf.nowMs != 0 {
 		return d.buf.nowMs

@@ -54,7 +54,7 @@ func (d *DB) Set(key, value []byte, o SetOptions) (SetResult, error) {
 	mk := d.metaKey(key)
 	unlock := d.ks.locks.Lock(mk)
 	defer unlock()
-	now := d.nowMs()
+	now := d.ks.nowMs()
 	old, err := d.loadBuffered(mk, now)
 	if err != nil {
 		return res, err
@@ -401,7 +401,7 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 	}
 	held := d.ks.locks.LockInto(idxArr[:0], mks...)
 	defer d.ks.locks.UnlockStripes(held)
-	now := d.nowMs()
+	now := d.ks.nowMs()
 	// A key named twice is written once, with its last value (a batch
 	// writes each metadata key once).
 	repeated := repeatedLater(keys)
@@ -488,7 +488,7 @@ func (d *DB) modifyString(key []byte, fn func(cur []byte, found bool) (next []by
 	mk := d.metaKey(key)
 	unlock := d.ks.locks.Lock(mk)
 	defer unlock()
-	s, err := d.loadBuffered(mk, d.nowMs())
+	s, err := d.loadBuffered(mk, d.ks.nowMs())
 	if err != nil {
 		return err
 	}
@@ -644,7 +644,7 @@ func (d *DB) IncrByEach(keys [][]byte, deltas, out []int64, errs []error) error 
 	}
 	held := d.ks.locks.LockInto(idxArr[:0], mks...)
 	defer d.ks.locks.UnlockStripes(held)
-	now := d.nowMs()
+	now := d.ks.nowMs()
 	if mg, ok := d.ks.store.(manyGetter); ok && n > 1 {
 		kb.vals, kb.found = slices.Grow(kb.vals, n)[:n], slices.Grow(kb.found, n)[:n]
 		var err error

@@ -625,13 +625,20 @@ func TestCompactionDoesNotFillCache(t *testing.T) {
 // TestFlushFillsCache: with CacheFlushedBlocks, a flush caches the data
 // blocks of the table it writes, so reading every key back misses nothing;
 // the compaction that rewrites them caches none of its output; without the
-// option a flush caches nothing.
+// option, or with a cache of less than four memtables' worth, a flush
+// caches nothing.
 func TestFlushFillsCache(t *testing.T) {
 	value := strings.Repeat("v", 200)
-	for _, fill := range []bool{true, false} {
-		t.Run(fmt.Sprint("fill=", fill), func(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		fill       bool  // the option
+		cacheBytes int64 // 0: the default
+	}{{"fill", true, 0}, {"no-fill", false, 0}, {"fill-small-cache", true, 128 << 10}} {
+		fill := tc.fill && tc.cacheBytes == 0 // a 64 KiB memtable is more than a quarter of 128 KiB
+		t.Run(tc.name, func(t *testing.T) {
 			o := quietOptions(nil)
-			o.CacheFlushedBlocks = fill
+			o.CacheFlushedBlocks = tc.fill
+			o.BlockCacheSize = tc.cacheBytes
 			d := openMem(t, vfs.NewMem(), o)
 			defer d.Close()
 			for i := range 400 {

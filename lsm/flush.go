@@ -170,13 +170,21 @@ func (d *DB) writeL0Table(m *memTable, snaps []base.SeqNum, dropSeq base.SeqNum)
 		return nil, fmt.Errorf("lsm: creating table %s: %w", num, err)
 	}
 	wo := d.tableWriterOptions()
-	if d.opts.CacheFlushedBlocks && d.blockCache != nil {
+	// Cache the new table's blocks only while they are a small part of
+	// the cache (a quarter at most: 64 MiB of memtable in the default 256
+	// MiB), so that a flush does not replace a read working set whole,
+	// and not at all in a cache of no capacity.
+	fill := d.opts.CacheFlushedBlocks && d.blockCache != nil && 4*int64(m.Size()) <= d.blockCache.Capacity()
+	if fill {
 		wo.FillCache, wo.CacheFileNum = d.blockCache, num
 	}
 	w := sstable.NewWriter(f, wo)
 	defer func() {
 		if err != nil {
 			_ = d.fs.Remove(name)
+			if fill {
+				d.blockCache.EvictFile(num) // no reader will ask for them
+			}
 		}
 	}()
 	it := m.NewIter(nil, nil)

@@ -176,7 +176,9 @@ type Options struct {
 	// prepopulate_block_cache = kFlushOnly): the keys written last, which
 	// a read-after-write workload (a cache, a counter) reads next, are
 	// then found in the cache instead of being read back and decompressed
-	// from the new table. Compactions' outputs are not cached.
+	// from the new table. A flush caches its blocks only while the
+	// memtable is at most a quarter of the cache's capacity. Compactions'
+	// outputs are not cached.
 	CacheFlushedBlocks bool
 
 	// ReadOnly opens the DB without writing anything: no WAL replay into new

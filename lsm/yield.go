@@ -12,10 +12,13 @@ import (
 // block. On a server running its Go code on one thread (the workers
 // setting), such a loop holds the only processor until the runtime
 // preempts it, 10 ms at a time, and every connection's command waits
-// behind it. A bgYield in the loop gives the processor up after each
-// bgYieldQuantum of work, so that the commands runnable meanwhile run
-// first and the loop resumes after them. With more threads it costs a
-// clock reading per bgYieldCheck entries and a yield per quantum.
+// behind it. A bgYield in the loop gives the processor up once
+// bgYieldQuantum of work has passed, judged on the clock every
+// bgYieldCheck entries (entries of large values may take longer between
+// two readings), so that the commands runnable meanwhile run first and
+// the loop resumes after them. The table's finish (filter, index, sync)
+// does not yield. With more threads it costs a clock reading per
+// bgYieldCheck entries and a yield per quantum.
 
 const (
 	// bgYieldQuantum is how long a background loop runs between yields.

@@ -29,8 +29,11 @@ import (
 // share of the run's time in the slow log, with its own arguments. A
 // command whose arguments its handler would refuse (a ZADD score that is
 // not a float) ends a run and runs by itself. While the keyspace's events
-// are active (a client watches a key or is blocked on one), nothing is
-// coalesced: those clients are told of modifications command by command.
+// are active (a client watches a key or is blocked on one), no run of one
+// key is coalesced: those clients are told of modifications command by
+// command. Keyed runs (GET, SET, the counters: keyedRun) still run: each
+// key they write is written once, in the run's one batch, whose commit
+// notifies it as a single command's would.
 
 // coalesced is a client's scratch for a coalesced run: copies of its
 // commands' arguments, which the reader's storage does not keep once the

@@ -33,8 +33,10 @@ type WriterOptions struct {
 	// writes, under CacheFileNum (the number a Reader of the table will
 	// be given) and the block's offset, as a Reader would cache it on its
 	// first read: reads of the new table's keys find their blocks cached
-	// (RocksDB's prepopulate_block_cache). A table that is not finished
-	// leaves blocks of a file no Reader opens, which age out.
+	// (RocksDB's prepopulate_block_cache). CacheFileNum must be the
+	// table's own number: the cache is keyed by it. A table that is not
+	// finished leaves blocks of a file no Reader opens: the caller evicts
+	// them (Cache.EvictFile).
 	FillCache    *Cache
 	CacheFileNum base.FileNum
 }

@@ -392,50 +392,27 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 	// their stripes and records are on the stack.
 	kb := d.borrowKeys(keys)
 	defer d.giveBack(&kb)
-	mks := kb.mks
 	var idxArr [msetStack]int
 	var oldArr [msetStack]stored
 	olds := oldArr[:0]
 	if len(keys) > msetStack {
 		olds = make([]stored, 0, len(keys))
 	}
-	held := d.ks.locks.LockInto(idxArr[:0], mks...)
+	held, olds, err := d.lockAndLoad(&kb, idxArr[:0], olds)
 	defer d.ks.locks.UnlockStripes(held)
-	now := d.ks.nowMs()
+	if err != nil {
+		return false, err
+	}
+	if nx {
+		for i := range olds {
+			if olds[i].live {
+				return false, nil
+			}
+		}
+	}
 	// A key named twice is written once, with its last value (a batch
 	// writes each metadata key once).
 	repeated := repeatedLater(keys)
-	// The old values, appended one after the other: a value keeps the
-	// array it was read into when a later read moves the buffer. On the
-	// engine, the keys are read together (lsm.DB.GetMany).
-	if mg, ok := d.ks.store.(manyGetter); ok && len(mks) > 1 {
-		n := len(mks)
-		kb.vals, kb.found = slices.Grow(kb.vals, n)[:n], slices.Grow(kb.found, n)[:n]
-		var err error
-		kb.vbuf, olds, err = loadMany(mg, kb.vbuf, mks, kb.vals, kb.found, now, olds, 0)
-		if err != nil {
-			return false, err
-		}
-		if nx {
-			for i := range olds {
-				if olds[i].live {
-					return false, nil
-				}
-			}
-		}
-	} else {
-		for _, mk := range mks {
-			s, v, err := d.loadAppend(kb.vbuf, mk, now)
-			if err != nil {
-				return false, err
-			}
-			kb.vbuf = v
-			if nx && s.live {
-				return false, nil
-			}
-			olds = append(olds, s)
-		}
-	}
 	return true, d.ks.commit(func(b *writeBatch) {
 		for i, k := range keys {
 			if repeated != nil && repeated[i] {
@@ -445,6 +422,36 @@ func (d *DB) mset(keys, values [][]byte, nx bool) (bool, error) {
 			putMeta(b, d.num, k, &olds[i], &m)
 		}
 	})
+}
+
+// lockAndLoad locks the stripes of kb.mks (appending their indexes to idx)
+// and reads the keys' records into olds, in order, each value appended to
+// kb.vbuf: on the engine all together (lsm.DB.GetMany, their lookups
+// interleaved), elsewhere one by one. The caller unlocks held, also when
+// err is set. MSET and the counter runs (IncrByEach) read this way.
+func (d *DB) lockAndLoad(kb *keyBufs, idx []int, olds []stored) (held []int, _ []stored, err error) {
+	held = d.ks.locks.LockInto(idx, kb.mks...)
+	now := d.ks.nowMs()
+	if mg, ok := d.ks.store.(manyGetter); ok && len(kb.mks) > 1 {
+		n := len(kb.mks)
+		kb.vals, kb.found = slices.Grow(kb.vals, n)[:n], slices.Grow(kb.found, n)[:n]
+		kb.vbuf, olds, err = loadMany(mg, kb.vbuf, kb.mks, kb.vals, kb.found, now, olds, 0)
+		return held, olds, err
+	}
+	for _, mk := range kb.mks {
+		s, v, err := d.loadAppend(kb.vbuf, mk, now)
+		if err != nil {
+			return held, olds, err
+		}
+		kb.vbuf = v
+		olds = append(olds, s)
+	}
+	return held, olds, nil
+}
+
+// addOverflows reports whether v+delta overflows int64.
+func addOverflows(v, delta int64) bool {
+	return (delta < 0 && v < 0 && delta < minInt64-v) || (delta > 0 && v > 0 && delta > maxInt64-v)
 }
 
 // repeatedLater reports, for each of keys, whether it is named again
@@ -603,7 +610,7 @@ func (d *DB) IncrBy(key []byte, delta int64) (int64, error) {
 				return nil, false, ErrNotInteger
 			}
 		}
-		if (delta < 0 && v < 0 && delta < minInt64-v) || (delta > 0 && v > 0 && delta > maxInt64-v) {
+		if addOverflows(v, delta) {
 			return nil, false, ErrOverflow
 		}
 		res = v + delta
@@ -635,31 +642,16 @@ func (d *DB) IncrByEach(keys [][]byte, deltas, out []int64, errs []error) error 
 	}
 	kb := d.borrowKeys(keys)
 	defer d.giveBack(&kb)
-	mks := kb.mks
 	var idxArr [msetStack]int
 	var oldArr [msetStack]stored
 	olds := oldArr[:0]
 	if n > msetStack {
 		olds = make([]stored, 0, n)
 	}
-	held := d.ks.locks.LockInto(idxArr[:0], mks...)
+	held, olds, err := d.lockAndLoad(&kb, idxArr[:0], olds)
 	defer d.ks.locks.UnlockStripes(held)
-	now := d.ks.nowMs()
-	if mg, ok := d.ks.store.(manyGetter); ok && n > 1 {
-		kb.vals, kb.found = slices.Grow(kb.vals, n)[:n], slices.Grow(kb.found, n)[:n]
-		var err error
-		if kb.vbuf, olds, err = loadMany(mg, kb.vbuf, mks, kb.vals, kb.found, now, olds, 0); err != nil {
-			return err
-		}
-	} else {
-		for _, mk := range mks {
-			s, v, err := d.loadAppend(kb.vbuf, mk, now)
-			if err != nil {
-				return err
-			}
-			kb.vbuf = v
-			olds = append(olds, s)
-		}
+	if err != nil {
+		return err
 	}
 	// Each key's state lives at its first occurrence f: its value, whether
 	// it holds one (a live string, or a call wrote it), and why every call
@@ -697,12 +689,11 @@ func (d *DB) IncrByEach(keys [][]byte, deltas, out []int64, errs []error) error 
 			out[i], errs[i] = 0, s.fail
 			continue
 		}
-		delta := deltas[i]
-		if (delta < 0 && s.v < 0 && delta < minInt64-s.v) || (delta > 0 && s.v > 0 && delta > maxInt64-s.v) {
+		if addOverflows(s.v, deltas[i]) {
 			out[i], errs[i] = 0, ErrOverflow
 			continue
 		}
-		s.v += delta
+		s.v += deltas[i]
 		s.write, written = true, true
 		out[i], errs[i] = s.v, nil
 	}

@@ -527,29 +527,48 @@ func TestCoalescedSets(t *testing.T) {
 		t.Fatalf("no run of SET was coalesced: %v", l.byName)
 	}
 
-	ts := startServer(t, t.TempDir())
-	w := dialRaw(t, ts.addr)
-	w.mustDo(t, "SET", "k", "0")
-	w.mustDo(t, "WATCH", "k")
-	runs := l.named("SET")
-	p := newPipeClient(t, ts.s)
-	p.send(t, commandsOf("SET", 2, "j", "1", "k", "1", "i", "1")...)
-	if l.named("SET") == runs {
-		t.Fatal("the pipeline of SETs was not coalesced")
+	w, p, got := watchedKeyedRun(t, l, "SET", commandsOf("SET", 2, "j", "1", "k", "1", "i", "1"))
+	if got != "+OK +OK +OK" {
+		t.Fatalf("SET j k i: %s", got)
 	}
 	// SETs of one key in a row run in a key batch (combine.go), not as a
 	// keyed run.
-	runs = l.named("SET")
+	runs := l.named("SET")
 	if got := replyText(p.send(t, commandsOf("SET", 2, "hot", "1", "hot", "2", "hot", "3")...)); got != "+OK +OK +OK" {
 		t.Fatalf("SETs of one key: %s", got)
 	}
 	if l.named("SET") != runs {
 		t.Error("SETs of one key in a row ran as a keyed run")
 	}
+	wantExecAborted(t, w, "a coalesced SET of the watched key")
+}
+
+// watchedKeyedRun starts a server where one connection, returned, WATCHes
+// k (set to 0), then sends cmds, which must run as a keyed run of name
+// (coalesce.go), from another connection, returned with the replies' text.
+func watchedKeyedRun(t *testing.T, l *runLog, name string, cmds [][]string) (*rawConn, *pipeClient, string) {
+	t.Helper()
+	ts := startServer(t, t.TempDir())
+	w := dialRaw(t, ts.addr)
+	w.mustDo(t, "SET", "k", "0")
+	w.mustDo(t, "WATCH", "k")
+	runs := l.named(name)
+	p := newPipeClient(t, ts.s)
+	got := replyText(p.send(t, cmds...))
+	if l.named(name) == runs {
+		t.Fatalf("the pipeline of %ss was not coalesced", name)
+	}
+	return w, p, got
+}
+
+// wantExecAborted runs MULTI, GET k, EXEC on w, which WATCHes k, and wants
+// the null reply of an aborted transaction: what happened modified k.
+func wantExecAborted(t *testing.T, w *rawConn, what string) {
+	t.Helper()
 	w.mustDo(t, "MULTI")
 	w.mustDo(t, "GET", "k")
 	if v := w.mustDo(t, "EXEC"); !isNull(v) {
-		t.Fatalf("EXEC after a coalesced SET of the watched key: %s, want a null reply", replyText([]resp.Value{v}))
+		t.Fatalf("EXEC after %s: %s, want a null reply", what, replyText([]resp.Value{v}))
 	}
 }
 
@@ -580,23 +599,11 @@ func TestCoalescedIncrs(t *testing.T) {
 		}
 	}
 
-	ts := startServer(t, t.TempDir())
-	w := dialRaw(t, ts.addr)
-	w.mustDo(t, "SET", "k", "0")
-	w.mustDo(t, "WATCH", "k")
-	runs := l.named("INCR")
-	p := newPipeClient(t, ts.s)
-	if got := replyText(p.send(t, commandsOf("INCR", 1, "j", "k", "i")...)); got != ":1 :1 :1" {
+	w, _, got := watchedKeyedRun(t, l, "INCR", commandsOf("INCR", 1, "j", "k", "i"))
+	if got != ":1 :1 :1" {
 		t.Fatalf("INCR j k i: %s", got)
 	}
-	if l.named("INCR") == runs {
-		t.Fatal("the pipeline of INCRs was not coalesced")
-	}
-	w.mustDo(t, "MULTI")
-	w.mustDo(t, "GET", "k")
-	if v := w.mustDo(t, "EXEC"); !isNull(v) {
-		t.Fatalf("EXEC after a coalesced INCR of the watched key: %s, want a null reply", replyText([]resp.Value{v}))
-	}
+	wantExecAborted(t, w, "a coalesced INCR of the watched key")
 }
 
 // TestCombinedSetsNotKeyed: a holder running a waiting client's plain

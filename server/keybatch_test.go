@@ -307,6 +307,9 @@ func TestKeyBatchCommitFailure(t *testing.T) {
 		{"coalesced pushes", []string{"RPUSH", "q", "a"}, repeat(3, "LPUSH", "q", "b"), [][]string{{"LLEN", "q"}}, ":1"},
 		{"run", []string{"SET", "a", "0"}, [][]string{{"SET", "b", "1"}, {"INCR", "c"}, {"SET", "a", "1"}},
 			[][]string{{"GET", "a"}, {"EXISTS", "b", "c"}, {"DBSIZE"}}, "0 :0 :1"},
+		// A keyed run of counters (codec.DB.IncrByEach): one commit.
+		{"keyed counter run", []string{"SET", "a", "5"}, [][]string{{"INCR", "a"}, {"INCR", "b"}, {"INCR", "a"}},
+			[][]string{{"GET", "a"}, {"EXISTS", "b"}, {"DBSIZE"}}, "5 :0 :1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fault := errorfs.NewToggle(syscall.ENOSPC, pathFilter(".log", errorfs.OpWrite))

@@ -178,18 +178,36 @@ func runSuite(res *results, specs []serverSpec, tmp string, args benchArgs, test
 				a := args
 				a.pipeline = p
 				for _, s := range rotate(servers, round) {
-					smp, err := runTest(a, s.port, test)
+					smp, err := measure(a, s, test)
 					if err != nil {
 						return fmt.Errorf("%s: %w", s.name, err)
 					}
 					res.add(key{mode, test, p}, s.name, smp)
-					fmt.Fprintf(os.Stderr, "round %d  %-8s %-10s P=%-3d %-12s %10.0f rps  p50 %6.3f ms  p99 %6.3f ms\n",
-						round, mode, test, p, s.name, smp.rps, smp.p50, smp.p99)
+					fmt.Fprintf(os.Stderr, "round %d  %-8s %-10s P=%-3d %-12s %10.0f rps  p50 %6.3f ms  p99 %6.3f ms  cpu %6.2f us/req\n",
+						round, mode, test, p, s.name, smp.rps, smp.p50, smp.p99, smp.cpu)
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// measure runs one test against s (runTest) and adds the server's CPU time
+// per request over the run, read from /proc where it can be. The CPU counts
+// whatever the server did meanwhile: background work left by the test
+// before (a flush, a compaction) as well as the requests; LRANGE_100's
+// counts the LPUSHes redis-benchmark runs first to fill the list.
+func measure(a benchArgs, s *server, test string) (sample, error) {
+	pid := s.cmd.Process.Pid
+	c0, ok0 := sysinfo.ProcessCPU(pid)
+	smp, err := runTest(a, s.port, test)
+	if err != nil {
+		return smp, err
+	}
+	if c1, ok1 := sysinfo.ProcessCPU(pid); ok0 && ok1 && a.requests > 0 {
+		smp.cpu = float64((c1 - c0).Microseconds()) / float64(a.requests)
+	}
+	return smp, nil
 }
 
 // durability holds the WAL counters of Strata's engine over the
@@ -218,13 +236,13 @@ func runAlways(res *results, dur *durability, specs []serverSpec, tmp string, ar
 	args.pipeline = 1
 	for round := 1; round <= rounds; round++ {
 		for _, s := range rotate(servers, round) {
-			smp, err := runTest(args, s.port, "set")
+			smp, err := measure(args, s, "set")
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
 			res.add(key{"always", "set", 1}, s.name, smp)
-			fmt.Fprintf(os.Stderr, "round %d  always   set        P=1   %-12s %10.0f rps  p50 %6.3f ms  p99 %6.3f ms\n",
-				round, s.name, smp.rps, smp.p50, smp.p99)
+			fmt.Fprintf(os.Stderr, "round %d  always   set        P=1   %-12s %10.0f rps  p50 %6.3f ms  p99 %6.3f ms  cpu %6.2f us/req\n",
+				round, s.name, smp.rps, smp.p50, smp.p99, smp.cpu)
 		}
 	}
 	for name, b := range before {

@@ -13,6 +13,9 @@ import (
 type sample struct {
 	rps      float64
 	p50, p99 float64 // milliseconds
+	// cpu is the server's CPU time per request over the run, in
+	// microseconds (user and system, all its threads); 0 where unknown.
+	cpu float64
 }
 
 // benchArgs are the redis-benchmark options shared by every run.

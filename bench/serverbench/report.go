@@ -51,24 +51,32 @@ func median(v []float64) float64 {
 // summary is the medians of one server's samples and its ratios to Redis.
 type summary struct {
 	rps, p50, p99 float64
+	cpu           float64 // us per request; 0 if unknown
 	rpsRatio      float64 // median over rounds of rps / Redis's rps of the same round
 	p99Ratio      float64 // median over rounds of p99 / Redis's p99
+	cpuRatio      float64 // median over rounds of cpu / Redis's cpu; 0 if unknown
 }
 
 func summarize(own, ref []sample) summary {
 	var s summary
-	var rps, p50, p99, rr, pr []float64
+	var rps, p50, p99, cpu, rr, pr, cr []float64
 	for i, x := range own {
 		rps, p50, p99 = append(rps, x.rps), append(p50, x.p50), append(p99, x.p99)
+		if x.cpu > 0 {
+			cpu = append(cpu, x.cpu)
+		}
 		if i < len(ref) {
 			rr = append(rr, x.rps/ref[i].rps)
 			if ref[i].p99 > 0 {
 				pr = append(pr, x.p99/ref[i].p99)
 			}
+			if x.cpu > 0 && ref[i].cpu > 0 {
+				cr = append(cr, x.cpu/ref[i].cpu)
+			}
 		}
 	}
-	s.rps, s.p50, s.p99 = median(rps), median(p50), median(p99)
-	s.rpsRatio, s.p99Ratio = median(rr), median(pr)
+	s.rps, s.p50, s.p99, s.cpu = median(rps), median(p50), median(p99), median(cpu)
+	s.rpsRatio, s.p99Ratio, s.cpuRatio = median(rr), median(pr), median(cr)
 	return s
 }
 
@@ -147,13 +155,14 @@ func formatReport(e env, r *results, tests []string, pipelines []int, dur *durab
 			others = append(others, s)
 		}
 	}
-	fmt.Fprintf(&b, "rps = requests/s (median of rounds), p50/p99 in ms (median of rounds), ratio = median over rounds of Strata/Redis.\n")
-	fmt.Fprintf(&b, "Goal: ratio >= 1.0 at -P 16, >= 0.9 at -P 1, p99 <= 2x Redis; bar: >= 0.7.\n\n")
-	header := "| test | P | redis rps | redis p50 | redis p99 |"
-	sep := "|---|--:|--:|--:|--:|"
+	fmt.Fprintf(&b, "rps = requests/s (median of rounds), p50/p99 in ms (median of rounds), cpu = the server's CPU time per request in us\n")
+	fmt.Fprintf(&b, "(median of rounds; all its threads, background work included), ratio = median over rounds of Strata/Redis.\n")
+	fmt.Fprintf(&b, "Goal: rps ratio >= 1.0 at -P 16, >= 0.9 at -P 1, p99 <= 2x Redis; bar: >= 0.7.\n\n")
+	header := "| test | P | redis rps | redis p50 | redis p99 | redis cpu |"
+	sep := "|---|--:|--:|--:|--:|--:|"
 	for _, o := range others {
-		header += fmt.Sprintf(" %s rps | %s p50 | %s p99 | rps ratio | p99 ratio | verdict |", o, o, o)
-		sep += "--:|--:|--:|--:|--:|---|"
+		header += fmt.Sprintf(" %s rps | %s p50 | %s p99 | %s cpu | rps ratio | p99 ratio | cpu ratio | verdict |", o, o, o, o)
+		sep += "--:|--:|--:|--:|--:|--:|--:|---|"
 	}
 	b.WriteString(header + "\n" + sep + "\n")
 	for _, p := range pipelines {
@@ -161,10 +170,11 @@ func formatReport(e env, r *results, tests []string, pipelines []int, dur *durab
 			k := key{"everysec", t, p}
 			ref := r.samples[k]["redis"]
 			rs := summarize(ref, ref)
-			fmt.Fprintf(&b, "| %s | %d | %.0f | %.3f | %.3f |", strings.ToUpper(t), p, rs.rps, rs.p50, rs.p99)
+			fmt.Fprintf(&b, "| %s | %d | %.0f | %.3f | %.3f | %s |", strings.ToUpper(t), p, rs.rps, rs.p50, rs.p99, cpuCell(rs.cpu))
 			for _, o := range others {
 				s := summarize(r.samples[k][o], ref)
-				fmt.Fprintf(&b, " %.0f | %.3f | %.3f | %.2f | %.2f | %s |", s.rps, s.p50, s.p99, s.rpsRatio, s.p99Ratio, verdict(p, s))
+				fmt.Fprintf(&b, " %.0f | %.3f | %.3f | %s | %.2f | %.2f | %s | %s |", s.rps, s.p50, s.p99, cpuCell(s.cpu),
+					s.rpsRatio, s.p99Ratio, ratioCell(s.cpuRatio), verdict(p, s))
 			}
 			b.WriteString("\n")
 		}
@@ -175,9 +185,9 @@ func formatReport(e env, r *results, tests []string, pipelines []int, dur *durab
 		rs := summarize(ref, ref)
 		fmt.Fprintf(&b, "\nDurability: both servers with appendfsync always, SET -c %d -P 1 -n %d, %d rounds. Goal: Strata >= 2x Redis.\n\n",
 			*flagClients, *flagAlwaysN, *flagAlwaysR)
-		b.WriteString("| server | rps | p50 | p99 | rps ratio | p99 ratio | WAL records | WAL writes | WAL syncs | records per sync |\n")
-		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
-		fmt.Fprintf(&b, "| redis | %.0f | %.3f | %.3f | 1.00 | 1.00 | | | | |\n", rs.rps, rs.p50, rs.p99)
+		b.WriteString("| server | rps | p50 | p99 | cpu | rps ratio | p99 ratio | cpu ratio | WAL records | WAL writes | WAL syncs | records per sync |\n")
+		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		fmt.Fprintf(&b, "| redis | %.0f | %.3f | %.3f | %s | 1.00 | 1.00 | 1.00 | | | | |\n", rs.rps, rs.p50, rs.p99, cpuCell(rs.cpu))
 		for _, o := range others {
 			s := summarize(r.samples[k][o], ref)
 			w := dur.wal[o]
@@ -185,11 +195,27 @@ func formatReport(e env, r *results, tests []string, pipelines []int, dur *durab
 			if w[2] > 0 {
 				per = float64(w[0]) / float64(w[2])
 			}
-			fmt.Fprintf(&b, "| %s | %.0f | %.3f | %.3f | %.2f | %.2f | %d | %d | %d | %.1f |\n",
-				o, s.rps, s.p50, s.p99, s.rpsRatio, s.p99Ratio, w[0], w[1], w[2], per)
+			fmt.Fprintf(&b, "| %s | %.0f | %.3f | %.3f | %s | %.2f | %.2f | %s | %d | %d | %d | %.1f |\n",
+				o, s.rps, s.p50, s.p99, cpuCell(s.cpu), s.rpsRatio, s.p99Ratio, ratioCell(s.cpuRatio), w[0], w[1], w[2], per)
 		}
 	}
 	return b.String()
+}
+
+// cpuCell and ratioCell format a CPU figure and its ratio, "-" where
+// the CPU time could not be read.
+func cpuCell(us float64) string {
+	if us <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", us)
+}
+
+func ratioCell(r float64) string {
+	if r <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", r)
 }
 
 const (

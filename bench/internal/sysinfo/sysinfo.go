@@ -6,7 +6,9 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // CPUModel returns the first "model name" of /proc/cpuinfo, or "unknown".
@@ -54,4 +56,39 @@ func LoadAvg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// ProcessCPU returns the CPU time (user and system) the process pid has
+// used so far, from /proc/PID/stat; ok is false where it cannot be read.
+func ProcessCPU(pid int) (cpu time.Duration, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	return parseStatCPU(string(b))
+}
+
+// userHZ is the unit of /proc's clock ticks: USER_HZ, 100 on every Linux
+// architecture Go supports.
+const userHZ = 100
+
+// parseStatCPU reads utime and stime, the 14th and 15th fields of a
+// /proc/PID/stat line. The second field, the command name in parentheses,
+// may hold spaces and parentheses: the fields after it are counted from
+// its last ')'.
+func parseStatCPU(stat string) (time.Duration, bool) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3, the state
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || utime < 0 || stime < 0 {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * time.Second / userHZ, true
 }

@@ -107,13 +107,33 @@ func stepIter(it Iterator, reverse bool) bool {
 }
 
 // popReadAhead is how many slots a pop inside a transaction reads ahead
-// from its end of the list (TxnStore.Prefetch): a pipeline's worth, but
-// no more than popReadAheadBytes of elements (a list of large elements is
-// read a few at a time, always at least the one popped).
+// from its end of the list (TxnStore.Prefetch) at first: a pipeline's
+// worth, but no more than popReadAheadBytes of elements (a list of large
+// elements is read a few at a time, always at least the one popped). When
+// the pops have used up what was read, the next read takes twice as many,
+// up to popReadAheadMax: a key batch that combines the pops of several
+// clients (server/combine.go) pops far more than one pipeline's worth, and
+// each read ahead builds an iterator over every level.
 const (
 	popReadAhead      = 16
+	popReadAheadMax   = 256
 	popReadAheadBytes = 64 << 10
 )
+
+// readAheadSlots returns how many slots a pop of n reads ahead in t.
+func readAheadSlots(t *TxnStore, n uint64) uint64 {
+	return max(n, min(max(popReadAhead, 2*uint64(t.AheadLen())), popReadAheadMax))
+}
+
+// readAheadRange returns the slots a pop of [from, to) from the list m
+// reads ahead from its end (left: the head) in t.
+func readAheadRange(t *TxnStore, m *Metadata, from, to uint64, left bool) (lo, hi uint64) {
+	w := readAheadSlots(t, to-from)
+	if left {
+		return from, min(m.Tail, from+w)
+	}
+	return max(m.Head, to-w), to
+}
 
 // pointReadMax is the number of slots up to which collectSlots reads with
 // point lookups rather than an iterator: an LPOP, RPOP or LMOVE reads one
@@ -244,10 +264,7 @@ func (o *object) pop(left bool, count uint64) ([][]byte, error) {
 		k2 := appendSlotKey(o.kb[len(k1):len(k1)], o.db, o.m.UUID, to)
 		covered := t.Covers(k1, k2)
 		if !covered && n < popReadAhead {
-			lo, hi := from, min(o.m.Tail, from+popReadAhead)
-			if !left {
-				lo, hi = max(o.m.Head, to-popReadAhead), to
-			}
+			lo, hi := readAheadRange(t, &o.m, from, to, left)
 			if _, _, err := t.Prefetch(listSlotKey(o.db, o.m.UUID, lo), listSlotKey(o.db, o.m.UUID, hi), !left, popReadAheadBytes); err != nil {
 				return nil, err
 			}
@@ -309,12 +326,24 @@ func (d *DB) PopFit(key []byte, left bool, limit, budget int) (int, error) {
 	if !left {
 		from, to = v.m.Tail-n, v.m.Tail
 	}
-	if t, ok := d.ks.store.(*TxnStore); ok {
-		// Read ahead, kept for the pops: the entries read up to the one
-		// that takes the read past budget.
-		fit, cut, err := t.Prefetch(listSlotKey(v.db, v.m.UUID, from), listSlotKey(v.db, v.m.UUID, to), !left, budget)
-		if err != nil {
-			return 0, err
+	if t, ok := d.ks.store.(*TxnStore); ok && n > 0 {
+		// The entries up to the one that takes a read of the range past
+		// budget, from what was read ahead (by the pops before it in the
+		// transaction), else from a read ahead that the pops then use.
+		k1, k2 := listSlotKey(v.db, v.m.UUID, from), listSlotKey(v.db, v.m.UUID, to)
+		fit, cut, covered := t.FitAhead(k1, k2, !left, budget)
+		if !covered {
+			lo, hi := readAheadRange(t, &v.m, from, to, left)
+			if _, _, err := t.Prefetch(listSlotKey(v.db, v.m.UUID, lo), listSlotKey(v.db, v.m.UUID, hi), !left, max(budget, popReadAheadBytes)); err != nil {
+				return 0, err
+			}
+			if fit, cut, covered = t.FitAhead(k1, k2, !left, budget); !covered {
+				// Large elements: the read stopped short of the range.
+				var err error
+				if fit, cut, err = t.Prefetch(k1, k2, !left, budget); err != nil {
+					return 0, err
+				}
+			}
 		}
 		if cut && fit > 1 {
 			fit-- // the entry that passed the budget

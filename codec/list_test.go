@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -736,6 +737,7 @@ type countingStore struct {
 	*MemStore
 	db                                    *DB
 	gets, steps, sets, deletes, rangeDels int
+	iters                                 int // NewIter calls
 }
 
 // countStore returns a counting view of f's store with a DB over it that
@@ -747,7 +749,7 @@ func countStore(f *fixture) *countingStore {
 }
 
 func (cs *countingStore) reset() {
-	cs.gets, cs.steps, cs.sets, cs.deletes, cs.rangeDels = 0, 0, 0, 0, 0
+	cs.gets, cs.steps, cs.sets, cs.deletes, cs.rangeDels, cs.iters = 0, 0, 0, 0, 0, 0
 }
 
 func (cs *countingStore) Get(k []byte) ([]byte, error) {
@@ -756,6 +758,7 @@ func (cs *countingStore) Get(k []byte) ([]byte, error) {
 }
 
 func (cs *countingStore) NewIter(lo, hi []byte) (Iterator, error) {
+	cs.iters++
 	it, err := cs.MemStore.NewIter(lo, hi)
 	return &countingIter{Iterator: it, cs: cs}, err
 }
@@ -903,6 +906,84 @@ func TestPopFit(t *testing.T) {
 	for _, key := range []string{"missing", "s"} {
 		if got, err := f.db.PopFit(b(key), true, 7, 0); err != nil || got != 7 {
 			t.Fatalf("PopFit(%s) = %d, %v; want the limit, 7", key, got, err)
+		}
+	}
+}
+
+// TestPopReadAheadGrows: in one transaction (a key batch combining the
+// pops of several clients), runs of pops read ahead twice as far each
+// time they have used up the last read, up to popReadAheadMax, so that
+// 32 runs of 16 pops build 6 iterators, not 32; every pop gets its
+// element, and each PopFit answers as a fresh read would.
+func TestPopReadAheadGrows(t *testing.T) {
+	for _, left := range []bool{false, true} {
+		f := newFixture(t)
+		var elems [][]byte
+		for i := range 1000 {
+			elems = append(elems, fmt.Appendf(nil, "e%04d", i))
+		}
+		if _, err := f.db.Push(b("l"), elems, false, false); err != nil {
+			t.Fatal(err)
+		}
+		cs := countStore(f)
+		d := f.ks.InTransaction(NewTxnStore(cs)).DB(0)
+		next := 999 // the next element popped
+		if left {
+			next = 0
+		}
+		for run := range 32 {
+			n, err := d.PopFit(b("l"), left, 16, 1<<16)
+			if err != nil || n != 16 {
+				t.Fatalf("left=%v run %d: PopFit = %d, %v; want 16", left, run, n, err)
+			}
+			es, _, err := d.Pop(b("l"), left, n)
+			if err != nil || len(es) != n {
+				t.Fatalf("left=%v run %d: Pop = %d elements, %v", left, run, len(es), err)
+			}
+			for _, e := range es {
+				if string(e) != fmt.Sprintf("e%04d", next) {
+					t.Fatalf("left=%v run %d: popped %s, want e%04d", left, run, e, next)
+				}
+				if left {
+					next++
+				} else {
+					next--
+				}
+			}
+		}
+		// 16, 32, 64, 128, 256 slots: 496, then 256 more.
+		if cs.iters != 6 || cs.gets > 2*32 {
+			t.Fatalf("left=%v: %d iterators and %d point reads for 32 runs of 16 pops; want 6 and at most one metadata read per call", left, cs.iters, cs.gets)
+		}
+	}
+}
+
+// TestPopFitReadAhead: PopFit answers from a range read ahead before as
+// from a read of its own, in either direction and for any budget, with
+// elements of varied sizes.
+func TestPopFitReadAhead(t *testing.T) {
+	f := newFixture(t)
+	var elems [][]byte
+	for i := range 300 {
+		elems = append(elems, bytes.Repeat([]byte{'a' + byte(i%26)}, 1+(i*37)%200))
+	}
+	if _, err := f.db.Push(b("l"), elems, false, false); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 500 {
+		left := rng.IntN(2) == 0
+		limit, budget := 1+rng.IntN(40), rng.IntN(4000)
+		// A transaction that has read ahead (a first PopFit with a large
+		// budget) against a fresh one.
+		warm := f.ks.InTransaction(NewTxnStore(f.store)).DB(0)
+		if _, err := warm.PopFit(b("l"), left, 1+rng.IntN(300), 1<<20); err != nil {
+			t.Fatal(err)
+		}
+		got, err1 := warm.PopFit(b("l"), left, limit, budget)
+		want, err2 := f.ks.InTransaction(NewTxnStore(f.store)).DB(0).PopFit(b("l"), left, limit, budget)
+		if err1 != nil || err2 != nil || got != want {
+			t.Fatalf("left=%v limit %d budget %d: PopFit after a read ahead = %d, %v; fresh %d, %v", left, limit, budget, got, err1, want, err2)
 		}
 	}
 }

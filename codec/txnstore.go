@@ -97,6 +97,43 @@ func (t *TxnStore) Covers(lower, upper []byte) bool {
 	return a.upper != nil && bytes.Compare(a.lower, lower) <= 0 && bytes.Compare(upper, a.upper) <= 0
 }
 
+// AheadLen returns the number of entries the last Prefetch kept (0 if
+// none): a caller reading ahead again may take the previous read's
+// consumption as a sign of how many more it will need.
+func (t *TxnStore) AheadLen() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.mu.ahead.keys)
+}
+
+// FitAhead answers, from the range kept by the last Prefetch, what a
+// Prefetch of [lower, upper) with maxBytes would report, without reading
+// the base: the entries a read from upper's end (reverse) or lower's
+// would take up to the one that takes it past maxBytes of keys and values,
+// and whether it stopped so. ok is false when the kept range does not
+// cover [lower, upper).
+func (t *TxnStore) FitAhead(lower, upper []byte, reverse bool, maxBytes int) (n int, cut, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	a := &t.mu.ahead
+	if a.upper == nil || bytes.Compare(a.lower, lower) > 0 || bytes.Compare(upper, a.upper) > 0 {
+		return 0, false, false
+	}
+	i := sort.Search(len(a.keys), func(i int) bool { return bytes.Compare(a.keys[i], lower) >= 0 })
+	j := sort.Search(len(a.keys), func(i int) bool { return bytes.Compare(a.keys[i], upper) >= 0 })
+	size := 0
+	for k := range j - i {
+		e := i + k
+		if reverse {
+			e = j - 1 - k
+		}
+		if size += len(a.keys[e]) + len(a.vals[e]); size > maxBytes {
+			return k + 1, true, true
+		}
+	}
+	return j - i, false, true
+}
+
 // find answers a base read of key from the range: in reports whether key
 // lies in it.
 func (r *readAhead) find(key []byte) (v []byte, found, in bool) {

@@ -110,25 +110,26 @@ func stepIter(it Iterator, reverse bool) bool {
 // from its end of the list (TxnStore.Prefetch) at first: a pipeline's
 // worth, but no more than popReadAheadBytes of elements (a list of large
 // elements is read a few at a time, always at least the one popped). When
-// the pops have used up what was read, the next read takes twice as many,
-// up to popReadAheadMax: a key batch that combines the pops of several
-// clients (server/combine.go) pops far more than one pipeline's worth, and
-// each read ahead builds an iterator over every level.
+// the pops have used up what was read, and it was read whole, the next
+// read continues it with twice as many, up to popReadAheadMax: a key batch
+// that combines the pops of several clients (server/combine.go) pops far
+// more than one pipeline's worth, and each read ahead builds an iterator
+// over every level. A read cut at popReadAheadBytes does not grow.
 const (
 	popReadAhead      = 16
 	popReadAheadMax   = 256
 	popReadAheadBytes = 64 << 10
 )
 
-// readAheadSlots returns how many slots a pop of n reads ahead in t.
-func readAheadSlots(t *TxnStore, n uint64) uint64 {
-	return max(n, min(max(popReadAhead, 2*uint64(t.AheadLen())), popReadAheadMax))
-}
-
 // readAheadRange returns the slots a pop of [from, to) from the list m
-// reads ahead from its end (left: the head) in t.
-func readAheadRange(t *TxnStore, m *Metadata, from, to uint64, left bool) (lo, hi uint64) {
-	w := readAheadSlots(t, to-from)
+// reads ahead from its end (left: the head) in t: k1 and k2 are the slot
+// keys of from and to.
+func readAheadRange(t *TxnStore, m *Metadata, from, to uint64, k1, k2 []byte, left bool) (lo, hi uint64) {
+	edge := k2
+	if left {
+		edge = k1
+	}
+	w := max(to-from, min(max(popReadAhead, 2*uint64(t.UsedAhead(edge, !left))), popReadAheadMax))
 	if left {
 		return from, min(m.Tail, from+w)
 	}
@@ -264,7 +265,7 @@ func (o *object) pop(left bool, count uint64) ([][]byte, error) {
 		k2 := appendSlotKey(o.kb[len(k1):len(k1)], o.db, o.m.UUID, to)
 		covered := t.Covers(k1, k2)
 		if !covered && n < popReadAhead {
-			lo, hi := readAheadRange(t, &o.m, from, to, left)
+			lo, hi := readAheadRange(t, &o.m, from, to, k1, k2, left)
 			if _, _, err := t.Prefetch(listSlotKey(o.db, o.m.UUID, lo), listSlotKey(o.db, o.m.UUID, hi), !left, popReadAheadBytes); err != nil {
 				return nil, err
 			}
@@ -333,7 +334,7 @@ func (d *DB) PopFit(key []byte, left bool, limit, budget int) (int, error) {
 		k1, k2 := listSlotKey(v.db, v.m.UUID, from), listSlotKey(v.db, v.m.UUID, to)
 		fit, cut, covered := t.FitAhead(k1, k2, !left, budget)
 		if !covered {
-			lo, hi := readAheadRange(t, &v.m, from, to, left)
+			lo, hi := readAheadRange(t, &v.m, from, to, k1, k2, left)
 			if _, _, err := t.Prefetch(listSlotKey(v.db, v.m.UUID, lo), listSlotKey(v.db, v.m.UUID, hi), !left, max(budget, popReadAheadBytes)); err != nil {
 				return 0, err
 			}

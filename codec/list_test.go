@@ -914,76 +914,213 @@ func TestPopFit(t *testing.T) {
 // pops of several clients), runs of pops read ahead twice as far each
 // time they have used up the last read, up to popReadAheadMax, so that
 // 32 runs of 16 pops build 6 iterators, not 32; every pop gets its
-// element, and each PopFit answers as a fresh read would.
+// element. Runs that do not continue the last read (the other end of the
+// list, or a read cut at popReadAheadBytes) read popReadAhead slots again.
 func TestPopReadAheadGrows(t *testing.T) {
-	for _, left := range []bool{false, true} {
+	setup := func(t *testing.T, size func(i int) int) (*countingStore, *DB) {
 		f := newFixture(t)
 		var elems [][]byte
 		for i := range 1000 {
-			elems = append(elems, fmt.Appendf(nil, "e%04d", i))
+			e := fmt.Appendf(nil, "e%04d", i)
+			elems = append(elems, append(e, bytes.Repeat([]byte{'x'}, size(i))...))
 		}
 		if _, err := f.db.Push(b("l"), elems, false, false); err != nil {
 			t.Fatal(err)
 		}
 		cs := countStore(f)
-		d := f.ks.InTransaction(NewTxnStore(cs)).DB(0)
-		next := 999 // the next element popped
-		if left {
-			next = 0
+		return cs, f.ks.InTransaction(NewTxnStore(cs)).DB(0)
+	}
+	// run pops n elements from one end as the server's runs do (PopFit,
+	// then one Pop of what fits) and checks that they are next's.
+	run := func(t *testing.T, d *DB, left bool, next *[2]int, want int) {
+		t.Helper()
+		n, err := d.PopFit(b("l"), left, 16, 1<<16)
+		if err != nil || n != want {
+			t.Fatalf("left=%v: PopFit = %d, %v; want %d", left, n, err, want)
 		}
-		for run := range 32 {
-			n, err := d.PopFit(b("l"), left, 16, 1<<16)
-			if err != nil || n != 16 {
-				t.Fatalf("left=%v run %d: PopFit = %d, %v; want 16", left, run, n, err)
+		es, _, err := d.Pop(b("l"), left, n)
+		if err != nil || len(es) != n {
+			t.Fatalf("left=%v: Pop = %d elements, %v", left, len(es), err)
+		}
+		for _, e := range es {
+			i := &next[1]
+			if left {
+				i = &next[0]
 			}
-			es, _, err := d.Pop(b("l"), left, n)
-			if err != nil || len(es) != n {
-				t.Fatalf("left=%v run %d: Pop = %d elements, %v", left, run, len(es), err)
+			if !bytes.HasPrefix(e, fmt.Appendf(nil, "e%04d", *i)) {
+				t.Fatalf("left=%v: popped %.5s, want e%04d", left, e, *i)
 			}
-			for _, e := range es {
-				if string(e) != fmt.Sprintf("e%04d", next) {
-					t.Fatalf("left=%v run %d: popped %s, want e%04d", left, run, e, next)
-				}
-				if left {
-					next++
-				} else {
-					next--
-				}
+			if left {
+				*i++
+			} else {
+				*i--
 			}
+		}
+	}
+	small := func(int) int { return 0 }
+	for _, left := range []bool{false, true} {
+		cs, d := setup(t, small)
+		next := [2]int{0, 999}
+		for range 32 {
+			run(t, d, left, &next, 16)
 		}
 		// 16, 32, 64, 128, 256 slots: 496, then 256 more.
-		if cs.iters != 6 || cs.gets > 2*32 {
-			t.Fatalf("left=%v: %d iterators and %d point reads for 32 runs of 16 pops; want 6 and at most one metadata read per call", left, cs.iters, cs.gets)
+		if cs.iters != 6 {
+			t.Fatalf("left=%v: %d iterators for 32 runs of 16 pops; want 6", left, cs.iters)
+		}
+	}
+	// Alternating ends: no read continues the one before.
+	cs, d := setup(t, small)
+	next := [2]int{0, 999}
+	for i := range 16 {
+		run(t, d, i%2 == 0, &next, 16)
+	}
+	if cs.iters != 16 || cs.steps > 16*17 {
+		t.Fatalf("alternating ends: %d iterators, %d steps for 16 runs of 16 pops; want 16 reads of 16 slots", cs.iters, cs.steps)
+	}
+	// Elements of 5 KiB: 12 fit the 64 KiB budget, each read is cut after
+	// 13, and the next one reads 16 slots again (one read per run).
+	cs, d = setup(t, func(int) int { return 5 << 10 })
+	next = [2]int{0, 999}
+	for range 8 {
+		run(t, d, false, &next, 12)
+	}
+	if cs.iters != 8 {
+		t.Fatalf("5 KiB elements: %d iterators for 8 runs; want 8", cs.iters)
+	}
+}
+
+// TestTxnStoreUsedAhead: the last read ahead counts as continued only from
+// the bound it ended at on the reading side, and only if it was read
+// whole.
+func TestTxnStoreUsedAhead(t *testing.T) {
+	base := NewMemStore()
+	bt := base.NewBatch()
+	for i := range 40 { // k00..k39, 100-byte values
+		bt.Set(fmt.Appendf(nil, "k%02d", i), bytes.Repeat([]byte{'v'}, 100))
+	}
+	if err := base.Commit(bt); err != nil {
+		t.Fatal(err)
+	}
+	txn := NewTxnStore(base)
+	if got := txn.UsedAhead(b("k00"), false); got != 0 {
+		t.Fatalf("UsedAhead before any read = %d", got)
+	}
+	for _, reverse := range []bool{false, true} {
+		if _, _, err := txn.Prefetch(b("k10"), b("k20"), reverse, 1<<20); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			edge    string
+			reverse bool
+			want    int
+		}{{"k20", false, 10}, {"k10", true, 10}, {"k10", false, 0}, {"k20", true, 0}, {"k15", false, 0}} {
+			if got := txn.UsedAhead(b(c.edge), c.reverse); got != c.want {
+				t.Fatalf("read reverse=%v: UsedAhead(%s, %v) = %d, want %d", reverse, c.edge, c.reverse, got, c.want)
+			}
+		}
+		// Cut at maxBytes: never continued, from either bound.
+		if _, cut, err := txn.Prefetch(b("k10"), b("k20"), reverse, 250); err != nil || !cut {
+			t.Fatalf("Prefetch of 250 bytes: cut %v, %v", cut, err)
+		}
+		for _, edge := range []string{"k10", "k13", "k17", "k20"} {
+			for _, r := range []bool{false, true} {
+				if got := txn.UsedAhead(b(edge), r); got != 0 {
+					t.Fatalf("after a cut read (reverse=%v): UsedAhead(%s, %v) = %d, want 0", reverse, edge, r, got)
+				}
+			}
 		}
 	}
 }
 
-// TestPopFitReadAhead: PopFit answers from a range read ahead before as
-// from a read of its own, in either direction and for any budget, with
-// elements of varied sizes.
+// TestPopFitReadAhead: in a transaction that has read ahead before,
+// PopFit answers as PopFit outside a transaction does (which counts the
+// elements' sizes itself, with no read ahead), in either direction, for
+// any budget, with elements of varied sizes, some large enough to cut a
+// read at popReadAheadBytes.
 func TestPopFitReadAhead(t *testing.T) {
 	f := newFixture(t)
 	var elems [][]byte
 	for i := range 300 {
-		elems = append(elems, bytes.Repeat([]byte{'a' + byte(i%26)}, 1+(i*37)%200))
+		size := 1 + (i*37)%200
+		if i%40 == 7 {
+			size = 20 << 10
+		}
+		elems = append(elems, bytes.Repeat([]byte{'a' + byte(i%26)}, size))
 	}
 	if _, err := f.db.Push(b("l"), elems, false, false); err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for range 500 {
+	for range 2000 {
 		left := rng.IntN(2) == 0
-		limit, budget := 1+rng.IntN(40), rng.IntN(4000)
-		// A transaction that has read ahead (a first PopFit with a large
-		// budget) against a fresh one.
-		warm := f.ks.InTransaction(NewTxnStore(f.store)).DB(0)
-		if _, err := warm.PopFit(b("l"), left, 1+rng.IntN(300), 1<<20); err != nil {
+		limit, budget := 1+rng.IntN(40), rng.IntN(40<<10)
+		want, err := f.db.PopFit(b("l"), left, limit, budget)
+		if err != nil {
 			t.Fatal(err)
 		}
-		got, err1 := warm.PopFit(b("l"), left, limit, budget)
-		want, err2 := f.ks.InTransaction(NewTxnStore(f.store)).DB(0).PopFit(b("l"), left, limit, budget)
-		if err1 != nil || err2 != nil || got != want {
-			t.Fatalf("left=%v limit %d budget %d: PopFit after a read ahead = %d, %v; fresh %d, %v", left, limit, budget, got, err1, want, err2)
+		// A transaction that has read ahead: a first PopFit (which may
+		// be cut, or not cover the second), sometimes pops before.
+		d := f.ks.InTransaction(NewTxnStore(f.store)).DB(0)
+		if _, err := d.PopFit(b("l"), left, 1+rng.IntN(300), rng.IntN(1<<17)); err != nil {
+			t.Fatal(err)
 		}
+		if rng.IntN(2) == 0 {
+			if _, err := d.PopFit(b("l"), left, 1+rng.IntN(40), rng.IntN(1<<16)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := d.PopFit(b("l"), left, limit, budget)
+		if err != nil || got != want {
+			t.Fatalf("left=%v limit %d budget %d: PopFit after a read ahead = %d, %v; outside a transaction %d", left, limit, budget, got, err, want)
+		}
+	}
+}
+
+// TestTxnStoreFitAhead: whenever FitAhead answers from what an earlier
+// Prefetch kept (random ranges, directions and byte bounds, cut or not,
+// over keys with gaps and values of varied sizes), it answers what a
+// fresh Prefetch of the range reports; and it answers often enough for
+// that to mean something.
+func TestTxnStoreFitAhead(t *testing.T) {
+	base := NewMemStore()
+	bt := base.NewBatch()
+	key := func(i int) []byte { return fmt.Appendf(nil, "k%03d", i) }
+	for i := range 100 {
+		if i%7 != 3 { // gaps
+			bt.Set(key(i), bytes.Repeat([]byte{'v'}, 1+(i*53)%300))
+		}
+	}
+	if err := base.Commit(bt); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	span := func() (lo, hi int) {
+		lo = rng.IntN(101)
+		return lo, lo + rng.IntN(101-lo)
+	}
+	answered := 0
+	const cases = 20000
+	for range cases {
+		txn := NewTxnStore(base)
+		lo, hi := span()
+		if _, _, err := txn.Prefetch(key(lo), key(hi), rng.IntN(2) == 0, rng.IntN(8000)); err != nil {
+			t.Fatal(err)
+		}
+		qlo, qhi := span()
+		reverse, maxBytes := rng.IntN(2) == 0, rng.IntN(3000)
+		n, cut, ok := txn.FitAhead(key(qlo), key(qhi), reverse, maxBytes)
+		if !ok {
+			continue
+		}
+		answered++
+		wn, wcut, err := NewTxnStore(base).Prefetch(key(qlo), key(qhi), reverse, maxBytes)
+		if err != nil || n != wn || cut != wcut {
+			t.Fatalf("kept [%d, %d); FitAhead(%d, %d, reverse=%v, %d) = %d, %v; Prefetch says %d, %v (%v)",
+				lo, hi, qlo, qhi, reverse, maxBytes, n, cut, wn, wcut, err)
+		}
+	}
+	if answered < cases/20 {
+		t.Fatalf("FitAhead answered %d of %d cases", answered, cases)
 	}
 }

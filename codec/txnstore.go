@@ -86,6 +86,7 @@ type readAhead struct {
 	lower, upper []byte
 	keys, vals   [][]byte
 	buf          copyBuf
+	cut          bool // the read stopped at maxBytes: [lower, upper) is the part read
 }
 
 // Covers reports whether the range kept by the last Prefetch covers
@@ -97,13 +98,24 @@ func (t *TxnStore) Covers(lower, upper []byte) bool {
 	return a.upper != nil && bytes.Compare(a.lower, lower) <= 0 && bytes.Compare(upper, a.upper) <= 0
 }
 
-// AheadLen returns the number of entries the last Prefetch kept (0 if
-// none): a caller reading ahead again may take the previous read's
-// consumption as a sign of how many more it will need.
-func (t *TxnStore) AheadLen() int {
+// UsedAhead returns the number of entries the last Prefetch kept if a
+// read from edge onwards (down from edge when reverse) continues it: its
+// range ended at edge on that side (its lower bound for a reverse read,
+// else its upper bound) and was read whole, not cut at maxBytes. It
+// returns 0 otherwise. A caller that has used up one read ahead may
+// read further the next time.
+func (t *TxnStore) UsedAhead(edge []byte, reverse bool) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.mu.ahead.keys)
+	a := &t.mu.ahead
+	bound := a.upper
+	if reverse {
+		bound = a.lower
+	}
+	if a.upper == nil || a.cut || !bytes.Equal(bound, edge) {
+		return 0
+	}
+	return len(a.keys)
 }
 
 // FitAhead answers, from the range kept by the last Prefetch, what a
@@ -111,13 +123,28 @@ func (t *TxnStore) AheadLen() int {
 // the base: the entries a read from upper's end (reverse) or lower's
 // would take up to the one that takes it past maxBytes of keys and values,
 // and whether it stopped so. ok is false when the kept range does not
-// cover [lower, upper).
+// hold the answer: it must start where the read would (contain upper's
+// end for a reverse read, lower for a forward one) and reach either the
+// other end of [lower, upper) or an entry past maxBytes.
 func (t *TxnStore) FitAhead(lower, upper []byte, reverse bool, maxBytes int) (n int, cut, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	a := &t.mu.ahead
-	if a.upper == nil || bytes.Compare(a.lower, lower) > 0 || bytes.Compare(upper, a.upper) > 0 {
-		return 0, false, false
+	if a.upper == nil || bytes.Compare(lower, upper) >= 0 {
+		return 0, false, a.upper != nil
+	}
+	// whole: the kept range reaches the read's far end too.
+	var whole bool
+	if reverse {
+		if bytes.Compare(upper, a.upper) > 0 || bytes.Compare(upper, a.lower) <= 0 {
+			return 0, false, false
+		}
+		whole = bytes.Compare(a.lower, lower) <= 0
+	} else {
+		if bytes.Compare(lower, a.lower) < 0 || bytes.Compare(lower, a.upper) >= 0 {
+			return 0, false, false
+		}
+		whole = bytes.Compare(upper, a.upper) <= 0
 	}
 	i := sort.Search(len(a.keys), func(i int) bool { return bytes.Compare(a.keys[i], lower) >= 0 })
 	j := sort.Search(len(a.keys), func(i int) bool { return bytes.Compare(a.keys[i], upper) >= 0 })
@@ -130,6 +157,9 @@ func (t *TxnStore) FitAhead(lower, upper []byte, reverse bool, maxBytes int) (n 
 		if size += len(a.keys[e]) + len(a.vals[e]); size > maxBytes {
 			return k + 1, true, true
 		}
+	}
+	if !whole {
+		return 0, false, false
 	}
 	return j - i, false, true
 }
@@ -370,7 +400,7 @@ func (t *TxnStore) Prefetch(lower, upper []byte, reverse bool, maxBytes int) (ke
 	if err != nil {
 		return 0, false, err
 	}
-	kept = len(r.keys)
+	kept, r.cut = len(r.keys), cut
 	t.mu.Lock()
 	t.mu.ahead = r
 	t.mu.Unlock()

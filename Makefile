@@ -30,6 +30,7 @@ run: build
 # engine's packages again in the jemalloc build.
 test:
 	$(GO) test -race -tags invariants -timeout 20m $(TESTFLAGS) $(PKGS)
+	cd bench && $(GO) test -timeout 5m $(TESTFLAGS) ./internal/... ./serverbench/
 	$(GO) test -run '^TestServerMemoryAccounting$$' -timeout 10m $(TESTFLAGS) ./server/
 	@$(MAKE) --no-print-directory test-jemalloc
 

@@ -130,8 +130,11 @@ func (t *TxnStore) FitAhead(lower, upper []byte, reverse bool, maxBytes int) (n 
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	a := &t.mu.ahead
-	if a.upper == nil || bytes.Compare(lower, upper) >= 0 {
-		return 0, false, a.upper != nil
+	if bytes.Compare(lower, upper) >= 0 {
+		return 0, false, true // an empty range, which Prefetch reads nothing of
+	}
+	if a.upper == nil {
+		return 0, false, false
 	}
 	// whole: the kept range reaches the read's far end too.
 	var whole bool

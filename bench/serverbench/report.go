@@ -174,7 +174,7 @@ func formatReport(e env, r *results, tests []string, pipelines []int, dur *durab
 			for _, o := range others {
 				s := summarize(r.samples[k][o], ref)
 				fmt.Fprintf(&b, " %.0f | %.3f | %.3f | %s | %.2f | %.2f | %s | %s |", s.rps, s.p50, s.p99, cpuCell(s.cpu),
-					s.rpsRatio, s.p99Ratio, ratioCell(s.cpuRatio), verdict(p, s))
+					s.rpsRatio, s.p99Ratio, cpuCell(s.cpuRatio), verdict(p, s))
 			}
 			b.WriteString("\n")
 		}
@@ -196,26 +196,19 @@ func formatReport(e env, r *results, tests []string, pipelines []int, dur *durab
 				per = float64(w[0]) / float64(w[2])
 			}
 			fmt.Fprintf(&b, "| %s | %.0f | %.3f | %.3f | %s | %.2f | %.2f | %s | %d | %d | %d | %.1f |\n",
-				o, s.rps, s.p50, s.p99, cpuCell(s.cpu), s.rpsRatio, s.p99Ratio, ratioCell(s.cpuRatio), w[0], w[1], w[2], per)
+				o, s.rps, s.p50, s.p99, cpuCell(s.cpu), s.rpsRatio, s.p99Ratio, cpuCell(s.cpuRatio), w[0], w[1], w[2], per)
 		}
 	}
 	return b.String()
 }
 
-// cpuCell and ratioCell format a CPU figure and its ratio, "-" where
-// the CPU time could not be read.
-func cpuCell(us float64) string {
-	if us <= 0 {
+// cpuCell formats a CPU figure or its ratio to Redis's: "-" where the CPU
+// time could not be read (summarize leaves 0).
+func cpuCell(v float64) string {
+	if v <= 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f", us)
-}
-
-func ratioCell(r float64) string {
-	if r <= 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.2f", r)
+	return fmt.Sprintf("%.2f", v)
 }
 
 const (

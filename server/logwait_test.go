@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -36,9 +35,10 @@ func TestPipelineSharesWALWrite(t *testing.T) {
 	p := newPipeClient(t, ts.s)
 	const n = 16
 	var cmds [][]string
-	for i := range n {
-		// An option: plain SETs would run as one MSET (coalesce.go).
-		cmds = append(cmds, []string{"SET", fmt.Sprintf("k%02d", i), "v", "KEEPTTL"})
+	// Keys on distinct stripes (a run ends at a stripe it holds), with an
+	// option: plain SETs would run as one MSET (coalesce.go).
+	for _, k := range stripeKeys(ts.s, "k", n) {
+		cmds = append(cmds, []string{"SET", k, "v", "KEEPTTL"})
 	}
 	records, writes := walRecords(ts.s), walWrites(ts.s)
 	for i, v := range p.send(t, cmds...) {
@@ -54,7 +54,7 @@ func TestPipelineSharesWALWrite(t *testing.T) {
 	}
 	// Reads wait for nothing: no WAL write for a pipeline of GETs.
 	writes = walWrites(ts.s)
-	for i, v := range p.send(t, repeat(8, "GET", "k00")...) {
+	for i, v := range p.send(t, repeat(8, "GET", cmds[0][1])...) {
 		if v.Str != "v" {
 			t.Fatalf("GET %d: %s", i, v)
 		}

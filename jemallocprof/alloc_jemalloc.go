@@ -24,6 +24,13 @@ static void *strata_alloc(size_t n, size_t *usable) {
 	*usable = p == NULL ? 0 : u;
 	return p;
 }
+// strata_alloc_uninit is strata_alloc without the zeroing.
+static void *strata_alloc_uninit(size_t n, size_t *usable) {
+	size_t u = nallocx(n, 0);
+	void *p = u == 0 ? NULL : mallocx(u, 0);
+	*usable = p == NULL ? 0 : u;
+	return p;
+}
 static void strata_free(void *p, size_t n) { sdallocx(p, n, 0); }
 */
 import "C"
@@ -38,12 +45,24 @@ import (
 // n (nallocx), so that the counters say what jemalloc holds. The caller
 // must hand it back with Free and must never store a Go pointer in it:
 // the garbage collector does not see this memory.
-func Alloc(p Purpose, n int) []byte {
+func Alloc(p Purpose, n int) []byte { return alloc(p, n, true) }
+
+// AllocUninit is Alloc for a caller that writes all n bytes before it
+// reads any (a block read or decoded into the buffer): the contents are
+// unspecified, and jemalloc skips the zeroing.
+func AllocUninit(p Purpose, n int) []byte { return alloc(p, n, false) }
+
+func alloc(p Purpose, n int, zero bool) []byte {
 	if n <= 0 {
 		return nil
 	}
 	var usable C.size_t
-	ptr := C.strata_alloc(C.size_t(n), &usable)
+	var ptr unsafe.Pointer
+	if zero {
+		ptr = C.strata_alloc(C.size_t(n), &usable)
+	} else {
+		ptr = C.strata_alloc_uninit(C.size_t(n), &usable)
+	}
 	if ptr == nil {
 		panic(fmt.Sprintf("jemallocprof: out of memory allocating %d bytes for %s", n, p))
 	}

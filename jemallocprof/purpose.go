@@ -35,6 +35,10 @@ const (
 	Compression
 	// Other is anything large that fits none of the above.
 	Other
+	// Recycled are freed block buffers the pure-Go build keeps for
+	// AllocUninit (at most 4 MiB; none in the jemalloc build, whose own
+	// caches do this).
+	Recycled
 
 	// NumPurposes is the number of purposes.
 	NumPurposes int = iota
@@ -53,6 +57,7 @@ var purposeNames = [NumPurposes]string{
 	TableMeta:         "table_meta",
 	Compression:       "compression",
 	Other:             "other",
+	Recycled:          "recycled",
 }
 
 // String returns the purpose's name as INFO memory and /metrics show it.

@@ -73,8 +73,10 @@ type cacheValue struct {
 }
 
 // allocBlock allocates a block buffer of n bytes, counted as pinned by the
-// reader about to fill it.
-func allocBlock(n int) []byte { return jemallocprof.Alloc(jemallocprof.IteratorPinned, n) }
+// reader about to fill it. Its contents are unspecified (AllocUninit):
+// every caller writes all n bytes, a block read, decoded or copied whole,
+// before it reads any.
+func allocBlock(n int) []byte { return jemallocprof.AllocUninit(jemallocprof.IteratorPinned, n) }
 
 // newValue wraps a buffer from allocBlock in a value with one reference,
 // the caller's.

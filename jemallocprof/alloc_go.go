@@ -88,7 +88,21 @@ const (
 	maxRecycled = 4 << 20
 )
 
+// SizeClass returns the capacity Alloc(p, n) gives a buffer of n bytes
+// (n > 0): what the heap sets aside for it.
+func SizeClass(n int) int {
+	if c := largeCap(n); c > 0 {
+		return c
+	}
+	if n > largeObjectMin {
+		return cap(slices.Grow([]byte(nil), n)) // rounding unknown (largeRounding)
+	}
+	return smallCaps[sort.SearchInts(smallCaps, n)]
+}
+
 var (
+	// smallCaps are the heap's small-object size classes.
+	smallCaps   = heapClasses(1, largeObjectMin)
 	recycleCaps = heapClasses(recycleMin, largeObjectMin)
 	recycled    struct {
 		mu    sync.Mutex

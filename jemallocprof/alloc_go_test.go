@@ -141,3 +141,14 @@ func takeRecycledAny() []byte {
 	}
 	return nil
 }
+
+// TestSizeClass: SizeClass says the capacity Alloc gives.
+func TestSizeClass(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 100, 2047, 2048, 2049, 4097, 4121, 32<<10 - 1, 32 << 10, 32<<10 + 1, 100 << 10} {
+		b := Alloc(Other, n)
+		if got := SizeClass(n); got != cap(b) {
+			t.Errorf("SizeClass(%d) = %d, Alloc gives %d", n, got, cap(b))
+		}
+		Free(Other, b)
+	}
+}

@@ -84,5 +84,9 @@ func Free(p Purpose, b []byte) {
 	C.strata_free(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(n))
 }
 
+// SizeClass returns the capacity Alloc(p, n) gives a buffer of n bytes
+// (n > 0): jemalloc's size class for it.
+func SizeClass(n int) int { return int(C.nallocx(C.size_t(n), 0)) }
+
 // OffHeap reports whether Alloc's memory lives outside the Go heap.
 const OffHeap = true

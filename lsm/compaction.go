@@ -185,6 +185,10 @@ func (d *DB) logCompaction(c *compaction, outputs []*FileMetadata, dur time.Dura
 		}
 	}
 	attrs = append(attrs, slog.Uint64("read", read), slog.Uint64("written", written))
+	if c.kind == compactionDefault {
+		attrs = append(attrs, slog.Int64("blocks.from_cache", c.loads.Cached), slog.Int64("blocks.from_files", c.loads.Read),
+			slog.Uint64("blocks.cached", c.cached))
+	}
 	d.opts.Logger.LogAttrs(ctx, slog.LevelDebug, "compaction", attrs...)
 }
 
@@ -308,6 +312,7 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 	var iters []base.InternalIterator
 	var ts []tombstone
 	var bytesIn int64
+	warm := &warmth{cache: d.blockCache}
 	defer func() {
 		for _, it := range iters {
 			if cerr := it.Close(); cerr != nil && err == nil {
@@ -316,7 +321,7 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 		}
 	}()
 	for _, f := range c.allInputs() {
-		it, err := d.tableCache.newCompactionIter(f)
+		it, err := d.tableCache.newCompactionIter(f, &warm.loads)
 		if err != nil {
 			return nil, err
 		}
@@ -336,6 +341,10 @@ func (d *DB) mergeInputs(c *compaction) (outputs []*FileMetadata, err error) {
 	iters = []base.InternalIterator{merged}
 
 	w := &compactionWriter{d: d, c: c, stripes: stripes, frags: frags, below: below, belowIdx: make([]int, len(below)), inputBytes: bytesIn}
+	if d.opts.CacheCompactedBlocks && d.blockCache != nil {
+		w.warm = warm
+	}
+	defer func() { c.loads, c.cached = warm.loads, w.cached }()
 	defer func() {
 		if err != nil {
 			w.abandon()
@@ -456,11 +465,46 @@ type compactionWriter struct {
 	gapCuts    int64
 	inputBytes int64
 
+	// warm, if set, decides which output blocks go into the block cache
+	// (Options.CacheCompactedBlocks).
+	warm *warmth
+
 	w       *sstable.Writer
 	num     base.FileNum
 	name    string
 	outputs []*FileMetadata
 	created []string
+	nums    []base.FileNum // of created
+	cached  uint64         // output blocks put into the block cache
+}
+
+// warmth decides which of a compaction's output blocks go into the block
+// cache (Options.CacheCompactedBlocks): those the cache has free room for,
+// and others up to the size of the input blocks the compaction found
+// cached. Those are dropped with their tables when it is done, and
+// meanwhile they are the next blocks the cache evicts
+// (sstable.Cache.getLast): the outputs take their place, and the place of
+// free room, never that of blocks readers use. Input blocks are loaded
+// just before the output blocks holding their keys are written, so a
+// range the cache held is cached again, and a range read from the files
+// only if there is room.
+type warmth struct {
+	cache *sstable.Cache
+	loads sstable.BlockLoads
+	spent int64 // the cost of the blocks cached in place of inputs
+}
+
+// fill reports whether the output block of n bytes being written goes
+// into the cache.
+func (w *warmth) fill(n int) bool {
+	if w.cache.RoomFor(n) {
+		return true
+	}
+	if cost := sstable.BlockCost(n); w.spent+cost <= w.loads.CachedBytes {
+		w.spent += cost
+		return true
+	}
+	return false
 }
 
 func (cw *compactionWriter) add(key base.InternalKey, value []byte, newKey bool) error {
@@ -593,6 +637,10 @@ func (cw *compactionWriter) openTable() error {
 	if cw.c.outputLevel == numLevels-1 || cw.c.bottommost {
 		opts.Compression = d.opts.BottommostCompression
 	}
+	if cw.warm != nil {
+		opts.FillCache, opts.CacheFileNum, opts.FillCacheIf = cw.d.blockCache, cw.num, cw.warm.fill
+	}
+	cw.nums = append(cw.nums, cw.num)
 	cw.w = sstable.NewWriter(f, opts)
 	return nil
 }
@@ -616,8 +664,12 @@ func (cw *compactionWriter) closeTable(limit []byte) error {
 	}
 	wm := cw.w.Metadata()
 	cw.w = nil
+	cw.cached += wm.CachedBlocks
 	if wm.NumEntries == 0 && wm.NumRangeDels == 0 {
 		cw.d.removeFile(base.FileTypeTable, cw.num)
+		if cw.warm != nil {
+			cw.d.blockCache.EvictFile(cw.num)
+		}
 		return nil
 	}
 	cw.outputs = append(cw.outputs, &FileMetadata{
@@ -662,5 +714,10 @@ func (cw *compactionWriter) abandon() {
 	}
 	for _, name := range cw.created {
 		_ = cw.d.fs.Remove(name)
+	}
+	if cw.warm != nil {
+		for _, num := range cw.nums {
+			cw.d.blockCache.EvictFile(num) // no reader will ask for them
+		}
 	}
 }

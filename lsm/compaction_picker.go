@@ -3,6 +3,7 @@ package lsm
 import (
 	"bytes"
 	"fmt"
+	"github.com/strata-db/strata/sstable"
 	"slices"
 	"sort"
 
@@ -49,6 +50,11 @@ type compaction struct {
 	bottommost bool
 	score      float64
 	manual     bool
+	// loads counts the data blocks the merge loaded from the block cache
+	// and from the files, and cached the output blocks it put into the
+	// cache (Options.CacheCompactedBlocks); for the debug log.
+	loads  sstable.BlockLoads
+	cached uint64
 }
 
 func (c *compaction) String() string {

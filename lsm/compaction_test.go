@@ -674,3 +674,82 @@ func TestFlushFillsCache(t *testing.T) {
 		})
 	}
 }
+
+// TestCompactionFillsCache: with CacheCompactedBlocks, a compaction caches
+// as much of its output as the cache has room for besides the input
+// blocks it found cached, and pushes out no block readers use. Table a
+// (in L6, outside the compaction) and the z range of two L0 tables are
+// read, so cached, a last; the k range of those tables is not. A
+// compaction of the L0 tables with a 64 KiB cache (a and z fill most of
+// it) must leave a and z cached (z's output in place of its inputs),
+// while k, four times the room, is read back with misses; with a large
+// cache nothing misses, and without the option z misses too.
+func TestCompactionFillsCache(t *testing.T) {
+	value := strings.Repeat("v", 200)
+	for _, tc := range []struct {
+		name       string
+		fill       bool
+		cacheBytes int64
+		kMisses    bool // reading the k range back misses blocks
+		zMisses    bool
+	}{
+		{"fill", true, 64 << 10, true, false},
+		{"fill-room", true, 0, false, false},
+		{"no-fill", false, 64 << 10, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := quietOptions(nil)
+			o.CacheCompactedBlocks = tc.fill
+			o.BlockCacheSize = tc.cacheBytes
+			d := openMem(t, vfs.NewMem(), o)
+			defer d.Close()
+			set := func(prefix string, n, round int) {
+				for i := range n {
+					if err := d.Set(fmt.Appendf(nil, "%s%04d", prefix, i), fmt.Appendf(nil, "%d-%s", round, value), nil); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			set("a", 100, 1)
+			if err := d.Compact(nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			for round := range 2 {
+				set("k", 400, round)
+				set("z", 100, round)
+				if err := d.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			readRange := func(prefix string, n int) int64 {
+				before := d.Metrics().BlockCache.Misses
+				for i := range n {
+					if got := mustGet(t, d, fmt.Sprintf("%s%04d", prefix, i)); got != "1-"+value {
+						t.Fatalf("%s%04d = %.10q", prefix, i, got)
+					}
+				}
+				return d.Metrics().BlockCache.Misses - before
+			}
+			readRange("z", 100)
+			readRange("a", 100)
+			if z, a := readRange("z", 100), readRange("a", 100); z+a > 0 {
+				t.Fatalf("the cache is too small for a and z: %d and %d misses reading them again (%s)", a, z, d.Metrics().BlockCache)
+			}
+			t.Logf("before: %s %+v", d.Metrics().BlockCache, d.Metrics().Levels)
+			if err := d.Compact([]byte("k"), []byte("zz")); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("after: %s", d.Metrics().BlockCache)
+			m := d.Metrics()
+			if n := m.Levels[numLevels-1].NumFiles; n < 2 || m.Levels[0].NumFiles != 0 {
+				t.Fatalf("after the compaction: %d tables in L6, %d in L0", n, m.Levels[0].NumFiles)
+			}
+			a, z := readRange("a", 100), readRange("z", 100)
+			k := readRange("k", 400)
+			if a > 0 || (z > 0) != tc.zMisses || (k > 0) != tc.kMisses {
+				t.Fatalf("reading back after the compaction missed %d blocks of a, %d of z, %d of k; want misses: a false, z %v, k %v (%s)",
+					a, z, k, tc.zMisses, tc.kMisses, m.BlockCache)
+			}
+		})
+	}
+}

@@ -184,8 +184,18 @@ type Options struct {
 	// then found in the cache instead of being read back and decompressed
 	// from the new table. A flush caches its blocks only while the
 	// memtable is at most a quarter of the cache's capacity. Compactions'
-	// outputs are not cached.
+	// outputs are cached by CacheCompactedBlocks.
 	CacheFlushedBlocks bool
+
+	// CacheCompactedBlocks puts the data blocks a compaction writes into
+	// the block cache as far as it has room for them besides the input
+	// blocks the compaction found there (dropped with their tables when it
+	// is done, and the next blocks evicted meanwhile). A compaction then
+	// leaves the key ranges the cache held as warm as it found them, where
+	// otherwise every read of them after it loads and decompresses their
+	// blocks again, and fills free room with the rest; it pushes out no
+	// block readers used.
+	CacheCompactedBlocks bool
 
 	// ReadOnly opens the DB without writing anything: no WAL replay into new
 	// tables, no new files. (Reserved for tooling.)

@@ -194,9 +194,11 @@ func (c *tableCache) newIter(f *FileMetadata, lower, upper []byte) (base.Interna
 
 // newCompactionIter is newIter for a compaction's input: blocks read from
 // the file are not inserted into the block cache (sstable
-// NewCompactionIter).
-func (c *tableCache) newCompactionIter(f *FileMetadata) (base.InternalIterator, error) {
-	return c.newIterWith(f, (*sstable.Reader).NewCompactionIter, nil, nil)
+// NewCompactionIter), and loads counts the blocks loaded.
+func (c *tableCache) newCompactionIter(f *FileMetadata, loads *sstable.BlockLoads) (base.InternalIterator, error) {
+	return c.newIterWith(f, func(r *sstable.Reader, lower, upper []byte) (base.InternalIterator, error) {
+		return r.NewCompactionIter(lower, upper, loads)
+	}, nil, nil)
 }
 
 func (c *tableCache) newIterWith(f *FileMetadata, newIter func(r *sstable.Reader, lower, upper []byte) (base.InternalIterator, error), lower, upper []byte) (base.InternalIterator, error) {

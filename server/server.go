@@ -104,7 +104,8 @@ func Open(cfg *Config, logger *slog.Logger) (*Server, error) {
 		CompactionFilterScope: codec.CompactionScope,
 		SplitOutput:           codec.SplitTables,
 		// Clients read what they wrote last: cache it as it is flushed.
-		CacheFlushedBlocks: true,
+		CacheFlushedBlocks:   true,
+		CacheCompactedBlocks: true,
 	}
 	bottom, err := lsm.ParseCompression(cfg.Get("bottommost-compression"))
 	if err != nil {

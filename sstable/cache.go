@@ -41,6 +41,9 @@ import (
 type Cache struct {
 	shards []cacheShard
 	mask   uint64
+	// bytes is the sum of the shards' resident bytes, and capacity of
+	// their budgets, for RoomFor.
+	bytes, capacity atomic.Int64
 }
 
 // CacheMetrics is a snapshot of the cache's counters.
@@ -175,7 +178,10 @@ type cacheShard struct {
 	// prefetch: each change publishes a new slice header (the array is
 	// only read by the prefetch, which never dereferences its entries).
 	buckets atomic.Pointer[[]*cacheEntry]
-	_       [64]byte // keep shards' locks on different cache lines
+	// total is the cache's sum of the shards' bytes, which the shard
+	// changes with its own.
+	total *atomic.Int64
+	_     [64]byte // keep shards' locks on different cache lines
 }
 
 // NewCache returns a cache holding at most capacityBytes of blocks.
@@ -192,7 +198,9 @@ func NewCache(capacityBytes int64) *Cache {
 		s := &c.shards[i]
 		s.mu.lru.next, s.mu.lru.prev = &s.mu.lru, &s.mu.lru
 		s.mu.capacity = capacityBytes / int64(n)
+		s.total = &c.bytes
 	}
+	c.capacity.Store(capacityBytes / int64(n) * int64(n))
 	return c
 }
 
@@ -217,6 +225,18 @@ func (c *Cache) prefetch(fileNum base.FileNum, offset uint64) {
 
 // get returns a handle on the cached block, or an empty handle on a miss.
 func (c *Cache) get(fileNum base.FileNum, offset uint64) Handle {
+	return c.getAt(fileNum, offset, false)
+}
+
+// getLast is get for a reader that will not ask for the block again (a
+// compaction's input): a hit leaves the block the next to be evicted
+// rather than the last, so that blocks inserted meanwhile (the
+// compaction's output) evict it before blocks readers used.
+func (c *Cache) getLast(fileNum base.FileNum, offset uint64) Handle {
+	return c.getAt(fileNum, offset, true)
+}
+
+func (c *Cache) getAt(fileNum base.FileNum, offset uint64, last bool) Handle {
 	k := cacheKey{fileNum, offset}
 	h := hashKey(k)
 	s := c.shard(h)
@@ -229,7 +249,11 @@ func (c *Cache) get(fileNum base.FileNum, offset uint64) Handle {
 	}
 	s.mu.hits++
 	s.unlinkLocked(e)
-	s.pushFrontLocked(e)
+	if last {
+		s.pushBackLocked(e)
+	} else {
+		s.pushFrontLocked(e)
+	}
 	e.value.acquire()
 	s.mu.Unlock()
 	return Handle{e.value}
@@ -260,11 +284,25 @@ func (c *Cache) insert(fileNum base.FileNum, offset uint64, buf []byte) Handle {
 	s.indexLocked(func(x *cacheIndex) { x.add(e) })
 	s.pushFrontLocked(e)
 	s.mu.bytes += size
+	s.total.Add(size)
 	jemallocprof.Track(jemallocprof.BlockCache, int(entryOverhead))
 	jemallocprof.Move(jemallocprof.IteratorPinned, jemallocprof.BlockCache, cap(buf))
 	// A grown index may have taken the shard past its budget.
 	s.evictLocked(s.mu.capacity)
 	return Handle{v}
+}
+
+// BlockCost returns what a block of n bytes costs the cache's budget: its
+// buffer's size class and its entry (as insert charges it).
+func BlockCost(n int) int64 {
+	return int64(jemallocprof.SizeClass(max(n, 1))) + entryOverhead
+}
+
+// RoomFor reports whether the cache has room for a block of n bytes
+// without evicting one. It reads no lock: the shards may be changing, and
+// the answer is a hint.
+func (c *Cache) RoomFor(n int) bool {
+	return c.bytes.Load()+BlockCost(n) <= c.capacity.Load()
 }
 
 // indexLocked changes the index with fn and accounts for any change in
@@ -281,6 +319,7 @@ func (s *cacheShard) indexLocked(fn func(*cacheIndex)) {
 	}
 	if after := s.mu.index.bytes(); after != before {
 		s.mu.bytes += after - before
+		s.total.Add(after - before)
 		jemallocprof.Untrack(jemallocprof.BlockCache, int(before))
 		jemallocprof.Track(jemallocprof.BlockCache, int(after))
 	}
@@ -302,6 +341,7 @@ func (s *cacheShard) evictLocked(limit int64) {
 func (c *Cache) SetCapacity(capacityBytes int64) {
 	capacityBytes = max(capacityBytes, 0)
 	per := capacityBytes / int64(len(c.shards))
+	c.capacity.Store(per * int64(len(c.shards)))
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
@@ -362,6 +402,7 @@ func (s *cacheShard) removeLocked(e *cacheEntry) {
 	s.unlinkLocked(e)
 	s.indexLocked(func(x *cacheIndex) { x.remove(e) })
 	s.mu.bytes -= e.size
+	s.total.Add(-e.size)
 	jemallocprof.Untrack(jemallocprof.BlockCache, int(entryOverhead))
 	jemallocprof.Move(jemallocprof.BlockCache, jemallocprof.IteratorPinned, int(e.size-entryOverhead))
 	e.value.release()
@@ -371,6 +412,13 @@ func (s *cacheShard) unlinkLocked(e *cacheEntry) {
 	e.prev.next = e.next
 	e.next.prev = e.prev
 	e.prev, e.next = nil, nil
+}
+
+func (s *cacheShard) pushBackLocked(e *cacheEntry) {
+	e.prev = s.mu.lru.prev
+	e.next = &s.mu.lru
+	e.prev.next = e
+	s.mu.lru.prev = e
 }
 
 func (s *cacheShard) pushFrontLocked(e *cacheEntry) {

@@ -84,7 +84,7 @@ func TestCompactionIterDoesNotFill(t *testing.T) {
 		return got
 	}
 	allocs := jemallocprof.Snapshot()[jemallocprof.IteratorPinned].Allocs
-	it, _ := r.NewCompactionIter(nil, nil)
+	it, _ := r.NewCompactionIter(nil, nil, nil)
 	first := collect(it)
 	if m := c.Metrics(); m.Count != 0 || m.Misses != blocks || m.Hits != 0 {
 		t.Fatalf("after a compaction iterator over a cold cache: %s, %d blocks", m, blocks)
@@ -103,7 +103,7 @@ func TestCompactionIterDoesNotFill(t *testing.T) {
 	if got := collect(it); !equalEntries(got, first) {
 		t.Fatal("the iterators disagree")
 	}
-	it, _ = r.NewCompactionIter(nil, nil)
+	it, _ = r.NewCompactionIter(nil, nil, nil)
 	if got := collect(it); !equalEntries(got, first) {
 		t.Fatal("the compaction iterator read other entries from the cache")
 	}
@@ -476,7 +476,7 @@ func TestCompactionIterMatchesReaderIter(t *testing.T) {
 		es, r := cachedSmallTable(t, comp, c, 7)
 		pinned := jemallocprof.Snapshot()[jemallocprof.IteratorPinned].Live
 		want, _ := r.NewIter(nil, nil)
-		got, _ := r.NewCompactionIter(nil, nil)
+		got, _ := r.NewCompactionIter(nil, nil, nil)
 		rng := rand.New(rand.NewPCG(uint64(comp), 11))
 		for op := range 2000 {
 			key := es[rng.IntN(len(es)-1)].Key.UserKey
@@ -598,5 +598,121 @@ func TestWriterFillsCache(t *testing.T) {
 				t.Fatalf("another file number: %s, want %d misses", m, blocks)
 			}
 		})
+	}
+}
+
+// TestWriterFillCacheIf: with FillCacheIf, the writer asks once per data
+// block, with the block's size, and caches the blocks it says yes to; the
+// metadata counts them, and a reader finds those (and only those) cached.
+func TestWriterFillCacheIf(t *testing.T) {
+	c := NewCache(1 << 20)
+	var es []itertest.Entry
+	for i := range 200 {
+		es = append(es, itertest.Entry{
+			Key:   base.MakeInternalKey(fmt.Appendf(nil, "key%04d", i), base.SeqNum(i+1), base.InternalKeyKindSet),
+			Value: fmt.Appendf(nil, "value-%d-%s", i, bytes.Repeat([]byte{'v'}, i%40)),
+		})
+	}
+	asked, yes := 0, 0
+	var sizes int64
+	f, wm, err := buildTable(es, WriterOptions{BlockSize: 256, BlockRestartInterval: 4, FillCache: c, CacheFileNum: 9,
+		FillCacheIf: func(n int) bool {
+			asked++
+			if n <= 0 {
+				t.Errorf("asked about a block of %d bytes", n)
+			}
+			if asked%2 == 1 {
+				yes++
+				sizes += BlockCost(n)
+				return true
+			}
+			return false
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader(f, ReaderOptions{Cache: c, FileNum: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	blocks := int(r.Properties().NumDataBlocks)
+	m := c.Metrics()
+	if asked != blocks || wm.CachedBlocks != uint64(yes) || m.Count != int64(yes) || c.bytes.Load() != m.Bytes || m.Bytes < sizes {
+		t.Fatalf("%d blocks, asked %d times, %d cached (metadata says %d): %s, Bytes %d, the blocks cost %d",
+			blocks, asked, yes, wm.CachedBlocks, m, c.bytes.Load(), sizes)
+	}
+	it, _ := r.NewIter(nil, nil)
+	if _, err := itertest.Collect(it); err != nil {
+		t.Fatal(err)
+	}
+	it.Close()
+	if m := c.Metrics(); m.Hits != int64(yes) || m.Misses != int64(blocks-yes) {
+		t.Fatalf("reading the table: %s; %d of %d blocks were cached", m, yes, blocks)
+	}
+}
+
+// TestCompactionIterCountsAndDemotes: a compaction iterator counts the
+// blocks it loads from the cache (with what they cost it) and from the
+// file, and leaves the cached ones the next to be evicted: shrinking the
+// cache then evicts the compaction's input before blocks a reader used
+// earlier.
+func TestCompactionIterCountsAndDemotes(t *testing.T) {
+	c := NewCache(512 << 10) // one shard
+	_, older := cachedSmallTable(t, FastCompression, c, 3)
+	defer older.Close()
+	_, input := cachedSmallTable(t, FastCompression, c, 4)
+	defer input.Close()
+	blocks := int64(input.Properties().NumDataBlocks)
+	var loads BlockLoads
+	it, _ := input.NewCompactionIter(nil, nil, &loads)
+	if _, err := itertest.Collect(it); err != nil {
+		t.Fatal(err)
+	}
+	it.Close()
+	if loads != (BlockLoads{Read: blocks}) {
+		t.Fatalf("over a cold cache: %+v, %d blocks", loads, blocks)
+	}
+	for _, r := range []*Reader{older, input} { // input read last: the most recently used
+		it, _ := r.NewIter(nil, nil)
+		if _, err := itertest.Collect(it); err != nil {
+			t.Fatal(err)
+		}
+		it.Close()
+	}
+	m := c.Metrics()
+	if c.bytes.Load() != m.Bytes || m.Count != 2*blocks {
+		t.Fatalf("both tables read: %s, Bytes %d", m, c.bytes.Load())
+	}
+	loads = BlockLoads{}
+	it, _ = input.NewCompactionIter(nil, nil, &loads)
+	if _, err := itertest.Collect(it); err != nil {
+		t.Fatal(err)
+	}
+	it.Close()
+	if loads.Cached != blocks || loads.Read != 0 || loads.CachedBytes <= 0 || loads.CachedBytes > m.Bytes/2 {
+		t.Fatalf("over a warm cache: %+v, %d blocks, the cache holds %d bytes", loads, blocks, m.Bytes)
+	}
+	// Room for about one table's blocks: the input's go first.
+	c.SetCapacity(m.Bytes - loads.CachedBytes + loads.CachedBytes/blocks)
+	if got := c.Metrics(); got.Count < blocks || got.Count == 2*blocks || c.bytes.Load() != got.Bytes {
+		t.Fatalf("after shrinking: %s, Bytes %d", got, c.bytes.Load())
+	}
+	it, _ = older.NewIter(nil, nil)
+	if _, err := itertest.Collect(it); err != nil {
+		t.Fatal(err)
+	}
+	it.Close()
+	if got := c.Metrics(); got.Misses != m.Misses {
+		t.Fatalf("the older table's blocks were evicted before the compaction's input: %s", got)
+	}
+	// RoomFor: none for a block the size of what is left, room once the
+	// cache doubles.
+	if n := int(c.Capacity() - c.bytes.Load()); c.RoomFor(n) {
+		t.Fatalf("RoomFor(%d) with %d of %d bytes held", n, c.bytes.Load(), c.Capacity())
+	}
+	c.SetCapacity(2 * m.Bytes)
+	if !c.RoomFor(4 << 10) {
+		t.Fatalf("no room for a block with %d of %d bytes held", c.bytes.Load(), c.Capacity())
 	}
 }

@@ -39,6 +39,10 @@ type WriterOptions struct {
 	// them (Cache.EvictFile).
 	FillCache    *Cache
 	CacheFileNum base.FileNum
+	// FillCacheIf, when set with FillCache, is asked as each data block
+	// of n bytes is written whether to cache it (a compaction caches its
+	// output where its inputs were cached).
+	FillCacheIf func(n int) bool
 }
 
 // EnsureDefaults fills in zero fields and returns the options.

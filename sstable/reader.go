@@ -243,14 +243,15 @@ func (r *Reader) readDataBlockInto(h blockHandle, alloc func(n int) []byte) ([]b
 }
 
 // readDataBlockNoFill returns a handle on a data block: the cache's if it
-// holds the block (owned false), otherwise on a copy read from the file
+// holds the block (owned false; left the next to be evicted, getLast),
+// otherwise on a copy read from the file
 // and not inserted (owned true: the handle holds the only reference),
 // counted as pinned until the handle is released. The copy goes into
 // *spare if it is large enough (a buffer from allocBlock, which the call
 // then owns: *spare is set to nil), into a new buffer otherwise.
 func (r *Reader) readDataBlockNoFill(h blockHandle, spare *[]byte) (hd Handle, owned bool, err error) {
 	if r.cache != nil {
-		if hd := r.cache.get(r.fileNum, h.Offset); hd.v != nil {
+		if hd := r.cache.getLast(r.fileNum, h.Offset); hd.v != nil {
 			return hd, false, nil
 		}
 	}
@@ -336,18 +337,28 @@ func (r *Reader) NewIter(lower, upper []byte) (base.InternalIterator, error) {
 }
 
 // NewCompactionIter is NewIter for a reader that goes through the table
-// once, as a compaction does: a data block found in the cache is used, but
-// one read from the file is not inserted. The blocks of a compaction's
-// inputs are not read again (the tables are deleted once it is done), and
-// inserting them would evict blocks that reads still want.
-func (r *Reader) NewCompactionIter(lower, upper []byte) (base.InternalIterator, error) {
+// once, as a compaction does: a data block found in the cache is used (and
+// left the next block the cache evicts), but one read from the file is not
+// inserted. The blocks of a compaction's inputs are not read again (the
+// tables are deleted once it is done), and inserting them would evict
+// blocks that reads still want. loads, if not nil, counts the blocks it
+// loads, from the cache and from the file.
+func (r *Reader) NewCompactionIter(lower, upper []byte, loads *BlockLoads) (base.InternalIterator, error) {
 	if r.closed {
 		return nil, ErrReaderClosed
 	}
 	it := &tableIter{}
 	it.init(r, lower, upper)
-	it.noFill = true
+	it.noFill, it.loads = true, loads
 	return it, nil
+}
+
+// BlockLoads counts the data blocks compaction iterators loaded: Cached
+// were in the block cache (CachedBytes, what they cost its budget, as
+// BlockCost says), Read were read from the file. It is not safe for concurrent use (one compaction's iterators
+// run on its goroutine).
+type BlockLoads struct {
+	Cached, CachedBytes, Read int64
 }
 
 // NewRangeDelIter returns an iterator over the range tombstones, keyed

@@ -36,12 +36,14 @@ type tableIter struct {
 	noFill bool
 	owned  bool
 	spare  []byte
+	loads  *BlockLoads // counts a compaction's loads (noFill), or nil
 }
 
 var _ base.InternalIterator = (*tableIter)(nil)
 
 func (t *tableIter) init(r *Reader, lower, upper []byte) {
 	t.r, t.lower, t.upper, t.err, t.noFill, t.belowUpper = r, lower, upper, nil, false, upper == nil
+	t.loads = nil
 	t.index.initFrom(&r.index)
 	t.data = blockIter{keyBuf: t.data.keyBuf[:0]}
 }
@@ -85,6 +87,14 @@ func (t *tableIter) loadBlock() bool {
 	var err error
 	if t.noFill {
 		hd, t.owned, err = t.r.readDataBlockNoFill(h, &t.spare)
+		if l := t.loads; l != nil && err == nil {
+			if t.owned {
+				l.Read++
+			} else {
+				l.Cached++
+				l.CachedBytes += int64(cap(hd.Get())) + entryOverhead
+			}
+		}
 	} else {
 		hd, err = t.r.readDataBlock(h)
 	}

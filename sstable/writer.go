@@ -37,6 +37,8 @@ type WriterMetadata struct {
 	NumEntries        uint64 // point entries
 	NumDeletions      uint64 // point tombstones
 	NumRangeDels      uint64
+	// CachedBlocks are the data blocks put into WriterOptions.FillCache.
+	CachedBlocks uint64
 }
 
 // String renders the metadata on one line, in the text notation.
@@ -255,12 +257,13 @@ func (w *Writer) addIndexEntry(last base.InternalKey, next *base.InternalKey) {
 func (w *Writer) flushDataBlock() {
 	raw := w.data.finish()
 	h := w.writeBlock(raw, w.typ)
-	if c := w.opts.FillCache; c != nil && w.err == nil {
+	if c := w.opts.FillCache; c != nil && w.err == nil && (w.opts.FillCacheIf == nil || w.opts.FillCacheIf(len(raw))) {
 		// The reader caches a block as decoded from the file: these
 		// bytes (checkBlock holds for what blockWriter builds).
 		b := allocBlock(len(raw))
 		copy(b, raw)
 		c.insert(w.opts.CacheFileNum, h.Offset, b).Release()
+		w.meta.CachedBlocks++
 	}
 	w.data.reset()
 	w.pending = h

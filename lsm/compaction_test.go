@@ -681,7 +681,9 @@ func TestFlushFillsCache(t *testing.T) {
 // (in L6, outside the compaction) and the z range of two L0 tables are
 // read, so cached, a last; the k range of those tables is not. A
 // compaction of the L0 tables with a 64 KiB cache (a and z fill most of
-// it) must leave a and z cached (z's output in place of its inputs),
+// it) must leave a and z cached (z's output in place of its inputs: all
+// but at most its last block, whose size the inputs' cached bytes may
+// not cover, as output and input blocks are cut at different keys),
 // while k, four times the room, is read back with misses; with a large
 // cache nothing misses, and without the option z misses too.
 func TestCompactionFillsCache(t *testing.T) {
@@ -690,12 +692,12 @@ func TestCompactionFillsCache(t *testing.T) {
 		name       string
 		fill       bool
 		cacheBytes int64
-		kMisses    bool // reading the k range back misses blocks
-		zMisses    bool
+		kMisses    bool  // reading the k range back misses blocks
+		zMisses    []int // the least and the most blocks of z it misses
 	}{
-		{"fill", true, 64 << 10, true, false},
-		{"fill-room", true, 0, false, false},
-		{"no-fill", false, 64 << 10, true, true},
+		{"fill", true, 64 << 10, true, []int{0, 1}},
+		{"fill-room", true, 0, false, []int{0, 0}},
+		{"no-fill", false, 64 << 10, true, []int{4, 100}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := quietOptions(nil)
@@ -735,19 +737,17 @@ func TestCompactionFillsCache(t *testing.T) {
 			if z, a := readRange("z", 100), readRange("a", 100); z+a > 0 {
 				t.Fatalf("the cache is too small for a and z: %d and %d misses reading them again (%s)", a, z, d.Metrics().BlockCache)
 			}
-			t.Logf("before: %s %+v", d.Metrics().BlockCache, d.Metrics().Levels)
 			if err := d.Compact([]byte("k"), []byte("zz")); err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("after: %s", d.Metrics().BlockCache)
 			m := d.Metrics()
 			if n := m.Levels[numLevels-1].NumFiles; n < 2 || m.Levels[0].NumFiles != 0 {
 				t.Fatalf("after the compaction: %d tables in L6, %d in L0", n, m.Levels[0].NumFiles)
 			}
 			a, z := readRange("a", 100), readRange("z", 100)
 			k := readRange("k", 400)
-			if a > 0 || (z > 0) != tc.zMisses || (k > 0) != tc.kMisses {
-				t.Fatalf("reading back after the compaction missed %d blocks of a, %d of z, %d of k; want misses: a false, z %v, k %v (%s)",
+			if a > 0 || z < int64(tc.zMisses[0]) || z > int64(tc.zMisses[1]) || (k > 0) != tc.kMisses {
+				t.Fatalf("reading back after the compaction missed %d blocks of a, %d of z, %d of k; want none of a, %v of z, misses of k %v (%s)",
 					a, z, k, tc.zMisses, tc.kMisses, m.BlockCache)
 			}
 		})

@@ -64,16 +64,23 @@ func AllocUninit(p Purpose, n int) []byte {
 // buffer (BlockCache or IteratorPinned) of a recycled size class is kept
 // for AllocUninit while the kept ones hold less than maxRecycled bytes,
 // counted under Recycled; the rest goes back to the Go garbage collector
-// once nothing references it. The purpose's counters drop at once.
+// once nothing references it. The purpose's counters drop at once. (In
+// the invariants build a kept buffer is poisoned like any freed one, and
+// not among those FreedReachable looks for.)
 func Free(p Purpose, b []byte) {
 	if cap(b) == 0 {
 		return
 	}
+	if (p == BlockCache || p == IteratorPinned) && isRecycledClass(cap(b)) {
+		full := noteRecycled(b)
+		uncounted(p, cap(b))
+		if !keepRecycled(full) {
+			noteFreed(full)
+		}
+		return
+	}
 	noteFree(b)
 	uncounted(p, cap(b))
-	if recycleFreed && (p == BlockCache || p == IteratorPinned) {
-		keepRecycled(b)
-	}
 }
 
 // The buffers Free keeps: the heap's small-object size classes from
@@ -158,22 +165,26 @@ func takeRecycled(n int) []byte {
 	return b[:n]
 }
 
-// keepRecycled keeps b, just freed, if it is of a recycled class and there
-// is room.
-func keepRecycled(b []byte) {
+// recycled1 says whether a buffer of capacity n is of a recycled class.
+func isRecycledClass(n int) bool {
+	c := recycleClass(n)
+	return c >= 0 && recycleCaps[c] == n
+}
+
+// keepRecycled keeps b, just freed and of a recycled class, if there is
+// room, and reports whether it did.
+func keepRecycled(b []byte) bool {
 	c := recycleClass(cap(b))
-	if c < 0 || recycleCaps[c] != cap(b) {
-		return
-	}
 	recycled.mu.Lock()
 	if recycled.bytes+cap(b) > maxRecycled {
 		recycled.mu.Unlock()
-		return
+		return false
 	}
 	recycled.lists[c] = append(recycled.lists[c], b[:0])
 	recycled.bytes += cap(b)
 	recycled.mu.Unlock()
 	counted(Recycled, cap(b))
+	return true
 }
 
 // OffHeap reports whether Alloc's memory lives outside the Go heap.

@@ -4,9 +4,6 @@ package jemallocprof
 
 func noteFreed([]byte) {}
 
-// recycleFreed lets the pure-Go build's Free keep buffers for AllocUninit.
-const recycleFreed = true
-
 // FreedReachable reports, in the invariants build, how many recently freed
 // buffers something still references; in this build nothing is recorded
 // and ok is false.

@@ -18,12 +18,6 @@ import (
 // build records nothing.)
 const freedRingLen = 1 << 14
 
-// recycleFreed is false here: a buffer Free kept for AllocUninit would be
-// memory the program still references after its Free, and recycling
-// would hand a poisoned buffer to the next reader before FreedReachable
-// or a use after Free could tell.
-const recycleFreed = false
-
 var freed struct {
 	mu   sync.Mutex
 	ring [freedRingLen]freedBuf

@@ -37,6 +37,13 @@ func noteAlloc(b []byte) {
 }
 
 func noteFree(b []byte) {
+	noteFreed(noteRecycled(b))
+}
+
+// noteRecycled is noteFree for a buffer Free keeps for AllocUninit: it is
+// no longer live, and poisoned, but not recorded as freed (the pool
+// references it). It returns the buffer at its full capacity.
+func noteRecycled(b []byte) []byte {
 	key := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	live.mu.Lock()
 	got, ok := live.bufs[key]
@@ -51,7 +58,7 @@ func noteFree(b []byte) {
 		panic(fmt.Sprintf("jemallocprof: Free of %#x with capacity %d, allocated with %d", key, cap(b), cap(got)))
 	}
 	fill(got, poison)
-	noteFreed(got)
+	return got
 }
 
 // fill sets every byte of b to c, doubling the copied span each step.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -258,6 +259,14 @@ func benchScan(b *testing.B, d *DB) {
 // levels below by Compact. Only the compaction is timed; b.SetBytes is
 // the user data it reads.
 func BenchmarkCompactL0(b *testing.B) {
+	// cached: the compaction caches its output (CacheCompactedBlocks), all
+	// of it here: the cache has room for it.
+	for _, cached := range []bool{false, true} {
+		b.Run(fmt.Sprintf("cached=%v", cached), func(b *testing.B) { benchCompactL0(b, cached) })
+	}
+}
+
+func benchCompactL0(b *testing.B, cached bool) {
 	const tables, perTable = 4, 50_000
 	vals := benchValues()
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -266,7 +275,8 @@ func BenchmarkCompactL0(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		d, err := Open(b.TempDir(), &Options{WALMode: WALDisabled, L0CompactionThreshold: 1 << 20, L0SlowdownWritesThreshold: 1 << 20, L0StopWritesThreshold: 1 << 20})
+		d, err := Open(b.TempDir(), &Options{WALMode: WALDisabled, L0CompactionThreshold: 1 << 20, L0SlowdownWritesThreshold: 1 << 20, L0StopWritesThreshold: 1 << 20,
+			CacheCompactedBlocks: cached})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -286,6 +296,9 @@ func BenchmarkCompactL0(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
+		if cached && d.Metrics().BlockCache.Count == 0 {
+			b.Fatal("the compaction cached nothing")
+		}
 		benchClose(b, d)
 		b.StartTimer()
 	}

@@ -71,10 +71,10 @@ func Free(p Purpose, b []byte) {
 	if cap(b) == 0 {
 		return
 	}
-	if (p == BlockCache || p == IteratorPinned) && isRecycledClass(cap(b)) {
+	if c := recycleClass(cap(b)); c >= 0 && recycleCaps[c] == cap(b) && (p == BlockCache || p == IteratorPinned) {
 		full := noteRecycled(b)
 		uncounted(p, cap(b))
-		if !keepRecycled(full) {
+		if !keepRecycled(c, full) {
 			noteFreed(full)
 		}
 		return
@@ -110,7 +110,7 @@ func SizeClass(n int) int {
 var (
 	// smallCaps are the heap's small-object size classes.
 	smallCaps   = heapClasses(1, largeObjectMin)
-	recycleCaps = heapClasses(recycleMin, largeObjectMin)
+	recycleCaps = smallCaps[sort.SearchInts(smallCaps, recycleMin):]
 	recycled    struct {
 		mu    sync.Mutex
 		bytes int
@@ -165,16 +165,9 @@ func takeRecycled(n int) []byte {
 	return b[:n]
 }
 
-// recycled1 says whether a buffer of capacity n is of a recycled class.
-func isRecycledClass(n int) bool {
-	c := recycleClass(n)
-	return c >= 0 && recycleCaps[c] == n
-}
-
-// keepRecycled keeps b, just freed and of a recycled class, if there is
+// keepRecycled keeps b, just freed and of recycled class c, if there is
 // room, and reports whether it did.
-func keepRecycled(b []byte) bool {
-	c := recycleClass(cap(b))
+func keepRecycled(c int, b []byte) bool {
 	recycled.mu.Lock()
 	if recycled.bytes+cap(b) > maxRecycled {
 		recycled.mu.Unlock()

@@ -471,10 +471,8 @@ type compactionWriter struct {
 
 	w       *sstable.Writer
 	num     base.FileNum
-	name    string
 	outputs []*FileMetadata
-	created []string
-	nums    []base.FileNum // of created
+	created []base.FileNum // the tables opened, to remove if it fails
 	cached  uint64         // output blocks put into the block cache
 }
 
@@ -627,12 +625,11 @@ func (cw *compactionWriter) spanned(k []byte) bool {
 func (cw *compactionWriter) openTable() error {
 	d := cw.d
 	cw.num = d.vs.allocFileNum()
-	cw.name = d.fs.PathJoin(d.dirname, base.MakeFilename(base.FileTypeTable, cw.num))
-	f, err := d.fs.Create(cw.name)
+	f, err := d.fs.Create(d.fs.PathJoin(d.dirname, base.MakeFilename(base.FileTypeTable, cw.num)))
 	if err != nil {
 		return fmt.Errorf("creating table %s: %w", cw.num, err)
 	}
-	cw.created = append(cw.created, cw.name)
+	cw.created = append(cw.created, cw.num)
 	opts := d.tableWriterOptions()
 	if cw.c.outputLevel == numLevels-1 || cw.c.bottommost {
 		opts.Compression = d.opts.BottommostCompression
@@ -640,7 +637,6 @@ func (cw *compactionWriter) openTable() error {
 	if cw.warm != nil {
 		opts.FillCache, opts.CacheFileNum, opts.FillCacheIf = cw.d.blockCache, cw.num, cw.warm.fill
 	}
-	cw.nums = append(cw.nums, cw.num)
 	cw.w = sstable.NewWriter(f, opts)
 	return nil
 }
@@ -666,10 +662,7 @@ func (cw *compactionWriter) closeTable(limit []byte) error {
 	cw.w = nil
 	cw.cached += wm.CachedBlocks
 	if wm.NumEntries == 0 && wm.NumRangeDels == 0 {
-		cw.d.removeFile(base.FileTypeTable, cw.num)
-		if cw.warm != nil {
-			cw.d.blockCache.EvictFile(cw.num)
-		}
+		cw.d.removeFile(base.FileTypeTable, cw.num) // no data block: nothing cached
 		return nil
 	}
 	cw.outputs = append(cw.outputs, &FileMetadata{
@@ -712,12 +705,10 @@ func (cw *compactionWriter) abandon() {
 		cw.w.Close()
 		cw.w = nil
 	}
-	for _, name := range cw.created {
-		_ = cw.d.fs.Remove(name)
-	}
-	if cw.warm != nil {
-		for _, num := range cw.nums {
-			cw.d.blockCache.EvictFile(num) // no reader will ask for them
+	for _, num := range cw.created {
+		_ = cw.d.fs.Remove(cw.d.fs.PathJoin(cw.d.dirname, base.MakeFilename(base.FileTypeTable, num)))
+		if cw.warm != nil {
+			cw.d.blockCache.EvictFile(num) // no reader will ask for its blocks
 		}
 	}
 }

@@ -3,11 +3,11 @@ package lsm
 import (
 	"bytes"
 	"fmt"
-	"github.com/strata-db/strata/sstable"
 	"slices"
 	"sort"
 
 	"github.com/strata-db/strata/internal/base"
+	"github.com/strata-db/strata/sstable"
 )
 
 // compactionKind says how a compaction is carried out.

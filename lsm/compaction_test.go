@@ -330,6 +330,68 @@ func TestCompactionIOErrors(t *testing.T) {
 	}
 }
 
+// TestFailedCompactionCachesNothing fails the i-th file operation of one
+// compaction of two L0 tables, i = 0, 1, 2, ..., with CacheCompactedBlocks
+// and room in the cache for the whole output, which nothing reads: a
+// compaction that fails before its version edit (writing or reading a
+// table, syncing the directory) leaves none of its tables' blocks in the
+// cache; one that fails writing the MANIFEST keeps its finished tables
+// (a MANIFEST write may be durable and name them), and one that succeeds
+// leaves their blocks cached.
+func TestFailedCompactionCachesNothing(t *testing.T) {
+	for i := 0; ; i++ {
+		mem := vfs.NewMem()
+		inj := errorfs.OnIndex(-1)
+		var armed atomic.Bool
+		fs := errorfs.Wrap(mem, errorfs.InjectorFunc(func(op errorfs.Op, path string) error {
+			if armed.Load() {
+				return inj.MaybeError(op, path)
+			}
+			return nil
+		}))
+		o := quietOptions(fs)
+		o.CacheCompactedBlocks = true
+		d := openMem(t, fs, o)
+		for round := range 2 {
+			for k := range 300 {
+				if err := d.Set(fmt.Appendf(nil, "k%04d", k), fmt.Appendf(nil, "%d-%0100d", round, k), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := d.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if m := d.Metrics(); m.Levels[0].NumFiles != 2 || m.BlockCache.Count != 0 {
+			t.Fatalf("before the compaction: %d L0 tables, %s", m.Levels[0].NumFiles, m.BlockCache)
+		}
+		inj = errorfs.OnIndex(i)
+		armed.Store(true)
+		d.mu.Lock()
+		d.mu.compact.manual = true
+		err := d.compactLevelLocked(0, nil, nil)
+		d.mu.compact.manual = false
+		d.mu.Unlock()
+		armed.Store(false)
+		cached := d.Metrics().BlockCache.Count
+		injected := inj.Injected()
+		switch {
+		case injected == nil:
+			if err != nil || cached == 0 {
+				t.Fatalf("i=%d: the compaction returned %v and cached %d blocks", i, err, cached)
+			}
+			d.Close()
+			if i < 5 {
+				t.Fatalf("compaction finished after only %d file operations", i)
+			}
+			return
+		case err != nil && !strings.Contains(injected.Path, "MANIFEST") && cached != 0:
+			t.Fatalf("i=%d: %d blocks cached after a compaction that failed (%v)", i, cached, injected)
+		}
+		d.Close()
+	}
+}
+
 // TestDeleteOnlyByAdjacentTombstones: tables covered only by a chain of
 // adjacent tombstones (the uuid ranges of keys that expired together) are
 // deleted without being read; a gap in the chain keeps its table.

@@ -42,7 +42,7 @@ type Cache struct {
 	shards []cacheShard
 	mask   uint64
 	// bytes is the sum of the shards' resident bytes, and capacity of
-	// their budgets, for RoomFor.
+	// their budgets (RoomFor, Capacity).
 	bytes, capacity atomic.Int64
 }
 
@@ -352,16 +352,7 @@ func (c *Cache) SetCapacity(capacityBytes int64) {
 }
 
 // Capacity returns the byte budget (the sum of the shards' shares).
-func (c *Cache) Capacity() int64 {
-	var n int64
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		n += s.mu.capacity
-		s.mu.Unlock()
-	}
-	return n
-}
+func (c *Cache) Capacity() int64 { return c.capacity.Load() }
 
 // EvictFile drops every block of a file, for when the table is deleted.
 // Blocks pinned by handles stay valid until released.

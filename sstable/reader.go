@@ -244,9 +244,9 @@ func (r *Reader) readDataBlockInto(h blockHandle, alloc func(n int) []byte) ([]b
 
 // readDataBlockNoFill returns a handle on a data block: the cache's if it
 // holds the block (owned false; left the next to be evicted, getLast),
-// otherwise on a copy read from the file
-// and not inserted (owned true: the handle holds the only reference),
-// counted as pinned until the handle is released. The copy goes into
+// otherwise on a copy read from the file and not inserted (owned true: the
+// handle holds the only reference), counted as pinned until the handle is
+// released. The copy goes into
 // *spare if it is large enough (a buffer from allocBlock, which the call
 // then owns: *spare is set to nil), into a new buffer otherwise.
 func (r *Reader) readDataBlockNoFill(h blockHandle, spare *[]byte) (hd Handle, owned bool, err error) {
@@ -355,8 +355,8 @@ func (r *Reader) NewCompactionIter(lower, upper []byte, loads *BlockLoads) (base
 
 // BlockLoads counts the data blocks compaction iterators loaded: Cached
 // were in the block cache (CachedBytes, what they cost its budget, as
-// BlockCost says), Read were read from the file. It is not safe for concurrent use (one compaction's iterators
-// run on its goroutine).
+// BlockCost says), Read were read from the file. It is not safe for
+// concurrent use (one compaction's iterators run on its goroutine).
 type BlockLoads struct {
 	Cached, CachedBytes, Read int64
 }
